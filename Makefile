@@ -1,0 +1,43 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both create .venv if it is missing.
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+MANIFEST := dbt_project/target/manifest.json
+
+# Put the venv first so dbt, dagster, ruff and sqlfluff resolve without activating it.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export DAGSTER_HOME := $(CURDIR)/.dagster
+
+.PHONY: install demo test lint ui clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(MANIFEST): $(INSTALLED) $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f 2>/dev/null) dbt_project/dbt_project.yml
+	cd dbt_project && dbt parse --quiet
+
+$(DAGSTER_HOME):
+	@mkdir -p $@
+
+demo: $(MANIFEST) | $(DAGSTER_HOME)
+	$(PYTHON) -m orchestration.demo
+
+lint: $(MANIFEST)
+	ruff check .
+	ruff format --check .
+	cd dbt_project && WAREHOUSE_DUCKDB_PATH=$$(mktemp -d)/lint.duckdb sqlfluff lint models
+
+test: lint | $(DAGSTER_HOME)
+	dagster definitions validate -w workspace.yaml
+	$(PYTHON) -m pytest
+
+ui: $(MANIFEST) | $(DAGSTER_HOME)
+	dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf data .dagster dbt_project/target dbt_project/logs

@@ -1,0 +1,44 @@
+with
+
+source as (
+    select * from {{ source('school_census', 'pupilonroll') }}
+),
+
+sex_codes as (
+    select * from {{ ref('conformed_sex_codes') }}
+    where code_system = 'dfe'
+),
+
+renamed as (
+    select
+        source._period || '/' || source.pupilonrolltableid as pupil_record_id,
+        source._period as census_period,
+        cast(source.pupilonrolltableid as integer) as pupil_on_roll_id,
+        cast(source.schoolcensustableid as integer) as school_census_id,
+        upper({{ clean_text('source.upn') }}) as upn,
+        upper({{ clean_text('source.formerupn') }}) as former_upn,
+        {{ clean_text('source.uniquelearnernumber') }} as unique_learner_number,
+        {{ clean_text('source.forename') }} as forename,
+        {{ clean_text('source.middlenames') }} as middle_names,
+        {{ clean_text('source.surname') }} as surname,
+        {{ clean_text('source.preferredsurname') }} as preferred_surname,
+        {{ clean_text('source.formersurname') }} as former_surname,
+        {{ parse_blade_date('source.dob') }} as date_of_birth,
+        coalesce(sex_codes.sex, 'U') as sex,
+        source.ethnicity as ethnicity_code,
+        source.language as language_code,
+        source.enrolstatus as enrolment_status,
+        source.senprovision as sen_provision,
+        source.ncyearactual as national_curriculum_year,
+        {{ parse_blade_date('source.entrydate') }} as entry_date,
+        {{ parse_boolean('source.parttime') }} as is_part_time,
+        source.plaa as previously_looked_after_code,
+        {{ parse_boolean('source.youngcarer') }} as is_young_carer,
+        {{ parse_boolean('source.servicechild') }} as is_service_child,
+        source._source_file as source_file,
+        source._row_number as source_row_number
+    from source
+    left join sex_codes on source.sex = sex_codes.code
+)
+
+select * from renamed

@@ -1,0 +1,99 @@
+"""Identifier rules: UPN check letters and NHS number Modulus 11.
+
+The algorithms are the DfE's (Unique Pupil Number) and NHS England's (NHS number); see
+``shared/domain/SOURCES.md``. Validation never raises: a bad identifier is a data-quality
+finding, not a programming error.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A-Z without I, O and S. A letter's index is its value in the UPN check sum.
+UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
+_UPN_PATTERN = re.compile(r"^[A-Za-z]\d{11}[0-9A-Za-z]$")
+_NHS_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
+# Never issued: synthetic data lives here.
+NHS_TEST_RANGE = (9_990_000_000, 9_999_999_999)
+
+
+def normalise_upn(value: str | None) -> str | None:
+    """Upper-case a UPN and strip surrounding spaces; blank becomes ``None``."""
+    if value is None:
+        return None
+    cleaned = value.strip().upper()
+    return cleaned or None
+
+
+def upn_check_letter(body: str) -> str:
+    """The check letter for the 12 characters that follow it (c2-c13).
+
+    Raises ``ValueError`` if ``body`` is not 11 digits followed by a digit or a letter.
+    """
+    body = body.upper()
+    if not re.fullmatch(r"\d{11}[0-9A-Z]", body):
+        raise ValueError(f"UPN body must be 11 digits then a digit or letter, got {body!r}")
+    total = 0
+    for position, char in enumerate(body, start=2):
+        value = int(char) if char.isdigit() else UPN_LETTERS.index(char)
+        total += value * position
+    return UPN_LETTERS[total % 23]
+
+
+def is_valid_upn(value: str | None) -> bool:
+    """True when ``value`` has the UPN pattern and its check letter is right."""
+    upn = normalise_upn(value)
+    if upn is None or not _UPN_PATTERN.match(upn):
+        return False
+    if not upn[12].isdigit() and upn[12] not in UPN_LETTERS:
+        return False
+    return upn[0] == upn_check_letter(upn[1:])
+
+
+def make_upn(la_number: int, establishment: int, year_of_issue: int, serial: int) -> str:
+    """Build a permanent UPN with its check letter."""
+    body = f"{la_number:03d}{establishment:04d}{year_of_issue % 100:02d}{serial:03d}"
+    return upn_check_letter(body) + body
+
+
+def normalise_nhs_number(value: str | None) -> str | None:
+    """Remove the spaces and dashes feeds put in NHS numbers; blank becomes ``None``."""
+    if value is None:
+        return None
+    cleaned = re.sub(r"[\s-]", "", value)
+    return cleaned or None
+
+
+def nhs_check_digit(stem: str) -> int | None:
+    """The Modulus 11 check digit for a nine-digit stem, or ``None`` if no digit is valid."""
+    if not re.fullmatch(r"\d{9}", stem):
+        raise ValueError(f"NHS number stem must be nine digits, got {stem!r}")
+    remainder = sum(int(d) * w for d, w in zip(stem, _NHS_WEIGHTS, strict=True)) % 11
+    check = 11 - remainder
+    if check == 11:
+        return 0
+    if check == 10:
+        return None
+    return check
+
+
+def is_valid_nhs_number(value: str | None) -> bool:
+    """True when ``value`` (spaces and dashes allowed) is ten digits passing Modulus 11."""
+    number = normalise_nhs_number(value)
+    if number is None or not re.fullmatch(r"\d{10}", number):
+        return False
+    return nhs_check_digit(number[:9]) == int(number[9])
+
+
+def is_test_range_nhs_number(value: str | None) -> bool:
+    """True for a valid NHS number in the 999 range that is never issued to a person."""
+    number = normalise_nhs_number(value)
+    if not is_valid_nhs_number(number):
+        return False
+    return NHS_TEST_RANGE[0] <= int(number) <= NHS_TEST_RANGE[1]
+
+
+def format_nhs_number(number: str) -> str:
+    """Display form ``943 476 5919``."""
+    digits = normalise_nhs_number(number) or ""
+    return f"{digits[:3]} {digits[3:6]} {digits[6:]}"

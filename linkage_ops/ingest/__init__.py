@@ -1,0 +1,71 @@
+"""Ingestion: landing folder -> checked rows -> raw DuckDB tables with lineage and quarantine.
+
+The landing folder is laid out ``<landing>/<source>/<period>/<files>``, as an authority's
+secure file transfer drops the returns and feeds it receives.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from linkage_ops.ingest.raw_store import (
+    Reconciliation,
+    TableLoad,
+    raw_table_name,
+    reconcile_period,
+    write_source_batch,
+)
+from linkage_ops.ingest.reader import Finding, UnreadableFileError, read_source_period
+from linkage_ops.ingest.schema import SourceSchema, available_sources, load_schema
+
+__all__ = [
+    "Finding",
+    "Reconciliation",
+    "SourceSchema",
+    "TableLoad",
+    "UnreadableFileError",
+    "available_sources",
+    "landing_periods",
+    "load_period",
+    "load_schema",
+    "raw_table_name",
+    "reconcile_period",
+]
+
+
+def landing_periods(landing_dir: Path, source: str) -> list[str]:
+    """The periods waiting in the landing folder for ``source`` (folder names that match the
+    source's period pattern), oldest first."""
+    schema = load_schema(source)
+    source_dir = landing_dir / source
+    if not source_dir.is_dir():
+        return []
+    return sorted(
+        path.name
+        for path in source_dir.iterdir()
+        if path.is_dir() and schema.period_pattern.match(path.name)
+    )
+
+
+def load_period(
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    source: str,
+    period: str,
+    run_id: str,
+    loaded_at: datetime | None = None,
+) -> tuple[list[TableLoad], list[Finding]]:
+    """Read ``<landing_dir>/<source>/<period>`` and replace that period in the raw tables.
+
+    Raises ``UnreadableFileError`` (before writing anything) if any file cannot be read, so a
+    bad delivery never half-replaces a period.
+    """
+    schema = load_schema(source)
+    batch = read_source_period(schema, landing_dir / source / period, period)
+    loads = write_source_batch(
+        con, schema, batch, run_id=run_id, loaded_at=loaded_at or datetime.now()
+    )
+    return loads, batch.findings

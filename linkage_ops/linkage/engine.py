@@ -1,0 +1,297 @@
+"""First-cut linkage: exact identifiers, then a weighted name/DOB/postcode rule.
+
+1. Records sharing a valid NHS number, or a valid UPN (current or former), are the same child.
+2. Candidate pairs from several blocking rules (so one wrong field does not hide a match) are
+   scored field by field as arrays (rapidfuzz ``cpdist``), each field's agreement level adding
+   a weight; pairs at or above the threshold are linked, strongest first.
+3. Clusters never hold two different valid NHS numbers or two different valid UPNs: a link
+   that would break that rule is refused (this keeps twins apart).
+
+The weights are data (``MatchRules``) so that every link can be explained field by field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.process import cpdist
+
+from linkage_ops.linkage.standardise import standardise_records
+
+BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
+    ("dob_text",),
+    ("last_name_std", "birth_year"),
+    ("postcode_std", "birth_year"),
+    ("first_name_canonical", "last_name_std"),
+)
+
+
+@dataclass(frozen=True)
+class MatchRules:
+    """Agreement levels and their weights; the threshold a pair's total must reach."""
+
+    threshold: float = 8.0
+    first_name: dict[str, float] = field(
+        default_factory=lambda: {"exact": 4.0, "close": 2.5, "similar": 0.5, "different": -6.0}
+    )
+    last_name: dict[str, float] = field(
+        default_factory=lambda: {"exact": 4.0, "close": 2.5, "similar": 0.5, "different": -2.0}
+    )
+    date_of_birth: dict[str, float] = field(
+        default_factory=lambda: {
+            "exact": 5.0,
+            "day_month_swapped": 3.0,
+            "near": 2.0,
+            "different": -5.0,
+        }
+    )
+    postcode: dict[str, float] = field(
+        default_factory=lambda: {
+            "full": 3.0,
+            "sector": 1.0,
+            "district": 0.3,
+            "different": -0.5,
+            "missing": 0.0,
+        }
+    )
+    sex: dict[str, float] = field(
+        default_factory=lambda: {"agree": 0.3, "disagree": -2.0, "missing": 0.0}
+    )
+    close_similarity: float = 0.92
+    similar_similarity: float = 0.82
+    exact_similarity: float = 0.97
+
+
+@dataclass
+class LinkageResult:
+    """The bridge (one row per record) and the scored candidate pairs that explain it."""
+
+    bridge: pd.DataFrame
+    pairs: pd.DataFrame
+
+
+class _Clusters:
+    """Union-find that refuses to join clusters holding different valid identifiers."""
+
+    def __init__(self, nhs: list[str | None], upn: list[str | None]) -> None:
+        self.parent = list(range(len(nhs)))
+        self.nhs = [{value} if value else set() for value in nhs]
+        self.upn = [{value} if value else set() for value in upn]
+
+    def find(self, item: int) -> int:
+        root = item
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[item] != root:
+            self.parent[item], item = root, self.parent[item]
+        return root
+
+    def union(self, left: int, right: int) -> bool:
+        """Join two clusters; False (and no change) if that would mix identifiers."""
+        a, b = self.find(left), self.find(right)
+        if a == b:
+            return True
+        if len(self.nhs[a] | self.nhs[b]) > 1 or len(self.upn[a] | self.upn[b]) > 1:
+            return False
+        self.parent[b] = a
+        self.nhs[a] |= self.nhs[b]
+        self.upn[a] |= self.upn[b]
+        return True
+
+
+def candidate_pairs(records: pd.DataFrame) -> pd.DataFrame:
+    """Index pairs (left < right) that share a blocking key under any rule."""
+    frames = []
+    indexed = records.reset_index(names="row")
+    for rule in BLOCKING_RULES:
+        keyed = indexed[["row", *rule]]
+        for column in rule:
+            keyed = keyed[(keyed[column] != "") & (keyed[column] != 0)]
+        joined = keyed.merge(keyed, on=list(rule), suffixes=("_l", "_r"))
+        frames.append(joined.loc[joined.row_l < joined.row_r, ["row_l", "row_r"]])
+    # A day/month swap puts the same child in different DOB blocks: join the swapped date too.
+    swapped = indexed.loc[indexed.dob_swapped_text != "", ["row", "dob_swapped_text"]]
+    plain = indexed.loc[indexed.dob_text != "", ["row", "dob_text"]]
+    joined = swapped.merge(plain, left_on="dob_swapped_text", right_on="dob_text")
+    joined = joined[joined.row_x != joined.row_y]
+    frames.append(
+        pd.DataFrame(
+            {
+                "row_l": np.minimum(joined.row_x, joined.row_y),
+                "row_r": np.maximum(joined.row_x, joined.row_y),
+            }
+        )
+    )
+    pairs = pd.concat(frames, ignore_index=True).drop_duplicates()
+    return pairs.sort_values(["row_l", "row_r"]).reset_index(drop=True)
+
+
+def _similarity(left: pd.Series, right: pd.Series) -> np.ndarray:
+    """Jaro-Winkler similarity of aligned string arrays; 0 where either side is blank."""
+    scores = cpdist(
+        left.tolist(), right.tolist(), scorer=JaroWinkler.normalized_similarity, workers=-1
+    )
+    blank = (left.to_numpy() == "") | (right.to_numpy() == "")
+    return np.where(blank, 0.0, scores)
+
+
+def _differing_characters(left: pd.Series, right: pd.Series) -> np.ndarray:
+    """Positions at which two aligned arrays of 8-character dates differ (8 if either is blank)."""
+    a = np.frombuffer(left.to_numpy(dtype="S8").tobytes(), dtype=np.uint8).reshape(-1, 8)
+    b = np.frombuffer(right.to_numpy(dtype="S8").tobytes(), dtype=np.uint8).reshape(-1, 8)
+    differing = (a != b).sum(axis=1)
+    blank = (left.to_numpy() == "") | (right.to_numpy() == "")
+    return np.where(blank, 8, differing)
+
+
+def _name_level(similarity: np.ndarray, rules: MatchRules) -> np.ndarray:
+    return np.select(
+        [
+            similarity >= rules.exact_similarity,
+            similarity >= rules.close_similarity,
+            similarity >= rules.similar_similarity,
+        ],
+        ["exact", "close", "similar"],
+        default="different",
+    )
+
+
+def score_pairs(records: pd.DataFrame, pairs: pd.DataFrame, rules: MatchRules) -> pd.DataFrame:
+    """Compare every candidate pair field by field; add levels, weights and the total."""
+    left = records.iloc[pairs.row_l.to_numpy()].reset_index(drop=True)
+    right = records.iloc[pairs.row_r.to_numpy()].reset_index(drop=True)
+    scored = pairs.copy()
+    scored["record_id_l"] = left.record_id.to_numpy()
+    scored["record_id_r"] = right.record_id.to_numpy()
+
+    first = np.maximum(
+        _similarity(left.first_name_std, right.first_name_std),
+        _similarity(left.first_name_canonical, right.first_name_canonical),
+    )
+    scored["first_name_level"] = _name_level(first, rules)
+
+    # Double-barrelled and changed surnames: agreeing on any part, or with a former surname,
+    # counts as agreement.
+    last = np.maximum.reduce(
+        [
+            _similarity(left.last_name_std, right.last_name_std),
+            _similarity(left.last_name_std.str.split(" ").str[0], right.last_name_std),
+            _similarity(left.last_name_std.str.split(" ").str[-1], right.last_name_std),
+            _similarity(left.last_name_std, right.last_name_std.str.split(" ").str[0]),
+            _similarity(left.last_name_std, right.last_name_std.str.split(" ").str[-1]),
+            _similarity(left.former_last_name_std, right.last_name_std),
+            _similarity(left.last_name_std, right.former_last_name_std),
+        ]
+    )
+    scored["last_name_level"] = _name_level(last, rules)
+
+    same_dob = (left.dob_text == right.dob_text) & (left.dob_text != "")
+    swapped_dob = (left.dob_swapped_text == right.dob_text) & (left.dob_swapped_text != "")
+    days_apart = (left.dob - right.dob).abs().dt.days
+    one_digit_off = _differing_characters(left.dob_text, right.dob_text) == 1
+    scored["date_of_birth_level"] = np.select(
+        [same_dob, swapped_dob, (days_apart <= 1) | one_digit_off],
+        ["exact", "day_month_swapped", "near"],
+        default="different",
+    )
+
+    either_blank = (left.postcode_std == "") | (right.postcode_std == "")
+    scored["postcode_level"] = np.select(
+        [
+            either_blank,
+            left.postcode_std == right.postcode_std,
+            left.postcode_sector == right.postcode_sector,
+            left.postcode_district == right.postcode_district,
+        ],
+        ["missing", "full", "sector", "district"],
+        default="different",
+    )
+
+    sex_missing = (left.sex == "U") | (right.sex == "U")
+    scored["sex_level"] = np.select(
+        [sex_missing, left.sex == right.sex], ["missing", "agree"], default="disagree"
+    )
+
+    total = np.zeros(len(scored))
+    for comparison in ("first_name", "last_name", "date_of_birth", "postcode", "sex"):
+        weights = getattr(rules, comparison)
+        weight = scored[f"{comparison}_level"].map(weights).astype(float)
+        scored[f"{comparison}_weight"] = weight
+        total += weight.to_numpy()
+    scored["match_weight"] = total
+    return scored
+
+
+def _person_key(member_record_ids: pd.Series) -> str:
+    # Opaque and reproducible for identical input; issue-4's key registry will make keys
+    # survive changes of membership.
+    return "P" + hashlib.sha256(min(member_record_ids).encode()).hexdigest()[:15].upper()
+
+
+def link_records(records: pd.DataFrame, rules: MatchRules | None = None) -> LinkageResult:
+    """Link person records (see ``PERSON_RECORD_COLUMNS``) into one person_key per child."""
+    rules = rules or MatchRules()
+    std = standardise_records(records)
+    clusters = _Clusters(std.nhs_number_valid.tolist(), std.upn_valid.tolist())
+
+    # Deterministic passes: a shared valid identifier is the same child.
+    for column in ("nhs_number_valid", "upn_valid"):
+        for rows in std.groupby(column, dropna=True).indices.values():
+            for row in rows[1:]:
+                clusters.union(int(rows[0]), int(row))
+    former = std.dropna(subset=["former_upn_valid"]).reset_index(names="row_former")
+    current = std.dropna(subset=["upn_valid"]).reset_index(names="row_current")
+    for row_a, row_b in former.merge(
+        current, left_on="former_upn_valid", right_on="upn_valid"
+    )[["row_former", "row_current"]].itertuples(index=False):
+        clusters.union(int(row_a), int(row_b))
+
+    pairs = score_pairs(std, candidate_pairs(std), rules)
+    pairs = pairs.sort_values(
+        ["match_weight", "record_id_l", "record_id_r"], ascending=[False, True, True]
+    ).reset_index(drop=True)
+    decisions = np.full(len(pairs), "below_threshold", dtype=object)
+    above = pairs.match_weight.to_numpy() >= rules.threshold
+    for position in np.flatnonzero(above):
+        linked = clusters.union(int(pairs.row_l.iat[position]), int(pairs.row_r.iat[position]))
+        decisions[position] = "link" if linked else "identifier_conflict"
+    pairs["decision"] = decisions
+
+    roots = np.array([clusters.find(row) for row in range(len(std))])
+    std["cluster"] = roots
+    keys = std.groupby("cluster").record_id.agg(_person_key)
+    std["person_key"] = keys.reindex(roots).to_numpy()
+
+    cluster_size = std.groupby("cluster").record_id.transform("size")
+    shares_nhs = std.nhs_number_valid.notna() & (
+        std.groupby(["cluster", "nhs_number_valid"]).record_id.transform("size") > 1
+    ).reindex(std.index, fill_value=False)
+    shares_upn = std.upn_valid.notna() & (
+        std.groupby(["cluster", "upn_valid"]).record_id.transform("size") > 1
+    ).reindex(std.index, fill_value=False)
+    std["match_method"] = np.select(
+        [shares_nhs, shares_upn, cluster_size > 1],
+        ["nhs_number", "upn", "probabilistic"],
+        default="singleton",
+    )
+    linked_pairs = pairs[pairs.decision == "link"]
+    best_weight = pd.concat(
+        [
+            linked_pairs[["record_id_l", "match_weight"]].rename(
+                columns={"record_id_l": "record_id"}
+            ),
+            linked_pairs[["record_id_r", "match_weight"]].rename(
+                columns={"record_id_r": "record_id"}
+            ),
+        ]
+    ).groupby("record_id").match_weight.max()
+    std["match_weight"] = std.record_id.map(best_weight)
+
+    bridge = std[
+        ["source", "source_record_id", "record_id", "person_key", "match_method", "match_weight"]
+    ].copy()
+    return LinkageResult(bridge=bridge, pairs=pairs.drop(columns=["row_l", "row_r"]))

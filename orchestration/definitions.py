@@ -1,0 +1,42 @@
+"""The code location: sources -> staging -> intermediate -> linkage -> marts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.dbt.assets import dbt_marts, dbt_staging_and_intermediate
+from orchestration.dbt.project import dbt_project
+from orchestration.jobs import ingest_jobs, refresh_job
+from orchestration.linkage.assets import person_key_bridge
+from orchestration.resources import WarehouseResource
+from orchestration.settings import SOURCES, data_dir
+from orchestration.sources.assets import build_source_assets
+
+# The dbt beside this interpreter, so an un-activated .venv/bin/python still finds it.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+
+
+def build_definitions(warehouse_data_dir: str) -> dg.Definitions:
+    """Definitions for one warehouse folder (tests build their own in a temporary folder)."""
+    return dg.Definitions(
+        assets=[
+            *(build_source_assets(source) for source in SOURCES),
+            dbt_staging_and_intermediate,
+            person_key_bridge,
+            dbt_marts,
+        ],
+        jobs=[*ingest_jobs, refresh_job],
+        resources={
+            "warehouse": WarehouseResource(data_dir=warehouse_data_dir),
+            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+        },
+        # DuckDB has one writer per file: run the steps of a run one after another.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions(str(data_dir()))

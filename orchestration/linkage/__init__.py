@@ -1,0 +1,1 @@
+"""The linkage asset: person records -> person_key_bridge."""

@@ -1,0 +1,71 @@
+"""Link every person record to one child and write the bridge the marts join through."""
+
+
+import dagster as dg
+from dagster_dbt import get_asset_key_for_model
+
+from linkage_ops.evaluation import load_truth, pairwise_scores
+from linkage_ops.linkage import link_records
+from orchestration.dbt.assets import dbt_staging_and_intermediate
+from orchestration.resources import WarehouseResource
+
+PERSON_RECORDS = get_asset_key_for_model([dbt_staging_and_intermediate], "int_person_records_unioned")
+
+
+@dg.asset(
+    key=["linkage", "person_key_bridge"],
+    deps=[PERSON_RECORDS],
+    group_name="linkage",
+    kinds={"python", "duckdb"},
+    description="One row per source record with the person_key of its child "
+    "(linkage.person_key_bridge), plus the scored candidate pairs (linkage.match_pairs).",
+)
+def person_key_bridge(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        records = con.execute(
+            "select * from intermediate.int_person_records_unioned order by record_id"
+        ).df()
+        result = link_records(records)
+        bridge = result.bridge.assign(run_id=context.run_id)
+        pairs = result.pairs.assign(run_id=context.run_id)
+        con.execute("create schema if not exists linkage")
+        con.execute("create or replace table linkage.person_key_bridge as select * from bridge")
+        con.execute("create or replace table linkage.match_pairs as select * from pairs")
+
+    metadata: dict[str, dg.RawMetadataValue] = {
+        "records": len(bridge),
+        "person_keys": int(bridge.person_key.nunique()),
+        "candidate_pairs": len(pairs),
+        "links": int((pairs.decision == "link").sum()),
+        "refused_identifier_conflicts": int((pairs.decision == "identifier_conflict").sum()),
+        **{
+            f"records_by_method/{method}": int(count)
+            for method, count in bridge.match_method.value_counts().sort_index().items()
+        },
+    }
+    # Only a synthetic authority has a ground truth; a real one reports no accuracy here.
+    if (warehouse.truth_dir / "records.csv").exists():
+        truth = load_truth(warehouse.truth_dir)
+        scores = pairwise_scores(
+            bridge.set_index("record_id").person_key, truth.reindex(bridge.record_id)
+        )
+        metadata |= {f"evaluation/{name}": value for name, value in scores.as_dict().items()}
+        with warehouse.connect() as con:
+            con.execute(
+                "create or replace table linkage.linkage_evaluation as "
+                "select ? as run_id, ? as precision, ? as recall, ? as f1, "
+                "? as predicted_pairs, ? as true_pairs, ? as correct_pairs, ? as records",
+                [
+                    context.run_id,
+                    scores.precision,
+                    scores.recall,
+                    scores.f1,
+                    scores.predicted_pairs,
+                    scores.true_pairs,
+                    scores.correct_pairs,
+                    scores.records,
+                ],
+            )
+    return dg.MaterializeResult(metadata=metadata)

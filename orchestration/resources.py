@@ -1,0 +1,39 @@
+"""The warehouse resource: where files land and which DuckDB file the pipeline writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Paths of one warehouse. Open connections late and close them early: DuckDB allows one
+    writer per file, and dbt opens the same file between steps."""
+
+    data_dir: str
+
+    @property
+    def landing_dir(self) -> Path:
+        return Path(self.data_dir) / "landing"
+
+    @property
+    def truth_dir(self) -> Path:
+        """Ground truth of a synthetic authority; read only by linkage evaluation."""
+        return Path(self.data_dir) / "truth"
+
+    @property
+    def database_path(self) -> Path:
+        return Path(self.data_dir) / "warehouse.duckdb"
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.database_path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(self.database_path))
+        try:
+            yield con
+        finally:
+            con.close()

@@ -1,0 +1,17 @@
+"""Where the warehouse lives. An authority points these at its own folders with env vars."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+# Sources that have a landing folder, a schema in linkage_ops/schemas and staging models.
+SOURCES = ("school_census", "gp")
+
+
+def data_dir() -> Path:
+    """Root of the landing folder, the DuckDB file and the (synthetic) truth."""
+    return Path(os.environ.get("WAREHOUSE_DATA_DIR", PROJECT_ROOT / "data")).resolve()

@@ -1,0 +1,1 @@
+"""Ingestion assets: one multi-asset per source, partitioned by collection period."""
