@@ -17,9 +17,9 @@ _NHS_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 NHS_TEST_RANGE = (9_990_000_000, 9_999_999_999)
 
 
-def normalise_upn(value: str | None) -> str | None:
-    """Upper-case a UPN and strip surrounding spaces; blank becomes ``None``."""
-    if value is None:
+def normalise_upn(value: object) -> str | None:
+    """Upper-case a UPN and strip surrounding spaces; blank or not text becomes ``None``."""
+    if not isinstance(value, str):
         return None
     cleaned = value.strip().upper()
     return cleaned or None
@@ -40,7 +40,7 @@ def upn_check_letter(body: str) -> str:
     return UPN_LETTERS[total % 23]
 
 
-def is_valid_upn(value: str | None) -> bool:
+def is_valid_upn(value: object) -> bool:
     """True when ``value`` has the UPN pattern and its check letter is right."""
     upn = normalise_upn(value)
     if upn is None or not _UPN_PATTERN.match(upn):
@@ -56,9 +56,9 @@ def make_upn(la_number: int, establishment: int, year_of_issue: int, serial: int
     return upn_check_letter(body) + body
 
 
-def normalise_nhs_number(value: str | None) -> str | None:
-    """Remove the spaces and dashes feeds put in NHS numbers; blank becomes ``None``."""
-    if value is None:
+def normalise_nhs_number(value: object) -> str | None:
+    """Remove the spaces and dashes feeds put in NHS numbers; blank or not text becomes ``None``."""
+    if not isinstance(value, str):
         return None
     cleaned = re.sub(r"[\s-]", "", value)
     return cleaned or None
@@ -77,7 +77,7 @@ def nhs_check_digit(stem: str) -> int | None:
     return check
 
 
-def is_valid_nhs_number(value: str | None) -> bool:
+def is_valid_nhs_number(value: object) -> bool:
     """True when ``value`` (spaces and dashes allowed) is ten digits passing Modulus 11."""
     number = normalise_nhs_number(value)
     if number is None or not re.fullmatch(r"\d{10}", number):
@@ -85,7 +85,7 @@ def is_valid_nhs_number(value: str | None) -> bool:
     return nhs_check_digit(number[:9]) == int(number[9])
 
 
-def is_test_range_nhs_number(value: str | None) -> bool:
+def is_test_range_nhs_number(value: object) -> bool:
     """True for a valid NHS number in the 999 range that is never issued to a person."""
     number = normalise_nhs_number(value)
     if not is_valid_nhs_number(number):

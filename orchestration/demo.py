@@ -69,7 +69,9 @@ def describe_warehouse(database_path: Path) -> None:
         ).fetchall()
         print("\nLoaded per source and period (rows read / loaded / quarantined / values flagged):")
         for source, period, read, loaded, rejected, flagged in loads:
-            print(f"  {source:<14} {period:<12} {read:>8,} {loaded:>8,} {rejected:>6,} {flagged:>6,}")
+            print(
+                f"  {source:<14} {period:<12} {read:>8,} {loaded:>8,} {rejected:>6,} {flagged:>6,}"
+            )
         evaluation = con.execute(
             "select precision, recall, f1, records from linkage.linkage_evaluation"
         ).fetchone()

@@ -42,6 +42,44 @@ create table if not exists {RAW_SCHEMA}.load_log (
 )"""
 
 
+QUARANTINE_COLUMNS = [
+    "source",
+    "period",
+    "table_name",
+    "source_file",
+    "row_number",
+    "field",
+    "value",
+    "reason",
+    "action",
+    "run_id",
+    "loaded_at",
+]
+LOAD_LOG_COLUMNS = [
+    "source",
+    "period",
+    "table_name",
+    "source_file",
+    "file_sha256",
+    "rows_read",
+    "rows_loaded",
+    "rows_rejected",
+    "values_flagged",
+    "run_id",
+    "loaded_at",
+]
+
+
+def _append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Insert a frame's rows by column name (nothing to do for an empty frame)."""
+    if frame.empty:
+        return
+    con.register("incoming_rows", frame)
+    column_list = ", ".join(f'"{column}"' for column in frame.columns)
+    con.execute(f"insert into {table} ({column_list}) select {column_list} from incoming_rows")
+    con.unregister("incoming_rows")
+
+
 @dataclass(frozen=True)
 class TableLoad:
     """What was written for one table of a source period."""
@@ -87,9 +125,7 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, schema: SourceSchema) -> N
                 con.execute(f'alter table {name} add column "{column}" {kind}')
 
 
-def _table_frame(
-    batch: TableBatch, period: str, run_id: str, loaded_at: datetime
-) -> pd.DataFrame:
+def _table_frame(batch: TableBatch, period: str, run_id: str, loaded_at: datetime) -> pd.DataFrame:
     schema_columns = batch.table.column_names
     extra = [column for column in batch.columns if column not in schema_columns]
     positions = {column: index for index, column in enumerate(batch.columns)}
@@ -137,10 +173,7 @@ def write_source_batch(
         for table_name, table_batch in batch.tables.items():
             name = raw_table_name(schema.source, table_name)
             frame = _table_frame(table_batch, batch.period, run_id, loaded_at)
-            con.register("incoming_rows", frame)
-            column_list = ", ".join(f'"{column}"' for column in frame.columns)
-            con.execute(f"insert into {name} ({column_list}) select {column_list} from incoming_rows")
-            con.unregister("incoming_rows")
+            _append(con, name, frame)
             flagged = sum(
                 1
                 for finding in batch.findings
@@ -158,29 +191,28 @@ def write_source_batch(
                     values_flagged=flagged,
                 )
             )
-        con.executemany(
-            f"insert into {RAW_SCHEMA}.quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        quarantine = pd.DataFrame(
             [
-                [
+                (
                     batch.source,
                     batch.period,
-                    finding.table,
-                    finding.source_file,
-                    finding.row_number,
-                    finding.field,
-                    finding.value,
-                    finding.reason,
-                    finding.action,
+                    f.table,
+                    f.source_file,
+                    f.row_number,
+                    f.field,
+                    f.value,
+                    f.reason,
+                    f.action,
                     run_id,
                     loaded_at,
-                ]
-                for finding in batch.findings
+                )
+                for f in batch.findings
             ],
+            columns=QUARANTINE_COLUMNS,
         )
-        con.executemany(
-            f"insert into {RAW_SCHEMA}.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        load_log = pd.DataFrame(
             [
-                [
+                (
                     batch.source,
                     batch.period,
                     load.table,
@@ -192,10 +224,13 @@ def write_source_batch(
                     load.values_flagged,
                     run_id,
                     loaded_at,
-                ]
+                )
                 for load in loads
             ],
+            columns=LOAD_LOG_COLUMNS,
         )
+        _append(con, f"{RAW_SCHEMA}.quarantine", quarantine)
+        _append(con, f"{RAW_SCHEMA}.load_log", load_log)
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -101,7 +101,9 @@ def check_value(rule: FieldRule, value: str | None) -> str | None:
         try:
             datetime.strptime(value, rule.date_format or "")
         except ValueError:
-            reason = f"expected a date like {datetime(2024, 10, 3).strftime(rule.date_format or '')}"
+            reason = (
+                f"expected a date like {datetime(2024, 10, 3).strftime(rule.date_format or '')}"
+            )
     elif rule.type == "boolean" and value not in _BOOLEANS:
         reason = "expected True or False"
     elif rule.type == "code" and value not in rule.codes:
@@ -125,7 +127,7 @@ def read_table_file(path: Path, table: TableSchema, batch: SourceBatch) -> Table
         raise UnreadableFileError(path, f"cannot open ({error.strerror})") from error
     if not raw.strip():
         raise UnreadableFileError(path, "file is empty")
-    reader = csv.reader(io.StringIO(decode_text(path, raw), newline=""))
+    reader = csv.reader(io.StringIO(decode_text(path, raw), newline=""), strict=True)
     try:
         header = [name.strip() for name in next(reader)]
     except (StopIteration, csv.Error) as error:
@@ -176,7 +178,9 @@ def read_table_file(path: Path, table: TableSchema, batch: SourceBatch) -> Table
             else:
                 result.loaded.append((row_number, values))
     except csv.Error as error:
-        raise UnreadableFileError(path, f"malformed CSV near row {reader.line_num}: {error}") from error
+        raise UnreadableFileError(
+            path, f"malformed CSV near row {reader.line_num}: {error}"
+        ) from error
     return result
 
 
@@ -206,7 +210,8 @@ def read_source_period(schema: SourceSchema, period_dir: Path, period: str) -> S
             )
         if table.name in batch.tables:
             raise UnreadableFileError(
-                path, f"table {table.name} delivered twice (also {batch.tables[table.name].path.name})"
+                path,
+                f"table {table.name} delivered twice (also {batch.tables[table.name].path.name})",
             )
         batch.tables[table.name] = read_table_file(path, table, batch)
     return batch

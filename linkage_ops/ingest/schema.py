@@ -103,8 +103,7 @@ def load_schema(source: str, schema_dir: Path = SCHEMA_DIR) -> SourceSchema:
             file_pattern=re.compile(spec["file_pattern"]),
             record_id=spec["record_id"],
             columns=tuple(
-                _field_rule(column, rule or {}, formats)
-                for column, rule in spec["columns"].items()
+                _field_rule(column, rule or {}, formats) for column, rule in spec["columns"].items()
             ),
         )
         for table_name, spec in document["tables"].items()

@@ -79,8 +79,8 @@ class _Clusters:
 
     def __init__(self, nhs: list[str | None], upn: list[str | None]) -> None:
         self.parent = list(range(len(nhs)))
-        self.nhs = [{value} if value else set() for value in nhs]
-        self.upn = [{value} if value else set() for value in upn]
+        self.nhs = [{value} if isinstance(value, str) else set() for value in nhs]
+        self.upn = [{value} if isinstance(value, str) else set() for value in upn]
 
     def find(self, item: int) -> int:
         root = item
@@ -245,9 +245,9 @@ def link_records(records: pd.DataFrame, rules: MatchRules | None = None) -> Link
                 clusters.union(int(rows[0]), int(row))
     former = std.dropna(subset=["former_upn_valid"]).reset_index(names="row_former")
     current = std.dropna(subset=["upn_valid"]).reset_index(names="row_current")
-    for row_a, row_b in former.merge(
-        current, left_on="former_upn_valid", right_on="upn_valid"
-    )[["row_former", "row_current"]].itertuples(index=False):
+    for row_a, row_b in former.merge(current, left_on="former_upn_valid", right_on="upn_valid")[
+        ["row_former", "row_current"]
+    ].itertuples(index=False):
         clusters.union(int(row_a), int(row_b))
 
     pairs = score_pairs(std, candidate_pairs(std), rules)
@@ -279,16 +279,20 @@ def link_records(records: pd.DataFrame, rules: MatchRules | None = None) -> Link
         default="singleton",
     )
     linked_pairs = pairs[pairs.decision == "link"]
-    best_weight = pd.concat(
-        [
-            linked_pairs[["record_id_l", "match_weight"]].rename(
-                columns={"record_id_l": "record_id"}
-            ),
-            linked_pairs[["record_id_r", "match_weight"]].rename(
-                columns={"record_id_r": "record_id"}
-            ),
-        ]
-    ).groupby("record_id").match_weight.max()
+    best_weight = (
+        pd.concat(
+            [
+                linked_pairs[["record_id_l", "match_weight"]].rename(
+                    columns={"record_id_l": "record_id"}
+                ),
+                linked_pairs[["record_id_r", "match_weight"]].rename(
+                    columns={"record_id_r": "record_id"}
+                ),
+            ]
+        )
+        .groupby("record_id")
+        .match_weight.max()
+    )
     std["match_weight"] = std.record_id.map(best_weight)
 
     bridge = std[

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -77,6 +78,15 @@ def standardise_postcode(value: object) -> str:
     return re.sub(r"[^A-Z0-9]", "", value.upper())
 
 
+def _valid_or_none(
+    values: pd.Series, normalise: Callable[[object], str | None], is_valid: Callable[[object], bool]
+) -> pd.Series:
+    """The normalised identifier where it is valid, ``None`` elsewhere."""
+    return values.map(
+        lambda value: normalised if is_valid(normalised := normalise(value)) else None
+    )
+
+
 def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
     """Add the standardised comparison columns to a frame of person records.
 
@@ -113,10 +123,9 @@ def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
     frame["postcode_sector"] = postcode.str[:-2]
 
     frame["sex"] = frame["sex"].fillna("U")
-    nhs = frame["nhs_number"].map(lambda v: normalise_nhs_number(v) if isinstance(v, str) else None)
-    frame["nhs_number_valid"] = nhs.where(nhs.map(is_valid_nhs_number))
-    upn = frame["upn"].map(lambda v: normalise_upn(v) if isinstance(v, str) else None)
-    frame["upn_valid"] = upn.where(upn.map(is_valid_upn))
-    former = frame["former_upn"].map(lambda v: normalise_upn(v) if isinstance(v, str) else None)
-    frame["former_upn_valid"] = former.where(former.map(is_valid_upn))
+    frame["nhs_number_valid"] = _valid_or_none(
+        frame["nhs_number"], normalise_nhs_number, is_valid_nhs_number
+    )
+    frame["upn_valid"] = _valid_or_none(frame["upn"], normalise_upn, is_valid_upn)
+    frame["former_upn_valid"] = _valid_or_none(frame["former_upn"], normalise_upn, is_valid_upn)
     return frame

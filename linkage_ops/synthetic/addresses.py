@@ -124,7 +124,9 @@ class AddressBook:
         offset = 0
         for area, probability in zip(self._areas, self.area_probabilities, strict=True):
             needed = math.ceil(properties_needed * probability * 1.3) + 10
-            street_count = min(MAX_STREETS_PER_AREA, max(3, math.ceil(needed / HOUSEHOLDS_PER_STREET)))
+            street_count = min(
+                MAX_STREETS_PER_AREA, max(3, math.ceil(needed / HOUSEHOLDS_PER_STREET))
+            )
             # About a quarter of the numbers on a street hold a family with children.
             capacity = max(60, math.ceil(4 * needed / street_count))
             self._streets.append(self._make_streets(area, street_count))
@@ -147,7 +149,9 @@ class AddressBook:
             name = f"{STREET_WORDS[word]} {STREET_KINDS[kind]}"
             locality = area.villages[village_pick[i]] if in_village[i] else ""
             # A long street spans two postcode units: low numbers and high numbers.
-            postcodes = tuple(self._postcode(area.outward, int(u)) for u in units[2 * i : 2 * i + 2])
+            postcodes = tuple(
+                self._postcode(area.outward, int(u)) for u in units[2 * i : 2 * i + 2]
+            )
             streets.append((name, locality, postcodes))
         return streets
 

@@ -6,7 +6,9 @@ relative frequencies, so common British names dominate and a long tail of rarer 
 
 from __future__ import annotations
 
+import bisect
 import csv
+import random
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -26,12 +28,22 @@ class NameTable:
         positions = np.searchsorted(self.cumulative, rng.random(size), side="right")
         return [self.names[i] for i in positions]
 
+    def pick(self, rng: random.Random) -> str:
+        """One weighted draw, for the odd replacement name (a stepfather's surname)."""
+        position = bisect.bisect_right(self.cumulative, rng.random())
+        return self.names[min(position, len(self.names) - 1)]
+
     def __len__(self) -> int:
         return len(self.names)
 
 
 def _read_data_csv(file_name: str) -> list[dict[str, str]]:
-    text = resources.files("linkage_ops").joinpath("data").joinpath(file_name).read_text(encoding="utf-8")
+    text = (
+        resources.files("linkage_ops")
+        .joinpath("data")
+        .joinpath(file_name)
+        .read_text(encoding="utf-8")
+    )
     return list(csv.DictReader(text.splitlines()))
 
 

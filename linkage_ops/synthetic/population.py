@@ -26,7 +26,8 @@ LA_NUMBER = 884  # Herefordshire
 # Former UPNs issued elsewhere: Worcestershire, Shropshire, Gloucestershire.
 NEIGHBOURING_LA_NUMBERS = (885, 893, 916)
 
-HOUSEHOLD_SIZE_SHARES = {1: 0.42, 2: 0.38, 3: 0.14, 4: 0.06}
+# Children a family has over time; those not yet born or already adult are not counted.
+HOUSEHOLD_SIZE_SHARES = {1: 0.34, 2: 0.40, 3: 0.18, 4: 0.08}
 TWIN_CHILD_SHARE = 0.015
 DIFFERENT_SURNAME_SHARE = 0.10
 DOUBLE_BARRELLED_SHARE = 0.03
@@ -194,31 +195,69 @@ def build_population(children: int, census_day: date, rng: np.random.Generator) 
     """Households of 1-4 children aged 0-17 on ``census_day``, with schools and identifiers."""
     if children < 1:
         raise ValueError("children must be at least 1")
-    sizes = _household_sizes(children, rng)
-    book = AddressBook(rng, properties_needed=len(sizes))
-    households = _households(sizes, book, census_day, rng)
-    population = _children(households, sizes, census_day, rng)
+    families = _family_birth_dates(children, census_day, rng)
+    book = AddressBook(rng, properties_needed=len(families))
+    households = _households(len(families), book, census_day, rng)
+    population = _children(households, families, census_day, rng)
     _place_in_schools(population, rng)
     _allocate_upns(population, rng)
     _school_circumstances(population, rng)
     return population
 
 
-def _household_sizes(children: int, rng: np.random.Generator) -> list[int]:
+def _family_birth_dates(
+    children: int, census_day: date, rng: np.random.Generator
+) -> list[list[tuple[date, bool]]]:
+    """Each family's children aged 0-17, eldest first, as (birth date, twin of the previous).
+
+    A family's youngest may not be born yet and its eldest may already be an adult: only the
+    0-17s are kept, so ages come out flat rather than bunched in the middle of childhood.
+    """
+    latest = census_day - timedelta(days=1)
+    earliest = census_day.replace(year=census_day.year - 18) + timedelta(days=1)
+    window = (latest - earliest).days
     options = list(HOUSEHOLD_SIZE_SHARES)
     probabilities = np.array(list(HOUSEHOLD_SIZE_SHARES.values()))
-    mean = float(np.dot(options, probabilities))
-    sizes: list[int] = []
+    families: list[list[tuple[date, bool]]] = []
     total = 0
+    twin_children = 0
+    batch = 4096
     while total < children:
-        batch = rng.choice(options, size=math.ceil((children - total) / mean) + 8, p=probabilities)
-        for size in batch.tolist():
-            take = min(size, children - total)
-            sizes.append(take)
-            total += take
+        sizes = rng.choice(options, size=batch, p=probabilities).tolist()
+        gaps = rng.triangular(365, 800, 6 * 365, (batch, 3)).tolist()
+        youngest_draw = rng.random(batch).tolist()
+        twin_draw = rng.random(batch).tolist()
+        twin_at = rng.integers(0, 3, batch).tolist()
+        for i in range(batch):
+            size = sizes[i]
+            family_gaps = gaps[i][: size - 1]
+            pair_at = -1
+            # Twins are spread through the population up to their share.
+            if (
+                size >= 2
+                and twin_draw[i] < 0.5
+                and twin_children + 2 <= TWIN_CHILD_SHARE * (total + size) + 1
+            ):
+                pair_at = twin_at[i] % (size - 1)
+                family_gaps[pair_at] = 0.0
+            span = sum(family_gaps)
+            youngest_days = -span + youngest_draw[i] * (window + span)
+            kept: list[tuple[date, bool]] = []
+            for j in range(size):
+                days = round(youngest_days + sum(family_gaps[j:]))
+                if 0 <= days <= window:
+                    kept.append((latest - timedelta(days=days), j == pair_at + 1))
+            kept = kept[: children - total]
+            if not kept:
+                continue
+            if kept[0][1]:
+                kept[0] = (kept[0][0], False)  # its twin was cut off at the edge
+            twin_children += 2 * sum(1 for _, twin in kept if twin)
+            families.append(kept)
+            total += len(kept)
             if total == children:
                 break
-    return sizes
+    return families
 
 
 def _weighted_pick(shares: dict[str, float], rng: np.random.Generator, size: int) -> list[str]:
@@ -241,9 +280,8 @@ def _surname_draw(rng: np.random.Generator, size: int) -> list[str]:
 
 
 def _households(
-    sizes: list[int], book: AddressBook, census_day: date, rng: np.random.Generator
+    count: int, book: AddressBook, census_day: date, rng: np.random.Generator
 ) -> list[Household]:
-    count = len(sizes)
     areas = book.draw_areas(count)
     ethnicities = _weighted_pick(ETHNICITY_SHARES, rng, count)
     surnames = _surname_draw(rng, count)
@@ -327,46 +365,25 @@ def _fsm_household_periods(
 
 
 def _children(
-    households: list[Household], sizes: list[int], census_day: date, rng: np.random.Generator
+    households: list[Household],
+    families: list[list[tuple[date, bool]]],
+    census_day: date,
+    rng: np.random.Generator,
 ) -> Population:
-    total = sum(sizes)
-    latest = census_day - timedelta(days=1)
-    earliest = census_day.replace(year=census_day.year - 18) + timedelta(days=1)
-    window = (latest - earliest).days
-
-    # Twins: one pair in each of a set of households with two or more children.
-    multi = [h for h, size in enumerate(sizes) if size >= 2]
-    pair_count = min(len(multi), round(total * TWIN_CHILD_SHARE / 2))
-    twin_households = set(rng.choice(multi, size=pair_count, replace=False).tolist()) if multi else set()
-    twin_position = rng.integers(0, 3, len(sizes))
-
-    gaps = rng.triangular(365, 800, 6 * 365, total)
-    youngest_draw = rng.random(len(sizes))
-    sexes = np.where(rng.random(total) < MALE_SHARE, "M", "F")
-    same_sex_twins = rng.random(len(sizes)) < TWINS_SAME_SEX_SHARE
+    total = sum(len(f) for f in families)
+    sexes = np.where(rng.random(total) < MALE_SHARE, "M", "F").tolist()
+    same_sex_twins = rng.random(total) < TWINS_SAME_SEX_SHARE
     nhs_numbers = allocate_nhs_numbers(rng, total)
-
     children: list[Child] = []
     twin_pairs: list[tuple[int, int]] = []
-    position = 0
-    for h, (household, size) in enumerate(zip(households, sizes, strict=True)):
-        # Gaps between consecutive siblings, eldest first; a twin pair has no gap.
-        household_gaps = [float(g) for g in gaps[position : position + size - 1]]
-        pair_at = -1
-        if h in twin_households:
-            pair_at = int(twin_position[h]) % (size - 1)
-            household_gaps[pair_at] = 0.0
-        span = sum(household_gaps)
-        if span > window - 1:
-            household_gaps = [g * (window - 1) / span for g in household_gaps]
-            span = sum(household_gaps)
-        youngest = latest - timedelta(days=int(youngest_draw[h] * (window - span)))
-        offsets = [sum(household_gaps[j:]) for j in range(size)]
-        for j in range(size):
-            index = position + j
-            sex = str(sexes[index])
-            if j == pair_at + 1 and pair_at >= 0 and same_sex_twins[h]:
-                sex = children[-1].sex
+    for household, family in zip(households, families, strict=True):
+        for birth_date, twin_of_previous in family:
+            index = len(children)
+            sex = sexes[index]
+            if twin_of_previous:
+                twin_pairs.append((index - 1, index))
+                if same_sex_twins[index]:
+                    sex = children[-1].sex
             child = Child(
                 index=index,
                 child_id=f"C{index + 1:06d}",
@@ -374,16 +391,12 @@ def _children(
                 forename="",
                 middle_names="",
                 surname=household.surname,
-                date_of_birth=youngest - timedelta(days=round(offsets[j])),
+                date_of_birth=birth_date,
                 sex=sex,
                 nhs_number=nhs_numbers[index],
             )
-            if j == pair_at + 1 and pair_at >= 0:
-                child.date_of_birth = children[-1].date_of_birth
-                twin_pairs.append((index - 1, index))
             children.append(child)
             household.children.append(child)
-        position += size
 
     for first, second in twin_pairs:
         children[first].twin_of = children[second].child_id
@@ -393,7 +406,9 @@ def _children(
     return Population(census_day=census_day, households=households, children=children, schools=[])
 
 
-def _give_forenames(children: list[Child], households: list[Household], rng: np.random.Generator) -> None:
+def _give_forenames(
+    children: list[Child], households: list[Household], rng: np.random.Generator
+) -> None:
     tables = names.forenames()
     drawn: dict[str, list[str]] = {}
     cursor: dict[str, int] = {}
@@ -564,9 +579,8 @@ def _allocate_upns(population: Population, rng: np.random.Generator) -> None:
     requests: list[tuple[Child, int, int]] = []
     for child in children:
         year = nc_year_number(child.date_of_birth, census_day)
-        was_pupil = (
-            child.school is not None
-            or (12 <= year <= 13 and not child.household.outside_la_schools)
+        was_pupil = child.school is not None or (
+            12 <= year <= 13 and not child.household.outside_la_schools
         )
         if not was_pupil:
             continue
@@ -647,10 +661,14 @@ def _allocate_former_upns(population: Population, rng: np.random.Generator) -> N
 def _allocate_ulns(population: Population, rng: np.random.Generator) -> None:
     """Unique Learner Numbers (10 digits) for pupils aged 14 and over."""
     older = [
-        c for c in population.children if c.is_pupil and age_on(c.date_of_birth, population.census_day) >= ULN_FROM_AGE
+        c
+        for c in population.children
+        if c.is_pupil and age_on(c.date_of_birth, population.census_day) >= ULN_FROM_AGE
     ]
     issued: set[int] = set()
-    draws = rng.integers(1_000_000_000, 10_000_000_000, size=len(older) + 50, dtype=np.int64).tolist()
+    draws = rng.integers(
+        1_000_000_000, 10_000_000_000, size=len(older) + 50, dtype=np.int64
+    ).tolist()
     cursor = 0
     for pupil in older:
         while draws[cursor] in issued:

@@ -1,6 +1,5 @@
 """Two dbt invocations per refresh: everything before linkage, then the marts after it."""
 
-
 import os
 
 import dagster as dg

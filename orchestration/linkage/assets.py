@@ -1,6 +1,5 @@
 """Link every person record to one child and write the bridge the marts join through."""
 
-
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
@@ -9,7 +8,9 @@ from linkage_ops.linkage import link_records
 from orchestration.dbt.assets import dbt_staging_and_intermediate
 from orchestration.resources import WarehouseResource
 
-PERSON_RECORDS = get_asset_key_for_model([dbt_staging_and_intermediate], "int_person_records_unioned")
+PERSON_RECORDS = get_asset_key_for_model(
+    [dbt_staging_and_intermediate], "int_person_records_unioned"
+)
 
 
 @dg.asset(

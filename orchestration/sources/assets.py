@@ -1,6 +1,5 @@
 """Load each source's landing files into raw DuckDB tables, one collection period at a time."""
 
-
 from datetime import datetime
 
 import dagster as dg
@@ -51,7 +50,11 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
         try:
             with warehouse.connect() as con:
                 loads, findings = load_period(
-                    con, warehouse.landing_dir, source, period, run_id=context.run_id,
+                    con,
+                    warehouse.landing_dir,
+                    source,
+                    period,
+                    run_id=context.run_id,
                     loaded_at=datetime.now(),
                 )
                 reconciliations = reconcile_period(con, schema, period)

@@ -1,0 +1,139 @@
+"""``linkage-ops``: the domain library's command line (no Dagster needed).
+
+linkage-ops synth --children N --seed S --out DIR
+linkage-ops load --landing DIR --database FILE --source SOURCE --period PERIOD
+linkage-ops link INPUT --out OUTPUT
+linkage-ops evaluate --pred P --truth T
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from linkage_ops.evaluation import load_truth, pairwise_scores
+from linkage_ops.ingest import UnreadableFileError, load_period
+from linkage_ops.linkage import link_records
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, dtype=str, keep_default_na=False).replace({"": None})
+
+
+def _write_table(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from linkage_ops.synthetic import generate_authority
+
+    summary = generate_authority(children=args.children, seed=args.seed, out_dir=args.out)
+    print(f"{summary.children:,} children in {summary.households:,} households")
+    for source, count in summary.records.items():
+        print(f"  {source}: {count:,} records")
+    print(f"landing files under {args.out / 'landing'}, ground truth in {summary.truth_dir}")
+    return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    con = duckdb.connect(str(args.database))
+    try:
+        loads, findings = load_period(con, args.landing, args.source, args.period, run_id="cli")
+    except UnreadableFileError as error:
+        print(f"error: {args.source} {args.period}: {error}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    for load in loads:
+        print(
+            f"{load.raw_table}: {load.rows_read:,} read, {load.rows_loaded:,} loaded, "
+            f"{load.rows_rejected:,} quarantined, {load.values_flagged:,} values flagged"
+        )
+    for finding in findings[: args.show_findings]:
+        print(
+            f"  {finding.source_file} row {finding.row_number} {finding.field}="
+            f"{finding.value!r}: {finding.reason} ({finding.action})"
+        )
+    return 0
+
+
+def _link(args: argparse.Namespace) -> int:
+    records = _read_table(args.input)
+    if "source_record_id" not in records.columns:
+        records["source_record_id"] = records["record_id"]
+    result = link_records(records)
+    _write_table(result.bridge, args.out)
+    print(
+        f"{len(result.bridge):,} records -> {result.bridge.person_key.nunique():,} person keys; "
+        f"written to {args.out}"
+    )
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    predicted = _read_table(args.pred).set_index("record_id").person_key
+    truth_path: Path = args.truth
+    if truth_path.is_dir():
+        truth = load_truth(truth_path)
+    else:
+        truth = _read_table(truth_path).set_index("record_id")["child_id"]
+    scores = pairwise_scores(predicted, truth.reindex(predicted.index))
+    print(f"precision {scores.precision:.4f}")
+    print(f"recall    {scores.recall:.4f}")
+    print(f"f1        {scores.f1:.4f}")
+    print(
+        f"pairs: predicted {scores.predicted_pairs:,}, true {scores.true_pairs:,}, "
+        f"correct {scores.correct_pairs:,}"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="linkage-ops", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    synth = commands.add_parser("synth", help="generate a synthetic authority")
+    synth.add_argument("--children", type=int, required=True)
+    synth.add_argument("--seed", type=int, default=42)
+    synth.add_argument("--out", type=Path, required=True, help="data folder to write into")
+    synth.set_defaults(handler=_synth)
+
+    load = commands.add_parser("load", help="load one source period into a DuckDB file")
+    load.add_argument("--landing", type=Path, required=True)
+    load.add_argument("--database", type=Path, required=True)
+    load.add_argument("--source", required=True)
+    load.add_argument("--period", required=True)
+    load.add_argument("--show-findings", type=int, default=10)
+    load.set_defaults(handler=_load)
+
+    link = commands.add_parser("link", help="link person records (CSV or Parquet)")
+    link.add_argument("input", type=Path)
+    link.add_argument("--out", type=Path, required=True)
+    link.set_defaults(handler=_link)
+
+    evaluate = commands.add_parser("evaluate", help="pairwise precision, recall and F1")
+    evaluate.add_argument("--pred", type=Path, required=True, help="record_id, person_key")
+    evaluate.add_argument(
+        "--truth", type=Path, required=True, help="record_id, child_id file, or a truth folder"
+    )
+    evaluate.set_defaults(handler=_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""How each source mis-records a child: the error rates (data) and the error functions.
+
+``RECORDING_ERROR_RATES`` holds, per source, the chance that one record carries each error.
+A rate applies where the error is possible (a day/month swap needs a day of 12 or less, a
+nickname needs a name that has one), so the realised share can be a little lower. The names
+of the errors applied to a record are written to ``truth/records.csv``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+
+from linkage_ops.identifiers import UPN_LETTERS, is_valid_nhs_number
+from linkage_ops.synthetic import names
+from linkage_ops.synthetic.population import Child
+
+RECORDING_ERROR_RATES: dict[str, dict[str, float]] = {
+    "school_census": {
+        "forename_typo": 0.015,
+        "surname_typo": 0.015,
+        "surname_change": 0.015,
+        "hyphenation_variant": 0.01,
+        "middle_names_missing": 0.05,
+        "dob_day_month_swap": 0.005,
+        "dob_one_day_off": 0.003,
+        "missing_upn": 0.005,
+        "upn_wrong_check_letter": 0.003,
+    },
+    "gp": {
+        "forename_nickname": 0.04,
+        "forename_typo": 0.02,
+        "surname_typo": 0.02,
+        "surname_change": 0.015,
+        "hyphenation_variant": 0.01,
+        "dob_day_month_swap": 0.01,
+        "dob_digit_off": 0.005,
+        "missing_nhs_number": 0.015,
+        "nhs_number_invalid": 0.005,
+        "postcode_typo": 0.01,
+        "sex_not_known": 0.002,
+        # Of households that moved after registering: the practice still has the old postcode.
+        "stale_postcode": 0.85,
+    },
+}
+# Not drawn per record: decided per household from the family's move.
+HOUSEHOLD_LEVEL_ERRORS = frozenset({"stale_postcode"})
+
+# Typing slips: substitution with a neighbouring key, deletion, insertion, transposition.
+TYPO_KINDS = {"substitution": 0.35, "deletion": 0.25, "insertion": 0.2, "transposition": 0.2}
+_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+# How a surname changes on a record after a parent's marriage.
+SURNAME_CHANGE_FORMS = {"former_surname_filled": 0.4, "preferred_surname_filled": 0.2, "bare": 0.4}
+
+
+def _keyboard_neighbours() -> dict[str, str]:
+    neighbours: dict[str, str] = {}
+    for row_index, row in enumerate(_KEYBOARD_ROWS):
+        for col, key in enumerate(row):
+            found = [row[c] for c in (col - 1, col + 1) if 0 <= c < len(row)]
+            for other in (row_index - 1, row_index + 1):
+                if 0 <= other < len(_KEYBOARD_ROWS):
+                    found += [
+                        _KEYBOARD_ROWS[other][c]
+                        for c in (col - 1, col, col + 1)
+                        if 0 <= c < len(_KEYBOARD_ROWS[other])
+                    ]
+            neighbours[key] = "".join(found)
+    return neighbours
+
+
+KEYBOARD_NEIGHBOURS = _keyboard_neighbours()
+
+
+def draw_candidate_errors(source: str, count: int, rng: np.random.Generator) -> list[list[str]]:
+    """For each of ``count`` records, the errors that the dice say it should carry."""
+    rates = {
+        name: rate
+        for name, rate in RECORDING_ERROR_RATES[source].items()
+        if name not in HOUSEHOLD_LEVEL_ERRORS
+    }
+    error_names = list(rates)
+    hits = rng.random((count, len(error_names))) < np.array(list(rates.values()))
+    found: list[list[str]] = [[] for _ in range(count)]
+    for row, column in zip(*np.nonzero(hits), strict=True):
+        found[int(row)].append(error_names[int(column)])
+    return found
+
+
+def typo(text: str, rng: random.Random) -> str:
+    """One realistic typing slip; the first letter is kept, as it nearly always is."""
+    if len(text) < 2:
+        return text + text[-1:] if text else text
+    kinds = list(TYPO_KINDS)
+    weights = list(TYPO_KINDS.values())
+    for _ in range(10):
+        kind = rng.choices(kinds, weights)[0]
+        position = rng.randrange(1, len(text))
+        char = text[position]
+        if kind == "substitution":
+            choices = KEYBOARD_NEIGHBOURS.get(char.lower(), "aeiourstn")
+            new = rng.choice(choices)
+            result = (
+                text[:position] + (new.upper() if char.isupper() else new) + text[position + 1 :]
+            )
+        elif kind == "deletion":
+            result = text[:position] + text[position + 1 :]
+        elif kind == "insertion":
+            # Either a doubled letter or a neighbouring key struck as well.
+            neighbours = KEYBOARD_NEIGHBOURS.get(char.lower(), char)
+            new = char if rng.random() < 0.5 else rng.choice(neighbours)
+            result = text[:position] + new + text[position:]
+        else:
+            if position == len(text) - 1:
+                position -= 1
+            if position < 1:
+                continue
+            result = text[:position] + text[position + 1] + text[position] + text[position + 2 :]
+        if result != text and result and result[-1] != "-":
+            return result
+    return text[:-1] if len(text) > 2 else text + "e"
+
+
+def hyphenation_variant(surname: str, rng: random.Random) -> str:
+    """Drop a part of a double-barrelled surname, or add one to a single surname."""
+    if "-" in surname:
+        parts = surname.split("-")
+        return rng.choice([parts[0], parts[-1], " ".join(parts)])
+    other = names.surnames().pick(rng)
+    while other == surname:
+        other = names.surnames().pick(rng)
+    return f"{surname}-{other}" if rng.random() < 0.6 else f"{other}-{surname}"
+
+
+def changed_surname(surname: str, rng: random.Random) -> str:
+    """A different family surname (a step-parent's, or the one before a marriage)."""
+    other = names.surnames().pick(rng)
+    while other == surname:
+        other = names.surnames().pick(rng)
+    return other
+
+
+def swap_day_month(day: date) -> date | None:
+    """The date with day and month exchanged, or ``None`` when that is not a different date."""
+    if day.day > 12 or day.day == day.month:
+        return None
+    return date(day.year, day.day, day.month)
+
+
+def one_day_off(day: date, rng: random.Random) -> date:
+    """A day either side."""
+    return day + timedelta(days=rng.choice((-1, 1)))
+
+
+def one_digit_off(day: date, rng: random.Random) -> date | None:
+    """The date with one digit of ``YYYY-MM-DD`` changed, or ``None`` if no valid one is found."""
+    text = day.isoformat()
+    # Last digit of the year, month and day, or the tens of the day.
+    positions = (3, 6, 8, 9)
+    for _ in range(12):
+        position = rng.choice(positions)
+        digit = int(text[position])
+        new_digit = (digit + rng.choice((-1, 1))) % 10
+        candidate = text[:position] + str(new_digit) + text[position + 1 :]
+        try:
+            changed = date.fromisoformat(candidate)
+        except ValueError:
+            continue
+        if changed != day:
+            return changed
+    return None
+
+
+def wrong_check_letter(upn: str, rng: random.Random) -> str:
+    """The UPN with a different (so invalid) check letter."""
+    letter = rng.choice([c for c in UPN_LETTERS if c != upn[0]])
+    return letter + upn[1:]
+
+
+def corrupt_nhs_number(number: str, rng: random.Random) -> str:
+    """A transposition or a wrong digit that fails Modulus 11 (the 999 prefix is kept)."""
+    for _ in range(50):
+        digits = list(number)
+        position = rng.randrange(3, 9)
+        if rng.random() < 0.5 and digits[position] != digits[position + 1]:
+            digits[position], digits[position + 1] = digits[position + 1], digits[position]
+        else:
+            position = rng.randrange(3, 10)
+            digits[position] = str((int(digits[position]) + rng.randrange(1, 10)) % 10)
+        candidate = "".join(digits)
+        if not is_valid_nhs_number(candidate):
+            return candidate
+    raise RuntimeError(f"could not corrupt NHS number {number}")
+
+
+def postcode_typo(postcode: str, rng: random.Random) -> str:
+    """A slip in the inward code: a unit letter mistyped or swapped, or the sector digit."""
+    outward, inward = postcode.split(" ")
+    for _ in range(10):
+        kind = rng.random()
+        if kind < 0.45:
+            position = rng.choice((1, 2))
+            new = rng.choice(KEYBOARD_NEIGHBOURS[inward[position].lower()]).upper()
+            changed = inward[:position] + new + inward[position + 1 :]
+        elif kind < 0.75:
+            changed = inward[0] + inward[2] + inward[1]
+        else:
+            changed = str((int(inward[0]) + rng.choice((-1, 1))) % 10) + inward[1:]
+        if changed != inward:
+            return f"{outward} {changed}"
+    return f"{outward} {(int(inward[0]) + 1) % 10}{inward[1:]}"
+
+
+@dataclass(slots=True)
+class RecordedPerson:
+    """The identifying fields of a child as one record carries them."""
+
+    forename: str
+    middle_names: str
+    surname: str
+    former_surname: str
+    preferred_surname: str
+    date_of_birth: date
+
+
+def record_person(
+    child: Child, candidates: list[str], rng: random.Random, not_after: date
+) -> tuple[RecordedPerson, list[str]]:
+    """Apply the name and birth-date errors among ``candidates`` that fit this child.
+
+    A wrong birth date is never later than ``not_after`` (the source would reject it). Returns the recorded fields and the names of the errors actually applied. Errors on the
+    same field are exclusive: a nickname wins over a typo, a surname change over a
+    hyphenation variant over a typo, a day/month swap over a one-day or one-digit slip.
+    """
+    person = RecordedPerson(
+        forename=child.forename,
+        middle_names=child.middle_names,
+        surname=child.surname,
+        former_surname="",
+        preferred_surname="",
+        date_of_birth=child.date_of_birth,
+    )
+    applied: list[str] = []
+    wanted = set(candidates)
+    if "forename_nickname" in wanted and child.forename in names.nicknames():
+        person.forename = rng.choice(names.nicknames()[child.forename])
+        applied.append("forename_nickname")
+    elif "forename_typo" in wanted:
+        person.forename = typo(child.forename, rng)
+        applied.append("forename_typo")
+
+    if "surname_change" in wanted:
+        person.surname = changed_surname(child.surname, rng)
+        form = rng.choices(list(SURNAME_CHANGE_FORMS), list(SURNAME_CHANGE_FORMS.values()))[0]
+        if form == "former_surname_filled":
+            person.former_surname = child.surname
+        elif form == "preferred_surname_filled":
+            person.preferred_surname = child.surname
+        applied.append("surname_change")
+    elif "hyphenation_variant" in wanted:
+        person.surname = hyphenation_variant(child.surname, rng)
+        applied.append("hyphenation_variant")
+    elif "surname_typo" in wanted:
+        person.surname = typo(child.surname, rng)
+        applied.append("surname_typo")
+
+    if "middle_names_missing" in wanted and child.middle_names:
+        person.middle_names = ""
+        applied.append("middle_names_missing")
+
+    swapped = swap_day_month(child.date_of_birth) if "dob_day_month_swap" in wanted else None
+    if swapped is not None and swapped <= not_after:
+        person.date_of_birth = swapped
+        applied.append("dob_day_month_swap")
+    elif "dob_one_day_off" in wanted:
+        changed = one_day_off(child.date_of_birth, rng)
+        person.date_of_birth = min(changed, child.date_of_birth + timedelta(days=-1)) if (
+            changed > not_after
+        ) else changed
+        applied.append("dob_one_day_off")
+    elif "dob_digit_off" in wanted:
+        changed = one_digit_off(child.date_of_birth, rng)
+        if changed is not None and changed <= not_after:
+            person.date_of_birth = changed
+            applied.append("dob_digit_off")
+    return person, applied
+
+
+def ordered(source: str, applied: list[str]) -> str:
+    """The applied error names in the order of ``RECORDING_ERROR_RATES``, ``;``-separated."""
+    order = list(RECORDING_ERROR_RATES[source])
+    return ";".join(sorted(set(applied), key=order.index))

@@ -1,0 +1,81 @@
+"""UPN check letters and NHS number Modulus 11, with the test vectors in SOURCES.md."""
+
+import pytest
+
+from linkage_ops.identifiers import (
+    format_nhs_number,
+    is_test_range_nhs_number,
+    is_valid_nhs_number,
+    is_valid_upn,
+    make_upn,
+    nhs_check_digit,
+    upn_check_letter,
+)
+
+
+@pytest.mark.parametrize("upn", ["A950000178301", "H243278544154", "B801200005001"])
+def test_valid_upns_from_the_dfe_vectors(upn: str) -> None:
+    assert is_valid_upn(upn)
+    assert is_valid_upn(upn.lower())
+    assert upn_check_letter(upn[1:]) == upn[0]
+
+
+@pytest.mark.parametrize("upn", ["R247962919251", "X428558133462"])
+def test_upns_with_a_wrong_check_letter_are_invalid(upn: str) -> None:
+    assert not is_valid_upn(upn)
+
+
+@pytest.mark.parametrize(
+    "upn", ["", None, "A95000017830", "A9500001783011", "1950000178301", "A95000O178301"]
+)
+def test_malformed_upns_are_invalid(upn: str | None) -> None:
+    assert not is_valid_upn(upn)
+
+
+def test_temporary_upn_ending_in_a_letter_uses_the_letter_value() -> None:
+    body = "88420012400A"
+    upn = upn_check_letter(body) + body
+    assert is_valid_upn(upn)
+    # Changing the final letter changes the check letter.
+    assert not is_valid_upn(upn[:-1] + "B")
+
+
+def test_make_upn_builds_the_documented_layout() -> None:
+    upn = make_upn(884, 2001, 2024, 7)
+    assert upn[1:] == "884200124007"
+    assert is_valid_upn(upn)
+
+
+@pytest.mark.parametrize("number", ["9434765919", "943 476 5919", "943-476-5919"])
+def test_valid_nhs_number_in_display_and_feed_forms(number: str) -> None:
+    assert is_valid_nhs_number(number)
+
+
+@pytest.mark.parametrize("number", ["9434765918", "943476591", "94347659190", "", None, "abc"])
+def test_invalid_nhs_numbers(number: str | None) -> None:
+    assert not is_valid_nhs_number(number)
+
+
+def test_a_stem_whose_check_would_be_ten_is_never_valid() -> None:
+    # Find a stem with remainder 1 (check 10): no final digit makes it valid.
+    stem = next(
+        f"{n:09d}" for n in range(999000000, 999001000) if nhs_check_digit(f"{n:09d}") is None
+    )
+    assert all(not is_valid_nhs_number(stem + str(d)) for d in range(10))
+
+
+def test_check_digit_eleven_becomes_zero() -> None:
+    stem = next(
+        f"{n:09d}"
+        for n in range(999000000, 999001000)
+        if sum(int(d) * w for d, w in zip(f"{n:09d}", range(10, 1, -1), strict=True)) % 11 == 0
+    )
+    assert nhs_check_digit(stem) == 0
+    assert is_valid_nhs_number(stem + "0")
+
+
+def test_test_range_and_display_format() -> None:
+    assert not is_test_range_nhs_number("9434765919")
+    stem = next(f"{n}" for n in range(999123456, 999124456) if nhs_check_digit(f"{n}") is not None)
+    assert is_test_range_nhs_number(f"{stem}{nhs_check_digit(stem)}")
+    assert format_nhs_number("9434765919") == "943 476 5919"
