@@ -25,7 +25,7 @@ $(DAGSTER_HOME):
 	@mkdir -p $@
 
 demo: $(MANIFEST) | $(DAGSTER_HOME)
-	$(PYTHON) -m orchestration.demo
+	$(PYTHON) -m orchestration.demo $(DEMO_ARGS)
 
 lint: $(MANIFEST)
 	ruff check .

@@ -12,39 +12,12 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from linkage_ops.ingest import landing_periods
 from linkage_ops.synthetic import generate_authority
 from orchestration.definitions import defs
-from orchestration.jobs import REFRESH_JOB, ingest_job_name
 from orchestration.resources import WarehouseResource
-from orchestration.settings import SOURCES
-from orchestration.sources.partitions import periods_partitions
+from orchestration.runner import ingest_landing_folder, refresh_warehouse
 
 WAREHOUSE_SCHEMAS = ("raw", "reference", "staging", "intermediate", "linkage", "marts")
-
-
-def ingest_landing_folder(instance: dg.DagsterInstance, warehouse: WarehouseResource) -> list[str]:
-    """Load every period of every source waiting in the landing folder; return failures."""
-    failures = []
-    for source in SOURCES:
-        periods = landing_periods(warehouse.landing_dir, source)
-        partitions_name = periods_partitions(source).name
-        new_periods = [
-            period
-            for period in periods
-            if not instance.has_dynamic_partition(partitions_name, period)
-        ]
-        instance.add_dynamic_partitions(partitions_name, new_periods)
-        job = defs.resolve_job_def(ingest_job_name(source))
-        for period in periods:
-            result = job.execute_in_process(
-                instance=instance, partition_key=period, raise_on_error=False
-            )
-            status = "loaded" if result.success else "FAILED"
-            print(f"  {source:<14} {period:<12} {status}  (run {result.run_id[:8]})")
-            if not result.success:
-                failures.append(f"{source} {period}")
-    return failures
 
 
 def describe_warehouse(database_path: Path) -> None:
@@ -102,11 +75,14 @@ def main(argv: list[str] | None = None) -> int:
 
     instance = dg.DagsterInstance.get()
     print("\nIngesting the landing folder ...")
-    failures = ingest_landing_folder(instance, warehouse)
+    failures = []
+    for run in ingest_landing_folder(defs, instance, warehouse.landing_dir):
+        status = "loaded" if run.result.success else "FAILED"
+        print(f"  {run.source:<14} {run.period:<12} {status}  (run {run.result.run_id[:8]})")
+        if not run.result.success:
+            failures.append(f"{run.source} {run.period}")
     print("\nRefreshing staging, linkage and marts ...")
-    refresh = defs.resolve_job_def(REFRESH_JOB).execute_in_process(
-        instance=instance, raise_on_error=False
-    )
+    refresh = refresh_warehouse(defs, instance)
     if not refresh.success:
         failures.append("refresh_warehouse")
     describe_warehouse(warehouse.database_path)

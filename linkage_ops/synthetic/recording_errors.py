@@ -277,9 +277,9 @@ def record_person(
         applied.append("dob_day_month_swap")
     elif "dob_one_day_off" in wanted:
         changed = one_day_off(child.date_of_birth, rng)
-        person.date_of_birth = min(changed, child.date_of_birth + timedelta(days=-1)) if (
-            changed > not_after
-        ) else changed
+        if changed > not_after:
+            changed = child.date_of_birth - timedelta(days=1)
+        person.date_of_birth = changed
         applied.append("dob_one_day_off")
     elif "dob_digit_off" in wanted:
         changed = one_digit_off(child.date_of_birth, rng)

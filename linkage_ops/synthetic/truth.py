@@ -1,0 +1,81 @@
+"""The ground truth: who each child really is and which child each source record belongs to.
+
+Only evaluation reads these files; no pipeline asset may use them to link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from linkage_ops.synthetic.output import write_csv
+from linkage_ops.synthetic.population import Population
+
+CHILDREN_COLUMNS = (
+    "child_id",
+    "household_id",
+    "forename",
+    "middle_names",
+    "surname",
+    "date_of_birth",
+    "sex",
+    "ethnicity",
+    "upn",
+    "nhs_number",
+    "postcode",
+    "previous_postcode",
+    "moved_on",
+    "twin_of",
+)
+RECORDS_COLUMNS = ("source", "period", "source_record_id", "child_id", "errors")
+
+
+@dataclass(frozen=True, slots=True)
+class TruthRecord:
+    """One landing record and the child it belongs to."""
+
+    source: str
+    period: str
+    record_id: int
+    child_id: str
+    errors: str
+
+    @property
+    def source_record_id(self) -> str:
+        return f"{self.period}/{self.record_id}"
+
+
+def write_truth_children(population: Population, path: Path) -> int:
+    """``truth/children.csv``: one row per child, as they really are."""
+
+    def rows():
+        for child in population.children:
+            household = child.household
+            previous = household.previous_address
+            yield (
+                child.child_id,
+                household.household_id,
+                child.forename,
+                child.middle_names,
+                child.surname,
+                child.date_of_birth.isoformat(),
+                child.sex,
+                child.ethnicity,
+                child.upn,
+                child.nhs_number,
+                household.address.postcode,
+                previous.postcode if previous else "",
+                household.moved_on.isoformat() if household.moved_on else "",
+                child.twin_of,
+            )
+
+    return write_csv(path, CHILDREN_COLUMNS, rows())
+
+
+def write_truth_records(records: list[TruthRecord], path: Path) -> int:
+    """``truth/records.csv``: one row per landing record, naming its child and its errors."""
+    return write_csv(
+        path,
+        RECORDS_COLUMNS,
+        ((r.source, r.period, r.source_record_id, r.child_id, r.errors) for r in records),
+    )
