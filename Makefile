@@ -21,10 +21,13 @@ $(INSTALLED): pyproject.toml
 $(MANIFEST): $(INSTALLED) $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f 2>/dev/null) dbt_project/dbt_project.yml
 	cd dbt_project && dbt parse --quiet
 
-$(DAGSTER_HOME):
-	@mkdir -p $@
+DAGSTER_CONFIG := $(DAGSTER_HOME)/dagster.yaml
 
-demo: $(MANIFEST) | $(DAGSTER_HOME)
+$(DAGSTER_CONFIG):
+	@mkdir -p $(DAGSTER_HOME)
+	@printf 'telemetry:\n  enabled: false\n' > $@
+
+demo: $(MANIFEST) $(DAGSTER_CONFIG)
 	$(PYTHON) -m orchestration.demo $(DEMO_ARGS)
 
 lint: $(MANIFEST)
@@ -32,11 +35,11 @@ lint: $(MANIFEST)
 	ruff format --check .
 	cd dbt_project && WAREHOUSE_DUCKDB_PATH=$$(mktemp -d)/lint.duckdb sqlfluff lint models
 
-test: lint | $(DAGSTER_HOME)
+test: lint $(DAGSTER_CONFIG)
 	dagster definitions validate -w workspace.yaml
 	$(PYTHON) -m pytest
 
-ui: $(MANIFEST) | $(DAGSTER_HOME)
+ui: $(MANIFEST) $(DAGSTER_CONFIG)
 	dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 clean:

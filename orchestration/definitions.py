@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
@@ -15,9 +12,6 @@ from orchestration.linkage.assets import person_key_bridge
 from orchestration.resources import WarehouseResource
 from orchestration.settings import SOURCES, data_dir
 from orchestration.sources.assets import build_source_assets
-
-# The dbt beside this interpreter, so an un-activated .venv/bin/python still finds it.
-DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 
 def build_definitions(warehouse_data_dir: str) -> dg.Definitions:
@@ -32,7 +26,7 @@ def build_definitions(warehouse_data_dir: str) -> dg.Definitions:
         jobs=[*ingest_jobs, refresh_job],
         resources={
             "warehouse": WarehouseResource(data_dir=warehouse_data_dir),
-            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+            "dbt": DbtCliResource(project_dir=dbt_project),
         },
         # DuckDB has one writer per file: run the steps of a run one after another.
         executor=dg.in_process_executor,

@@ -7,6 +7,7 @@ partitions; one source failing does not stop the others.
 
 import argparse
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import dagster as dg
@@ -74,15 +75,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {source:<14} {count:>8,} records")
 
     instance = dg.DagsterInstance.get()
-    print("\nIngesting the landing folder ...")
+    # Run logs (Dagster's and dbt's) go to a file; the console gets one line per run.
+    log_path = Path(instance.root_directory) / "demo-runs.log"
+    print(f"\nIngesting the landing folder (run logs in {log_path}) ...")
     failures = []
-    for run in ingest_landing_folder(defs, instance, warehouse.landing_dir):
+    with log_path.open("w") as log, redirect_stdout(log), redirect_stderr(log):
+        runs = ingest_landing_folder(defs, instance, warehouse.landing_dir)
+    for run in runs:
         status = "loaded" if run.result.success else "FAILED"
         print(f"  {run.source:<14} {run.period:<12} {status}  (run {run.result.run_id[:8]})")
         if not run.result.success:
             failures.append(f"{run.source} {run.period}")
     print("\nRefreshing staging, linkage and marts ...")
-    refresh = refresh_warehouse(defs, instance)
+    with log_path.open("a") as log, redirect_stdout(log), redirect_stderr(log):
+        refresh = refresh_warehouse(defs, instance)
+    print(
+        f"  refresh_warehouse {'done' if refresh.success else 'FAILED'}  (run {refresh.run_id[:8]})"
+    )
     if not refresh.success:
         failures.append("refresh_warehouse")
     describe_warehouse(warehouse.database_path)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from linkage_ops.synthetic.addresses import POSTCODE_AREAS
+from linkage_ops.synthetic.names import nicknames
 from linkage_ops.synthetic.output import remove_csv_files, write_csv
 from linkage_ops.synthetic.population import Child, Population
 from linkage_ops.synthetic.recording_errors import (
@@ -81,7 +82,11 @@ def write_gp_registrations(
     registrations = _registrations(population, extract_day, rng)
     # Practices send their lists in practice order, oldest registrations first.
     registrations.sort(key=lambda r: (r.practice_code, r.start, r.child.index, r.end is None))
-    candidates = draw_candidate_errors(SOURCE, len(registrations), rng)
+    known_nicknames = nicknames()
+    has_nickname = np.array([r.child.forename in known_nicknames for r in registrations], dtype=bool)
+    candidates = draw_candidate_errors(
+        SOURCE, len(registrations), rng, possible={"forename_nickname": has_nickname}
+    )
     layouts = rng.choice(
         list(NHS_NUMBER_LAYOUTS),
         size=len(registrations),

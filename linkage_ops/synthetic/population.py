@@ -296,17 +296,21 @@ def _households(
     households = []
     for i in range(count):
         area = int(areas[i])
+        address = book.take(area)
         previous = None
         moved_on = None
         if moved[i]:
             previous = book.take(area if within_area[i] else int(other_area[i]))
+            # A move within one postcode unit would leave no trace in any source.
+            while previous.postcode == address.postcode:
+                previous = book.take(area if within_area[i] else int(other_area[i]))
             moved_on = census_day - timedelta(days=int(move_days[i]))
         language = _language_for(ethnicities[i], float(language_draw[i]))
         households.append(
             Household(
                 household_id=f"H{i + 1:06d}",
                 area_index=area,
-                address=book.take(area),
+                address=address,
                 previous_address=previous,
                 moved_on=moved_on,
                 ethnicity=ethnicities[i],

@@ -75,8 +75,18 @@ def _keyboard_neighbours() -> dict[str, str]:
 KEYBOARD_NEIGHBOURS = _keyboard_neighbours()
 
 
-def draw_candidate_errors(source: str, count: int, rng: np.random.Generator) -> list[list[str]]:
-    """For each of ``count`` records, the errors that the dice say it should carry."""
+def draw_candidate_errors(
+    source: str,
+    count: int,
+    rng: np.random.Generator,
+    possible: dict[str, np.ndarray] | None = None,
+) -> list[list[str]]:
+    """For each of ``count`` records, the errors that the dice say it should carry.
+
+    ``possible`` marks, for an error that only some records can carry (a nickname needs a
+    forename that has one), which records can; the error is then drawn among those records
+    only, at a rate raised so that its share of all records is still the table's rate.
+    """
     rates = {
         name: rate
         for name, rate in RECORDING_ERROR_RATES[source].items()
@@ -84,6 +94,11 @@ def draw_candidate_errors(source: str, count: int, rng: np.random.Generator) -> 
     }
     error_names = list(rates)
     hits = rng.random((count, len(error_names))) < np.array(list(rates.values()))
+    for name, mask in (possible or {}).items():
+        column = error_names.index(name)
+        share = float(mask.mean()) if count else 0.0
+        boosted = min(1.0, rates[name] / share) if share else 0.0
+        hits[:, column] = mask & (rng.random(count) < boosted)
     found: list[list[str]] = [[] for _ in range(count)]
     for row, column in zip(*np.nonzero(hits), strict=True):
         found[int(row)].append(error_names[int(column)])
@@ -163,7 +178,8 @@ def one_digit_off(day: date, rng: random.Random) -> date | None:
     for _ in range(12):
         position = rng.choice(positions)
         digit = int(text[position])
-        new_digit = (digit + rng.choice((-1, 1))) % 10
+        # A neighbouring digit: 0 can only become 1 and 9 only 8.
+        new_digit = 1 if digit == 0 else 8 if digit == 9 else digit + rng.choice((-1, 1))
         candidate = text[:position] + str(new_digit) + text[position + 1 :]
         try:
             changed = date.fromisoformat(candidate)

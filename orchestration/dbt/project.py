@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 from dagster_dbt import DbtProject
 
 from orchestration.settings import DBT_PROJECT_DIR
+
+# dagster-dbt runs `dbt` from PATH. Put this interpreter's bin first so that an un-activated
+# `.venv/bin/python` (tests, the demo, CI) uses the dbt installed beside it.
+_interpreter_bin = str(Path(sys.executable).parent)
+if os.environ.get("PATH", "").split(os.pathsep)[0] != _interpreter_bin:
+    os.environ["PATH"] = os.pathsep.join([_interpreter_bin, os.environ.get("PATH", "")])
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 

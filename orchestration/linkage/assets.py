@@ -29,8 +29,8 @@ def person_key_bridge(
             "select * from intermediate.int_person_records_unioned order by record_id"
         ).df()
         result = link_records(records)
-        bridge = result.bridge.assign(run_id=context.run_id)
-        pairs = result.pairs.assign(run_id=context.run_id)
+        bridge = result.bridge.assign(run_id=context.run.run_id)
+        pairs = result.pairs.assign(run_id=context.run.run_id)
         con.execute("create schema if not exists linkage")
         con.execute("create or replace table linkage.person_key_bridge as select * from bridge")
         con.execute("create or replace table linkage.match_pairs as select * from pairs")
@@ -59,7 +59,7 @@ def person_key_bridge(
                 "select ? as run_id, ? as precision, ? as recall, ? as f1, "
                 "? as predicted_pairs, ? as true_pairs, ? as correct_pairs, ? as records",
                 [
-                    context.run_id,
+                    context.run.run_id,
                     scores.precision,
                     scores.recall,
                     scores.f1,

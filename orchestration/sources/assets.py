@@ -54,7 +54,7 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
                     warehouse.landing_dir,
                     source,
                     period,
-                    run_id=context.run_id,
+                    run_id=context.run.run_id,
                     loaded_at=datetime.now(),
                 )
                 reconciliations = reconcile_period(con, schema, period)
