@@ -67,8 +67,10 @@ def main() -> None:
     for phase, seconds in timings.items():
         print(f"  {phase:<32} {seconds:8.1f} s")
     print(f"  candidate pairs scored           {len(result.pairs):,}")
-    print(f"  peak memory: this process {peak_mib(resource.RUSAGE_SELF):,.0f} MiB, "
-          f"largest subprocess {peak_mib(resource.RUSAGE_CHILDREN):,.0f} MiB")
+    print(
+        f"  peak memory: this process {peak_mib(resource.RUSAGE_SELF):,.0f} MiB, "
+        f"largest subprocess {peak_mib(resource.RUSAGE_CHILDREN):,.0f} MiB"
+    )
     print(f"  precision {scores.precision:.4f}  recall {scores.recall:.4f}  F1 {scores.f1:.4f}")
 
 

@@ -15,8 +15,6 @@ from linkage_ops.synthetic.school_year import parse_census_period, parse_month_p
 from linkage_ops.synthetic.truth import write_truth_children, write_truth_records
 
 
-
-
 @dataclass
 class GenerationSummary:
     """What ``generate_authority`` wrote."""

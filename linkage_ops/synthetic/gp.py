@@ -22,7 +22,7 @@ from linkage_ops.synthetic.recording_errors import (
     RECORDING_ERROR_RATES,
     corrupt_nhs_number,
     draw_candidate_errors,
-    ordered,
+    joined_errors,
     postcode_typo,
     record_person,
 )
@@ -83,7 +83,9 @@ def write_gp_registrations(
     # Practices send their lists in practice order, oldest registrations first.
     registrations.sort(key=lambda r: (r.practice_code, r.start, r.child.index, r.end is None))
     known_nicknames = nicknames()
-    has_nickname = np.array([r.child.forename in known_nicknames for r in registrations], dtype=bool)
+    has_nickname = np.array(
+        [r.child.forename in known_nicknames for r in registrations], dtype=bool
+    )
     candidates = draw_candidate_errors(
         SOURCE, len(registrations), rng, possible={"forename_nickname": has_nickname}
     )
@@ -132,7 +134,9 @@ def write_gp_registrations(
             )
         )
         truth.append(
-            TruthRecord(SOURCE, period, registration_id, child.child_id, ordered(SOURCE, applied))
+            TruthRecord(
+                SOURCE, period, registration_id, child.child_id, joined_errors(SOURCE, applied)
+            )
         )
 
     path = gp_file(landing_dir, period)
@@ -186,7 +190,9 @@ def _registrations(
         return moved_on is not None and window_start < moved_on < extract_day
 
     eligible = [
-        c for c in children if registered[c.index] and c.date_of_birth <= extract_day - timedelta(days=14)
+        c
+        for c in children
+        if registered[c.index] and c.date_of_birth <= extract_day - timedelta(days=14)
     ]
     movers = sum(1 for c in eligible if moved_recently(c))
     others = max(1, len(eligible) - movers)
@@ -211,7 +217,9 @@ def _registrations(
             local = practices.get(household.area_index) or everywhere
             household_practice[household.household_id] = local[practice_draw[index] % len(local)]
         practice = household_practice[household.household_id]
-        since_birth = min(child.date_of_birth + timedelta(days=int(after_birth[index])), extract_day)
+        since_birth = min(
+            child.date_of_birth + timedelta(days=int(after_birth[index])), extract_day
+        )
 
         earlier: Registration | None = None
         share = EARLIER_REGISTRATION_SHARE_IF_MOVED if moved_recently(child) else other_share
@@ -244,7 +252,9 @@ def _registrations(
         if earlier is not None:
             start = earlier.end
         elif joined_later[index]:
-            start = since_birth + timedelta(days=int(joined_draw[index] * (extract_day - since_birth).days))
+            start = since_birth + timedelta(
+                days=int(joined_draw[index] * (extract_day - since_birth).days)
+            )
         else:
             start = since_birth
         current = Registration(child, practice, start, None, current_postcode)

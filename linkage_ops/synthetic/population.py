@@ -6,7 +6,6 @@ Rates and code lists are data at the top of the module so they are easy to read 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -447,7 +446,7 @@ def _give_forenames(
 
 
 def _give_other_surnames(children: list[Child], rng: np.random.Generator) -> None:
-    """Some children carry a different surname from their siblings (half-siblings, step-families)."""
+    """Some children carry a surname their siblings do not (half-siblings, step-families)."""
     eligible = [c.index for c in children if len(c.household.children) > 1 and not c.twin_of]
     count = min(len(eligible), round(len(children) * DIFFERENT_SURNAME_SHARE))
     if not count:
@@ -500,10 +499,7 @@ def _place_in_schools(population: Population, rng: np.random.Generator) -> None:
             continue
         if year >= 12 and not sixth_form[child.index]:
             continue
-        if special[child.index]:
-            phase = "special"
-        else:
-            phase = "primary" if year <= 6 else "secondary"
+        phase = "special" if special[child.index] else "primary" if year <= 6 else "secondary"
         pupils.append((child, year, phase))
 
     counts = {phase: sum(1 for _, _, p in pupils if p == phase) for phase in ESTABLISHMENT_RANGES}
@@ -523,7 +519,9 @@ def _place_in_schools(population: Population, rng: np.random.Generator) -> None:
         # Spread schools over the areas before doubling up, so every area has some.
         areas = [i % area_count for i in range(count)]
         rng.shuffle(areas)
-        schools[phase] = [School(estab=e, phase=phase, area_index=a) for e, a in zip(estabs, areas)]
+        schools[phase] = [
+            School(estab=e, phase=phase, area_index=a) for e, a in zip(estabs, areas, strict=True)
+        ]
     by_area = {
         phase: {a: [s for s in found if s.area_index == a] for a in range(area_count)}
         for phase, found in schools.items()
@@ -697,9 +695,7 @@ def _school_circumstances(population: Population, rng: np.random.Generator) -> N
     dual = rng.random(count) < DUAL_REGISTERED_SHARE
     academic_year = academic_year_start(population.census_day)
     for i, pupil in enumerate(pupils):
-        if pupil.school.phase == "special":
-            pupil.sen_provision = "E"
-        elif sen_draw[i] < ehc_rate:
+        if pupil.school.phase == "special" or sen_draw[i] < ehc_rate:
             pupil.sen_provision = "E"
         elif sen_draw[i] < ehc_rate + SEN_SHARES["K"]:
             pupil.sen_provision = "K"

@@ -247,7 +247,8 @@ def record_person(
 ) -> tuple[RecordedPerson, list[str]]:
     """Apply the name and birth-date errors among ``candidates`` that fit this child.
 
-    A wrong birth date is never later than ``not_after`` (the source would reject it). Returns the recorded fields and the names of the errors actually applied. Errors on the
+    A wrong birth date is never later than ``not_after`` (the source would reject it).
+    Returns the recorded fields and the names of the errors actually applied. Errors on the
     same field are exclusive: a nickname wins over a typo, a surname change over a
     hyphenation variant over a typo, a day/month swap over a one-day or one-digit slip.
     """
@@ -305,7 +306,7 @@ def record_person(
     return person, applied
 
 
-def ordered(source: str, applied: list[str]) -> str:
+def joined_errors(source: str, applied: list[str]) -> str:
     """The applied error names in the order of ``RECORDING_ERROR_RATES``, ``;``-separated."""
     order = list(RECORDING_ERROR_RATES[source])
     return ";".join(sorted(set(applied), key=order.index))

@@ -17,7 +17,7 @@ from linkage_ops.synthetic.population import LA_NUMBER, Child, Population
 from linkage_ops.synthetic.recording_errors import (
     RecordedPerson,
     draw_candidate_errors,
-    ordered,
+    joined_errors,
     record_person,
     wrong_check_letter,
 )
@@ -168,7 +168,10 @@ def write_school_census(
     write_csv(
         paths["pupilonroll"],
         TABLE_COLUMNS["pupilonroll"],
-        (_pupil_row(i, child, person, upn) for i, (child, person, upn, _) in enumerate(recorded, 1)),
+        (
+            _pupil_row(i, child, person, upn)
+            for i, (child, person, upn, _) in enumerate(recorded, 1)
+        ),
     )
     write_csv(
         paths["addresses"],
@@ -178,7 +181,7 @@ def write_school_census(
     write_csv(paths["fsmperiod"], TABLE_COLUMNS["fsmperiod"], _fsm_rows(recorded))
 
     truth = [
-        TruthRecord(SOURCE, period.label, i, child.child_id, ordered(SOURCE, applied))
+        TruthRecord(SOURCE, period.label, i, child.child_id, joined_errors(SOURCE, applied))
         for i, (child, _, _, applied) in enumerate(recorded, 1)
     ]
     return [paths[table] for table in TABLE_COLUMNS], truth
