@@ -1,4 +1,4 @@
-"""The code location: sources -> staging -> intermediate -> linkage -> marts."""
+"""The code location: landing files -> raw -> staging -> intermediate -> linkage -> marts."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from orchestration.jobs import ingest_jobs, refresh_job
 from orchestration.linkage.assets import person_key_bridge
 from orchestration.resources import WarehouseResource
 from orchestration.settings import SOURCES, data_dir
-from orchestration.sources.assets import build_source_assets
+from orchestration.sources.assets import build_source_assets, landing_files_spec
 
 
 def build_definitions(warehouse_data_dir: str) -> dg.Definitions:
     """Definitions for one warehouse folder (tests build their own in a temporary folder)."""
     return dg.Definitions(
         assets=[
+            *(landing_files_spec(source) for source in SOURCES),
             *(build_source_assets(source) for source in SOURCES),
             dbt_staging_and_intermediate,
             person_key_bridge,

@@ -23,6 +23,6 @@ ingest_jobs = [
 REFRESH_JOB = "refresh_warehouse"
 refresh_job = dg.define_asset_job(
     REFRESH_JOB,
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("raw"),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("landing", "raw"),
     description="Rebuild staging, linkage and marts from every loaded period.",
 )

@@ -10,6 +10,7 @@ def test_definitions_load_and_the_graph_has_every_layer(tmp_path) -> None:
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     assert {
+        "landing/school_census",
         "raw/school_census/pupilonroll",
         "raw/gp/registrations",
         "staging/stg_school_census__pupils",
@@ -23,6 +24,7 @@ def test_definitions_load_and_the_graph_has_every_layer(tmp_path) -> None:
         node = graph.get(dg.AssetKey.from_user_string(key))
         return {parent.to_user_string() for parent in node.parent_keys}
 
+    assert "landing/school_census" in parents("raw/school_census/pupilonroll")
     assert "raw/school_census/pupilonroll" in parents("staging/stg_school_census__pupils")
     assert "raw/gp/registrations" in parents("staging/stg_gp__registrations")
     assert "intermediate/int_person_records_unioned" in parents("linkage/person_key_bridge")

@@ -15,6 +15,18 @@ def raw_asset_key(source: str, table: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", source, table])
 
 
+def landing_files_spec(source: str) -> dg.AssetSpec:
+    """The source's files in the landing folder: external to Dagster (the authority's secure
+    file transfer puts them there), shown so the graph starts where the data does."""
+    return dg.AssetSpec(
+        ["landing", source],
+        group_name="landing",
+        description=f"{source} files as received, under landing/{source}/<period>/.",
+        kinds={"csv"},
+        partitions_def=periods_partitions(source),
+    )
+
+
 def build_source_assets(source: str) -> dg.AssetsDefinition:
     """A multi-asset with one raw table per table of ``source``'s schema, and on each a
     blocking check that rows read = rows loaded + rows quarantined."""
@@ -30,6 +42,7 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
                 description=f"{source} {table} rows as delivered, every period, with lineage.",
                 kinds={"duckdb"},
                 metadata={"table": f"raw.{source}__{table}"},
+                deps=[landing_files_spec(source).key],
             )
             for table, key in keys.items()
         ],
