@@ -14,18 +14,7 @@ from linkage_ops.ingest import (
     reconcile_period,
 )
 
-GP_COLUMNS = [
-    "REGISTRATION_ID",
-    "NHS_NUMBER",
-    "FORENAME",
-    "SURNAME",
-    "DATE_OF_BIRTH",
-    "SEX",
-    "POSTCODE",
-    "PRACTICE_CODE",
-    "REGISTRATION_START_DATE",
-    "REGISTRATION_END_DATE",
-]
+GP_COLUMNS = load_schema("gp").tables["registrations"].column_names
 GOOD = [
     "1",
     "943 476 5919",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from linkage_ops.ingest.schema import load_schema
 from linkage_ops.synthetic.addresses import POSTCODE_AREAS
 from linkage_ops.synthetic.names import nicknames
 from linkage_ops.synthetic.output import remove_csv_files, write_csv
@@ -30,18 +31,8 @@ from linkage_ops.synthetic.school_year import parse_month_period
 from linkage_ops.synthetic.truth import TruthRecord
 
 SOURCE = "gp"
-COLUMNS = (
-    "REGISTRATION_ID",
-    "NHS_NUMBER",
-    "FORENAME",
-    "SURNAME",
-    "DATE_OF_BIRTH",
-    "SEX",
-    "POSTCODE",
-    "PRACTICE_CODE",
-    "REGISTRATION_START_DATE",
-    "REGISTRATION_END_DATE",
-)
+# The loader's own schema, so the writer and the reader cannot drift apart.
+COLUMNS = load_schema(SOURCE).tables["registrations"].column_names
 REGISTERED_SHARE = 0.97
 EARLIER_REGISTRATION_SHARE = 0.04
 # Families who moved often re-register near their new home.

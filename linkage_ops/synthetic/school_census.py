@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from linkage_ops.ingest.schema import load_schema
 from linkage_ops.synthetic.output import remove_csv_files, write_csv
 from linkage_ops.synthetic.population import LA_NUMBER, Child, Population
 from linkage_ops.synthetic.recording_errors import (
@@ -29,71 +30,9 @@ UK_COUNTRY = "ENG"
 # Month abbreviations written out so the output does not depend on the machine's locale.
 BLADE_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
-TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "pupilonroll": (
-        "pupilonrolltableid",
-        "NativeId",
-        "pupilonrollorderseqcolumn",
-        "sourceid",
-        "upn",
-        "formerupn",
-        "uniquelearnernumber",
-        "surname",
-        "forename",
-        "middlenames",
-        "preferredsurname",
-        "formersurname",
-        "dob",
-        "sex",
-        "ethnicity",
-        "language",
-        "enrolstatus",
-        "senprovision",
-        "ncyearactual",
-        "entrydate",
-        "parttime",
-        "plaa",
-        "youngcarer",
-        "servicechild",
-        "schoolcensustableid",
-    ),
-    "addresses": (
-        "addressestableid",
-        "NativeId",
-        "addressesorderseqcolumn",
-        "sourceid",
-        "postcode",
-        "uniquepropertyreferencenumber",
-        "saon",
-        "paon",
-        "street",
-        "locality",
-        "town",
-        "posttown",
-        "administrativearea",
-        "pupilonrolltableid",
-    ),
-    "fsmperiod": (
-        "fsmperiodtableid",
-        "NativeId",
-        "fsmperiodorderseqcolumn",
-        "sourceid",
-        "fsmstartdate",
-        "fsmenddate",
-        "ukcountry",
-        "pupilonrolltableid",
-    ),
-    "schoolcensus": (
-        "schoolcensustableid",
-        "NativeId",
-        "schoolcensusorderseqcolumn",
-        "sourceid",
-        "term",
-        "year",
-        "referencedate",
-        "estab",
-        "lea",
-    ),
+# The columns are the loader's own schema, so the writer and the reader cannot drift apart.
+TABLE_COLUMNS: dict[str, list[str]] = {
+    name: table.column_names for name, table in load_schema(SOURCE).tables.items()
 }
 
 
