@@ -162,6 +162,8 @@ class Child:
     part_time: bool = False
     plaa: str = ""
     enrol_status: str = "C"
+    # Set by the population's year of life; a child who dies leaves later censuses and feeds.
+    died_on: date | None = None
 
     @property
     def ethnicity(self) -> str:

@@ -105,3 +105,50 @@ def first_school_day(year: int) -> date:
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return day
+
+
+@dataclass(frozen=True)
+class CollectionYear:
+    """A statutory collection year, 1 April to 31 March, e.g. ``2024-25``.
+
+    CIN and SSDA903 cover the whole year; health feeds arrive monthly within it; the School
+    Census terms of the academic year inside it are autumn and spring (summer falls after it).
+    """
+
+    start_year: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.start_year}-{(self.start_year + 1) % 100:02d}"
+
+    @property
+    def first_day(self) -> date:
+        return date(self.start_year, 4, 1)
+
+    @property
+    def last_day(self) -> date:
+        return date(self.start_year + 1, 3, 31)
+
+    @property
+    def months(self) -> list[str]:
+        """``2024-04`` ... ``2025-03``."""
+        return [
+            f"{self.start_year + (month < 4)}-{month:02d}"
+            for month in (*range(4, 13), *range(1, 4))
+        ]
+
+    @property
+    def census_periods(self) -> list[CensusPeriod]:
+        """The School Census terms that fall inside the year: autumn, then spring."""
+        return [
+            CensusPeriod(self.start_year, "autumn"),
+            CensusPeriod(self.start_year + 1, "spring"),
+        ]
+
+
+def parse_collection_year(label: str) -> CollectionYear:
+    """``2024-25`` -> ``CollectionYear(2024)``; raises ``ValueError`` otherwise."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", label.strip())
+    if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
+        raise ValueError(f"collection year must look like 2024-25: {label!r}")
+    return CollectionYear(int(match.group(1)))

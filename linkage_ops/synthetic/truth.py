@@ -36,7 +36,7 @@ class TruthRecord:
 
     source: str
     period: str
-    record_id: int
+    record_id: int | str
     child_id: str
     errors: str
 
