@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from linkage_ops.ingest.errors import UnreadableFileError
 from linkage_ops.ingest.raw_store import (
     Reconciliation,
     TableLoad,
@@ -18,7 +19,7 @@ from linkage_ops.ingest.raw_store import (
     reconcile_period,
     write_source_batch,
 )
-from linkage_ops.ingest.reader import Finding, UnreadableFileError, read_source_period
+from linkage_ops.ingest.reader import Finding, read_source_period
 from linkage_ops.ingest.schema import SourceSchema, available_sources, load_schema
 
 __all__ = [

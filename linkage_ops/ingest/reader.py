@@ -16,20 +16,13 @@ from datetime import datetime
 from pathlib import Path
 
 from linkage_ops.identifiers import is_valid_nhs_number, is_valid_upn
+from linkage_ops.ingest.errors import UnreadableFileError
 from linkage_ops.ingest.schema import FieldRule, SourceSchema, TableSchema
+from linkage_ops.ingest.xml_reader import xml_records
 
 _POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
 _INTEGER = re.compile(r"^-?\d+$")
 _BOOLEANS = frozenset({"True", "False", "true", "false", "TRUE", "FALSE", "1", "0"})
-
-
-class UnreadableFileError(Exception):
-    """A file (or a period folder) that cannot be loaded at all."""
-
-    def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = path
-        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -119,34 +112,83 @@ def check_value(rule: FieldRule, value: str | None) -> str | None:
     return reason
 
 
-def read_table_file(path: Path, table: TableSchema, batch: SourceBatch) -> TableBatch:
-    """Read and check one CSV file of ``table``, adding findings to ``batch``."""
+def read_file_bytes(path: Path) -> bytes:
+    """The file's bytes; an unopenable or empty file is unreadable."""
     try:
         raw = path.read_bytes()
     except OSError as error:
         raise UnreadableFileError(path, f"cannot open ({error.strerror})") from error
     if not raw.strip():
         raise UnreadableFileError(path, "file is empty")
-    reader = csv.reader(io.StringIO(decode_text(path, raw), newline=""), strict=True)
+    return raw
+
+
+def check_record(
+    table: TableSchema,
+    result: TableBatch,
+    batch: SourceBatch,
+    row_number: int,
+    values: list[str | None],
+) -> None:
+    """Check one record's values (aligned with ``result.columns``) against the table's rules;
+    load it, or quarantine it if any rejecting rule fails."""
+    rules = {rule.name: rule for rule in table.columns}
+    result.rows_read += 1
+    row_findings = []
+    for name, value in zip(result.columns, values, strict=True):
+        rule = rules.get(name)
+        if rule is None:
+            continue
+        reason = check_value(rule, value)
+        if reason is not None:
+            action = "flagged" if rule.on_invalid == "flag" else "rejected"
+            row_findings.append(
+                Finding(table.name, result.path.name, row_number, name, value, reason, action)
+            )
+    batch.findings.extend(row_findings)
+    if any(finding.action == "rejected" for finding in row_findings):
+        result.rows_rejected += 1
+    else:
+        result.loaded.append((row_number, values))
+
+
+def read_csv_file(
+    path: Path, schema: SourceSchema, batch: SourceBatch, table: TableSchema | None = None
+) -> TableBatch:
+    """Read and check one CSV file, adding findings to ``batch``.
+
+    ``table`` is the table the file name says it is; without it the header decides (sources
+    such as SSDA903 whose tables are recognised by their columns).
+    """
+    reader = csv.reader(
+        io.StringIO(decode_text(path, read_file_bytes(path)), newline=""), strict=True
+    )
     try:
         header = [name.strip() for name in next(reader)]
     except (StopIteration, csv.Error) as error:
         raise UnreadableFileError(path, f"no header row ({error})") from error
+    if table is None:
+        table = schema.table_for_header(header)
+        if table is None:
+            raise UnreadableFileError(
+                path,
+                f"its columns match no {schema.source} table "
+                f"(expected the columns of one of: {', '.join(schema.tables)})",
+            )
     missing = [name for name in table.column_names if name not in header]
     if missing:
         raise UnreadableFileError(
             path, f"missing required columns for table {table.name}: {', '.join(missing)}"
         )
     # Unexpected extra columns are kept, not dropped: nothing a return contained is lost.
-    columns = header
-    rules = {rule.name: rule for rule in table.columns}
-    result = TableBatch(table=table, path=path, file_sha256=file_sha256(path), columns=columns)
+    result = TableBatch(table=table, path=path, file_sha256=file_sha256(path), columns=header)
     try:
         for row_number, row in enumerate(reader, start=2):  # row 1 is the header
             if not row:
                 continue
-            result.rows_read += 1
-            if len(row) != len(columns):
+            if len(row) != len(header):
+                result.rows_read += 1
+                result.rows_rejected += 1
                 batch.findings.append(
                     Finding(
                         table.name,
@@ -154,29 +196,13 @@ def read_table_file(path: Path, table: TableSchema, batch: SourceBatch) -> Table
                         row_number,
                         "(row)",
                         ",".join(row)[:500],
-                        f"expected {len(columns)} fields, found {len(row)}",
+                        f"expected {len(header)} fields, found {len(row)}",
                         "rejected",
                     )
                 )
-                result.rows_rejected += 1
                 continue
-            values: list[str | None] = [value if value != "" else None for value in row]
-            row_findings = []
-            for name, value in zip(columns, values, strict=True):
-                rule = rules.get(name)
-                if rule is None:
-                    continue
-                reason = check_value(rule, value)
-                if reason is not None:
-                    action = "flagged" if rule.on_invalid == "flag" else "rejected"
-                    row_findings.append(
-                        Finding(table.name, path.name, row_number, name, value, reason, action)
-                    )
-            batch.findings.extend(row_findings)
-            if any(finding.action == "rejected" for finding in row_findings):
-                result.rows_rejected += 1
-            else:
-                result.loaded.append((row_number, values))
+            values = [value if value != "" else None for value in row]
+            check_record(table, result, batch, row_number, values)
     except csv.Error as error:
         raise UnreadableFileError(
             path, f"malformed CSV near row {reader.line_num}: {error}"
@@ -184,11 +210,34 @@ def read_table_file(path: Path, table: TableSchema, batch: SourceBatch) -> Table
     return result
 
 
+def read_xml_file(path: Path, schema: SourceSchema, batch: SourceBatch) -> list[TableBatch]:
+    """Read and check one XML file holding every table of ``schema``."""
+    records = xml_records(path, read_file_bytes(path), schema)
+    sha256 = file_sha256(path)
+    results = []
+    for table in schema.tables.values():
+        result = TableBatch(table=table, path=path, file_sha256=sha256, columns=table.column_names)
+        for line, values in records[table.name]:
+            check_record(table, result, batch, line, [values[name] for name in result.columns])
+        results.append(result)
+    return results
+
+
+def _add_table(batch: SourceBatch, result: TableBatch) -> None:
+    earlier = batch.tables.get(result.table.name)
+    if earlier is not None:
+        raise UnreadableFileError(
+            result.path,
+            f"table {result.table.name} delivered twice (also {earlier.path.name})",
+        )
+    batch.tables[result.table.name] = result
+
+
 def read_source_period(schema: SourceSchema, period_dir: Path, period: str) -> SourceBatch:
     """Read every file in a source's period folder.
 
     Raises ``UnreadableFileError`` when the folder is missing or empty, holds a file that is not
-    one of the source's tables, a table file is unreadable, or a table arrives twice.
+    one of the source's tables, a file is unreadable, or a table arrives twice.
     """
     if not schema.period_pattern.match(period):
         raise UnreadableFileError(
@@ -201,17 +250,18 @@ def read_source_period(schema: SourceSchema, period_dir: Path, period: str) -> S
         raise UnreadableFileError(period_dir, "period folder holds no files")
     batch = SourceBatch(source=schema.source, period=period)
     for path in files:
+        if schema.format == "xml":
+            if schema.file_pattern is None or not schema.file_pattern.match(path.name):
+                raise UnreadableFileError(path, f"not a recognised {schema.source} file")
+            for result in read_xml_file(path, schema, batch):
+                _add_table(batch, result)
+            continue
         table = schema.table_for_file(path.name)
-        if table is None:
+        if table is None and schema.recognise_tables_by != "columns":
             raise UnreadableFileError(
                 path,
                 f"not a recognised {schema.source} table "
                 f"(expected one of: {', '.join(schema.tables)})",
             )
-        if table.name in batch.tables:
-            raise UnreadableFileError(
-                path,
-                f"table {table.name} delivered twice (also {batch.tables[table.name].path.name})",
-            )
-        batch.tables[table.name] = read_table_file(path, table, batch)
+        _add_table(batch, read_csv_file(path, schema, batch, table))
     return batch

@@ -32,6 +32,8 @@ class FieldRule:
     name: str
     type: str = "text"
     required: bool = False
+    # XML only: where the value sits, relative to the record element ("." = its own text).
+    path: str | None = None
     on_invalid: str = "reject"
     date_format: str | None = None
     codes: frozenset[str] = frozenset()
@@ -40,12 +42,15 @@ class FieldRule:
 
 @dataclass(frozen=True)
 class TableSchema:
-    """One table of a source: its file-name pattern, record id column and column rules."""
+    """One table of a source: how its file or records are found, its record id column and
+    its column rules."""
 
     name: str
-    file_pattern: re.Pattern[str]
+    file_pattern: re.Pattern[str] | None
     record_id: str
     columns: tuple[FieldRule, ...]
+    # XML only: slash path of the record elements below the root, e.g. Children/Child.
+    record_path: str | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -59,13 +64,33 @@ class SourceSchema:
     source: str
     period_pattern: re.Pattern[str]
     tables: dict[str, TableSchema] = field(default_factory=dict)
+    # "csv" (one file per table) or "xml" (one file holding every table).
+    format: str = "csv"
+    # CSV tables are recognised by file name, or (SSDA903) by the set of columns they carry.
+    recognise_tables_by: str = "file_name"
+    # XML only: the file-name pattern and the root element.
+    file_pattern: re.Pattern[str] | None = None
+    root: str | None = None
 
     def table_for_file(self, file_name: str) -> TableSchema | None:
         """The table whose file pattern matches ``file_name``, if any."""
         for table in self.tables.values():
-            if table.file_pattern.match(file_name):
+            if table.file_pattern is not None and table.file_pattern.match(file_name):
                 return table
         return None
+
+    def table_for_header(self, header: list[str]) -> TableSchema | None:
+        """The table all of whose columns the header carries; the table with the most columns
+        wins, so Header (7 columns) is not mistaken for UASC (4). ``None`` if none fits or two
+        fit equally well."""
+        present = set(header)
+        fitting = [table for table in self.tables.values() if set(table.column_names) <= present]
+        if not fitting:
+            return None
+        fitting.sort(key=lambda table: len(table.columns), reverse=True)
+        if len(fitting) > 1 and len(fitting[0].columns) == len(fitting[1].columns):
+            return None
+        return fitting[0]
 
 
 def _field_rule(name: str, spec: dict, formats: dict[str, str]) -> FieldRule:
@@ -88,7 +113,12 @@ def _field_rule(name: str, spec: dict, formats: dict[str, str]) -> FieldRule:
         date_format=date_format,
         codes=frozenset(str(code) for code in spec.get("codes", [])),
         pattern=re.compile(spec["pattern"]) if "pattern" in spec else None,
+        path=spec.get("path"),
     )
+
+
+# XML records carry their place in the document, so child tables can join to their parents.
+XML_KEY_COLUMNS = (FieldRule(name="_xml_key"), FieldRule(name="_parent_xml_key"))
 
 
 @cache
@@ -97,21 +127,31 @@ def load_schema(source: str, schema_dir: Path = SCHEMA_DIR) -> SourceSchema:
     path = schema_dir / f"{source}.yaml"
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     formats = document.get("formats", {})
-    tables = {
-        table_name: TableSchema(
-            name=table_name,
-            file_pattern=re.compile(spec["file_pattern"]),
-            record_id=spec["record_id"],
-            columns=tuple(
-                _field_rule(column, rule or {}, formats) for column, rule in spec["columns"].items()
-            ),
+    source_format = document.get("format", "csv")
+    if source_format not in {"csv", "xml"}:
+        raise ValueError(f"{path}: format must be csv or xml")
+    tables = {}
+    for table_name, spec in document["tables"].items():
+        columns = tuple(
+            _field_rule(column, rule or {}, formats) for column, rule in spec["columns"].items()
         )
-        for table_name, spec in document["tables"].items()
-    }
+        if source_format == "xml":
+            columns += XML_KEY_COLUMNS
+        tables[table_name] = TableSchema(
+            name=table_name,
+            file_pattern=re.compile(spec["file_pattern"]) if "file_pattern" in spec else None,
+            record_id=spec["record_id"],
+            columns=columns,
+            record_path=spec.get("record_path"),
+        )
     return SourceSchema(
         source=document["source"],
         period_pattern=re.compile(document["period_pattern"]),
         tables=tables,
+        format=source_format,
+        recognise_tables_by=document.get("recognise_tables_by", "file_name"),
+        file_pattern=re.compile(document["file_pattern"]) if "file_pattern" in document else None,
+        root=document.get("root"),
     )
 
 
