@@ -145,3 +145,21 @@ def test_pairwise_scores_count_pairs() -> None:
     assert (scores.predicted_pairs, scores.true_pairs, scores.correct_pairs) == (3, 2, 1)
     assert scores.precision == 1 / 3
     assert scores.recall == 1 / 2
+
+
+def test_repeated_deliveries_are_compared_once_and_share_a_key() -> None:
+    child = {
+        "first_name": "Isla",
+        "last_name": "Morgan",
+        "date_of_birth": "2018-02-02",
+        "postcode": "HR4 9XY",
+        "sex": "F",
+    }
+    other = child | {"first_name": "Isla-Mae", "nhs_number": "9434765919"}
+    once = [record("gp:1", **child), record("gp:2", **other)]
+    monthly = once + [record(f"gp:{n}", **child) for n in range(3, 15)]
+    single = link_records(pd.DataFrame(once))
+    repeated = link_records(pd.DataFrame(monthly))
+    assert len(repeated.pairs) == len(single.pairs) == 1
+    assert repeated.bridge.person_key.nunique() == 1
+    assert len(repeated.bridge) == 14

@@ -232,25 +232,40 @@ def _person_key(member_record_ids: pd.Series) -> str:
     return "P" + hashlib.sha256(min(member_record_ids).encode()).hexdigest()[:15].upper()
 
 
-def link_records(records: pd.DataFrame, rules: MatchRules | None = None) -> LinkageResult:
-    """Link person records (see ``PERSON_RECORD_COLUMNS``) into one person_key per child."""
-    rules = rules or MatchRules()
-    std = standardise_records(records)
-    clusters = _Clusters(std.nhs_number_valid.tolist(), std.upn_valid.tolist())
+# Records that agree on every one of these are one identity "profile": a monthly feed repeats
+# the same child's details every month, so linking profiles instead of records keeps the number
+# of candidate pairs proportional to distinct identities, not to deliveries.
+PROFILE_COLUMNS = [
+    "first_name_std",
+    "last_name_std",
+    "former_last_name_std",
+    "dob_text",
+    "postcode_std",
+    "sex",
+    "nhs_number_valid",
+    "upn_valid",
+    "former_upn_valid",
+]
+
+
+def _cluster_profiles(profiles: pd.DataFrame, rules: MatchRules) -> tuple[np.ndarray, pd.DataFrame]:
+    """Cluster identity profiles: identifiers first, then scored candidate pairs, strongest
+    first. Returns each profile's cluster root and the scored pairs with their decisions."""
+    clusters = _Clusters(profiles.nhs_number_valid.tolist(), profiles.upn_valid.tolist())
 
     # Deterministic passes: a shared valid identifier is the same child.
     for column in ("nhs_number_valid", "upn_valid"):
-        for rows in std.groupby(column, dropna=True).indices.values():
+        for rows in profiles.groupby(column, dropna=True).indices.values():
             for row in rows[1:]:
                 clusters.union(int(rows[0]), int(row))
-    former = std.dropna(subset=["former_upn_valid"]).reset_index(names="row_former")
-    current = std.dropna(subset=["upn_valid"]).reset_index(names="row_current")
+    former = profiles.dropna(subset=["former_upn_valid"]).reset_index(names="row_former")
+    current = profiles.dropna(subset=["upn_valid"]).reset_index(names="row_current")
     for row_a, row_b in former.merge(current, left_on="former_upn_valid", right_on="upn_valid")[
         ["row_former", "row_current"]
     ].itertuples(index=False):
         clusters.union(int(row_a), int(row_b))
 
-    pairs = score_pairs(std, candidate_pairs(std), rules)
+    pairs = score_pairs(profiles, candidate_pairs(profiles), rules)
     pairs = pairs.sort_values(
         ["match_weight", "record_id_l", "record_id_r"], ascending=[False, True, True]
     ).reset_index(drop=True)
@@ -260,11 +275,23 @@ def link_records(records: pd.DataFrame, rules: MatchRules | None = None) -> Link
         linked = clusters.union(int(pairs.row_l.iat[position]), int(pairs.row_r.iat[position]))
         decisions[position] = "link" if linked else "identifier_conflict"
     pairs["decision"] = decisions
+    roots = np.array([clusters.find(row) for row in range(len(profiles))], dtype=np.int64)
+    return roots, pairs
 
-    roots = np.array([clusters.find(row) for row in range(len(std))])
-    std["cluster"] = roots
+
+def link_records(records: pd.DataFrame, rules: MatchRules | None = None) -> LinkageResult:
+    """Link person records (see ``PERSON_RECORD_COLUMNS``) into one person_key per child.
+
+    The pair table compares profiles; each pair names the first record of each profile.
+    """
+    rules = rules or MatchRules()
+    std = standardise_records(records)
+    std["profile"] = std.groupby(PROFILE_COLUMNS, dropna=False, sort=False).ngroup()
+    profiles = std.drop_duplicates("profile").sort_values("profile").reset_index(drop=True)
+    roots, pairs = _cluster_profiles(profiles, rules)
+    std["cluster"] = roots[std.profile.to_numpy()]
     keys = std.groupby("cluster").record_id.agg(_person_key)
-    std["person_key"] = keys.reindex(roots).to_numpy()
+    std["person_key"] = keys.reindex(std.cluster.to_numpy()).to_numpy()
 
     cluster_size = std.groupby("cluster").record_id.transform("size")
     shares_nhs = std.nhs_number_valid.notna() & (
@@ -282,18 +309,14 @@ def link_records(records: pd.DataFrame, rules: MatchRules | None = None) -> Link
     best_weight = (
         pd.concat(
             [
-                linked_pairs[["record_id_l", "match_weight"]].rename(
-                    columns={"record_id_l": "record_id"}
-                ),
-                linked_pairs[["record_id_r", "match_weight"]].rename(
-                    columns={"record_id_r": "record_id"}
-                ),
+                pd.DataFrame({"row": linked_pairs.row_l, "weight": linked_pairs.match_weight}),
+                pd.DataFrame({"row": linked_pairs.row_r, "weight": linked_pairs.match_weight}),
             ]
         )
-        .groupby("record_id")
-        .match_weight.max()
+        .groupby("row")
+        .weight.max()
     )
-    std["match_weight"] = std.record_id.map(best_weight)
+    std["match_weight"] = std.profile.map(best_weight)
 
     bridge = std[
         ["source", "source_record_id", "record_id", "person_key", "match_method", "match_weight"]
