@@ -163,3 +163,22 @@ def test_repeated_deliveries_are_compared_once_and_share_a_key() -> None:
     assert len(repeated.pairs) == len(single.pairs) == 1
     assert repeated.bridge.person_key.nunique() == 1
     assert len(repeated.bridge) == 14
+
+
+def test_social_care_records_link_through_the_la_child_id() -> None:
+    records = [
+        record("children_in_need:2024-25/LA000001", la_child_id="LA000001", sex="F"),
+        record(
+            "social_care_clients:2025-03/LA000001",
+            la_child_id="LA000001",
+            first_name="Ruby",
+            last_name="Hall",
+            nhs_number="9434765919",
+        ),
+        record("gp:7", first_name="Ruby", last_name="Hall", nhs_number="9434765919"),
+    ]
+    bridge = link_records(pd.DataFrame(records)).bridge
+    assert bridge.person_key.nunique() == 1
+    assert bridge.set_index("record_id").match_method["children_in_need:2024-25/LA000001"] == (
+        "la_child_id"
+    )

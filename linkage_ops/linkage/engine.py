@@ -1,6 +1,7 @@
 """First-cut linkage: exact identifiers, then a weighted name/DOB/postcode rule.
 
-1. Records sharing a valid NHS number, or a valid UPN (current or former), are the same child.
+1. Records sharing a valid NHS number, a valid UPN (current or former) or an LA child id (the
+   social care case-management id) are the same child.
 2. Candidate pairs from several blocking rules (so one wrong field does not hide a match) are
    scored field by field as arrays (rapidfuzz ``cpdist``), each field's agreement level adding
    a weight; pairs at or above the threshold are linked, strongest first.
@@ -245,6 +246,7 @@ PROFILE_COLUMNS = [
     "nhs_number_valid",
     "upn_valid",
     "former_upn_valid",
+    "la_child_id_std",
 ]
 
 
@@ -254,7 +256,7 @@ def _cluster_profiles(profiles: pd.DataFrame, rules: MatchRules) -> tuple[np.nda
     clusters = _Clusters(profiles.nhs_number_valid.tolist(), profiles.upn_valid.tolist())
 
     # Deterministic passes: a shared valid identifier is the same child.
-    for column in ("nhs_number_valid", "upn_valid"):
+    for column in ("nhs_number_valid", "upn_valid", "la_child_id_std"):
         for rows in profiles.groupby(column, dropna=True).indices.values():
             for row in rows[1:]:
                 clusters.union(int(rows[0]), int(row))
@@ -300,9 +302,12 @@ def link_records(records: pd.DataFrame, rules: MatchRules | None = None) -> Link
     shares_upn = std.upn_valid.notna() & (
         std.groupby(["cluster", "upn_valid"]).record_id.transform("size") > 1
     ).reindex(std.index, fill_value=False)
+    shares_la_child_id = std.la_child_id_std.notna() & (
+        std.groupby(["cluster", "la_child_id_std"]).record_id.transform("size") > 1
+    ).reindex(std.index, fill_value=False)
     std["match_method"] = np.select(
-        [shares_nhs, shares_upn, cluster_size > 1],
-        ["nhs_number", "upn", "probabilistic"],
+        [shares_nhs, shares_upn, shares_la_child_id, cluster_size > 1],
+        ["nhs_number", "upn", "la_child_id", "probabilistic"],
         default="singleton",
     )
     linked_pairs = pairs[pairs.decision == "link"]

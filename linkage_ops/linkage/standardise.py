@@ -128,4 +128,9 @@ def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
     )
     frame["upn_valid"] = _valid_or_none(frame["upn"], normalise_upn, is_valid_upn)
     frame["former_upn_valid"] = _valid_or_none(frame["former_upn"], normalise_upn, is_valid_upn)
+    # The case-management id is shared by every social care return of one authority.
+    la_child_id = frame["la_child_id"].map(
+        lambda value: value.strip().upper() if isinstance(value, str) and value.strip() else None
+    )
+    frame["la_child_id_std"] = la_child_id
     return frame
