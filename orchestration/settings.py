@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from linkage_ops.ingest import available_sources
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
-# Sources that have a landing folder, a schema in linkage_ops/schemas and staging models.
-SOURCES = ("school_census", "gp")
+# Every source with a schema in linkage_ops/schemas (and staging models in dbt_project).
+SOURCES = tuple(available_sources())
 
 
 def data_dir() -> Path:

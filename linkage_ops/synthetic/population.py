@@ -1,11 +1,17 @@
-"""The true population: households, children, addresses, moves, schools and identifiers.
+"""The true population of a collection year: households, children, addresses, moves, schools,
+identifiers, and the year's births, deaths, arrivals and departures.
 
-Everything a source record is later derived from lives here, before any recording error.
-Rates and code lists are data at the top of the module so they are easy to read and tune.
+The population is every child aged 0-17 at some point in the collection year (1 April to
+31 March): children born during the year are in it, and so are those who die, whose family moves
+into or out of the authority, or who leave for a school outside it. Schools, year groups and
+ULNs are decided on the autumn census day, which falls in the same academic year as the spring
+census day. Everything a source record is later derived from lives here, before any recording
+error. Rates and code lists are data at the top of the module so they are easy to read and tune.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -15,10 +21,12 @@ from linkage_ops.identifiers import make_upn, upn_check_letter
 from linkage_ops.synthetic import names
 from linkage_ops.synthetic.addresses import POSTCODE_AREAS, Address, AddressBook
 from linkage_ops.synthetic.school_year import (
+    CollectionYear,
     academic_year_start,
     age_on,
     first_school_day,
     nc_year_number,
+    parse_collection_year,
 )
 
 LA_NUMBER = 884  # Herefordshire
@@ -31,8 +39,14 @@ TWIN_CHILD_SHARE = 0.015
 DIFFERENT_SURNAME_SHARE = 0.10
 DOUBLE_BARRELLED_SHARE = 0.03
 MOVED_HOUSEHOLD_SHARE = 0.08
-MOVE_WINDOW_DAYS = 548  # the last 18 months
+# Moves within the county fall in the 12 months before the year or during it (before its end).
+MOVE_WINDOW_DAYS = 730
 MOVED_WITHIN_AREA_SHARE = 0.75
+# Families moving into or out of the authority during the year (a share of households).
+ARRIVED_HOUSEHOLD_SHARE = 0.03
+LEFT_HOUSEHOLD_SHARE = 0.03
+# DfE numbers of the authorities arriving pupils' UPNs were issued by.
+ARRIVAL_LA_NUMBERS = (885, 893, 916, 330, 801, 935)
 MIDDLE_NAME_COUNT_SHARES = (0.12, 0.73, 0.15)  # none, one, two
 MALE_SHARE = 0.512
 TWINS_SAME_SEX_SHARE = 0.65
@@ -91,6 +105,9 @@ PUPILS_PER_PRIMARY = 180
 PUPILS_PER_SECONDARY = 700
 PUPILS_PER_SPECIAL = 100
 IN_YEAR_ADMISSION_SHARE = 0.12
+# Pupils who leave for an independent school, home education or another authority's school
+# while the family stays, at some point between the autumn census and the end of the year.
+LEFT_FOR_SCHOOL_OUTSIDE_LA_SHARE = 0.015
 LATE_UPN_SHARE = {"english": 0.08, "other": 0.30}  # first UPN issued after Reception
 FORMER_UPN_SHARE = 0.03
 ULN_FROM_AGE = 14
@@ -103,6 +120,44 @@ SERVICE_FAMILY_SHARE = 0.02
 PART_TIME_RECEPTION_SHARE = 0.02
 PLAA_SHARE = 0.004
 PLAA_CODES = ("A", "S", "R")
+# Type of need (School Census ``senneeds``), by provision: K SEN support, E EHC plan. Roughly
+# England's shares; NSA (no specialist assessment) is only recorded for SEN support.
+SEN_NEED_SHARES: dict[str, dict[str, float]] = {
+    "K": {
+        "SLCN": 0.25,
+        "SEMH": 0.21,
+        "SPLD": 0.13,
+        "MLD": 0.12,
+        "ASD": 0.10,
+        "OTH": 0.04,
+        "NSA": 0.034,
+        "PD": 0.025,
+        "HI": 0.015,
+        "VI": 0.008,
+        "SLD": 0.005,
+        "MSI": 0.002,
+        "PMLD": 0.001,
+    },
+    "E": {
+        "ASD": 0.33,
+        "SLCN": 0.22,
+        "SEMH": 0.15,
+        "SLD": 0.08,
+        "MLD": 0.07,
+        "PD": 0.04,
+        "SPLD": 0.03,
+        "OTH": 0.025,
+        "PMLD": 0.02,
+        "HI": 0.02,
+        "VI": 0.01,
+        "MSI": 0.005,
+    },
+}
+SECOND_SEN_NEED_SHARE = 0.30
+# Deaths per 1,000 children a year. Deliberately well above the real rate (about 0.15-0.35 per
+# 1,000 children a year in England) so that a 10,000-child demo shows several deaths; infants
+# (under one at some point in the year) die more often than older children. About 0.8 overall.
+DEATHS_PER_1000_A_YEAR = {"infant": 3.5, "child": 0.7}
 DUAL_REGISTERED_SHARE = 0.004
 ESTABLISHMENT_RANGES = {"primary": (2001, 3000), "secondary": (4001, 5000), "special": (7001, 8000)}
 UPN_SERIALS_PER_SCHOOL_YEAR = 999
@@ -133,7 +188,23 @@ class Household:
     outside_la_schools: bool
     service_family: bool
     fsm_periods: list[tuple[date, date | None]]
+    # Moved into the authority from elsewhere during the year: no local record before this day.
+    arrived_on: date | None = None
+    # Moved out of the authority during the year: no local record from this day.
+    left_on: date | None = None
     children: list[Child] = field(default_factory=list)
+
+    def address_on(self, day: date) -> Address:
+        """Where the family lived on ``day`` (the previous address before a move)."""
+        if self.previous_address is not None and self.moved_on is not None and day < self.moved_on:
+            return self.previous_address
+        return self.address
+
+    def lives_here_on(self, day: date) -> bool:
+        """The family lives in the authority on ``day``."""
+        return (self.arrived_on is None or self.arrived_on <= day) and (
+            self.left_on is None or day < self.left_on
+        )
 
 
 @dataclass(slots=True)
@@ -162,6 +233,10 @@ class Child:
     part_time: bool = False
     plaa: str = ""
     enrol_status: str = "C"
+    # Types of need (School Census codes), main need first, for pupils with SEN provision.
+    sen_needs: tuple[str, ...] = ()
+    # Left the LA school for one outside the authority (the family stays).
+    left_school_on: date | None = None
     # Set by the population's year of life; a child who dies leaves later censuses and feeds.
     died_on: date | None = None
 
@@ -179,43 +254,97 @@ class Child:
 
     @property
     def is_pupil(self) -> bool:
+        """Has a place at an LA school this academic year (see ``on_roll_on`` for a given day)."""
         return self.school is not None
+
+    def is_alive_on(self, day: date) -> bool:
+        """Born by ``day`` and not yet died (a child who died on ``day`` is not)."""
+        return self.date_of_birth <= day and (self.died_on is None or day < self.died_on)
+
+    def in_authority_on(self, day: date) -> bool:
+        """Alive and living in the authority on ``day``."""
+        return self.is_alive_on(day) and self.household.lives_here_on(day)
+
+    def on_roll_on(self, day: date) -> bool:
+        """On the roll of an LA school on ``day`` (a census day)."""
+        return (
+            self.school is not None
+            and self.entry_date is not None
+            and self.entry_date <= day
+            and (self.left_school_on is None or day < self.left_school_on)
+            and self.in_authority_on(day)
+        )
 
 
 @dataclass
 class Population:
-    """The whole synthetic authority on census day."""
+    """The whole synthetic authority over one collection year."""
 
-    census_day: date
+    year: CollectionYear
     households: list[Household]
     children: list[Child]
     schools: list[School]
 
+    def require_year(self, year: CollectionYear) -> None:
+        """Refuse to write one year's returns from another year's population."""
+        if self.year != year:
+            raise ValueError(f"population is for {self.year.label}, not {year.label}")
 
-def build_population(children: int, census_day: date, rng: np.random.Generator) -> Population:
-    """Households of 1-4 children aged 0-17 on ``census_day``, with schools and identifiers."""
+    def derived_seed(self, purpose: str) -> int:
+        """A seed that depends only on the population and ``purpose``: models shared by several
+        writers (social care cases, health events) draw from it, so each writer sees the same
+        events whatever its own random stream."""
+        digest = hashlib.sha256(
+            "|".join(f"{c.child_id}:{c.nhs_number}" for c in self.children).encode()
+            + f"|{self.year.label}|{purpose}".encode()
+        ).digest()
+        return int.from_bytes(digest[:8], "big")
+
+    @property
+    def autumn_census_day(self) -> date:
+        """The day schools, year groups and ULNs are decided (the same academic year as spring)."""
+        return self.year.census_periods[0].census_day
+
+    @property
+    def spring_census_day(self) -> date:
+        return self.year.census_periods[1].census_day
+
+
+def build_population(
+    children: int, year: CollectionYear | str, rng: np.random.Generator
+) -> Population:
+    """``children`` children aged 0-17 at some point in the collection ``year`` (e.g.
+    ``2024-25``), in households of 1-4, with schools, identifiers and the year's births, deaths,
+    moves, arrivals and departures."""
     if children < 1:
         raise ValueError("children must be at least 1")
-    families = _family_birth_dates(children, census_day, rng)
+    if isinstance(year, str):
+        year = parse_collection_year(year)
+    families = _family_birth_dates(children, year, rng)
     book = AddressBook(rng, properties_needed=len(families))
-    households = _households(len(families), book, census_day, rng)
-    population = _children(households, families, census_day, rng)
+    households = _households(families, book, year, rng)
+    population = _children(households, families, year, rng)
     _place_in_schools(population, rng)
     _allocate_upns(population, rng)
     _school_circumstances(population, rng)
+    _leave_for_schools_outside_the_authority(population, rng)
+    _deaths(population, rng)
     return population
 
 
 def _family_birth_dates(
-    children: int, census_day: date, rng: np.random.Generator
+    children: int, year: CollectionYear, rng: np.random.Generator
 ) -> list[list[tuple[date, bool]]]:
-    """Each family's children aged 0-17, eldest first, as (birth date, twin of the previous).
+    """Each family's children aged 0-17 during ``year``, eldest first, as (birth date, twin of
+    the previous).
 
-    A family's youngest may not be born yet and its eldest may already be an adult: only the
-    0-17s are kept, so ages come out flat rather than bunched in the middle of childhood.
+    A family's youngest may not be born yet and its eldest may already be an adult: only those
+    aged 0-17 at some point in the year are kept, so ages come out flat rather than bunched in
+    the middle of childhood, and about one child in 19 is born during the year, as the youngest
+    of a family with young children or as a family's first.
     """
-    latest = census_day - timedelta(days=1)
-    earliest = census_day.replace(year=census_day.year - 18) + timedelta(days=1)
+    latest = year.last_day
+    earliest = year.first_day.replace(year=year.first_day.year - 18) + timedelta(days=1)
     window = (latest - earliest).days
     options = list(HOUSEHOLD_SIZE_SHARES)
     probabilities = np.array(list(HOUSEHOLD_SIZE_SHARES.values()))
@@ -281,8 +410,12 @@ def _surname_draw(rng: np.random.Generator, size: int) -> list[str]:
 
 
 def _households(
-    count: int, book: AddressBook, census_day: date, rng: np.random.Generator
+    families: list[list[tuple[date, bool]]],
+    book: AddressBook,
+    year: CollectionYear,
+    rng: np.random.Generator,
 ) -> list[Household]:
+    count = len(families)
     areas = book.draw_areas(count)
     ethnicities = _weighted_pick(ETHNICITY_SHARES, rng, count)
     surnames = _surname_draw(rng, count)
@@ -293,7 +426,13 @@ def _households(
     outside = rng.random(count) < OUTSIDE_LA_SCHOOLS_SHARE
     service = rng.random(count) < SERVICE_FAMILY_SHARE
     language_draw = rng.random(count)
-    fsm = _fsm_household_periods(count, census_day, rng)
+    # Eligibility is dated from the spring census, so some periods open between the censuses.
+    fsm = _fsm_household_periods(count, year.census_periods[1].census_day, rng)
+    year_days = (year.last_day - year.first_day).days + 1
+    arrived = rng.random(count) < ARRIVED_HOUSEHOLD_SHARE
+    left = rng.random(count) < LEFT_HOUSEHOLD_SHARE
+    arrival_days = rng.integers(0, year_days, count)
+    leaving_days = rng.integers(0, year_days, count)
     households = []
     for i in range(count):
         area = int(areas[i])
@@ -305,7 +444,21 @@ def _households(
             # A move within one postcode unit would leave no trace in any source.
             while previous.postcode == address.postcode:
                 previous = book.take(area if within_area[i] else int(other_area[i]))
-            moved_on = census_day - timedelta(days=int(move_days[i]))
+            moved_on = year.last_day - timedelta(days=int(move_days[i]))
+        # Families who arrive or leave are not also given a move within the county.
+        arrived_on = None
+        left_on = None
+        if not moved[i] and arrived[i]:
+            arrived_on = year.first_day + timedelta(days=int(arrival_days[i]))
+        elif not moved[i] and left[i]:
+            # No child is born after the family has gone: they would be in no local record.
+            youngest_born = families[i][-1][0]
+            left_on = max(
+                year.first_day + timedelta(days=int(leaving_days[i])),
+                youngest_born + timedelta(days=30),
+            )
+            if left_on > year.last_day:
+                left_on = None
         language = _language_for(ethnicities[i], float(language_draw[i]))
         households.append(
             Household(
@@ -320,20 +473,15 @@ def _households(
                 outside_la_schools=bool(outside[i]),
                 service_family=bool(service[i]),
                 fsm_periods=fsm[i],
+                arrived_on=arrived_on,
+                left_on=left_on,
             )
         )
     return households
 
 
 def _language_for(ethnicity: str, draw: float) -> str:
-    shares = LANGUAGE_SHARES.get(ethnicity, ENGLISH_SPEAKING)
-    total = sum(shares.values())
-    running = 0.0
-    for code, share in shares.items():
-        running += share / total
-        if draw < running:
-            return code
-    return next(iter(shares))
+    return _pick_share(LANGUAGE_SHARES.get(ethnicity, ENGLISH_SPEAKING), draw)
 
 
 def _fsm_household_periods(
@@ -372,7 +520,7 @@ def _fsm_household_periods(
 def _children(
     households: list[Household],
     families: list[list[tuple[date, bool]]],
-    census_day: date,
+    year: CollectionYear,
     rng: np.random.Generator,
 ) -> Population:
     total = sum(len(f) for f in families)
@@ -408,7 +556,7 @@ def _children(
         children[second].twin_of = children[first].child_id
     _give_forenames(children, households, rng)
     _give_other_surnames(children, rng)
-    return Population(census_day=census_day, households=households, children=children, schools=[])
+    return Population(year=year, households=households, children=children, schools=[])
 
 
 def _give_forenames(
@@ -489,7 +637,12 @@ def _phase_start_year(nc_year: int, academic_year: int, phase: str) -> int:
 
 
 def _place_in_schools(population: Population, rng: np.random.Generator) -> None:
-    census_day = population.census_day
+    """A school and year group for every child of school age whose family uses LA schools.
+
+    Placement is decided on the autumn census day; a family moving within the county later in
+    the year keeps its schools. A family arriving during the year starts a few weeks later.
+    """
+    census_day = population.autumn_census_day
     academic_year = academic_year_start(census_day)
     children = population.children
     year_numbers = [nc_year_number(c.date_of_birth, census_day) for c in children]
@@ -529,6 +682,7 @@ def _place_in_schools(population: Population, rng: np.random.Generator) -> None:
         for phase, found in schools.items()
     }
 
+    area_by_outward = {area.outward: i for i, area in enumerate(POSTCODE_AREAS)}
     household_choice: dict[tuple[str, str], School] = {}
     in_year = rng.random(len(children)) < IN_YEAR_ADMISSION_SHARE
     entry_days = rng.random(len(children))
@@ -537,15 +691,21 @@ def _place_in_schools(population: Population, rng: np.random.Generator) -> None:
         household = child.household
         key = (household.household_id, phase)
         if key not in household_choice:
-            local = by_area[phase].get(household.area_index) or schools[phase]
+            area = area_by_outward[household.address_on(census_day).outward]
+            local = by_area[phase].get(area) or schools[phase]
             household_choice[key] = local[int(rng.integers(0, len(local)))]
         child.school = household_choice[key]
         child.nc_year = year
         start = first_school_day(_phase_start_year(year, academic_year, phase))
+        if household.arrived_on is not None:
+            # A new arrival starts once a place is found, possibly after a census day.
+            arrival = household.arrived_on + timedelta(days=int(move_settle[child.index]))
+            child.entry_date = _school_day_on_or_after(max(arrival, start))
+            continue
         entry = start
         moved_here = (
             household.moved_on is not None
-            and household.moved_on > start
+            and start < household.moved_on <= census_day
             and household.previous_address is not None
             and household.previous_address.outward != household.address.outward
         )
@@ -562,13 +722,23 @@ def _place_in_schools(population: Population, rng: np.random.Generator) -> None:
         school.table_id = table_id
 
 
+def _school_day_on_or_after(day: date) -> date:
+    """The first weekday in term on or after ``day`` (the summer holiday ends in September)."""
+    if (7, 23) <= (day.month, day.day) < (9, 2):
+        day = first_school_day(day.year)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
 def _allocate_upns(population: Population, rng: np.random.Generator) -> None:
     """A permanent UPN for every child who is or was in an LA school, unique county-wide.
 
     The UPN carries the establishment of the child's first school and the year it was issued;
     serials run 001-999 per school per year, spilling to another school's number when full.
+    A child whose family arrived during the year keeps the UPN their last authority issued.
     """
-    census_day = population.census_day
+    census_day = population.autumn_census_day
     academic_year = academic_year_start(census_day)
     primaries = [s for s in population.schools if s.phase == "primary"]
     primaries_by_area: dict[int, list[School]] = {}
@@ -581,6 +751,7 @@ def _allocate_upns(population: Population, rng: np.random.Generator) -> None:
     late_year_draw = rng.random(len(children))
 
     requests: list[tuple[Child, int, int]] = []
+    arrivals: list[tuple[Child, int]] = []
     for child in children:
         year = nc_year_number(child.date_of_birth, census_day)
         was_pupil = child.school is not None or (
@@ -594,6 +765,9 @@ def _allocate_upns(population: Population, rng: np.random.Generator) -> None:
         if late_draw[child.index] < late_share and year > 0:
             issue_year = reception_year + 1 + int(late_year_draw[child.index] * year)
             issue_year = min(issue_year, academic_year)
+        if child.household.arrived_on is not None:
+            arrivals.append((child, issue_year))
+            continue
         school = child.school
         started_here = (
             school is not None
@@ -631,6 +805,17 @@ def _allocate_upns(population: Population, rng: np.random.Generator) -> None:
         next_serial[(chosen, issue_year)] = serial + 1
         child.upn = make_upn(LA_NUMBER, chosen, issue_year, serial)
 
+    issued_elsewhere: set[str] = set()
+    for child, issue_year in arrivals:
+        while True:
+            la = ARRIVAL_LA_NUMBERS[int(rng.integers(0, len(ARRIVAL_LA_NUMBERS)))]
+            estab = int(rng.integers(2001, 3000))
+            upn = make_upn(la, estab, issue_year, int(rng.integers(1, 1000)))
+            if upn not in issued_elsewhere:
+                issued_elsewhere.add(upn)
+                child.upn = upn
+                break
+
     _allocate_former_upns(population, rng)
     _allocate_ulns(population, rng)
 
@@ -667,7 +852,7 @@ def _allocate_ulns(population: Population, rng: np.random.Generator) -> None:
     older = [
         c
         for c in population.children
-        if c.is_pupil and age_on(c.date_of_birth, population.census_day) >= ULN_FROM_AGE
+        if c.is_pupil and age_on(c.date_of_birth, population.autumn_census_day) >= ULN_FROM_AGE
     ]
     issued: set[int] = set()
     draws = rng.integers(
@@ -683,7 +868,7 @@ def _allocate_ulns(population: Population, rng: np.random.Generator) -> None:
 
 
 def _school_circumstances(population: Population, rng: np.random.Generator) -> None:
-    """SEN provision, FSM periods and the census flags for each pupil."""
+    """SEN provision and types of need, FSM periods and the census flags for each pupil."""
     pupils = [c for c in population.children if c.is_pupil]
     count = len(pupils)
     special = sum(1 for p in pupils if p.school.phase == "special")
@@ -695,7 +880,7 @@ def _school_circumstances(population: Population, rng: np.random.Generator) -> N
     plaa = rng.random(count) < PLAA_SHARE
     plaa_code = rng.integers(0, len(PLAA_CODES), count)
     dual = rng.random(count) < DUAL_REGISTERED_SHARE
-    academic_year = academic_year_start(population.census_day)
+    academic_year = academic_year_start(population.autumn_census_day)
     for i, pupil in enumerate(pupils):
         if pupil.school.phase == "special" or sen_draw[i] < ehc_rate:
             pupil.sen_provision = "E"
@@ -705,9 +890,85 @@ def _school_circumstances(population: Population, rng: np.random.Generator) -> N
         pupil.part_time = bool(part_time[i]) and pupil.nc_year == 0
         pupil.plaa = PLAA_CODES[int(plaa_code[i])] if plaa[i] else ""
         pupil.enrol_status = "M" if dual[i] else "C"
-        # Eligibility can only be recorded once the child is at school.
+        # Eligibility can only be recorded once the child is at school (here, for a new arrival).
         school_start = first_school_day(academic_year - (pupil.nc_year or 0))
+        if pupil.household.arrived_on is not None and pupil.entry_date is not None:
+            school_start = max(school_start, pupil.entry_date)
         for start, end in pupil.household.fsm_periods:
             if end is not None and end <= school_start:
                 continue
             pupil.fsm_periods.append((max(start, school_start), end))
+    _sen_needs([p for p in pupils if p.sen_provision != "N"], rng)
+
+
+def _sen_needs(pupils: list[Child], rng: np.random.Generator) -> None:
+    """A main type of need for each pupil with SEN provision, and a second for some."""
+    main_draw = rng.random(len(pupils))
+    second_draw = rng.random(len(pupils))
+    other_draw = rng.random(len(pupils))
+    for i, pupil in enumerate(pupils):
+        shares = SEN_NEED_SHARES[pupil.sen_provision]
+        main = _pick_share(shares, float(main_draw[i]))
+        needs = [main]
+        if main != "NSA" and second_draw[i] < SECOND_SEN_NEED_SHARE:
+            others = {code: share for code, share in shares.items() if code not in (main, "NSA")}
+            needs.append(_pick_share(others, float(other_draw[i])))
+        pupil.sen_needs = tuple(needs)
+
+
+def _pick_share(shares: dict[str, float], draw: float) -> str:
+    """The key whose cumulative share first exceeds ``draw`` (shares need not sum to one)."""
+    total = sum(shares.values())
+    running = 0.0
+    for code, share in shares.items():
+        running += share / total
+        if draw < running:
+            return code
+    return next(reversed(shares))
+
+
+def _leave_for_schools_outside_the_authority(
+    population: Population, rng: np.random.Generator
+) -> None:
+    """Some pupils move to an independent school, home education or a school in another
+    authority after the autumn census, while the family stays: a leaver if before spring."""
+    pupils = [c for c in population.children if c.is_pupil]
+    leaving = rng.random(len(pupils)) < LEFT_FOR_SCHOOL_OUTSIDE_LA_SHARE
+    day_draw = rng.random(len(pupils))
+    first = population.autumn_census_day + timedelta(days=1)
+    window = (population.year.last_day - first).days + 1
+    for pupil, leaves, draw in zip(pupils, leaving, day_draw, strict=True):
+        if not leaves:
+            continue
+        left = first + timedelta(days=int(draw * window))
+        if pupil.entry_date is not None and left > pupil.entry_date:
+            pupil.left_school_on = left
+
+
+def _deaths(population: Population, rng: np.random.Generator) -> None:
+    """Set ``died_on`` for the children who die during the year (``DEATHS_PER_1000_A_YEAR``,
+    scaled by the part of the year a child lives in the authority: a baby born during it, a
+    family arriving or leaving)."""
+    year = population.year
+    infant_born_after = year.first_day - timedelta(days=365)
+    children = population.children
+    death_draw = rng.random(len(children))
+    day_draw = rng.random(len(children))
+    for child, dies, when in zip(children, death_draw, day_draw, strict=True):
+        household = child.household
+        exposed_from = max(child.date_of_birth, year.first_day, household.arrived_on or date.min)
+        exposed_to = year.last_day
+        if household.left_on is not None:
+            exposed_to = household.left_on - timedelta(days=1)
+        exposed_days = (exposed_to - exposed_from).days + 1
+        if exposed_days <= 1:
+            continue
+        age_band = "infant" if child.date_of_birth > infant_born_after else "child"
+        chance = DEATHS_PER_1000_A_YEAR[age_band] / 1000 * exposed_days / 365
+        if dies >= chance:
+            continue
+        died_on = exposed_from + timedelta(days=int(when * exposed_days))
+        # A child is alive for at least a day: ``is_alive_on`` is false on the day of death.
+        died_on = max(died_on, child.date_of_birth + timedelta(days=1))
+        if died_on <= exposed_to:
+            child.died_on = died_on

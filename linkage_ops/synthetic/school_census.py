@@ -1,12 +1,19 @@
-"""The School Census return as the authority receives it: Blade CSV tables per term.
+"""The School Census returns as the authority receives them: Blade CSV tables per term.
 
-Four tables are written: ``schoolcensus`` (one row per school), ``pupilonroll`` (one row per
-pupil), ``addresses`` (one per pupil) and ``fsmperiod`` (free school meal periods).
+The collection year holds two census terms, autumn and spring (summer falls after 31 March).
+Each term has ``schoolcensus`` (one row per school), ``pupilonroll`` (one row per pupil on roll
+on census day), ``addresses`` (one per pupil) and ``fsmperiod`` (free school meal periods);
+spring adds ``senneeds`` (types of need of pupils with SEN provision) and
+``pupilnolongeronroll`` (pupils on roll in autumn who left before spring).
+
+A school's record of a pupil is persistent: the same UPN, names and birth date, with the same
+recording errors, in both terms. Table ids are numbered afresh in each term's export.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -22,18 +29,32 @@ from linkage_ops.synthetic.recording_errors import (
     record_person,
     wrong_check_letter,
 )
-from linkage_ops.synthetic.school_year import CensusPeriod, nc_year_label
+from linkage_ops.synthetic.school_year import CensusPeriod, CollectionYear, nc_year_label
 from linkage_ops.synthetic.truth import TruthRecord
 
 SOURCE = "school_census"
 UK_COUNTRY = "ENG"
 # Month abbreviations written out so the output does not depend on the machine's locale.
 BLADE_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Tables only the spring return carries.
+SPRING_ONLY_TABLES = frozenset({"senneeds", "pupilnolongeronroll"})
+# A leaver's record id within its period, so it never collides with a pupil on roll's.
+LEAVER_RECORD_PREFIX = "leaver-"
 
 # The columns are the loader's own schema, so the writer and the reader cannot drift apart.
 TABLE_COLUMNS: dict[str, list[str]] = {
     name: table.column_names for name, table in load_schema(SOURCE).tables.items()
 }
+
+
+@dataclass(slots=True)
+class PupilRecord:
+    """A school's record of one pupil: the same in every term's return."""
+
+    child: Child
+    person: RecordedPerson
+    upn: str
+    errors: list[str]
 
 
 def blade_date(day: date | None) -> str:
@@ -58,18 +79,82 @@ def census_file(landing_dir: Path, period: CensusPeriod, table: str) -> Path:
     return census_folder(landing_dir, period) / f"{period.year}_{period.term}_{table}.csv"
 
 
+def leaving_date(child: Child, after: date) -> date | None:
+    """The day a pupil on roll on ``after`` stopped being on roll (died, family moved out of
+    the authority, or moved to a school outside it), if that happened later."""
+    endings = [
+        day
+        for day in (child.died_on, child.household.left_on, child.left_school_on)
+        if day is not None and day > after
+    ]
+    return min(endings) if endings else None
+
+
 def write_school_census(
-    population: Population, period: CensusPeriod, landing_dir: Path, rng: np.random.Generator
+    population: Population,
+    year: CollectionYear,
+    months: list[str],
+    landing_dir: Path,
+    rng: np.random.Generator,
 ) -> tuple[list[Path], list[TruthRecord]]:
-    """Write the four census tables for ``period`` and return them with their truth rows."""
+    """Write the autumn and spring returns of ``year`` and return the files with their truth.
+
+    ``months`` is ignored (the census is termly). Truth ids are ``<period>/<pupilonrolltableid>``
+    for pupils on roll and ``<period>/leaver-<pupilnolongeronrolltableid>`` for leavers.
+    """
+    population.require_year(year)
+    records = _pupil_records(population, rng)
+    autumn, spring = year.census_periods
+    paths: list[Path] = []
+    truth: list[TruthRecord] = []
+    on_roll_in_autumn: list[PupilRecord] = []
+    for period in (autumn, spring):
+        day = period.census_day
+        on_roll = [r for r in records if r.child.on_roll_on(day)]
+        tables = [
+            t for t in TABLE_COLUMNS if period.term == "spring" or t not in SPRING_ONLY_TABLES
+        ]
+        folder = census_folder(landing_dir, period)
+        remove_csv_files(folder)
+        files = {table: census_file(landing_dir, period, table) for table in tables}
+        _write_term(population, period, on_roll, files)
+        truth += [
+            TruthRecord(SOURCE, period.label, i, r.child.child_id, joined_errors(SOURCE, r.errors))
+            for i, r in enumerate(on_roll, 1)
+        ]
+        if period.term == "spring":
+            leavers = [r for r in on_roll_in_autumn if not r.child.on_roll_on(day)]
+            write_csv(
+                files["pupilnolongeronroll"],
+                TABLE_COLUMNS["pupilnolongeronroll"],
+                (_leaver_row(i, r, autumn.census_day) for i, r in enumerate(leavers, 1)),
+            )
+            write_csv(files["senneeds"], TABLE_COLUMNS["senneeds"], _sen_need_rows(on_roll))
+            truth += [
+                TruthRecord(
+                    SOURCE,
+                    period.label,
+                    f"{LEAVER_RECORD_PREFIX}{i}",
+                    r.child.child_id,
+                    joined_errors(SOURCE, r.errors),
+                )
+                for i, r in enumerate(leavers, 1)
+            ]
+        on_roll_in_autumn = on_roll
+        paths += [files[table] for table in tables]
+    return paths, truth
+
+
+def _pupil_records(population: Population, rng: np.random.Generator) -> list[PupilRecord]:
+    """Each pupil's record as their school keeps it, errors drawn once per pupil, in the order
+    schools export pupils: by school, year group and name."""
     chance = random.Random(int(rng.integers(1 << 62)))
-    census_day = period.census_day
     pupils = [c for c in population.children if c.is_pupil]
     candidates = draw_candidate_errors(SOURCE, len(pupils), rng)
-
-    recorded: list[tuple[Child, RecordedPerson, str, list[str]]] = []
+    records = []
     for child, wanted in zip(pupils, candidates, strict=True):
-        person, applied = record_person(child, wanted, chance, not_after=census_day)
+        # The school took the birth date down when the pupil joined.
+        person, applied = record_person(child, wanted, chance, not_after=child.entry_date)
         upn = child.upn
         if "missing_upn" in wanted:
             upn = ""
@@ -77,17 +162,28 @@ def write_school_census(
         elif "upn_wrong_check_letter" in wanted:
             upn = wrong_check_letter(child.upn, chance)
             applied.append("upn_wrong_check_letter")
-        recorded.append((child, person, upn, applied))
-    # Schools export their pupils by year group and name.
-    recorded.sort(
-        key=lambda r: (r[0].school.table_id, r[0].nc_year, r[1].surname, r[1].forename, r[0].index)
+        records.append(PupilRecord(child, person, upn, applied))
+    records.sort(
+        key=lambda r: (
+            r.child.school.table_id,
+            r.child.nc_year,
+            r.person.surname,
+            r.person.forename,
+            r.child.index,
+        )
     )
+    return records
 
-    folder = census_folder(landing_dir, period)
-    remove_csv_files(folder)
-    paths = {table: census_file(landing_dir, period, table) for table in TABLE_COLUMNS}
+
+def _write_term(
+    population: Population,
+    period: CensusPeriod,
+    on_roll: list[PupilRecord],
+    files: dict[str, Path],
+) -> None:
+    day = period.census_day
     write_csv(
-        paths["schoolcensus"],
+        files["schoolcensus"],
         TABLE_COLUMNS["schoolcensus"],
         (
             (
@@ -97,7 +193,7 @@ def write_school_census(
                 s.table_id,
                 period.term_code,
                 period.year,
-                blade_date(census_day),
+                blade_date(day),
                 s.estab,
                 LA_NUMBER,
             )
@@ -105,35 +201,23 @@ def write_school_census(
         ),
     )
     write_csv(
-        paths["pupilonroll"],
+        files["pupilonroll"],
         TABLE_COLUMNS["pupilonroll"],
-        (
-            _pupil_row(i, child, person, upn)
-            for i, (child, person, upn, _) in enumerate(recorded, 1)
-        ),
+        (_pupil_row(i, r) for i, r in enumerate(on_roll, 1)),
     )
     write_csv(
-        paths["addresses"],
+        files["addresses"],
         TABLE_COLUMNS["addresses"],
-        (_address_row(i, child) for i, (child, _, _, _) in enumerate(recorded, 1)),
+        (_address_row(i, r.child, day) for i, r in enumerate(on_roll, 1)),
     )
-    write_csv(paths["fsmperiod"], TABLE_COLUMNS["fsmperiod"], _fsm_rows(recorded))
-
-    truth = [
-        TruthRecord(SOURCE, period.label, i, child.child_id, joined_errors(SOURCE, applied))
-        for i, (child, _, _, applied) in enumerate(recorded, 1)
-    ]
-    return [paths[table] for table in TABLE_COLUMNS], truth
+    write_csv(files["fsmperiod"], TABLE_COLUMNS["fsmperiod"], _fsm_rows(on_roll, day))
 
 
-def _pupil_row(table_id: int, child: Child, person: RecordedPerson, upn: str) -> tuple:
-    school_id = child.school.table_id
+def _pupil_fields(record: PupilRecord) -> tuple:
+    """The pupil columns between the table's four id columns and ``schoolcensustableid``."""
+    child, person = record.child, record.person
     return (
-        table_id,
-        table_id,
-        table_id,
-        school_id,
-        upn,
+        record.upn,
         child.former_upn,
         child.uln,
         person.surname,
@@ -153,12 +237,30 @@ def _pupil_row(table_id: int, child: Child, person: RecordedPerson, upn: str) ->
         child.plaa,
         blade_bool(child.young_carer),
         blade_bool(child.household.service_family),
+    )
+
+
+def _pupil_row(table_id: int, record: PupilRecord) -> tuple:
+    school_id = record.child.school.table_id
+    return (table_id, table_id, table_id, school_id, *_pupil_fields(record), school_id)
+
+
+def _leaver_row(table_id: int, record: PupilRecord, autumn_census_day: date) -> tuple:
+    school_id = record.child.school.table_id
+    return (
+        table_id,
+        table_id,
+        table_id,
+        school_id,
+        *_pupil_fields(record),
+        blade_date(leaving_date(record.child, autumn_census_day)),
+        nc_year_label(record.child.nc_year),
         school_id,
     )
 
 
-def _address_row(table_id: int, child: Child) -> tuple:
-    address = child.address
+def _address_row(table_id: int, child: Child, day: date) -> tuple:
+    address = child.household.address_on(day)
     return (
         table_id,
         table_id,
@@ -177,18 +279,32 @@ def _address_row(table_id: int, child: Child) -> tuple:
     )
 
 
-def _fsm_rows(recorded: list[tuple[Child, RecordedPerson, str, list[str]]]):
+def _fsm_rows(on_roll: list[PupilRecord], day: date):
+    """Periods begun by census day; an end date not yet reached is not known, so blank."""
     row_id = 0
-    for pupil_id, (child, _, _, _) in enumerate(recorded, 1):
-        for start, end in child.fsm_periods:
+    for pupil_id, record in enumerate(on_roll, 1):
+        for start, end in record.child.fsm_periods:
+            if start > day:
+                continue
             row_id += 1
             yield (
                 row_id,
                 row_id,
                 row_id,
-                child.school.table_id,
+                record.child.school.table_id,
                 blade_date(start),
-                blade_date(end),
+                blade_date(end if end is not None and end <= day else None),
                 UK_COUNTRY,
                 pupil_id,
             )
+
+
+def _sen_need_rows(on_roll: list[PupilRecord]):
+    row_id = 0
+    for pupil_id, record in enumerate(on_roll, 1):
+        child = record.child
+        if child.sen_provision not in ("K", "E"):
+            continue
+        for rank, need in enumerate(child.sen_needs, 1):
+            row_id += 1
+            yield (row_id, row_id, row_id, child.school.table_id, need, rank, pupil_id)

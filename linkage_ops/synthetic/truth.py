@@ -6,6 +6,7 @@ Only evaluation reads these files; no pipeline asset may use them to link.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from linkage_ops.synthetic.output import write_csv
@@ -26,13 +27,24 @@ CHILDREN_COLUMNS = (
     "previous_postcode",
     "moved_on",
     "twin_of",
+    # The year of life: a death, a family moving into or out of the authority, and a pupil
+    # leaving for a school outside it.
+    "died_on",
+    "moved_into_authority_on",
+    "moved_out_of_authority_on",
+    "left_la_school_on",
 )
 RECORDS_COLUMNS = ("source", "period", "source_record_id", "child_id", "errors")
 
 
 @dataclass(frozen=True, slots=True)
 class TruthRecord:
-    """One landing record and the child it belongs to."""
+    """One landing record and the child it belongs to.
+
+    ``record_id`` is the record's id within its period (an integer table id, or a string such
+    as ``leaver-3``); ``source_record_id`` is ``<period>/<record_id>``, exactly as the source's
+    staging model builds it.
+    """
 
     source: str
     period: str
@@ -47,6 +59,9 @@ class TruthRecord:
 
 def write_truth_children(population: Population, path: Path) -> int:
     """``truth/children.csv``: one row per child, as they really are."""
+
+    def iso(day: date | None) -> str:
+        return day.isoformat() if day else ""
 
     def rows():
         for child in population.children:
@@ -65,8 +80,12 @@ def write_truth_children(population: Population, path: Path) -> int:
                 child.nhs_number,
                 household.address.postcode,
                 previous.postcode if previous else "",
-                household.moved_on.isoformat() if household.moved_on else "",
+                iso(household.moved_on),
                 child.twin_of,
+                iso(child.died_on),
+                iso(household.arrived_on),
+                iso(household.left_on),
+                iso(child.left_school_on),
             )
 
     return write_csv(path, CHILDREN_COLUMNS, rows())

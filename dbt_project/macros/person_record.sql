@@ -1,0 +1,26 @@
+{#-
+    Select a staging model's identifying fields in the standard person-record shape that
+    linkage reads. `fields` maps a standard column to the model's column, falling back to
+    `defaults` (the columns every health feed shares); a column neither names is null.
+-#}
+{% macro person_record(source_name, model, fields, defaults={}) -%}
+    {%- set standard = [
+        'first_name', 'middle_names', 'last_name', 'former_last_name', 'date_of_birth', 'sex',
+        'postcode', 'upn', 'former_upn', 'nhs_number', 'la_child_id'
+    ] -%}
+    select
+        '{{ source_name }}' as source,
+        {{ fields.get('source_record_id') }} as source_record_id,
+        {{ fields.get('period', defaults.get('period')) }} as period,
+        {%- for column in standard %}
+        {%- set model_column = fields.get(column, defaults.get(column)) %}
+        {% if model_column -%}
+            {{ model_column }}
+        {%- elif column == 'date_of_birth' -%}
+            cast(null as date)
+        {%- else -%}
+            cast(null as varchar)
+        {%- endif %} as {{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ ref(model) }}
+{%- endmacro %}

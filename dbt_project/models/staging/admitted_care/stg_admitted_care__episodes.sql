@@ -1,0 +1,34 @@
+with
+
+source as (
+    select * from {{ source('admitted_care', 'episodes') }}
+),
+
+sex_codes as (
+    select * from {{ ref('conformed_sex_codes') }}
+    where code_system = 'nhs'
+),
+
+renamed as (
+    select
+        source._period as extract_period,
+        source.procode3 as provider_code,
+        source.ethnos as ethnic_category,
+        source._source_file as source_file,
+        source._row_number as source_row_number,
+        source._period || '/' || source.epikey as episode_record_id,
+        cast(source.epikey as bigint) as episode_key,
+        {{ normalise_nhs_number('source.newnhsno') }} as nhs_number,
+        {{ parse_date('source.dob', '%Y-%m-%d') }} as date_of_birth,
+        coalesce(sex_codes.sex, 'U') as sex,
+        {{ normalise_postcode('source.homeadd') }} as postcode,
+        {{ parse_date('source.admidate', '%Y-%m-%d') }} as admission_date,
+        {{ parse_date('source.disdate', '%Y-%m-%d') }} as discharge_date,
+        {{ clean_text('source.diag_4_01') }} as primary_diagnosis_code,
+        {{ clean_text('source.diag_4_02') }} as second_diagnosis_code,
+        {{ clean_text('source.diag_4_03') }} as third_diagnosis_code
+    from source
+    left join sex_codes on source.sex = sex_codes.code
+)
+
+select * from renamed

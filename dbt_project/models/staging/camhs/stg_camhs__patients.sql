@@ -1,0 +1,29 @@
+with
+
+source as (
+    select * from {{ source('camhs', 'mpi') }}
+),
+
+sex_codes as (
+    select * from {{ ref('conformed_sex_codes') }}
+    where code_system = 'nhs'
+),
+
+renamed as (
+    select
+        source._period as extract_period,
+        source.localpatientid as local_patient_id,
+        source.orgidprov as provider_code,
+        source.ethniccategory as ethnic_category,
+        source._source_file as source_file,
+        source._row_number as source_row_number,
+        source._period || '/' || source.localpatientid as patient_record_id,
+        {{ normalise_nhs_number('source.nhsnumber') }} as nhs_number,
+        {{ parse_date('source.personbirthdate', '%Y-%m-%d') }} as date_of_birth,
+        coalesce(sex_codes.sex, 'U') as sex,
+        {{ normalise_postcode('source.postcode') }} as postcode
+    from source
+    left join sex_codes on source.gender = sex_codes.code
+)
+
+select * from renamed

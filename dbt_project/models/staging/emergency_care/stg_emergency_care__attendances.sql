@@ -1,0 +1,34 @@
+with
+
+source as (
+    select * from {{ source('emergency_care', 'attendances') }}
+),
+
+sex_codes as (
+    select * from {{ ref('conformed_sex_codes') }}
+    where code_system = 'nhs'
+),
+
+renamed as (
+    select
+        source._period as extract_period,
+        source.org_id_prov as provider_code,
+        source.ethnic_category,
+        source.chief_complaint as chief_complaint_code,
+        source.diagnosis as diagnosis_code,
+        source._source_file as source_file,
+        source._row_number as source_row_number,
+        source._period || '/' || source.attendance_id as attendance_record_id,
+        cast(source.attendance_id as integer) as attendance_id,
+        {{ normalise_nhs_number('source.nhs_number') }} as nhs_number,
+        {{ parse_date('source.person_birth_date', '%Y-%m-%d') }} as date_of_birth,
+        coalesce(sex_codes.sex, 'U') as sex,
+        {{ normalise_postcode('source.postcode') }} as postcode,
+        {{ parse_date('source.arrival_date', '%Y-%m-%d') }} as arrival_date,
+        cast(source.arrival_time as time) as arrival_time,
+        (source.safeguarding_concern = 'Y') as has_safeguarding_concern
+    from source
+    left join sex_codes on source.person_stated_gender_code = sex_codes.code
+)
+
+select * from renamed

@@ -1,0 +1,35 @@
+with
+
+source as (
+    select * from {{ source('looked_after', 'header') }}
+),
+
+sex_codes as (
+    select * from {{ ref('conformed_sex_codes') }}
+    where code_system = 'dfe'
+),
+
+renamed as (
+    select
+        source._period || '/' || source.child as child_record_id,
+        source._period as collection_year,
+        {{ clean_text('source.child') }} as la_child_id,
+        -- UN1-UN5 say why there is no UPN; they are not UPNs.
+        case
+            when upper(trim(source.upn)) not like 'UN%' then upper({{ clean_text('source.upn') }})
+        end as upn,
+        case
+            when upper(trim(source.upn)) like 'UN%' then upper(trim(source.upn))
+        end as upn_unknown_code,
+        {{ parse_date('source.dob', '%d/%m/%Y') }} as date_of_birth,
+        coalesce(sex_codes.sex, 'U') as sex,
+        source.ethnic as ethnicity_code,
+        source.mother = '1' as is_mother,
+        {{ parse_date('source.mc_dob', '%d/%m/%Y') }} as mothers_child_date_of_birth,
+        source._source_file as source_file,
+        source._row_number as source_row_number
+    from source
+    left join sex_codes on source.sex = sex_codes.code
+)
+
+select * from renamed
