@@ -38,13 +38,22 @@ def describe_warehouse(database_path: Path) -> None:
             label = "view" if kind == "VIEW" else "table"
             print(f"  {schema + '.' + name:<56} {label:<6} {rows:>9,}")
         loads = con.execute(
-            "select source, period, sum(rows_read), sum(rows_loaded), sum(rows_rejected), "
-            "sum(values_flagged) from raw.load_log group by 1, 2 order by 1, 2"
+            "select source, count(distinct period), min(period), max(period), sum(rows_read), "
+            "sum(rows_loaded), sum(rows_rejected), sum(values_flagged) "
+            "from raw.load_log group by 1 order by 1"
         ).fetchall()
-        print("\nLoaded per source and period (rows read / loaded / quarantined / values flagged):")
-        for source, period, read, loaded, rejected, flagged in loads:
+        print(
+            "\nLoaded per source (rows quarantined are in raw.quarantine with file, row, reason):"
+        )
+        print(
+            f"  {'source':<20} {'periods':<28} {'rows read':>10} {'loaded':>10} "
+            f"{'quarantined':>11} {'flagged':>8}"
+        )
+        for source, count, first, last, read, loaded, rejected, flagged in loads:
+            periods = f"{count} ({first}..{last})" if count > 1 else first
             print(
-                f"  {source:<14} {period:<12} {read:>8,} {loaded:>8,} {rejected:>6,} {flagged:>6,}"
+                f"  {source:<20} {periods:<28} {read:>10,} {loaded:>10,} {rejected:>11,} "
+                f"{flagged:>8,}"
             )
         evaluation = con.execute(
             "select precision, recall, f1, records from linkage.linkage_evaluation"
@@ -63,7 +72,7 @@ def describe_warehouse(database_path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--children", type=int, default=5000)
+    parser.add_argument("--children", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
 
@@ -82,10 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     with log_path.open("w") as log, redirect_stdout(log), redirect_stderr(log):
         runs = ingest_landing_folder(defs, instance, warehouse.landing_dir)
     for run in runs:
-        status = "loaded" if run.result.success else "FAILED"
-        print(f"  {run.source:<14} {run.period:<12} {status}  (run {run.result.run_id[:8]})")
         if not run.result.success:
             failures.append(f"{run.source} {run.period}")
+            print(f"  FAILED {run.source} {run.period} (run {run.result.run_id[:8]})")
+    print(f"  {len(runs) - len(failures)} of {len(runs)} source periods loaded")
     print("\nRefreshing staging, linkage and marts ...")
     with log_path.open("a") as log, redirect_stdout(log), redirect_stderr(log):
         refresh = refresh_warehouse(defs, instance)
