@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from linkage_ops.evaluation import load_truth, pairwise_scores
+from linkage_ops.identifiers import is_valid_nhs_number, is_valid_upn
 from linkage_ops.synthetic import generate_authority
 from orchestration.definitions import build_definitions
 from orchestration.runner import ingest_landing_folder, refresh_warehouse
@@ -147,3 +148,22 @@ def test_an_unreadable_file_fails_only_its_own_partition(tmp_path) -> None:
         message = str(failure.event_specific_data.error)
         assert gp_file.name in message
         assert "missing required columns" in message
+
+
+def test_sql_identifier_flags_agree_with_the_python_rules(warehouse) -> None:
+    con = duckdb.connect(str(warehouse["data_dir"] / "warehouse.duckdb"), read_only=True)
+    try:
+        records = con.execute(
+            "select nhs_number, upn, former_upn, nhs_number_is_valid, upn_is_valid, "
+            "former_upn_is_valid from intermediate.int_person_records_unioned"
+        ).fetchall()
+    finally:
+        con.close()
+    assert records
+    invalid_seen = 0
+    for nhs, upn, former, nhs_valid, upn_valid, former_valid in records:
+        assert nhs_valid == is_valid_nhs_number(nhs), nhs
+        assert upn_valid == is_valid_upn(upn), upn
+        assert former_valid == is_valid_upn(former), former
+        invalid_seen += (nhs is not None and not nhs_valid) + (upn is not None and not upn_valid)
+    assert invalid_seen > 0  # the synthetic errors include invalid identifiers

@@ -97,5 +97,8 @@ unioned as (
 
 select
     *,
-    source || ':' || source_record_id as record_id
+    source || ':' || source_record_id as record_id,
+    {{ is_valid_nhs_number('nhs_number') }} as nhs_number_is_valid,
+    {{ is_valid_upn('upn') }} as upn_is_valid,
+    {{ is_valid_upn('former_upn') }} as former_upn_is_valid
 from unioned

@@ -9,11 +9,16 @@ sex_codes as (
     where code_system = 'nhs'
 ),
 
+ethnicity_codes as (
+    select * from {{ ref('ethnicity_nhs_to_dfe') }}
+),
+
 renamed as (
     select
         source._period as extract_period,
         source.procode3 as provider_code,
         source.ethnos as ethnic_category,
+        ethnicity_codes.dfe_code as ethnicity_code,
         source._source_file as source_file,
         source._row_number as source_row_number,
         source._period || '/' || source.epikey as episode_record_id,
@@ -29,6 +34,7 @@ renamed as (
         {{ clean_text('source.diag_4_03') }} as third_diagnosis_code
     from source
     left join sex_codes on source.sex = sex_codes.code
+    left join ethnicity_codes on upper(trim(source.ethnos)) = ethnicity_codes.nhs_code
 )
 
 select * from renamed

@@ -9,12 +9,17 @@ sex_codes as (
     where code_system = 'nhs'
 ),
 
+ethnicity_codes as (
+    select * from {{ ref('ethnicity_nhs_to_dfe') }}
+),
+
 renamed as (
     select
         source._period as extract_period,
         source.localpatientid as local_patient_id,
         source.orgidprov as provider_code,
         source.ethniccategory as ethnic_category,
+        ethnicity_codes.dfe_code as ethnicity_code,
         source._source_file as source_file,
         source._row_number as source_row_number,
         source._period || '/' || source.localpatientid as patient_record_id,
@@ -24,6 +29,7 @@ renamed as (
         {{ normalise_postcode('source.postcode') }} as postcode
     from source
     left join sex_codes on source.gender = sex_codes.code
+    left join ethnicity_codes on upper(trim(source.ethniccategory)) = ethnicity_codes.nhs_code
 )
 
 select * from renamed

@@ -9,6 +9,10 @@ sex_codes as (
     where code_system = 'nhs'
 ),
 
+ethnicity_codes as (
+    select * from {{ ref('ethnicity_nhs_to_dfe') }}
+),
+
 renamed as (
     select
         source._period as extract_period,
@@ -16,6 +20,7 @@ renamed as (
         source.orgidprov as provider_code,
         source.nhsnumberstatus as nhs_number_status,
         source.ethniccategory as ethnic_category,
+        ethnicity_codes.dfe_code as ethnicity_code,
         source.orgidschool as school_urn,
         source._source_file as source_file,
         source._row_number as source_row_number,
@@ -26,6 +31,7 @@ renamed as (
         {{ normalise_postcode('source.postcode') }} as postcode
     from source
     left join sex_codes on source.gender = sex_codes.code
+    left join ethnicity_codes on upper(trim(source.ethniccategory)) = ethnicity_codes.nhs_code
 )
 
 select * from renamed

@@ -9,11 +9,16 @@ sex_codes as (
     where code_system = 'nhs'
 ),
 
+ethnicity_codes as (
+    select * from {{ ref('ethnicity_nhs_to_dfe') }}
+),
+
 renamed as (
     select
         source._period as extract_period,
         source.org_id_prov as provider_code,
         source.ethnic_category,
+        ethnicity_codes.dfe_code as ethnicity_code,
         source.chief_complaint as chief_complaint_code,
         source.diagnosis as diagnosis_code,
         source._source_file as source_file,
@@ -29,6 +34,7 @@ renamed as (
         (source.safeguarding_concern = 'Y') as has_safeguarding_concern
     from source
     left join sex_codes on source.person_stated_gender_code = sex_codes.code
+    left join ethnicity_codes on upper(trim(source.ethnic_category)) = ethnicity_codes.nhs_code
 )
 
 select * from renamed
