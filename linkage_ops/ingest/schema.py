@@ -72,6 +72,11 @@ class SourceSchema:
     file_pattern: re.Pattern[str] | None = None
     root: str | None = None
 
+    @property
+    def columns_by_table(self) -> dict[str, list[str]]:
+        """Each table's columns: what a writer of this source's files must put in its header."""
+        return {name: table.column_names for name, table in self.tables.items()}
+
     def table_for_file(self, file_name: str) -> TableSchema | None:
         """The table whose file pattern matches ``file_name``, if any."""
         for table in self.tables.values():

@@ -32,9 +32,7 @@ from linkage_ops.synthetic.truth import TruthRecord
 
 SOURCE = "looked_after"
 # The loader's own schema, so the writer and the reader cannot drift apart.
-TABLE_COLUMNS: dict[str, list[str]] = {
-    name: table.column_names for name, table in load_schema(SOURCE).tables.items()
-}
+TABLE_COLUMNS: dict[str, list[str]] = load_schema(SOURCE).columns_by_table
 # SEX codes by the first collection year they apply to (1/2 up to 2024-25, M/F/U after).
 SEX_CODES_FROM_YEAR: tuple[tuple[int, dict[str, str]], ...] = (
     (2025, {"M": "M", "F": "F", "U": "U"}),

@@ -42,9 +42,7 @@ SPRING_ONLY_TABLES = frozenset({"senneeds", "pupilnolongeronroll"})
 LEAVER_RECORD_PREFIX = "leaver-"
 
 # The columns are the loader's own schema, so the writer and the reader cannot drift apart.
-TABLE_COLUMNS: dict[str, list[str]] = {
-    name: table.column_names for name, table in load_schema(SOURCE).tables.items()
-}
+TABLE_COLUMNS: dict[str, list[str]] = load_schema(SOURCE).columns_by_table
 
 
 @dataclass(slots=True)

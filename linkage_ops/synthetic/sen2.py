@@ -35,9 +35,7 @@ from linkage_ops.synthetic.truth import TruthRecord
 
 SOURCE = "sen2"
 # The loader's own schema, so the writer and the reader cannot drift apart.
-TABLE_COLUMNS: dict[str, list[str]] = {
-    name: table.column_names for name, table in load_schema(SOURCE).tables.items()
-}
+TABLE_COLUMNS: dict[str, list[str]] = load_schema(SOURCE).columns_by_table
 REVIEWED_SHARE = 0.9
 
 
