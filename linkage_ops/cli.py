@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -18,6 +19,7 @@ import pandas as pd
 from linkage_ops.evaluation import load_truth, pairwise_scores
 from linkage_ops.ingest import UnreadableFileError, load_period
 from linkage_ops.linkage import link_records
+from linkage_ops.linkage.store import read_state_folder, write_state_folder
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -71,12 +73,18 @@ def _link(args: argparse.Namespace) -> int:
     records = _read_table(args.input)
     if "source_record_id" not in records.columns:
         records["source_record_id"] = records["record_id"]
-    result = link_records(records)
+    state = read_state_folder(args.state) if args.state else None
+    run_id = datetime.now().strftime("cli-%Y%m%dT%H%M%S")
+    result = link_records(records, state=state, run_id=run_id)
     _write_table(result.bridge, args.out)
+    if args.state:
+        write_state_folder(args.state, result)
     print(
         f"{len(result.bridge):,} records -> {result.bridge.person_key.nunique():,} person keys; "
         f"written to {args.out}"
     )
+    if not result.history.empty:
+        print(f"key changes since the last run: {len(result.history):,} (see {args.state})")
     return 0
 
 
@@ -119,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     link = commands.add_parser("link", help="link person records (CSV or Parquet)")
     link.add_argument("input", type=Path)
     link.add_argument("--out", type=Path, required=True)
+    link.add_argument(
+        "--state", type=Path, help="folder keeping person keys between runs (created if missing)"
+    )
     link.set_defaults(handler=_link)
 
     evaluate = commands.add_parser("evaluate", help="pairwise precision, recall and F1")

@@ -38,6 +38,16 @@ def table_counts(database: Path) -> dict[str, int]:
         con.close()
 
 
+def person_keys(database: Path) -> dict[str, str]:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return dict(
+            con.execute("select record_id, person_key from linkage.person_key_bridge").fetchall()
+        )
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("authority")
@@ -46,6 +56,7 @@ def warehouse(tmp_path_factory):
     with dg.DagsterInstance.ephemeral() as instance:
         first = run_everything(defs, data_dir / "landing", instance)
         first_counts = table_counts(data_dir / "warehouse.duckdb")
+        first_keys = person_keys(data_dir / "warehouse.duckdb")
         second = run_everything(defs, data_dir / "landing", instance)
         yield {
             "data_dir": data_dir,
@@ -53,6 +64,8 @@ def warehouse(tmp_path_factory):
             "second": second,
             "first_counts": first_counts,
             "second_counts": table_counts(data_dir / "warehouse.duckdb"),
+            "first_keys": first_keys,
+            "second_keys": person_keys(data_dir / "warehouse.duckdb"),
         }
 
 
@@ -111,8 +124,14 @@ def test_linkage_precision_and_recall_against_the_ground_truth(warehouse) -> Non
     assert reported == pytest.approx((scores.precision, scores.recall))
 
 
-def test_running_twice_gives_the_same_tables_and_counts(warehouse) -> None:
+def test_running_twice_gives_the_same_tables_counts_and_keys(warehouse) -> None:
     assert warehouse["first_counts"] == warehouse["second_counts"]
+    assert warehouse["first_keys"] == warehouse["second_keys"]
+    # Keys are registered once and nothing merged or split on the identical refresh.
+    assert warehouse["second_counts"]["linkage.key_registry"] == len(
+        set(warehouse["second_keys"].values())
+    )
+    assert warehouse["second_counts"]["linkage.key_history"] == 0
 
 
 def test_bi_mart_carries_no_names_or_identifiers(warehouse) -> None:

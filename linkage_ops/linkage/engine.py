@@ -13,7 +13,6 @@ The weights are data (``MatchRules``) so that every link can be explained field 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +20,7 @@ import pandas as pd
 from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cpdist
 
+from linkage_ops.linkage.keys import KeyState, assign_person_keys
 from linkage_ops.linkage.standardise import standardise_records
 
 BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
@@ -69,10 +69,19 @@ class MatchRules:
 
 @dataclass
 class LinkageResult:
-    """The bridge (one row per record) and the scored candidate pairs that explain it."""
+    """The bridge (one row per record), the scored candidate pairs that explain it, the key
+    registry and what changed in it this run."""
 
     bridge: pd.DataFrame
     pairs: pd.DataFrame
+    registry: pd.DataFrame
+    history: pd.DataFrame
+
+    def key_state(self) -> KeyState:
+        """The state the next run starts from."""
+        return KeyState(
+            record_keys=self.bridge[["record_id", "person_key"]], registry=self.registry
+        )
 
 
 class _Clusters:
@@ -227,12 +236,6 @@ def score_pairs(records: pd.DataFrame, pairs: pd.DataFrame, rules: MatchRules) -
     return scored
 
 
-def _person_key(member_record_ids: pd.Series) -> str:
-    # Opaque and reproducible for identical input; issue-4's key registry will make keys
-    # survive changes of membership.
-    return "P" + hashlib.sha256(min(member_record_ids).encode()).hexdigest()[:15].upper()
-
-
 # Records that agree on every one of these are one identity "profile": a monthly feed repeats
 # the same child's details every month, so linking profiles instead of records keeps the number
 # of candidate pairs proportional to distinct identities, not to deliveries.
@@ -281,10 +284,16 @@ def _cluster_profiles(profiles: pd.DataFrame, rules: MatchRules) -> tuple[np.nda
     return roots, pairs
 
 
-def link_records(records: pd.DataFrame, rules: MatchRules | None = None) -> LinkageResult:
+def link_records(
+    records: pd.DataFrame,
+    rules: MatchRules | None = None,
+    state: KeyState | None = None,
+    run_id: str = "run",
+) -> LinkageResult:
     """Link person records (see ``PERSON_RECORD_COLUMNS``) into one person_key per child.
 
-    The pair table compares profiles; each pair names the first record of each profile.
+    ``state`` holds the keys of the previous run (see ``keys.py``): clusters keep them. The
+    pair table compares profiles; each pair names the first record of each profile.
     """
     rules = rules or MatchRules()
     std = standardise_records(records)
@@ -292,8 +301,8 @@ def link_records(records: pd.DataFrame, rules: MatchRules | None = None) -> Link
     profiles = std.drop_duplicates("profile").sort_values("profile").reset_index(drop=True)
     roots, pairs = _cluster_profiles(profiles, rules)
     std["cluster"] = roots[std.profile.to_numpy()]
-    keys = std.groupby("cluster").record_id.agg(_person_key)
-    std["person_key"] = keys.reindex(std.cluster.to_numpy()).to_numpy()
+    keys = assign_person_keys(std[["record_id", "cluster"]], state, run_id)
+    std["person_key"] = keys.cluster_keys.reindex(std.cluster.to_numpy()).to_numpy()
 
     cluster_size = std.groupby("cluster").record_id.transform("size")
     shares_nhs = std.nhs_number_valid.notna() & (
@@ -326,4 +335,9 @@ def link_records(records: pd.DataFrame, rules: MatchRules | None = None) -> Link
     bridge = std[
         ["source", "source_record_id", "record_id", "person_key", "match_method", "match_weight"]
     ].copy()
-    return LinkageResult(bridge=bridge, pairs=pairs.drop(columns=["row_l", "row_r"]))
+    return LinkageResult(
+        bridge=bridge,
+        pairs=pairs.drop(columns=["row_l", "row_r"]),
+        registry=keys.registry,
+        history=keys.history,
+    )

@@ -5,6 +5,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from linkage_ops.evaluation import load_truth, pairwise_scores
 from linkage_ops.linkage import link_records
+from linkage_ops.linkage.store import read_key_state, write_linkage
 from orchestration.dbt.assets import dbt_staging_and_intermediate
 from orchestration.resources import WarehouseResource
 
@@ -19,21 +20,25 @@ PERSON_RECORDS = get_asset_key_for_model(
     group_name="linkage",
     kinds={"python", "duckdb"},
     description="One row per source record with the person_key of its child "
-    "(linkage.person_key_bridge), plus the scored candidate pairs (linkage.match_pairs).",
+    "(linkage.person_key_bridge), the scored candidate pairs (linkage.match_pairs), the key "
+    "registry (linkage.key_registry) and key merges and splits (linkage.key_history).",
 )
 def person_key_bridge(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
+    run_id = context.run.run_id
     with warehouse.connect() as con:
         records = con.execute(
             "select * from intermediate.int_person_records_unioned order by record_id"
         ).df()
-        result = link_records(records)
-        bridge = result.bridge.assign(run_id=context.run.run_id)
-        pairs = result.pairs.assign(run_id=context.run.run_id)
-        con.execute("create schema if not exists linkage")
-        con.execute("create or replace table linkage.person_key_bridge as select * from bridge")
-        con.execute("create or replace table linkage.match_pairs as select * from pairs")
+        result = link_records(records, state=read_key_state(con), run_id=run_id)
+        write_linkage(con, result, run_id)
+    bridge, pairs, registry, history = (
+        result.bridge,
+        result.pairs,
+        result.registry,
+        result.history,
+    )
 
     metadata: dict[str, dg.RawMetadataValue] = {
         "records": len(bridge),
@@ -41,6 +46,9 @@ def person_key_bridge(
         "candidate_pairs": len(pairs),
         "links": int((pairs.decision == "link").sum()),
         "refused_identifier_conflicts": int((pairs.decision == "identifier_conflict").sum()),
+        "keys_issued": int((registry.issued_in_run == run_id).sum()),
+        "keys_merged": int((history.reason == "merge").sum()),
+        "keys_split": int((history.reason == "split").sum()),
         **{
             f"records_by_method/{method}": int(count)
             for method, count in bridge.match_method.value_counts().sort_index().items()
