@@ -19,7 +19,11 @@ import pandas as pd
 from linkage_ops.evaluation import load_truth, pairwise_scores
 from linkage_ops.ingest import UnreadableFileError, load_period
 from linkage_ops.linkage import link_records
-from linkage_ops.linkage.store import read_state_folder, write_state_folder
+from linkage_ops.linkage.store import (
+    read_state_decisions,
+    read_state_folder,
+    write_state_folder,
+)
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -74,8 +78,9 @@ def _link(args: argparse.Namespace) -> int:
     if "source_record_id" not in records.columns:
         records["source_record_id"] = records["record_id"]
     state = read_state_folder(args.state) if args.state else None
+    decisions = read_state_decisions(args.state) if args.state else None
     run_id = datetime.now().strftime("cli-%Y%m%dT%H%M%S")
-    result = link_records(records, state=state, run_id=run_id)
+    result = link_records(records, state=state, run_id=run_id, decisions=decisions)
     _write_table(result.bridge, args.out)
     if args.state:
         write_state_folder(args.state, result)
@@ -128,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("input", type=Path)
     link.add_argument("--out", type=Path, required=True)
     link.add_argument(
-        "--state", type=Path, help="folder keeping person keys between runs (created if missing)"
+        "--state",
+        type=Path,
+        help="folder keeping person keys, the review queue and review_decisions.csv between runs",
     )
     link.set_defaults(handler=_link)
 

@@ -182,3 +182,110 @@ def test_social_care_records_link_through_the_la_child_id() -> None:
     assert bridge.set_index("record_id").match_method["children_in_need:2024-25/LA000001"] == (
         "la_child_id"
     )
+
+
+BORDERLINE = [
+    # Same surname, birth date and postcode sector, different first names: review band.
+    record(
+        "gp:1",
+        first_name="Jon",
+        last_name="Evans",
+        date_of_birth="2015-04-04",
+        postcode="HR1 1AA",
+        sex="M",
+    ),
+    record(
+        "school_census:1",
+        first_name="Ryan",
+        last_name="Evans",
+        date_of_birth="2015-04-04",
+        postcode="HR1 1AB",
+        sex="M",
+    ),
+]
+
+
+def test_pairs_between_the_thresholds_wait_for_a_reviewer() -> None:
+    result = link_records(pd.DataFrame(BORDERLINE))
+    assert result.bridge.person_key.nunique() == 2
+    (waiting,) = result.review_queue.to_dict("records")
+    assert waiting["decision"] == "review"
+    assert (waiting["first_name_l"], waiting["first_name_r"]) == ("Jon", "Ryan")
+    assert (
+        4.0
+        <= waiting["first_name_weight"]
+        + waiting["last_name_weight"]
+        + waiting["date_of_birth_weight"]
+        + waiting["postcode_weight"]
+        + waiting["sex_weight"]
+        < 8.0
+    )
+
+
+def test_a_reviewers_match_links_and_non_match_is_never_auto_linked_again() -> None:
+    match = pd.DataFrame(
+        [{"record_id_l": "gp:1", "record_id_r": "school_census:1", "decision": "match"}]
+    )
+    matched = link_records(pd.DataFrame(BORDERLINE), decisions=match)
+    assert matched.bridge.person_key.nunique() == 1
+    assert matched.review_queue.empty
+
+    # A strong pair a reviewer has rejected stays apart, even with a third record between.
+    strong = [
+        record(
+            "gp:1",
+            first_name="Ella",
+            last_name="Price",
+            date_of_birth="2014-02-02",
+            postcode="HR2 7QT",
+            sex="F",
+        ),
+        record(
+            "gp:2",
+            first_name="Ella",
+            last_name="Price",
+            date_of_birth="2014-02-02",
+            postcode="HR2 7QT",
+            sex="F",
+            nhs_number="9434765919",
+        ),
+        record(
+            "school_census:9",
+            first_name="Ella",
+            last_name="Price",
+            date_of_birth="2014-02-02",
+            postcode="HR2 7QT",
+            sex="F",
+        ),
+    ]
+    assert link_records(pd.DataFrame(strong)).bridge.person_key.nunique() == 1
+    non_match = pd.DataFrame(
+        [{"record_id_l": "gp:2", "record_id_r": "school_census:9", "decision": "non_match"}]
+    )
+    result = link_records(pd.DataFrame(strong), decisions=non_match)
+    keys = result.bridge.set_index("record_id").person_key
+    assert keys["gp:2"] != keys["school_census:9"]
+    assert "reviewed_non_match" in set(result.pairs.decision)
+    assert result.review_queue.empty
+
+
+def test_a_shared_identifier_with_conflicting_birth_date_and_name_goes_to_review() -> None:
+    records = [
+        record(
+            "gp:1",
+            first_name="Maya",
+            last_name="Khan",
+            date_of_birth="2011-01-01",
+            nhs_number="9434765919",
+        ),
+        record(
+            "gp:2",
+            first_name="Oscar",
+            last_name="Bell",
+            date_of_birth="2017-09-09",
+            nhs_number="943 476 5919",
+        ),
+    ]
+    result = link_records(pd.DataFrame(records))
+    assert result.bridge.person_key.nunique() == 2
+    assert result.review_queue.decision.tolist() == ["identifier_review"]

@@ -1,9 +1,11 @@
 """Stable person keys across refreshes: kept, merged, split and new."""
 
+import duckdb
 import pandas as pd
 
 from linkage_ops.linkage import link_records
 from linkage_ops.linkage.keys import KeyState, assign_person_keys
+from linkage_ops.linkage.store import read_key_state, read_review_decisions, write_linkage
 
 
 def clusters(mapping: dict[str, str]) -> pd.DataFrame:
@@ -120,3 +122,53 @@ def test_link_records_carries_keys_from_the_previous_run() -> None:
     assert keys_after["gp:1"] == keys_before["gp:1"]
     assert keys_after["gp:2"] == keys_before["gp:2"]
     assert keys_after["gp:0"] == keys_before["gp:1"]
+
+
+def test_the_warehouse_store_keeps_keys_queue_and_decisions(tmp_path) -> None:
+    records = pd.DataFrame(
+        [
+            {
+                "record_id": "gp:1",
+                "source": "gp",
+                "first_name": "Jon",
+                "last_name": "Evans",
+                "date_of_birth": "2015-04-04",
+                "postcode": "HR1 1AA",
+                "sex": "M",
+            },
+            {
+                "record_id": "school_census:1",
+                "source": "school_census",
+                "first_name": "Ryan",
+                "last_name": "Evans",
+                "date_of_birth": "2015-04-04",
+                "postcode": "HR1 1AB",
+                "sex": "M",
+            },
+        ]
+    )
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    assert read_key_state(con) is None
+    assert read_review_decisions(con).empty
+    first = link_records(records, state=None, run_id="r1", decisions=read_review_decisions(con))
+    write_linkage(con, first, "r1")
+    assert con.execute("select count(*) from linkage.review_queue").fetchone()[0] == 1
+
+    con.execute(
+        "insert into linkage.review_decisions (record_id_l, record_id_r, decision, reviewer) "
+        "values ('gp:1', 'school_census:1', 'match', 'a reviewer')"
+    )
+    second = link_records(
+        records, state=read_key_state(con), run_id="r2", decisions=read_review_decisions(con)
+    )
+    write_linkage(con, second, "r2")
+    keys = dict(
+        con.execute("select record_id, person_key from linkage.person_key_bridge").fetchall()
+    )
+    assert keys["gp:1"] == keys["school_census:1"]
+    assert con.execute("select count(*) from linkage.review_queue").fetchone()[0] == 0
+    history = con.execute(
+        "select old_person_key, new_person_key, reason from linkage.key_history"
+    ).fetchall()
+    assert history == [("P000000002", "P000000001", "merge")]
+    con.close()

@@ -36,6 +36,8 @@ class MatchRules:
     """Agreement levels and their weights; the threshold a pair's total must reach."""
 
     threshold: float = 8.0
+    # Pairs from here up to the threshold go to clerical review instead of being decided.
+    review_threshold: float = 4.0
     first_name: dict[str, float] = field(
         default_factory=lambda: {"exact": 4.0, "close": 2.5, "similar": 0.5, "different": -6.0}
     )
@@ -74,6 +76,7 @@ class LinkageResult:
 
     bridge: pd.DataFrame
     pairs: pd.DataFrame
+    review_queue: pd.DataFrame
     registry: pd.DataFrame
     history: pd.DataFrame
 
@@ -85,12 +88,15 @@ class LinkageResult:
 
 
 class _Clusters:
-    """Union-find that refuses to join clusters holding different valid identifiers."""
+    """Union-find that refuses to join clusters holding different valid identifiers, or
+    holding two profiles a reviewer said are not the same child."""
 
     def __init__(self, nhs: list[str | None], upn: list[str | None]) -> None:
         self.parent = list(range(len(nhs)))
         self.nhs = [{value} if isinstance(value, str) else set() for value in nhs]
         self.upn = [{value} if isinstance(value, str) else set() for value in upn]
+        self.members = [{item} for item in range(len(nhs))]
+        self.forbidden: list[set[int]] = [set() for _ in range(len(nhs))]
 
     def find(self, item: int) -> int:
         root = item
@@ -100,17 +106,27 @@ class _Clusters:
             self.parent[item], item = root, self.parent[item]
         return root
 
-    def union(self, left: int, right: int) -> bool:
-        """Join two clusters; False (and no change) if that would mix identifiers."""
+    def forbid(self, left: int, right: int) -> None:
+        """Never put these two in one cluster (a reviewer's non-match)."""
+        self.forbidden[self.find(left)].add(right)
+        self.forbidden[self.find(right)].add(left)
+
+    def union(self, left: int, right: int) -> str:
+        """Join two clusters. Returns ``link``, or why not: ``identifier_conflict`` or
+        ``reviewed_non_match`` (and nothing changes)."""
         a, b = self.find(left), self.find(right)
         if a == b:
-            return True
+            return "link"
         if len(self.nhs[a] | self.nhs[b]) > 1 or len(self.upn[a] | self.upn[b]) > 1:
-            return False
+            return "identifier_conflict"
+        if self.members[b] & self.forbidden[a]:
+            return "reviewed_non_match"
         self.parent[b] = a
         self.nhs[a] |= self.nhs[b]
         self.upn[a] |= self.upn[b]
-        return True
+        self.members[a] |= self.members[b]
+        self.forbidden[a] |= self.forbidden[b]
+        return "link"
 
 
 def candidate_pairs(records: pd.DataFrame) -> pd.DataFrame:
@@ -253,35 +269,166 @@ PROFILE_COLUMNS = [
 ]
 
 
-def _cluster_profiles(profiles: pd.DataFrame, rules: MatchRules) -> tuple[np.ndarray, pd.DataFrame]:
-    """Cluster identity profiles: identifiers first, then scored candidate pairs, strongest
-    first. Returns each profile's cluster root and the scored pairs with their decisions."""
-    clusters = _Clusters(profiles.nhs_number_valid.tolist(), profiles.upn_valid.tolist())
-
-    # Deterministic passes: a shared valid identifier is the same child.
+def identifier_pairs(profiles: pd.DataFrame) -> pd.DataFrame:
+    """Pairs of profiles that share a valid NHS number, UPN (current or former) or LA child
+    id: each member of a group paired with the group's first profile."""
+    frames = []
     for column in ("nhs_number_valid", "upn_valid", "la_child_id_std"):
         for rows in profiles.groupby(column, dropna=True).indices.values():
-            for row in rows[1:]:
-                clusters.union(int(rows[0]), int(row))
+            if len(rows) > 1:
+                frames.append(pd.DataFrame({"row_l": rows[0], "row_r": rows[1:]}))
     former = profiles.dropna(subset=["former_upn_valid"]).reset_index(names="row_former")
     current = profiles.dropna(subset=["upn_valid"]).reset_index(names="row_current")
-    for row_a, row_b in former.merge(current, left_on="former_upn_valid", right_on="upn_valid")[
-        ["row_former", "row_current"]
-    ].itertuples(index=False):
-        clusters.union(int(row_a), int(row_b))
+    joined = former.merge(current, left_on="former_upn_valid", right_on="upn_valid")
+    frames.append(
+        pd.DataFrame(
+            {
+                "row_l": np.minimum(joined.row_former, joined.row_current),
+                "row_r": np.maximum(joined.row_former, joined.row_current),
+            }
+        )
+    )
+    pairs = (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"row_l": [], "row_r": []})
+    )
+    pairs = pairs[pairs.row_l != pairs.row_r].astype("int64")
+    return pairs.drop_duplicates().sort_values(["row_l", "row_r"]).reset_index(drop=True)
 
-    pairs = score_pairs(profiles, candidate_pairs(profiles), rules)
-    pairs = pairs.sort_values(
+
+def _cluster_profiles(
+    profiles: pd.DataFrame, rules: MatchRules, reviewed: pd.DataFrame
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Cluster identity profiles. Returns each profile's cluster root and every compared pair
+    with its decision.
+
+    Order: reviewers' decisions, then shared identifiers (unless the two records clearly
+    disagree on both date of birth and first name: then a reviewer decides), then scored
+    candidate pairs, strongest first; pairs between the review and match thresholds wait for
+    a reviewer.
+    """
+    clusters = _Clusters(profiles.nhs_number_valid.tolist(), profiles.upn_valid.tolist())
+    for left, right in reviewed.loc[reviewed.decision == "non_match", ["row_l", "row_r"]].values:
+        clusters.forbid(int(left), int(right))
+    for left, right in reviewed.loc[reviewed.decision == "match", ["row_l", "row_r"]].values:
+        clusters.union(int(left), int(right))
+
+    by_identifier = score_pairs(profiles, identifier_pairs(profiles), rules)
+    # "Clearly conflicting": both records have a date of birth and a first name, and neither
+    # agrees. A blank field is no evidence either way.
+    left = profiles.iloc[by_identifier.row_l.to_numpy()]
+    right = profiles.iloc[by_identifier.row_r.to_numpy()]
+    both_known = (
+        (left.dob_text.to_numpy() != "")
+        & (right.dob_text.to_numpy() != "")
+        & (left.first_name_std.to_numpy() != "")
+        & (right.first_name_std.to_numpy() != "")
+    )
+    conflicting = (
+        both_known
+        & (by_identifier.date_of_birth_level == "different").to_numpy()
+        & (by_identifier.first_name_level == "different").to_numpy()
+    )
+    identifier_decisions = np.full(len(by_identifier), "identifier_review", dtype=object)
+    for position in np.flatnonzero(~conflicting):
+        outcome = clusters.union(
+            int(by_identifier.row_l.iat[position]), int(by_identifier.row_r.iat[position])
+        )
+        identifier_decisions[position] = "identifier_link" if outcome == "link" else outcome
+    by_identifier["decision"] = identifier_decisions
+
+    scored = score_pairs(profiles, candidate_pairs(profiles), rules)
+    already = by_identifier.set_index(["row_l", "row_r"]).index
+    scored = scored[~scored.set_index(["row_l", "row_r"]).index.isin(already)]
+    scored = scored.sort_values(
         ["match_weight", "record_id_l", "record_id_r"], ascending=[False, True, True]
     ).reset_index(drop=True)
-    decisions = np.full(len(pairs), "below_threshold", dtype=object)
-    above = pairs.match_weight.to_numpy() >= rules.threshold
-    for position in np.flatnonzero(above):
-        linked = clusters.union(int(pairs.row_l.iat[position]), int(pairs.row_r.iat[position]))
-        decisions[position] = "link" if linked else "identifier_conflict"
-    pairs["decision"] = decisions
+    weights = scored.match_weight.to_numpy()
+    # Two different valid identifiers settle a borderline pair (twins): no review needed.
+    left = profiles.iloc[scored.row_l.to_numpy()]
+    right = profiles.iloc[scored.row_r.to_numpy()]
+    distinct_identifiers = np.zeros(len(scored), dtype=bool)
+    for column in ("nhs_number_valid", "upn_valid"):
+        a, b = left[column].to_numpy(), right[column].to_numpy()
+        distinct_identifiers |= pd.notna(a) & pd.notna(b) & (a != b)
+    decisions = np.select(
+        [distinct_identifiers, weights >= rules.review_threshold],
+        ["distinct_identifiers", "review"],
+        default="below_threshold",
+    ).astype(object)
+    for position in np.flatnonzero(weights >= rules.threshold):
+        decisions[position] = clusters.union(
+            int(scored.row_l.iat[position]), int(scored.row_r.iat[position])
+        )
+    scored["decision"] = decisions
+
+    pairs = pd.concat([by_identifier, scored], ignore_index=True)
+    decided = reviewed.set_index(["row_l", "row_r"]).decision
+    keys = pd.MultiIndex.from_arrays([pairs.row_l, pairs.row_r])
+    reviewer = decided.reindex(keys).to_numpy()
+    pairs["decision"] = np.where(
+        pd.isna(reviewer), pairs.decision, "reviewed_" + pd.Series(reviewer).astype(str)
+    )
     roots = np.array([clusters.find(row) for row in range(len(profiles))], dtype=np.int64)
     return roots, pairs
+
+
+LINKED_DECISIONS = ("link", "identifier_link", "reviewed_match")
+REVIEW_DECISIONS = ("review", "identifier_review")
+REVIEW_FIELDS = [
+    "source",
+    "first_name",
+    "middle_names",
+    "last_name",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "nhs_number",
+    "upn",
+    "la_child_id",
+]
+
+
+def _reviewed_profiles(std: pd.DataFrame, decisions: pd.DataFrame | None) -> pd.DataFrame:
+    """Reviewers' decisions as pairs of profile rows (smaller first), latest decision kept."""
+    empty = pd.DataFrame({"row_l": [], "row_r": [], "decision": []}).astype(
+        {"row_l": "int64", "row_r": "int64"}
+    )
+    if decisions is None or decisions.empty:
+        return empty
+    profile_of = std.set_index("record_id").profile
+    left = decisions.record_id_l.map(profile_of)
+    right = decisions.record_id_r.map(profile_of)
+    known = left.notna() & right.notna() & (left != right)
+    if not known.any():
+        return empty
+    reviewed = pd.DataFrame(
+        {
+            "row_l": np.minimum(left[known], right[known]).astype("int64"),
+            "row_r": np.maximum(left[known], right[known]).astype("int64"),
+            "decision": decisions.decision[known].to_numpy(),
+        }
+    )
+    unknown = set(reviewed.decision) - {"match", "non_match"}
+    if unknown:
+        raise ValueError(f"review decisions must be match or non_match, not {sorted(unknown)}")
+    return reviewed.drop_duplicates(["row_l", "row_r"], keep="last").reset_index(drop=True)
+
+
+def review_queue(profiles: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Pairs waiting for a reviewer: both records side by side with each field's weight."""
+    waiting = pairs[pairs.decision.isin(REVIEW_DECISIONS)].reset_index(drop=True)
+    left = profiles.iloc[waiting.row_l.to_numpy()][REVIEW_FIELDS].reset_index(drop=True)
+    right = profiles.iloc[waiting.row_r.to_numpy()][REVIEW_FIELDS].reset_index(drop=True)
+    weights = [column for column in waiting.columns if column.endswith(("_level", "_weight"))]
+    return pd.concat(
+        [
+            waiting[["record_id_l", "record_id_r", "decision"]],
+            left.add_suffix("_l"),
+            right.add_suffix("_r"),
+            waiting[weights],
+        ],
+        axis=1,
+    ).astype({"date_of_birth_l": "string", "date_of_birth_r": "string"})
 
 
 def link_records(
@@ -289,17 +436,20 @@ def link_records(
     rules: MatchRules | None = None,
     state: KeyState | None = None,
     run_id: str = "run",
+    decisions: pd.DataFrame | None = None,
 ) -> LinkageResult:
     """Link person records (see ``PERSON_RECORD_COLUMNS``) into one person_key per child.
 
-    ``state`` holds the keys of the previous run (see ``keys.py``): clusters keep them. The
-    pair table compares profiles; each pair names the first record of each profile.
+    ``state`` holds the keys of the previous run (see ``keys.py``): clusters keep them.
+    ``decisions`` holds reviewers' decisions (``record_id_l``, ``record_id_r``, ``decision``:
+    ``match`` or ``non_match``; a later row overrides an earlier one): every run honours them.
+    The pair table compares profiles; each pair names the first record of each profile.
     """
     rules = rules or MatchRules()
     std = standardise_records(records)
     std["profile"] = std.groupby(PROFILE_COLUMNS, dropna=False, sort=False).ngroup()
     profiles = std.drop_duplicates("profile").sort_values("profile").reset_index(drop=True)
-    roots, pairs = _cluster_profiles(profiles, rules)
+    roots, pairs = _cluster_profiles(profiles, rules, _reviewed_profiles(std, decisions))
     std["cluster"] = roots[std.profile.to_numpy()]
     keys = assign_person_keys(std[["record_id", "cluster"]], state, run_id)
     std["person_key"] = keys.cluster_keys.reindex(std.cluster.to_numpy()).to_numpy()
@@ -319,7 +469,7 @@ def link_records(
         ["nhs_number", "upn", "la_child_id", "probabilistic"],
         default="singleton",
     )
-    linked_pairs = pairs[pairs.decision == "link"]
+    linked_pairs = pairs[pairs.decision.isin(LINKED_DECISIONS)]
     best_weight = (
         pd.concat(
             [
@@ -338,6 +488,7 @@ def link_records(
     return LinkageResult(
         bridge=bridge,
         pairs=pairs.drop(columns=["row_l", "row_r"]),
+        review_queue=review_queue(profiles, pairs),
         registry=keys.registry,
         history=keys.history,
     )

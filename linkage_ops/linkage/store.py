@@ -34,11 +34,32 @@ def read_key_state(con: duckdb.DuckDBPyConnection) -> KeyState | None:
     )
 
 
+REVIEW_DECISIONS_DDL = f"""
+create table if not exists {SCHEMA}.review_decisions (
+    record_id_l varchar not null, record_id_r varchar not null,
+    decision varchar not null check (decision in ('match', 'non_match')),
+    reviewer varchar, decided_at timestamp default current_timestamp
+)"""
+
+
+def read_review_decisions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Reviewers' decisions, oldest first. The table is created empty on first use so that a
+    review tool (or a person with SQL) can add rows to it."""
+    con.execute(f"create schema if not exists {SCHEMA}")
+    con.execute(REVIEW_DECISIONS_DDL)
+    return con.execute(
+        f"select record_id_l, record_id_r, decision from {SCHEMA}.review_decisions "
+        "order by decided_at, rowid"
+    ).df()
+
+
 def write_linkage(con: duckdb.DuckDBPyConnection, result: LinkageResult, run_id: str) -> None:
-    """Replace the bridge, pairs and registry, and append this run's key history, atomically."""
+    """Replace the bridge, pairs, review queue and registry, and append this run's key history,
+    atomically."""
     frames = {
         "person_key_bridge": result.bridge.assign(run_id=run_id),
         "match_pairs": result.pairs.assign(run_id=run_id),
+        "review_queue": result.review_queue.assign(run_id=run_id),
         "key_registry": result.registry,
         "key_history": result.history,
     }
@@ -69,9 +90,17 @@ def read_state_folder(folder: Path) -> KeyState | None:
     return KeyState(record_keys=pd.read_parquet(record_keys), registry=pd.read_parquet(registry))
 
 
+def read_state_decisions(folder: Path) -> pd.DataFrame | None:
+    """``review_decisions.csv`` in a state folder (record_id_l, record_id_r, decision)."""
+    path = folder / "review_decisions.csv"
+    return pd.read_csv(path, dtype=str) if path.exists() else None
+
+
 def write_state_folder(folder: Path, result: LinkageResult) -> None:
-    """Keep the keys of this run for the next one; the key history accumulates."""
+    """Keep the keys of this run for the next one; the key history accumulates; the review
+    queue is written as CSV for a reviewer, whose decisions go in review_decisions.csv."""
     folder.mkdir(parents=True, exist_ok=True)
+    result.review_queue.to_csv(folder / "review_queue.csv", index=False)
     result.bridge[["record_id", "person_key"]].to_parquet(folder / "record_keys.parquet")
     result.registry.to_parquet(folder / "key_registry.parquet")
     history_path = folder / "key_history.parquet"

@@ -5,7 +5,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from linkage_ops.evaluation import load_truth, pairwise_scores
 from linkage_ops.linkage import link_records
-from linkage_ops.linkage.store import read_key_state, write_linkage
+from linkage_ops.linkage.store import read_key_state, read_review_decisions, write_linkage
 from orchestration.dbt.assets import dbt_staging_and_intermediate
 from orchestration.resources import WarehouseResource
 
@@ -21,7 +21,8 @@ PERSON_RECORDS = get_asset_key_for_model(
     kinds={"python", "duckdb"},
     description="One row per source record with the person_key of its child "
     "(linkage.person_key_bridge), the scored candidate pairs (linkage.match_pairs), the key "
-    "registry (linkage.key_registry) and key merges and splits (linkage.key_history).",
+    "registry (linkage.key_registry), key merges and splits (linkage.key_history) and pairs "
+    "waiting for a reviewer (linkage.review_queue; decisions go in linkage.review_decisions).",
 )
 def person_key_bridge(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
@@ -31,7 +32,12 @@ def person_key_bridge(
         records = con.execute(
             "select * from intermediate.int_person_records_unioned order by record_id"
         ).df()
-        result = link_records(records, state=read_key_state(con), run_id=run_id)
+        result = link_records(
+            records,
+            state=read_key_state(con),
+            run_id=run_id,
+            decisions=read_review_decisions(con),
+        )
         write_linkage(con, result, run_id)
     bridge, pairs, registry, history = (
         result.bridge,
@@ -46,6 +52,7 @@ def person_key_bridge(
         "candidate_pairs": len(pairs),
         "links": int((pairs.decision == "link").sum()),
         "refused_identifier_conflicts": int((pairs.decision == "identifier_conflict").sum()),
+        "review_queue": len(result.review_queue),
         "keys_issued": int((registry.issued_in_run == run_id).sum()),
         "keys_merged": int((history.reason == "merge").sum()),
         "keys_split": int((history.reason == "split").sum()),
