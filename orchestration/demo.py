@@ -66,6 +66,13 @@ def describe_warehouse(database_path: Path) -> None:
             f"synthetic truth: precision {evaluation[0]:.4f}, recall {evaluation[1]:.4f}, "
             f"F1 {evaluation[2]:.4f}"
         )
+        for kind, cause, pairs in con.execute(
+            "select error_kind, cause, record_pairs from linkage.linkage_errors_by_cause "
+            "order by error_kind, record_pairs desc limit 12"
+        ).fetchall():
+            print(f"  {kind.replace('_', ' ')}: {cause.replace('_', ' ')} {pairs:,} record pairs")
+        queue = con.execute("select count(*) from linkage.review_queue").fetchone()[0]
+        print(f"  {queue:,} candidate pairs wait for review in linkage.review_queue")
     finally:
         con.close()
 

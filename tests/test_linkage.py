@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from linkage_ops.evaluation import pairwise_scores
+from linkage_ops.evaluation import error_analysis, pairwise_scores
 from linkage_ops.identifiers import make_upn
 from linkage_ops.linkage import link_records, standardise_records
 
@@ -289,3 +289,28 @@ def test_a_shared_identifier_with_conflicting_birth_date_and_name_goes_to_review
     result = link_records(pd.DataFrame(records))
     assert result.bridge.person_key.nunique() == 2
     assert result.review_queue.decision.tolist() == ["identifier_review"]
+
+
+def test_error_analysis_names_false_merges_and_missed_links() -> None:
+    children = pd.DataFrame(
+        {
+            "child_id": ["c1", "c2", "c3", "c4"],
+            "household_id": ["h1", "h1", "h2", "h3"],
+            "twin_of": ["c2", "c1", "", ""],
+        }
+    )
+    truth = pd.DataFrame(
+        {
+            "child_id": ["c1", "c2", "c3", "c3", "c3", "c4"],
+            "errors": ["", "", "", "", "surname_change;forename_typo", ""],
+        },
+        index=["r1", "r2", "r3", "r4", "r5", "r6"],
+    )
+    predicted = pd.Series({"r1": "P1", "r2": "P1", "r3": "P2", "r4": "P2", "r5": "P3", "r6": "P2"})
+    analysis = error_analysis(predicted, truth, children)
+    # Twins merged (1 pair), c4 merged into c3's key (2 pairs, unrelated), and c3's record
+    # with a changed surname left out (2 missed pairs).
+    assert analysis == {
+        "false_merges": {"twins": 1, "unrelated": 2},
+        "missed_links": {"surname_change": 2},
+    }

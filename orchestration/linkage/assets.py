@@ -1,9 +1,15 @@
 """Link every person record to one child and write the bridge the marts join through."""
 
 import dagster as dg
+import pandas as pd
 from dagster_dbt import get_asset_key_for_model
 
-from linkage_ops.evaluation import load_truth, pairwise_scores
+from linkage_ops.evaluation import (
+    error_analysis,
+    load_truth,
+    load_truth_records,
+    pairwise_scores,
+)
 from linkage_ops.linkage import link_records
 from linkage_ops.linkage.store import read_key_state, read_review_decisions, write_linkage
 from orchestration.dbt.assets import dbt_staging_and_intermediate
@@ -68,13 +74,23 @@ def person_key_bridge(
             bridge.set_index("record_id").person_key, truth.reindex(bridge.record_id)
         )
         metadata |= {f"evaluation/{name}": value for name, value in scores.as_dict().items()}
+        causes = error_analysis(
+            bridge.set_index("record_id").person_key,
+            load_truth_records(warehouse.truth_dir),
+            pd.read_csv(warehouse.truth_dir / "children.csv", dtype=str, keep_default_na=False),
+        )
+        metadata |= {
+            f"evaluation/{kind}/{cause}": count
+            for kind, counts in causes.items()
+            for cause, count in sorted(counts.items())
+        }
         with warehouse.connect() as con:
             con.execute(
                 "create or replace table linkage.linkage_evaluation as "
                 "select ? as run_id, ? as precision, ? as recall, ? as f1, "
                 "? as predicted_pairs, ? as true_pairs, ? as correct_pairs, ? as records",
                 [
-                    context.run.run_id,
+                    run_id,
                     scores.precision,
                     scores.recall,
                     scores.f1,
@@ -83,5 +99,17 @@ def person_key_bridge(
                     scores.correct_pairs,
                     scores.records,
                 ],
+            )
+            by_cause = pd.DataFrame(
+                [
+                    (kind, cause, count, run_id)
+                    for kind, counts in causes.items()
+                    for cause, count in sorted(counts.items())
+                ],
+                columns=["error_kind", "cause", "record_pairs", "run_id"],
+            ).astype({"record_pairs": "int64"})
+            con.register("by_cause", by_cause)
+            con.execute(
+                "create or replace table linkage.linkage_errors_by_cause as select * from by_cause"
             )
     return dg.MaterializeResult(metadata=metadata)
