@@ -113,8 +113,19 @@ def test_a_cluster_never_holds_two_valid_upns() -> None:
         record("gp:1", **same),
     ]
     result = link_records(pd.DataFrame(records))
-    assert result.bridge.person_key.nunique() == 2
-    assert (result.pairs.decision == "identifier_conflict").any()
+    # The two pupils stay apart, and the GP record, matching both equally, goes to a
+    # reviewer instead of being given to either.
+    assert result.bridge.person_key.nunique() == 3
+    decisions = dict(
+        zip(
+            zip(result.pairs.record_id_l, result.pairs.record_id_r, strict=True),
+            result.pairs.decision,
+            strict=True,
+        )
+    )
+    assert decisions[("school_census:1", "school_census:2")] == "identifier_conflict"
+    assert set(result.review_queue.decision) == {"ambiguous"}
+    assert len(result.review_queue) == 2
 
 
 def test_shared_valid_nhs_number_links_without_fuzzy_agreement() -> None:
@@ -185,7 +196,8 @@ def test_social_care_records_link_through_the_la_child_id() -> None:
 
 
 BORDERLINE = [
-    # Same surname, birth date and postcode sector, different first names: review band.
+    # Same surname, birth date and address, different first names, no identifiers: twins or
+    # one child recorded twice? A reviewer decides.
     record(
         "gp:1",
         first_name="Jon",
@@ -199,7 +211,7 @@ BORDERLINE = [
         first_name="Ryan",
         last_name="Evans",
         date_of_birth="2015-04-04",
-        postcode="HR1 1AB",
+        postcode="HR1 1AA",
         sex="M",
     ),
 ]

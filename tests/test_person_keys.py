@@ -142,7 +142,7 @@ def test_the_warehouse_store_keeps_keys_queue_and_decisions(tmp_path) -> None:
                 "first_name": "Ryan",
                 "last_name": "Evans",
                 "date_of_birth": "2015-04-04",
-                "postcode": "HR1 1AB",
+                "postcode": "HR1 1AA",
                 "sex": "M",
             },
         ]

@@ -37,12 +37,24 @@ class MatchRules:
 
     threshold: float = 8.0
     # Pairs from here up to the threshold go to clerical review instead of being decided.
-    review_threshold: float = 4.0
+    review_threshold: float = 6.0
     first_name: dict[str, float] = field(
-        default_factory=lambda: {"exact": 4.0, "close": 2.5, "similar": 0.5, "different": -6.0}
+        default_factory=lambda: {
+            "exact": 4.0,
+            "close": 2.5,
+            "similar": 0.5,
+            "different": -6.0,
+            "missing": 0.0,
+        }
     )
     last_name: dict[str, float] = field(
-        default_factory=lambda: {"exact": 4.0, "close": 2.5, "similar": 0.5, "different": -2.0}
+        default_factory=lambda: {
+            "exact": 4.0,
+            "close": 2.5,
+            "similar": 0.5,
+            "different": -2.0,
+            "missing": 0.0,
+        }
     )
     date_of_birth: dict[str, float] = field(
         default_factory=lambda: {
@@ -174,14 +186,17 @@ def _differing_characters(left: pd.Series, right: pd.Series) -> np.ndarray:
     return np.where(blank, 8, differing)
 
 
-def _name_level(similarity: np.ndarray, rules: MatchRules) -> np.ndarray:
+def _name_level(similarity: np.ndarray, missing: np.ndarray, rules: MatchRules) -> np.ndarray:
+    """Agreement level of a name; ``missing`` where either record has no name (many health
+    feeds carry none): no evidence either way."""
     return np.select(
         [
+            missing,
             similarity >= rules.exact_similarity,
             similarity >= rules.close_similarity,
             similarity >= rules.similar_similarity,
         ],
-        ["exact", "close", "similar"],
+        ["missing", "exact", "close", "similar"],
         default="different",
     )
 
@@ -198,7 +213,11 @@ def score_pairs(records: pd.DataFrame, pairs: pd.DataFrame, rules: MatchRules) -
         _similarity(left.first_name_std, right.first_name_std),
         _similarity(left.first_name_canonical, right.first_name_canonical),
     )
-    scored["first_name_level"] = _name_level(first, rules)
+    scored["first_name_level"] = _name_level(
+        first,
+        (left.first_name_std == "").to_numpy() | (right.first_name_std == "").to_numpy(),
+        rules,
+    )
 
     # Double-barrelled and changed surnames: agreeing on any part, or with a former surname,
     # counts as agreement.
@@ -213,7 +232,9 @@ def score_pairs(records: pd.DataFrame, pairs: pd.DataFrame, rules: MatchRules) -
             _similarity(left.last_name_std, right.former_last_name_std),
         ]
     )
-    scored["last_name_level"] = _name_level(last, rules)
+    scored["last_name_level"] = _name_level(
+        last, (left.last_name_std == "").to_numpy() | (right.last_name_std == "").to_numpy(), rules
+    )
 
     same_dob = (left.dob_text == right.dob_text) & (left.dob_text != "")
     swapped_dob = (left.dob_swapped_text == right.dob_text) & (left.dob_swapped_text != "")
@@ -295,6 +316,44 @@ def identifier_pairs(profiles: pd.DataFrame) -> pd.DataFrame:
     return pairs.drop_duplicates().sort_values(["row_l", "row_r"]).reset_index(drop=True)
 
 
+def _ambiguous_best_matches(
+    scored: pd.DataFrame, clusters: _Clusters, rules: MatchRules
+) -> np.ndarray:
+    """Pairs above the threshold whose record matches, equally well, records of two or more
+    children that identifiers tell apart: a nameless A&E record with a twin's birth date and
+    address must not be given to either twin. They go to review."""
+    above = scored[scored.match_weight >= rules.threshold]
+    if above.empty:
+        return np.zeros(len(scored), dtype=bool)
+    both_ways = pd.concat(
+        [
+            pd.DataFrame(
+                {"profile": above.row_l, "partner": above.row_r, "weight": above.match_weight}
+            ),
+            pd.DataFrame(
+                {"profile": above.row_r, "partner": above.row_l, "weight": above.match_weight}
+            ),
+        ]
+    )
+    best = both_ways[both_ways.weight == both_ways.groupby("profile").weight.transform("max")]
+    # Torn: the best partners carry different valid NHS numbers or UPNs (different children).
+    torn_profiles = set()
+    for profile, partners in best.groupby("profile").partner:
+        roots = {clusters.find(int(partner)) for partner in partners}
+        nhs = set().union(*(clusters.nhs[root] for root in roots))
+        upn = set().union(*(clusters.upn[root] for root in roots))
+        if len(nhs) > 1 or len(upn) > 1:
+            torn_profiles.add(profile)
+    torn_best = best[best.profile.isin(torn_profiles)]
+    torn_pairs = pd.MultiIndex.from_arrays(
+        [
+            np.minimum(torn_best.profile, torn_best.partner),
+            np.maximum(torn_best.profile, torn_best.partner),
+        ]
+    )
+    return pd.MultiIndex.from_arrays([scored.row_l, scored.row_r]).isin(torn_pairs)
+
+
 def _cluster_profiles(
     profiles: pd.DataFrame, rules: MatchRules, reviewed: pd.DataFrame
 ) -> tuple[np.ndarray, pd.DataFrame]:
@@ -350,12 +409,13 @@ def _cluster_profiles(
     for column in ("nhs_number_valid", "upn_valid"):
         a, b = left[column].to_numpy(), right[column].to_numpy()
         distinct_identifiers |= pd.notna(a) & pd.notna(b) & (a != b)
+    ambiguous = _ambiguous_best_matches(scored, clusters, rules)
     decisions = np.select(
-        [distinct_identifiers, weights >= rules.review_threshold],
-        ["distinct_identifiers", "review"],
+        [distinct_identifiers, ambiguous, weights >= rules.review_threshold],
+        ["distinct_identifiers", "ambiguous", "review"],
         default="below_threshold",
     ).astype(object)
-    for position in np.flatnonzero(weights >= rules.threshold):
+    for position in np.flatnonzero((weights >= rules.threshold) & ~ambiguous):
         decisions[position] = clusters.union(
             int(scored.row_l.iat[position]), int(scored.row_r.iat[position])
         )
@@ -373,7 +433,7 @@ def _cluster_profiles(
 
 
 LINKED_DECISIONS = ("link", "identifier_link", "reviewed_match")
-REVIEW_DECISIONS = ("review", "identifier_review")
+REVIEW_DECISIONS = ("review", "identifier_review", "ambiguous")
 REVIEW_FIELDS = [
     "source",
     "first_name",
