@@ -23,7 +23,7 @@ from linkage_ops.identifiers import (
     normalise_upn,
 )
 
-NICKNAMES_PATH = Path(__file__).resolve().parent.parent / "data" / "nicknames.csv"
+NICKNAMES_PATH = Path(__file__).resolve().parent.parent / "reference_data" / "nicknames.csv"
 _NOT_LETTERS = re.compile(r"[^A-Z ]+")
 _SPACES = re.compile(r"\s+")
 

@@ -1,7 +1,8 @@
 """The name tables (forenames, surnames, nicknames) and weighted sampling from them.
 
-The tables live in ``linkage_ops/data`` (see its README for where they came from). Weights are
-relative frequencies, so common British names dominate and a long tail of rarer names follows.
+The tables live in ``linkage_ops/reference_data`` (see its README for where they came from).
+Weights are relative frequencies, so common British names dominate and a long tail of rarer
+names follows.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class NameTable:
 def _read_data_csv(file_name: str) -> list[dict[str, str]]:
     text = (
         resources.files("linkage_ops")
-        .joinpath("data")
+        .joinpath("reference_data")
         .joinpath(file_name)
         .read_text(encoding="utf-8")
     )
