@@ -93,7 +93,7 @@ def is_test_range_nhs_number(value: object) -> bool:
     return NHS_TEST_RANGE[0] <= int(number) <= NHS_TEST_RANGE[1]
 
 
-def format_nhs_number(number: str) -> str:
-    """Display form ``943 476 5919``."""
+def format_nhs_number(number: str, separator: str = " ") -> str:
+    """Display form ``943 476 5919`` (or with another separator, e.g. ``943-476-5919``)."""
     digits = normalise_nhs_number(number) or ""
-    return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+    return separator.join((digits[:3], digits[3:6], digits[6:]))

@@ -31,6 +31,7 @@ from linkage_ops.synthetic.recording_errors import (
     corrupt_nhs_number,
     draw_candidate_errors,
     joined_errors,
+    layout_nhs_number,
     postcode_typo,
     record_person,
 )
@@ -148,7 +149,7 @@ def write_gp_registrations(
             rows.append(
                 (
                     registration.registration_id,
-                    _layout_nhs_number(registration.nhs_number, layout),
+                    layout_nhs_number(registration.nhs_number, layout),
                     registration.person.forename,
                     registration.person.surname,
                     registration.person.date_of_birth.isoformat(),
@@ -245,13 +246,6 @@ def _postcode_held(
     if stale_household:
         return household.previous_address.postcode, True
     return household.address.postcode, False
-
-
-def _layout_nhs_number(number: str, layout: str) -> str:
-    if len(number) != 10 or layout == "plain":
-        return number
-    separator = " " if layout == "spaces" else "-"
-    return separator.join((number[:3], number[3:6], number[6:]))
 
 
 def _practices(population: Population, rng: np.random.Generator) -> dict[int, list[str]]:

@@ -32,6 +32,7 @@ from linkage_ops.synthetic.recording_errors import (
     corrupt_nhs_number,
     draw_candidate_errors,
     joined_errors,
+    layout_nhs_number,
     postcode_typo,
     record_person,
 )
@@ -788,14 +789,6 @@ class RecordingBook:
         identity = self.identity(child)
         postcode, postcode_errors = self.postcode(child, day)
         return identity, postcode, joined_errors(self.source, [*identity.errors, *postcode_errors])
-
-
-def layout_nhs_number(number: str, layout: str) -> str:
-    """``9991234567`` as the provider's system writes it (plain, spaced or dashed)."""
-    if len(number) != 10 or layout == "plain":
-        return number
-    separator = " " if layout == "spaces" else "-"
-    return separator.join((number[:3], number[3:6], number[6:]))
 
 
 def iso(day: date | None) -> str:

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from linkage_ops.identifiers import UPN_LETTERS, is_valid_nhs_number
+from linkage_ops.identifiers import UPN_LETTERS, format_nhs_number, is_valid_nhs_number
 from linkage_ops.synthetic import names
 from linkage_ops.synthetic.population import Child
 
@@ -415,6 +415,17 @@ def record_person(
             person.date_of_birth = changed
             applied.append("dob_digit_off")
     return person, applied
+
+
+NHS_NUMBER_SEPARATORS = {"spaces": " ", "dashes": "-"}
+
+
+def layout_nhs_number(number: str, layout: str) -> str:
+    """``9991234567`` as a provider's system writes it: ``plain``, ``spaces`` or ``dashes``.
+    A number that is not ten digits (a corrupted one) is written as it is."""
+    if len(number) != 10 or layout == "plain":
+        return number
+    return format_nhs_number(number, NHS_NUMBER_SEPARATORS[layout])
 
 
 def joined_errors(source: str, applied: list[str]) -> str:
