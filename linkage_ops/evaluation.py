@@ -64,9 +64,7 @@ def pairwise_scores(predicted: pd.Series, truth: pd.Series) -> PairwiseScores:
 def load_truth(truth_dir: Path) -> pd.Series:
     """The true child of every record, indexed by warehouse record id
     (``<source>:<source_record_id>``), from ``truth/records.csv``."""
-    records = pd.read_csv(truth_dir / "records.csv", dtype=str, keep_default_na=False)
-    record_id = records["source"] + ":" + records["source_record_id"]
-    return pd.Series(records["child_id"].to_numpy(), index=record_id.to_numpy(), name="child_id")
+    return load_truth_records(truth_dir)["child_id"]
 
 
 # When a record went unlinked, the first of these errors it carries is named as the cause.
