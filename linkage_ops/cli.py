@@ -2,7 +2,7 @@
 
 linkage-ops synth --children N --seed S --out DIR
 linkage-ops load --landing DIR --database FILE --source SOURCE --period PERIOD
-linkage-ops link INPUT --out OUTPUT
+linkage-ops link INPUT --out OUTPUT [--state DIR] [--model M.json] [--save-model M.json]
 linkage-ops evaluate --pred P --truth T
 """
 
@@ -18,7 +18,7 @@ import pandas as pd
 
 from linkage_ops.evaluation import load_truth, pairwise_scores
 from linkage_ops.ingest import UnreadableFileError, load_period
-from linkage_ops.linkage import link_records
+from linkage_ops.linkage import FellegiSunterModel, link_records
 from linkage_ops.linkage.store import (
     read_state_decisions,
     read_state_folder,
@@ -80,10 +80,17 @@ def _link(args: argparse.Namespace) -> int:
     state = read_state_folder(args.state) if args.state else None
     decisions = read_state_decisions(args.state) if args.state else None
     run_id = datetime.now().strftime("cli-%Y%m%dT%H%M%S")
-    result = link_records(records, state=state, run_id=run_id, decisions=decisions)
+    model = (
+        FellegiSunterModel.from_json(args.model.read_text(encoding="utf-8")) if args.model else None
+    )
+    result = link_records(records, state=state, run_id=run_id, decisions=decisions, model=model)
     _write_table(result.bridge, args.out)
     if args.state:
         write_state_folder(args.state, result)
+    if args.save_model:
+        args.save_model.parent.mkdir(parents=True, exist_ok=True)
+        args.save_model.write_text(result.model.to_json(), encoding="utf-8")
+        print(f"model ({result.summary['model']}) written to {args.save_model}")
     print(
         f"{len(result.bridge):,} records -> {result.bridge.person_key.nunique():,} person keys; "
         f"written to {args.out}"
@@ -137,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="folder keeping person keys, the review queue and review_decisions.csv between runs",
     )
+    link.add_argument("--model", type=Path, help="use this trained model (JSON) as it is")
+    link.add_argument("--save-model", type=Path, help="write the model used (JSON) here")
     link.set_defaults(handler=_link)
 
     evaluate = commands.add_parser("evaluate", help="pairwise precision, recall and F1")

@@ -1,10 +1,11 @@
 """The first-cut linkage engine on small hand-made records."""
 
 import pandas as pd
+import pytest
 
 from linkage_ops.evaluation import error_analysis, pairwise_scores
 from linkage_ops.identifiers import make_upn
-from linkage_ops.linkage import link_records, standardise_records
+from linkage_ops.linkage import MatchRules, link_records, standardise_records
 
 UPN_A = make_upn(884, 2001, 2019, 1)
 UPN_B = make_upn(884, 2001, 2019, 2)
@@ -217,21 +218,48 @@ BORDERLINE = [
 ]
 
 
-def test_pairs_between_the_thresholds_wait_for_a_reviewer() -> None:
+def test_possible_twins_wait_for_a_reviewer_with_weights_that_add_up() -> None:
     result = link_records(pd.DataFrame(BORDERLINE))
     assert result.bridge.person_key.nunique() == 2
     (waiting,) = result.review_queue.to_dict("records")
-    assert waiting["decision"] == "review"
+    assert waiting["decision"] == "possible_twins"
     assert (waiting["first_name_l"], waiting["first_name_r"]) == ("Jon", "Ryan")
-    assert (
-        4.0
-        <= waiting["first_name_weight"]
-        + waiting["last_name_weight"]
-        + waiting["date_of_birth_weight"]
-        + waiting["postcode_weight"]
-        + waiting["sex_weight"]
-        < 8.0
+    assert waiting["first_name_level"] == "different"
+    assert waiting["date_of_birth_level"] == "exact"
+    fields = ("first_name", "last_name", "date_of_birth", "postcode", "sex")
+    # The explanation adds up: prior plus each field's weight is the pair's match weight.
+    assert waiting["match_weight"] == pytest.approx(
+        waiting["prior_weight"] + sum(waiting[f"{field}_weight"] for field in fields), abs=1e-4
     )
+    assert waiting["first_name_weight"] < 0 < waiting["date_of_birth_weight"]
+
+
+def test_pairs_between_the_thresholds_wait_for_a_reviewer() -> None:
+    rules = MatchRules()
+    # Same first name, address and birth year; surname and birthday differ: not enough.
+    records = [
+        record(
+            "gp:1",
+            first_name="Maisie",
+            last_name="Clarke",
+            date_of_birth="2012-09-14",
+            postcode="HR1 1AA",
+            sex="F",
+        ),
+        record(
+            "cyps:1",
+            first_name="Maisie",
+            last_name="Powell",
+            date_of_birth="2012-03-02",
+            postcode="HR1 1AA",
+            sex="F",
+        ),
+    ]
+    result = link_records(pd.DataFrame(records), rules)
+    assert result.bridge.person_key.nunique() == 2
+    (waiting,) = result.review_queue.to_dict("records")
+    assert waiting["decision"] == "review"
+    assert rules.review_threshold <= waiting["match_weight"] < rules.threshold
 
 
 def test_a_reviewers_match_links_and_non_match_is_never_auto_linked_again() -> None:

@@ -1,14 +1,24 @@
-"""First-cut linkage: exact identifiers, then a weighted name/DOB/postcode rule.
+"""Linkage: exact identifiers, then a Fellegi-Sunter model, then clusters that respect
+identifiers.
 
-1. Records sharing a valid NHS number, a valid UPN (current or former) or an LA child id (the
-   social care case-management id) are the same child.
-2. Candidate pairs from several blocking rules (so one wrong field does not hide a match) are
-   scored field by field as arrays (rapidfuzz ``cpdist``), each field's agreement level adding
-   a weight; pairs at or above the threshold are linked, strongest first.
-3. Clusters never hold two different valid NHS numbers or two different valid UPNs: a link
-   that would break that rule is refused (this keeps twins apart).
-
-The weights are data (``MatchRules``) so that every link can be explained field by field.
+1. Records that agree on every identity field are one *profile* (a monthly feed repeats a
+   child's details every month); everything below compares profiles.
+2. Profiles sharing a valid NHS number, a valid UPN (current or former) or an LA child id (the
+   social care case-management id) are the same child, unless both date of birth and first name
+   clearly disagree: then a reviewer decides.
+3. Candidate pairs come from several blocking rules (so that one wrong field does not hide a
+   match), are compared level by level as arrays (``comparisons.py``) and weighted by a
+   Fellegi-Sunter model trained on the same profiles without labels (``model.py``).
+4. Pairs at or above the threshold are linked, strongest first. A cluster never holds two
+   different valid NHS numbers or two different valid UPNs: a link that would join such
+   clusters is refused and recorded as ``identifier_conflict``. Because links are taken
+   strongest first, the refused link is always the weakest of the chain that would have joined
+   two identified children (this is what keeps twins apart). A record that matches, equally
+   well, children that identifiers tell apart goes to review (``ambiguous``), and so does a
+   pair born the same day with different first names (``possible_twins``): the model takes
+   fields as independent, but twins agree on everything else.
+5. Pairs between the review threshold and the threshold wait for a reviewer; reviewers'
+   decisions are applied first on every run.
 """
 
 from __future__ import annotations
@@ -17,14 +27,32 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from rapidfuzz.distance import JaroWinkler
-from rapidfuzz.process import cpdist
 
+from linkage_ops.linkage.comparisons import (
+    COMPARISONS,
+    TERM_FREQUENCY_COMPARISONS,
+    ProfileColumns,
+    compare,
+    level_names,
+)
 from linkage_ops.linkage.keys import KeyState, assign_person_keys
-from linkage_ops.linkage.standardise import standardise_records
+from linkage_ops.linkage.model import (
+    FellegiSunterModel,
+    TrainingSettings,
+    block_pairs,
+    default_model,
+    match_weights,
+    term_frequencies,
+    train_model,
+)
+from linkage_ops.linkage.standardise import PERSON_RECORD_COLUMNS, standardise_records
 
+# Candidate pairs agree on every column of at least one rule. Date of birth is never a block
+# on its own: at county scale one birthday holds hundreds of profiles.
 BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
-    ("dob_text",),
+    ("dob_text", "first_name_canonical"),
+    ("dob_text", "last_name_std"),
+    ("dob_text", "postcode_district"),
     ("last_name_std", "birth_year"),
     ("postcode_std", "birth_year"),
     ("first_name_canonical", "last_name_std"),
@@ -33,64 +61,30 @@ BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
 
 @dataclass(frozen=True)
 class MatchRules:
-    """Agreement levels and their weights; the threshold a pair's total must reach."""
+    """Thresholds on the match weight (log2 odds that a pair is one child: 0 is even odds,
+    8 is 256 to 1, a probability of 0.996) and how the model is trained."""
 
     threshold: float = 8.0
-    # Pairs from here up to the threshold go to clerical review instead of being decided.
-    review_threshold: float = 6.0
-    first_name: dict[str, float] = field(
-        default_factory=lambda: {
-            "exact": 4.0,
-            "close": 2.5,
-            "similar": 0.5,
-            "different": -6.0,
-            "missing": 0.0,
-        }
-    )
-    last_name: dict[str, float] = field(
-        default_factory=lambda: {
-            "exact": 4.0,
-            "close": 2.5,
-            "similar": 0.5,
-            "different": -2.0,
-            "missing": 0.0,
-        }
-    )
-    date_of_birth: dict[str, float] = field(
-        default_factory=lambda: {
-            "exact": 5.0,
-            "day_month_swapped": 3.0,
-            "near": 2.0,
-            "different": -5.0,
-        }
-    )
-    postcode: dict[str, float] = field(
-        default_factory=lambda: {
-            "full": 3.0,
-            "sector": 1.0,
-            "district": 0.3,
-            "different": -0.5,
-            "missing": 0.0,
-        }
-    )
-    sex: dict[str, float] = field(
-        default_factory=lambda: {"agree": 0.3, "disagree": -2.0, "missing": 0.0}
-    )
-    close_similarity: float = 0.92
-    similar_similarity: float = 0.82
-    exact_similarity: float = 0.97
+    # Pairs from here (4 to 1, probability 0.8) up to the threshold go to clerical review.
+    review_threshold: float = 2.0
+    training: TrainingSettings = field(default_factory=TrainingSettings)
+    # Pairs are compared this many at a time, to bound memory at county scale.
+    chunk_pairs: int = 2_000_000
 
 
 @dataclass
 class LinkageResult:
-    """The bridge (one row per record), the scored candidate pairs that explain it, the key
-    registry and what changed in it this run."""
+    """The bridge (one row per record), the scored pairs that explain it, the review queue, the
+    key registry and what changed in it this run, and the model that weighed the pairs."""
 
     bridge: pd.DataFrame
     pairs: pd.DataFrame
     review_queue: pd.DataFrame
     registry: pd.DataFrame
     history: pd.DataFrame
+    model: FellegiSunterModel
+    # For reporting: where the model came from; profiles, candidate pairs compared, pairs kept.
+    summary: dict[str, object] = field(default_factory=dict)
 
     def key_state(self) -> KeyState:
         """The state the next run starts from."""
@@ -105,10 +99,10 @@ class _Clusters:
 
     def __init__(self, nhs: list[str | None], upn: list[str | None]) -> None:
         self.parent = list(range(len(nhs)))
-        self.nhs = [{value} if isinstance(value, str) else set() for value in nhs]
-        self.upn = [{value} if isinstance(value, str) else set() for value in upn]
-        self.members = [{item} for item in range(len(nhs))]
-        self.forbidden: list[set[int]] = [set() for _ in range(len(nhs))]
+        # A cluster holds at most one valid NHS number and one valid UPN.
+        self.nhs = [value if isinstance(value, str) else None for value in nhs]
+        self.upn = [value if isinstance(value, str) else None for value in upn]
+        self.forbidden: dict[int, set[int]] = {}  # root -> profiles it must never join
 
     def find(self, item: int) -> int:
         root = item
@@ -118,10 +112,18 @@ class _Clusters:
             self.parent[item], item = root, self.parent[item]
         return root
 
+    def roots(self) -> np.ndarray:
+        return np.array([self.find(item) for item in range(len(self.parent))], dtype=np.int64)
+
     def forbid(self, left: int, right: int) -> None:
         """Never put these two in one cluster (a reviewer's non-match)."""
-        self.forbidden[self.find(left)].add(right)
-        self.forbidden[self.find(right)].add(left)
+        self.forbidden.setdefault(self.find(left), set()).add(right)
+        self.forbidden.setdefault(self.find(right), set()).add(left)
+
+    def _forbidden_between(self, a: int, b: int) -> bool:
+        return any(self.find(item) == b for item in self.forbidden.get(a, ())) or any(
+            self.find(item) == a for item in self.forbidden.get(b, ())
+        )
 
     def union(self, left: int, right: int) -> str:
         """Join two clusters. Returns ``link``, or why not: ``identifier_conflict`` or
@@ -129,147 +131,122 @@ class _Clusters:
         a, b = self.find(left), self.find(right)
         if a == b:
             return "link"
-        if len(self.nhs[a] | self.nhs[b]) > 1 or len(self.upn[a] | self.upn[b]) > 1:
+        nhs_a, nhs_b, upn_a, upn_b = self.nhs[a], self.nhs[b], self.upn[a], self.upn[b]
+        if (nhs_a and nhs_b and nhs_a != nhs_b) or (upn_a and upn_b and upn_a != upn_b):
             return "identifier_conflict"
-        if self.members[b] & self.forbidden[a]:
+        if self.forbidden and self._forbidden_between(a, b):
             return "reviewed_non_match"
         self.parent[b] = a
-        self.nhs[a] |= self.nhs[b]
-        self.upn[a] |= self.upn[b]
-        self.members[a] |= self.members[b]
-        self.forbidden[a] |= self.forbidden[b]
+        self.nhs[a], self.upn[a] = nhs_a or nhs_b, upn_a or upn_b
+        if b in self.forbidden:
+            self.forbidden.setdefault(a, set()).update(self.forbidden.pop(b))
         return "link"
 
 
-def candidate_pairs(records: pd.DataFrame) -> pd.DataFrame:
-    """Index pairs (left < right) that share a blocking key under any rule."""
-    frames = []
-    indexed = records.reset_index(names="row")
+def _unique_pairs(lefts: list[np.ndarray], rights: list[np.ndarray], n: int) -> np.ndarray:
+    """Distinct (left, right) pairs, sorted, as an array of shape (pairs, 2)."""
+    if not lefts:
+        return np.zeros((0, 2), dtype=np.int64)
+    keys = np.unique(np.concatenate(lefts) * n + np.concatenate(rights))
+    return np.stack([keys // n, keys % n], axis=1)
+
+
+def candidate_pairs(profiles: pd.DataFrame) -> np.ndarray:
+    """Profile row pairs (left < right) that agree on every column of a blocking rule, as an
+    array of shape (pairs, 2)."""
+    lefts, rights = [], []
     for rule in BLOCKING_RULES:
-        keyed = indexed[["row", *rule]]
-        for column in rule:
-            keyed = keyed[(keyed[column] != "") & (keyed[column] != 0)]
-        joined = keyed.merge(keyed, on=list(rule), suffixes=("_l", "_r"))
-        frames.append(joined.loc[joined.row_l < joined.row_r, ["row_l", "row_r"]])
-    # A day/month swap puts the same child in different DOB blocks: join the swapped date too.
-    swapped = indexed.loc[indexed.dob_swapped_text != "", ["row", "dob_swapped_text"]]
-    plain = indexed.loc[indexed.dob_text != "", ["row", "dob_text"]]
-    joined = swapped.merge(plain, left_on="dob_swapped_text", right_on="dob_text")
+        left, right, _ = block_pairs(profiles, rule)
+        lefts.append(left)
+        rights.append(right)
+    # A day/month swap puts the same child under another birthday: join the swapped date to
+    # the plain one within the postcode district.
+    indexed = profiles.reset_index(names="row")
+    swapped = indexed.loc[
+        (indexed.dob_swapped_text != "") & (indexed.postcode_district != ""),
+        ["row", "dob_swapped_text", "postcode_district"],
+    ]
+    joined = swapped.merge(
+        indexed[["row", "dob_text", "postcode_district"]],
+        left_on=["dob_swapped_text", "postcode_district"],
+        right_on=["dob_text", "postcode_district"],
+    )
     joined = joined[joined.row_x != joined.row_y]
-    frames.append(
-        pd.DataFrame(
-            {
-                "row_l": np.minimum(joined.row_x, joined.row_y),
-                "row_r": np.maximum(joined.row_x, joined.row_y),
-            }
+    lefts.append(np.minimum(joined.row_x, joined.row_y).to_numpy(dtype=np.int64))
+    rights.append(np.maximum(joined.row_x, joined.row_y).to_numpy(dtype=np.int64))
+    return _unique_pairs(lefts, rights, len(profiles))
+
+
+def _profile_frequencies(profiles: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per comparison with a term-frequency adjustment, the frequency of each profile's value."""
+    columns = {"first_name": "first_name_std", "last_name": "last_name_std"}
+    return {
+        name: profiles[columns[name]]
+        .map(term_frequencies(profiles[columns[name]]))
+        .fillna(0.0)
+        .to_numpy(dtype=float)
+        for name in TERM_FREQUENCY_COMPARISONS
+    }
+
+
+def score_pairs(
+    profiles: pd.DataFrame,
+    pairs: np.ndarray,
+    model: FellegiSunterModel,
+    columns: ProfileColumns | None = None,
+    min_weight: float | None = None,
+    chunk_pairs: int = 2_000_000,
+    term_frequency: bool = True,
+) -> pd.DataFrame:
+    """Compare pairs of profile rows level by level and weigh them with the model.
+
+    Returns one row per pair (only those whose match weight reaches ``min_weight``, if given):
+    ``row_l``, ``row_r``, the first record id of each profile, each comparison's level and
+    weight, the prior weight, the total ``match_weight`` (prior + fields) and
+    ``match_probability``. Pairs are compared ``chunk_pairs`` at a time. With
+    ``term_frequency``, an exact name agreement is weighted by how common the name is.
+    """
+    columns = columns or ProfileColumns.from_profiles(profiles)
+    frequencies = _profile_frequencies(profiles) if term_frequency else {}
+    prior_weight = np.float32(model.prior_weight)
+    kept: list[dict[str, np.ndarray]] = []
+    for start in range(0, len(pairs), chunk_pairs):
+        left = pairs[start : start + chunk_pairs, 0]
+        right = pairs[start : start + chunk_pairs, 1]
+        levels = compare(columns, left, right)
+        weights = match_weights(
+            model, levels, {name: values[left] for name, values in frequencies.items()}
         )
+        total = prior_weight + np.sum(list(weights.values()), axis=0, dtype=np.float32)
+        keep = total >= min_weight if min_weight is not None else np.ones(len(left), bool)
+        chunk = {"row_l": left[keep], "row_r": right[keep], "match_weight": total[keep]}
+        for name in COMPARISONS:
+            chunk[f"{name}_level"] = levels[name][keep]
+            chunk[f"{name}_weight"] = weights[name][keep]
+        kept.append(chunk)
+    if not kept:
+        kept.append(
+            {"row_l": np.zeros(0, np.int64), "row_r": np.zeros(0, np.int64)}
+            | {"match_weight": np.zeros(0, np.float32)}
+            | {f"{name}_level": np.zeros(0, np.int8) for name in COMPARISONS}
+            | {f"{name}_weight": np.zeros(0, np.float32) for name in COMPARISONS}
+        )
+    merged = {key: np.concatenate([chunk[key] for chunk in kept]) for key in kept[0]}
+    record_ids = profiles.record_id.to_numpy(dtype=object)
+    scored = pd.DataFrame(
+        {
+            "row_l": merged["row_l"],
+            "row_r": merged["row_r"],
+            "record_id_l": record_ids[merged["row_l"]],
+            "record_id_r": record_ids[merged["row_r"]],
+        }
     )
-    pairs = pd.concat(frames, ignore_index=True).drop_duplicates()
-    return pairs.sort_values(["row_l", "row_r"]).reset_index(drop=True)
-
-
-def _similarity(left: pd.Series, right: pd.Series) -> np.ndarray:
-    """Jaro-Winkler similarity of aligned string arrays; 0 where either side is blank."""
-    scores = cpdist(
-        left.tolist(), right.tolist(), scorer=JaroWinkler.normalized_similarity, workers=-1
-    )
-    blank = (left.to_numpy() == "") | (right.to_numpy() == "")
-    return np.where(blank, 0.0, scores)
-
-
-def _differing_characters(left: pd.Series, right: pd.Series) -> np.ndarray:
-    """Positions at which two aligned arrays of 8-character dates differ (8 if either is blank)."""
-    a = np.frombuffer(left.to_numpy(dtype="S8").tobytes(), dtype=np.uint8).reshape(-1, 8)
-    b = np.frombuffer(right.to_numpy(dtype="S8").tobytes(), dtype=np.uint8).reshape(-1, 8)
-    differing = (a != b).sum(axis=1)
-    blank = (left.to_numpy() == "") | (right.to_numpy() == "")
-    return np.where(blank, 8, differing)
-
-
-def _name_level(similarity: np.ndarray, missing: np.ndarray, rules: MatchRules) -> np.ndarray:
-    """Agreement level of a name; ``missing`` where either record has no name (many health
-    feeds carry none): no evidence either way."""
-    return np.select(
-        [
-            missing,
-            similarity >= rules.exact_similarity,
-            similarity >= rules.close_similarity,
-            similarity >= rules.similar_similarity,
-        ],
-        ["missing", "exact", "close", "similar"],
-        default="different",
-    )
-
-
-def score_pairs(records: pd.DataFrame, pairs: pd.DataFrame, rules: MatchRules) -> pd.DataFrame:
-    """Compare every candidate pair field by field; add levels, weights and the total."""
-    left = records.iloc[pairs.row_l.to_numpy()].reset_index(drop=True)
-    right = records.iloc[pairs.row_r.to_numpy()].reset_index(drop=True)
-    scored = pairs.copy()
-    scored["record_id_l"] = left.record_id.to_numpy()
-    scored["record_id_r"] = right.record_id.to_numpy()
-
-    first = np.maximum(
-        _similarity(left.first_name_std, right.first_name_std),
-        _similarity(left.first_name_canonical, right.first_name_canonical),
-    )
-    scored["first_name_level"] = _name_level(
-        first,
-        (left.first_name_std == "").to_numpy() | (right.first_name_std == "").to_numpy(),
-        rules,
-    )
-
-    # Double-barrelled and changed surnames: agreeing on any part, or with a former surname,
-    # counts as agreement.
-    last = np.maximum.reduce(
-        [
-            _similarity(left.last_name_std, right.last_name_std),
-            _similarity(left.last_name_std.str.split(" ").str[0], right.last_name_std),
-            _similarity(left.last_name_std.str.split(" ").str[-1], right.last_name_std),
-            _similarity(left.last_name_std, right.last_name_std.str.split(" ").str[0]),
-            _similarity(left.last_name_std, right.last_name_std.str.split(" ").str[-1]),
-            _similarity(left.former_last_name_std, right.last_name_std),
-            _similarity(left.last_name_std, right.former_last_name_std),
-        ]
-    )
-    scored["last_name_level"] = _name_level(
-        last, (left.last_name_std == "").to_numpy() | (right.last_name_std == "").to_numpy(), rules
-    )
-
-    same_dob = (left.dob_text == right.dob_text) & (left.dob_text != "")
-    swapped_dob = (left.dob_swapped_text == right.dob_text) & (left.dob_swapped_text != "")
-    days_apart = (left.dob - right.dob).abs().dt.days
-    one_digit_off = _differing_characters(left.dob_text, right.dob_text) == 1
-    scored["date_of_birth_level"] = np.select(
-        [same_dob, swapped_dob, (days_apart <= 1) | one_digit_off],
-        ["exact", "day_month_swapped", "near"],
-        default="different",
-    )
-
-    either_blank = (left.postcode_std == "") | (right.postcode_std == "")
-    scored["postcode_level"] = np.select(
-        [
-            either_blank,
-            left.postcode_std == right.postcode_std,
-            left.postcode_sector == right.postcode_sector,
-            left.postcode_district == right.postcode_district,
-        ],
-        ["missing", "full", "sector", "district"],
-        default="different",
-    )
-
-    sex_missing = (left.sex == "U") | (right.sex == "U")
-    scored["sex_level"] = np.select(
-        [sex_missing, left.sex == right.sex], ["missing", "agree"], default="disagree"
-    )
-
-    total = np.zeros(len(scored))
-    for comparison in ("first_name", "last_name", "date_of_birth", "postcode", "sex"):
-        weights = getattr(rules, comparison)
-        weight = scored[f"{comparison}_level"].map(weights).astype(float)
-        scored[f"{comparison}_weight"] = weight
-        total += weight.to_numpy()
-    scored["match_weight"] = total
+    for name in COMPARISONS:
+        scored[f"{name}_level"] = level_names(name, merged[f"{name}_level"])
+        scored[f"{name}_weight"] = merged[f"{name}_weight"].astype(float)
+    scored["prior_weight"] = float(prior_weight)
+    scored["match_weight"] = merged["match_weight"].astype(float)
+    scored["match_probability"] = 1 / (1 + np.exp2(-scored.match_weight.to_numpy()))
     return scored
 
 
@@ -290,30 +267,25 @@ PROFILE_COLUMNS = [
 ]
 
 
-def identifier_pairs(profiles: pd.DataFrame) -> pd.DataFrame:
+def identifier_pairs(profiles: pd.DataFrame) -> np.ndarray:
     """Pairs of profiles that share a valid NHS number, UPN (current or former) or LA child
-    id: each member of a group paired with the group's first profile."""
-    frames = []
+    id: each member of a group paired with the group's first profile. Shape (pairs, 2)."""
+    lefts, rights = [], []
     for column in ("nhs_number_valid", "upn_valid", "la_child_id_std"):
-        for rows in profiles.groupby(column, dropna=True).indices.values():
-            if len(rows) > 1:
-                frames.append(pd.DataFrame({"row_l": rows[0], "row_r": rows[1:]}))
+        values = profiles[column]
+        rows = np.flatnonzero(values.notna().to_numpy())
+        codes, _ = pd.factorize(values.iloc[rows])
+        first = pd.Series(rows).groupby(codes).transform("min").to_numpy()
+        shared = first != rows
+        lefts.append(first[shared].astype(np.int64))
+        rights.append(rows[shared].astype(np.int64))
     former = profiles.dropna(subset=["former_upn_valid"]).reset_index(names="row_former")
     current = profiles.dropna(subset=["upn_valid"]).reset_index(names="row_current")
     joined = former.merge(current, left_on="former_upn_valid", right_on="upn_valid")
-    frames.append(
-        pd.DataFrame(
-            {
-                "row_l": np.minimum(joined.row_former, joined.row_current),
-                "row_r": np.maximum(joined.row_former, joined.row_current),
-            }
-        )
-    )
-    pairs = (
-        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"row_l": [], "row_r": []})
-    )
-    pairs = pairs[pairs.row_l != pairs.row_r].astype("int64")
-    return pairs.drop_duplicates().sort_values(["row_l", "row_r"]).reset_index(drop=True)
+    joined = joined[joined.row_former != joined.row_current]
+    lefts.append(np.minimum(joined.row_former, joined.row_current).to_numpy(dtype=np.int64))
+    rights.append(np.maximum(joined.row_former, joined.row_current).to_numpy(dtype=np.int64))
+    return _unique_pairs(lefts, rights, len(profiles))
 
 
 def _ambiguous_best_matches(
@@ -325,26 +297,22 @@ def _ambiguous_best_matches(
     above = scored[scored.match_weight >= rules.threshold]
     if above.empty:
         return np.zeros(len(scored), dtype=bool)
-    both_ways = pd.concat(
-        [
-            pd.DataFrame(
-                {"profile": above.row_l, "partner": above.row_r, "weight": above.match_weight}
-            ),
-            pd.DataFrame(
-                {"profile": above.row_r, "partner": above.row_l, "weight": above.match_weight}
-            ),
-        ]
+    both_ways = pd.DataFrame(
+        {
+            "profile": np.r_[above.row_l, above.row_r],
+            "partner": np.r_[above.row_r, above.row_l],
+            "weight": np.r_[above.match_weight, above.match_weight],
+        }
     )
     best = both_ways[both_ways.weight == both_ways.groupby("profile").weight.transform("max")]
-    # Torn: the best partners carry different valid NHS numbers or UPNs (different children).
-    torn_profiles = set()
-    for profile, partners in best.groupby("profile").partner:
-        roots = {clusters.find(int(partner)) for partner in partners}
-        nhs = set().union(*(clusters.nhs[root] for root in roots))
-        upn = set().union(*(clusters.upn[root] for root in roots))
-        if len(nhs) > 1 or len(upn) > 1:
-            torn_profiles.add(profile)
-    torn_best = best[best.profile.isin(torn_profiles)]
+    # Torn: the best partners' clusters carry different valid NHS numbers or UPNs.
+    roots = clusters.roots()[best.partner.to_numpy()]
+    nhs = pd.Series([clusters.nhs[root] for root in roots], index=best.index)
+    upn = pd.Series([clusters.upn[root] for root in roots], index=best.index)
+    torn_profiles = (nhs.groupby(best.profile).nunique() > 1) | (
+        upn.groupby(best.profile).nunique() > 1
+    )
+    torn_best = best[best.profile.isin(torn_profiles[torn_profiles].index)]
     torn_pairs = pd.MultiIndex.from_arrays(
         [
             np.minimum(torn_best.profile, torn_best.partner),
@@ -355,10 +323,16 @@ def _ambiguous_best_matches(
 
 
 def _cluster_profiles(
-    profiles: pd.DataFrame, rules: MatchRules, reviewed: pd.DataFrame
-) -> tuple[np.ndarray, pd.DataFrame]:
-    """Cluster identity profiles. Returns each profile's cluster root and every compared pair
-    with its decision.
+    profiles: pd.DataFrame,
+    model: FellegiSunterModel,
+    rules: MatchRules,
+    reviewed: pd.DataFrame,
+    columns: ProfileColumns,
+    term_frequency: bool = True,
+) -> tuple[np.ndarray, pd.DataFrame, int]:
+    """Cluster identity profiles. Returns each profile's cluster root, the pairs worth keeping
+    (identifier pairs and scored pairs from the review threshold up) with their decisions, and
+    how many candidate pairs were compared.
 
     Order: reviewers' decisions, then shared identifiers (unless the two records clearly
     disagree on both date of birth and first name: then a reviewer decides), then scored
@@ -371,20 +345,17 @@ def _cluster_profiles(
     for left, right in reviewed.loc[reviewed.decision == "match", ["row_l", "row_r"]].values:
         clusters.union(int(left), int(right))
 
-    by_identifier = score_pairs(profiles, identifier_pairs(profiles), rules)
+    score = {
+        "model": model,
+        "columns": columns,
+        "chunk_pairs": rules.chunk_pairs,
+        "term_frequency": term_frequency,
+    }
+    by_identifier = score_pairs(profiles, identifier_pairs(profiles), **score)
     # "Clearly conflicting": both records have a date of birth and a first name, and neither
-    # agrees. A blank field is no evidence either way.
-    left = profiles.iloc[by_identifier.row_l.to_numpy()]
-    right = profiles.iloc[by_identifier.row_r.to_numpy()]
-    both_known = (
-        (left.dob_text.to_numpy() != "")
-        & (right.dob_text.to_numpy() != "")
-        & (left.first_name_std.to_numpy() != "")
-        & (right.first_name_std.to_numpy() != "")
-    )
+    # agrees (a birth year alone is not agreement). A blank field is no evidence either way.
     conflicting = (
-        both_known
-        & (by_identifier.date_of_birth_level == "different").to_numpy()
+        by_identifier.date_of_birth_level.isin(["different", "year_only"]).to_numpy()
         & (by_identifier.first_name_level == "different").to_numpy()
     )
     identifier_decisions = np.full(len(by_identifier), "identifier_review", dtype=object)
@@ -395,30 +366,37 @@ def _cluster_profiles(
         identifier_decisions[position] = "identifier_link" if outcome == "link" else outcome
     by_identifier["decision"] = identifier_decisions
 
-    scored = score_pairs(profiles, candidate_pairs(profiles), rules)
-    already = by_identifier.set_index(["row_l", "row_r"]).index
-    scored = scored[~scored.set_index(["row_l", "row_r"]).index.isin(already)]
+    candidates = candidate_pairs(profiles)
+    already = np.isin(
+        candidates[:, 0] * len(profiles) + candidates[:, 1],
+        by_identifier.row_l.to_numpy() * len(profiles) + by_identifier.row_r.to_numpy(),
+    )
+    scored = score_pairs(profiles, candidates[~already], min_weight=rules.review_threshold, **score)
     scored = scored.sort_values(
-        ["match_weight", "record_id_l", "record_id_r"], ascending=[False, True, True]
+        ["match_weight", "row_l", "row_r"], ascending=[False, True, True]
     ).reset_index(drop=True)
     weights = scored.match_weight.to_numpy()
     # Two different valid identifiers settle a borderline pair (twins): no review needed.
-    left = profiles.iloc[scored.row_l.to_numpy()]
-    right = profiles.iloc[scored.row_r.to_numpy()]
     distinct_identifiers = np.zeros(len(scored), dtype=bool)
     for column in ("nhs_number_valid", "upn_valid"):
-        a, b = left[column].to_numpy(), right[column].to_numpy()
+        values = profiles[column].to_numpy(dtype=object)
+        a, b = values[scored.row_l.to_numpy()], values[scored.row_r.to_numpy()]
         distinct_identifiers |= pd.notna(a) & pd.notna(b) & (a != b)
     ambiguous = _ambiguous_best_matches(scored, clusters, rules)
+    # Born the same day with different first names is how twins look: the model, which takes
+    # the fields as independent, would link them, so a reviewer decides.
+    possible_twins = (scored.date_of_birth_level == "exact").to_numpy() & (
+        scored.first_name_level == "different"
+    ).to_numpy()
     decisions = np.select(
-        [distinct_identifiers, ambiguous, weights >= rules.review_threshold],
-        ["distinct_identifiers", "ambiguous", "review"],
-        default="below_threshold",
+        [distinct_identifiers, ambiguous, possible_twins],
+        ["distinct_identifiers", "ambiguous", "possible_twins"],
+        default="review",
     ).astype(object)
-    for position in np.flatnonzero((weights >= rules.threshold) & ~ambiguous):
-        decisions[position] = clusters.union(
-            int(scored.row_l.iat[position]), int(scored.row_r.iat[position])
-        )
+    row_l, row_r = scored.row_l.to_numpy(), scored.row_r.to_numpy()
+    automatic = (weights >= rules.threshold) & ~ambiguous & ~possible_twins
+    for position in np.flatnonzero(automatic):
+        decisions[position] = clusters.union(int(row_l[position]), int(row_r[position]))
     scored["decision"] = decisions
 
     pairs = pd.concat([by_identifier, scored], ignore_index=True)
@@ -428,12 +406,11 @@ def _cluster_profiles(
     pairs["decision"] = np.where(
         pd.isna(reviewer), pairs.decision, "reviewed_" + pd.Series(reviewer).astype(str)
     )
-    roots = np.array([clusters.find(row) for row in range(len(profiles))], dtype=np.int64)
-    return roots, pairs
+    return clusters.roots(), pairs, len(candidates)
 
 
 LINKED_DECISIONS = ("link", "identifier_link", "reviewed_match")
-REVIEW_DECISIONS = ("review", "identifier_review", "ambiguous")
+REVIEW_DECISIONS = ("review", "identifier_review", "ambiguous", "possible_twins")
 REVIEW_FIELDS = [
     "source",
     "first_name",
@@ -491,59 +468,114 @@ def review_queue(profiles: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     ).astype({"date_of_birth_l": "string", "date_of_birth_r": "string"})
 
 
+def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Standardise each distinct set of identity fields once, then group the standardised
+    rows into profiles. Returns the records with their standardised identifiers and profile
+    number, and one row per profile (its first record's fields)."""
+    frame = records.reset_index(drop=True).copy()
+    for column in PERSON_RECORD_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = None
+    identity = [c for c in PERSON_RECORD_COLUMNS if c not in ("record_id", "source_record_id")]
+    identity.remove("source")
+    distinct_of = frame.groupby(identity, dropna=False, sort=False).ngroup().to_numpy()
+    first_rows = pd.Series(np.arange(len(frame))).groupby(distinct_of).min().to_numpy()
+    distinct = standardise_records(frame.iloc[first_rows])
+    distinct["profile"] = distinct.groupby(PROFILE_COLUMNS, dropna=False, sort=False).ngroup()
+    std = frame[["record_id", "source", "source_record_id"]].copy()
+    carried = ["profile", "nhs_number_valid", "upn_valid", "la_child_id_std"]
+    for column in carried:
+        std[column] = distinct[column].to_numpy()[distinct_of]
+    profiles = distinct.drop_duplicates("profile").sort_values("profile").reset_index(drop=True)
+    # A profile is shown (review queue, pair table) through its first record.
+    first_record = std.groupby("profile").record_id.first()
+    profiles["record_id"] = first_record.reindex(profiles.profile).to_numpy()
+    profiles["source"] = std.groupby("profile").source.first().reindex(profiles.profile).to_numpy()
+    return std, profiles
+
+
 def link_records(
     records: pd.DataFrame,
     rules: MatchRules | None = None,
     state: KeyState | None = None,
     run_id: str = "run",
     decisions: pd.DataFrame | None = None,
+    model: FellegiSunterModel | None = None,
 ) -> LinkageResult:
     """Link person records (see ``PERSON_RECORD_COLUMNS``) into one person_key per child.
 
     ``state`` holds the keys of the previous run (see ``keys.py``): clusters keep them.
     ``decisions`` holds reviewers' decisions (``record_id_l``, ``record_id_r``, ``decision``:
     ``match`` or ``non_match``; a later row overrides an earlier one): every run honours them.
+    ``model`` is a trained model to reuse; without one, a model is trained on these records
+    (or, if they are too few to train on, the shipped default model is used).
     The pair table compares profiles; each pair names the first record of each profile.
     """
     rules = rules or MatchRules()
-    std = standardise_records(records)
-    std["profile"] = std.groupby(PROFILE_COLUMNS, dropna=False, sort=False).ngroup()
-    profiles = std.drop_duplicates("profile").sort_values("profile").reset_index(drop=True)
-    roots, pairs = _cluster_profiles(profiles, rules, _reviewed_profiles(std, decisions))
+    std, profiles = _profiles_of(records)
+    columns = ProfileColumns.from_profiles(profiles)
+    enough_to_train = len(profiles) >= rules.training.min_profiles
+    if model is not None:
+        origin = "given"
+    elif enough_to_train:
+        model, origin = train_model(profiles, columns, rules.training), "trained"
+    else:
+        model, origin = default_model(), "default"
+    model = model.for_population(len(profiles))
+    # Name frequencies from a handful of records say nothing about how common a name is.
+    roots, pairs, compared = _cluster_profiles(
+        profiles, model, rules, _reviewed_profiles(std, decisions), columns, enough_to_train
+    )
     std["cluster"] = roots[std.profile.to_numpy()]
     keys = assign_person_keys(std[["record_id", "cluster"]], state, run_id)
     std["person_key"] = keys.cluster_keys.reindex(std.cluster.to_numpy()).to_numpy()
 
     cluster_size = std.groupby("cluster").record_id.transform("size")
-    shares_nhs = std.nhs_number_valid.notna() & (
-        std.groupby(["cluster", "nhs_number_valid"]).record_id.transform("size") > 1
-    ).reindex(std.index, fill_value=False)
-    shares_upn = std.upn_valid.notna() & (
-        std.groupby(["cluster", "upn_valid"]).record_id.transform("size") > 1
-    ).reindex(std.index, fill_value=False)
-    shares_la_child_id = std.la_child_id_std.notna() & (
-        std.groupby(["cluster", "la_child_id_std"]).record_id.transform("size") > 1
-    ).reindex(std.index, fill_value=False)
+
+    def shares(column: str) -> pd.Series:
+        """The record's identifier is held by another record of its cluster."""
+        held_by = std.groupby(["cluster", column]).record_id.transform("size")
+        return std[column].notna() & (held_by.reindex(std.index, fill_value=0) > 1)
+
     std["match_method"] = np.select(
-        [shares_nhs, shares_upn, shares_la_child_id, cluster_size > 1],
+        [
+            shares("nhs_number_valid"),
+            shares("upn_valid"),
+            shares("la_child_id_std"),
+            cluster_size > 1,
+        ],
         ["nhs_number", "upn", "la_child_id", "probabilistic"],
         default="singleton",
     )
-    linked_pairs = pairs[pairs.decision.isin(LINKED_DECISIONS)]
-    best_weight = (
+    linked = pairs[pairs.decision.isin(LINKED_DECISIONS)]
+    best_probability = (
         pd.concat(
             [
-                pd.DataFrame({"row": linked_pairs.row_l, "weight": linked_pairs.match_weight}),
-                pd.DataFrame({"row": linked_pairs.row_r, "weight": linked_pairs.match_weight}),
+                pd.DataFrame({"row": linked.row_l, "probability": linked.match_probability}),
+                pd.DataFrame({"row": linked.row_r, "probability": linked.match_probability}),
             ]
         )
         .groupby("row")
-        .weight.max()
+        .probability.max()
     )
-    std["match_weight"] = std.profile.map(best_weight)
-
+    # Linked on a shared identifier: certain. Linked by the model: its best link's probability.
+    std["match_probability"] = np.select(
+        [
+            std.match_method.isin(["nhs_number", "upn", "la_child_id"]),
+            std.match_method == "probabilistic",
+        ],
+        [1.0, std.profile.map(best_probability).astype(float)],
+        default=np.nan,
+    )
     bridge = std[
-        ["source", "source_record_id", "record_id", "person_key", "match_method", "match_weight"]
+        [
+            "source",
+            "source_record_id",
+            "record_id",
+            "person_key",
+            "match_method",
+            "match_probability",
+        ]
     ].copy()
     return LinkageResult(
         bridge=bridge,
@@ -551,4 +583,12 @@ def link_records(
         review_queue=review_queue(profiles, pairs),
         registry=keys.registry,
         history=keys.history,
+        model=model,
+        summary={
+            "model": origin,
+            "records": len(std),
+            "profiles": len(profiles),
+            "candidate_pairs": compared,
+            "pairs_kept": len(pairs),
+        },
     )

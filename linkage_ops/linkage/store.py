@@ -98,8 +98,10 @@ def read_state_decisions(folder: Path) -> pd.DataFrame | None:
 
 def write_state_folder(folder: Path, result: LinkageResult) -> None:
     """Keep the keys of this run for the next one; the key history accumulates; the review
-    queue is written as CSV for a reviewer, whose decisions go in review_decisions.csv."""
+    queue is written as CSV for a reviewer, whose decisions go in review_decisions.csv; the
+    model that weighed the pairs is written as model.json."""
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model.json").write_text(result.model.to_json(), encoding="utf-8")
     result.review_queue.to_csv(folder / "review_queue.csv", index=False)
     result.bridge[["record_id", "person_key"]].to_parquet(folder / "record_keys.parquet")
     result.registry.to_parquet(folder / "key_registry.parquet")

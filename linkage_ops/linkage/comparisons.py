@@ -1,0 +1,270 @@
+"""How two identity profiles agree, field by field, as small integer level codes.
+
+Each comparison has ordered levels; a pair takes the first level whose rule it meets. Level 0
+is always ``missing`` (either side blank: no evidence either way, weight 0).
+
+- first_name: exact; nickname (same canonical name: Bill / William); Jaro-Winkler >= 0.92
+  (``close``) or >= 0.82 (``similar``); ``swapped`` (one record's first name is the other's
+  surname); different.
+- last_name: exact; ``part_or_former`` (a part of a double-barrelled name or a former surname
+  is the other's surname); close / similar as above, also over the parts; swapped; different.
+- date_of_birth: exact; day and month swapped; ``near`` (one day apart or one digit off);
+  ``year_only``; different.
+- postcode: full; sector; district; different.
+- sex: agree; disagree (``U`` counts as missing).
+
+Strings become integer codes once per run (``ProfileColumns``); pairs are compared as arrays,
+names through rapidfuzz ``cpdist`` on the pairs that need it, never in a loop over pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.process import cpdist
+
+COMPARISONS: dict[str, tuple[str, ...]] = {
+    "first_name": ("missing", "exact", "nickname", "close", "similar", "swapped", "different"),
+    "last_name": (
+        "missing",
+        "exact",
+        "part_or_former",
+        "close",
+        "similar",
+        "swapped",
+        "different",
+    ),
+    "date_of_birth": ("missing", "exact", "day_month_swapped", "near", "year_only", "different"),
+    "postcode": ("missing", "full", "sector", "district", "different"),
+    "sex": ("missing", "agree", "disagree"),
+}
+CLOSE_SIMILARITY = 0.92
+SIMILAR_SIMILARITY = 0.82
+# Comparisons whose exact level is adjusted for how common the value is (term frequency).
+TERM_FREQUENCY_COMPARISONS = ("first_name", "last_name")
+
+
+def level_code(comparison: str, level: str) -> int:
+    return COMPARISONS[comparison].index(level)
+
+
+def _codes(*series: pd.Series) -> list[np.ndarray]:
+    """Factorise several string columns into one shared code space; blank is -1."""
+    values = pd.concat(series, ignore_index=True)
+    codes, _ = pd.factorize(values.where(values != ""))
+    codes = codes.astype(np.int32)
+    split = np.cumsum([len(s) for s in series])[:-1]
+    return np.split(codes, split)
+
+
+@dataclass
+class ProfileColumns:
+    """The standardised columns of the profiles, as numpy arrays ready for comparison."""
+
+    first: np.ndarray  # strings
+    canonical: np.ndarray
+    last: np.ndarray
+    last_parts: tuple[np.ndarray, np.ndarray]  # first and last part of the surname (strings)
+    former: np.ndarray
+    first_code: np.ndarray  # int codes in one name code space shared by all name columns
+    canonical_code: np.ndarray
+    last_code: np.ndarray
+    last_part_codes: tuple[np.ndarray, np.ndarray]
+    former_code: np.ndarray
+    dob_day: np.ndarray  # days since 1970-01-01, -1 if missing
+    dob_swapped_day: np.ndarray
+    dob_text: np.ndarray  # 8-byte YYYYMMDD
+    birth_year: np.ndarray
+    postcode: np.ndarray  # codes
+    sector: np.ndarray
+    district: np.ndarray
+    sex: np.ndarray  # codes, -1 for U
+
+    @classmethod
+    def from_profiles(cls, profiles: pd.DataFrame) -> ProfileColumns:
+        last_parts = profiles.last_name_std.str.split(" ")
+        part_first = last_parts.str[0].fillna("")
+        part_last = last_parts.str[-1].fillna("")
+        first, canonical, last, part_a, part_b, former = _codes(
+            profiles.first_name_std,
+            profiles.first_name_canonical,
+            profiles.last_name_std,
+            part_first,
+            part_last,
+            profiles.former_last_name_std,
+        )
+        postcode, sector, district = (
+            _codes(profiles[column])[0]
+            for column in ("postcode_std", "postcode_sector", "postcode_district")
+        )
+        sex = _codes(profiles.sex.where(profiles.sex != "U", ""))[0]
+
+        def days(text: pd.Series) -> np.ndarray:
+            parsed = pd.to_datetime(text.where(text != ""), format="%Y%m%d")
+            epoch_days = (parsed - pd.Timestamp("1970-01-01")).dt.days
+            return epoch_days.fillna(-1).astype(np.int32).to_numpy()
+
+        return cls(
+            first=profiles.first_name_std.to_numpy(dtype=object),
+            canonical=profiles.first_name_canonical.to_numpy(dtype=object),
+            last=profiles.last_name_std.to_numpy(dtype=object),
+            last_parts=(part_first.to_numpy(dtype=object), part_last.to_numpy(dtype=object)),
+            former=profiles.former_last_name_std.to_numpy(dtype=object),
+            first_code=first,
+            canonical_code=canonical,
+            last_code=last,
+            last_part_codes=(part_a, part_b),
+            former_code=former,
+            dob_day=days(profiles.dob_text),
+            dob_swapped_day=days(profiles.dob_swapped_text),
+            dob_text=profiles.dob_text.to_numpy(dtype="S8"),
+            birth_year=profiles.birth_year.to_numpy(dtype=np.int32),
+            postcode=postcode,
+            sector=sector,
+            district=district,
+            sex=sex,
+        )
+
+
+def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Codes equal and not blank."""
+    return (a == b) & (a >= 0)
+
+
+def _jaro_winkler(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    if len(left) == 0:
+        return np.zeros(0)
+    return cpdist(
+        left.tolist(), right.tolist(), scorer=JaroWinkler.normalized_similarity, workers=-1
+    )
+
+
+def _select(conditions: list[np.ndarray], comparison: str, levels: list[str]) -> np.ndarray:
+    codes = [level_code(comparison, level) for level in levels]
+    # Whatever meets no rule takes the last level (different / disagree).
+    last = len(COMPARISONS[comparison]) - 1
+    return np.select(conditions, codes, default=last).astype(np.int8)
+
+
+def _first_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    fl, fr = p.first_code[left], p.first_code[right]
+    missing = (fl < 0) | (fr < 0)
+    exact = _equal(fl, fr)
+    nickname = _equal(p.canonical_code[left], p.canonical_code[right])
+    similarity = np.zeros(len(left))
+    fuzzy = ~(missing | exact | nickname)
+    if fuzzy.any():
+        l_rows, r_rows = left[fuzzy], right[fuzzy]
+        similarity[fuzzy] = np.maximum(
+            _jaro_winkler(p.first[l_rows], p.first[r_rows]),
+            _jaro_winkler(p.canonical[l_rows], p.canonical[r_rows]),
+        )
+    swapped = _equal(fl, p.last_code[right]) | _equal(p.last_code[left], fr)
+    return _select(
+        [
+            missing,
+            exact,
+            nickname,
+            similarity >= CLOSE_SIMILARITY,
+            similarity >= SIMILAR_SIMILARITY,
+            swapped,
+        ],
+        "first_name",
+        ["missing", "exact", "nickname", "close", "similar", "swapped"],
+    )
+
+
+def _last_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    ll, lr = p.last_code[left], p.last_code[right]
+    missing = (ll < 0) | (lr < 0)
+    exact = _equal(ll, lr)
+    # Double-barrelled and changed surnames: a part, or a former surname, agreeing.
+    part_or_former = _equal(p.former_code[left], lr) | _equal(ll, p.former_code[right])
+    for part in p.last_part_codes:
+        part_or_former |= _equal(part[left], lr) | _equal(ll, part[right])
+    similarity = np.zeros(len(left))
+    fuzzy = ~(missing | exact | part_or_former)
+    if fuzzy.any():
+        l_rows, r_rows = left[fuzzy], right[fuzzy]
+        variants = [(p.last[l_rows], p.last[r_rows])]
+        for part in p.last_parts:
+            variants += [(part[l_rows], p.last[r_rows]), (p.last[l_rows], part[r_rows])]
+        scores = [_jaro_winkler(a, b) for a, b in variants]
+        # A blank former surname is not compared.
+        for a, b in ((p.former[l_rows], p.last[r_rows]), (p.last[l_rows], p.former[r_rows])):
+            scores.append(np.where((a == "") | (b == ""), 0.0, _jaro_winkler(a, b)))
+        similarity[fuzzy] = np.maximum.reduce(scores)
+    swapped = _equal(ll, p.first_code[right]) | _equal(p.first_code[left], lr)
+    return _select(
+        [
+            missing,
+            exact,
+            part_or_former,
+            similarity >= CLOSE_SIMILARITY,
+            similarity >= SIMILAR_SIMILARITY,
+            swapped,
+        ],
+        "last_name",
+        ["missing", "exact", "part_or_former", "close", "similar", "swapped"],
+    )
+
+
+def _date_of_birth_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    dl, dr = p.dob_day[left], p.dob_day[right]
+    missing = (dl < 0) | (dr < 0)
+    text_l = np.frombuffer(p.dob_text[left].tobytes(), dtype=np.uint8).reshape(-1, 8)
+    text_r = np.frombuffer(p.dob_text[right].tobytes(), dtype=np.uint8).reshape(-1, 8)
+    one_digit_off = (text_l != text_r).sum(axis=1) == 1
+    return _select(
+        [
+            missing,
+            dl == dr,
+            _equal(p.dob_swapped_day[left], dr) | _equal(dl, p.dob_swapped_day[right]),
+            (np.abs(dl - dr) <= 1) | one_digit_off,
+            p.birth_year[left] == p.birth_year[right],
+        ],
+        "date_of_birth",
+        ["missing", "exact", "day_month_swapped", "near", "year_only"],
+    )
+
+
+def _postcode_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    return _select(
+        [
+            (p.postcode[left] < 0) | (p.postcode[right] < 0),
+            p.postcode[left] == p.postcode[right],
+            _equal(p.sector[left], p.sector[right]),
+            _equal(p.district[left], p.district[right]),
+        ],
+        "postcode",
+        ["missing", "full", "sector", "district"],
+    )
+
+
+def _sex_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    return _select(
+        [(p.sex[left] < 0) | (p.sex[right] < 0), p.sex[left] == p.sex[right]],
+        "sex",
+        ["missing", "agree"],
+    )
+
+
+_LEVEL_FUNCTIONS = {
+    "first_name": _first_name_levels,
+    "last_name": _last_name_levels,
+    "date_of_birth": _date_of_birth_levels,
+    "postcode": _postcode_levels,
+    "sex": _sex_levels,
+}
+
+
+def compare(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> dict[str, np.ndarray]:
+    """The level code of every comparison for each pair (``left[i]``, ``right[i]``)."""
+    return {name: function(p, left, right) for name, function in _LEVEL_FUNCTIONS.items()}
+
+
+def level_names(comparison: str, codes: np.ndarray) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes, categories=list(COMPARISONS[comparison]))
