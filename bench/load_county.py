@@ -1,6 +1,10 @@
 """Generate a county-sized synthetic authority and load every source, printing throughput.
 
-    .venv/bin/python bench/load_county.py --children 250000
+    .venv/bin/python bench/load_county.py --children 250000 [--keep DIR [--dbt]]
+
+With ``--keep DIR --dbt`` the county stays in DIR (landing, truth, warehouse.duckdb) with
+staging and the person records built by dbt, ready for ``bench/linkage_vs_splink.py
+--warehouse DIR/warehouse.duckdb --truth DIR/truth``.
 
 For each source: periods, rows read, rows loaded, rows quarantined, seconds and rows per
 second through the reader and the raw DuckDB writer (no Dagster). Also the generation time and
@@ -8,7 +12,10 @@ the peak memory of the process.
 """
 
 import argparse
+import os
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -20,12 +27,32 @@ from linkage_ops.ingest import available_sources, landing_periods, load_period
 from linkage_ops.synthetic import generate_authority
 
 
+def build_person_records(database: Path) -> None:
+    """dbt seeds, staging and intermediate (with their tests) on the county's DuckDB file."""
+    start = time.perf_counter()
+    dbt = Path(sys.executable).with_name("dbt")
+    project = Path(__file__).resolve().parent.parent / "dbt_project"
+    selection = ["path:seeds", "path:models/staging", "path:models/intermediate"]
+    subprocess.run(
+        [str(dbt), "build", "--quiet", "--select", *selection],
+        cwd=project,
+        env=os.environ | {"WAREHOUSE_DUCKDB_PATH": str(database.resolve())},
+        check=True,
+    )
+    print(f"dbt staging and intermediate built in {time.perf_counter() - start:.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--children", type=int, default=250_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--keep", type=Path, help="write here instead of a temporary folder")
+    parser.add_argument(
+        "--dbt", action="store_true", help="then build staging and intermediate with dbt"
+    )
     args = parser.parse_args()
+    if args.dbt and not args.keep:
+        parser.error("--dbt needs --keep DIR")
 
     with tempfile.TemporaryDirectory() as temporary:
         data_dir = args.keep or Path(temporary)
@@ -47,6 +74,8 @@ def main() -> None:
                 figures[3] += sum(load.rows_rejected for load in loads)
                 figures[4] += time.perf_counter() - start
         con.close()
+        if args.dbt:
+            build_person_records(data_dir / "warehouse.duckdb")
 
     print(
         f"{'source':<22}{'periods':>8}{'read':>12}{'loaded':>12}{'quarantined':>12}"

@@ -21,7 +21,7 @@ from orchestration.runner import ingest_landing_folder, refresh_warehouse
 WAREHOUSE_SCHEMAS = ("raw", "reference", "staging", "intermediate", "linkage", "marts")
 
 
-def describe_warehouse(database_path: Path) -> None:
+def describe_warehouse(database_path: Path, model_path: Path) -> None:
     """Print every table and view the pipeline built, with row counts."""
     con = duckdb.connect(str(database_path), read_only=True)
     try:
@@ -73,6 +73,17 @@ def describe_warehouse(database_path: Path) -> None:
             print(f"  {kind.replace('_', ' ')}: {cause.replace('_', ' ')} {pairs:,} record pairs")
         queue = con.execute("select count(*) from linkage.review_queue").fetchone()[0]
         print(f"  {queue:,} candidate pairs wait for review in linkage.review_queue")
+        prior_weight, strongest, weakest = con.execute(
+            "select any_value(prior_weight), "
+            "arg_max(comparison || ' ' || level || ' ' || round(weight, 1), weight), "
+            "arg_min(comparison || ' ' || level || ' ' || round(weight, 1), weight) "
+            "from linkage.model_parameters"
+        ).fetchone()
+        print(
+            f"  Fellegi-Sunter model (u by random sampling, m by EM): prior weight "
+            f"{prior_weight:.1f}; strongest level {strongest}, weakest {weakest}; "
+            f"all levels in linkage.model_parameters and {model_path}"
+        )
     finally:
         con.close()
 
@@ -110,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not refresh.success:
         failures.append("refresh_warehouse")
-    describe_warehouse(warehouse.database_path)
+    describe_warehouse(warehouse.database_path, warehouse.model_path)
     if failures:
         print(f"\nFailed: {', '.join(failures)}. See `make ui` for the run logs.", file=sys.stderr)
         return 1

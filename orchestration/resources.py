@@ -29,6 +29,11 @@ class WarehouseResource(dg.ConfigurableResource):
     def database_path(self) -> Path:
         return Path(self.data_dir) / "warehouse.duckdb"
 
+    @property
+    def model_path(self) -> Path:
+        """The linkage model trained on the latest run, as JSON."""
+        return Path(self.data_dir) / "linkage" / "model.json"
+
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         self.database_path.parent.mkdir(parents=True, exist_ok=True)

@@ -42,6 +42,7 @@ from linkage_ops.linkage.model import (
     block_pairs,
     default_model,
     match_weights,
+    pairs_within_groups,
     term_frequencies,
     train_model,
 )
@@ -322,6 +323,31 @@ def _ambiguous_best_matches(
     return pd.MultiIndex.from_arrays([scored.row_l, scored.row_r]).isin(torn_pairs)
 
 
+def _in_twin_household(profiles: pd.DataFrame, columns: ProfileColumns) -> np.ndarray:
+    """Per profile: two children born the same day seem to live at its postcode. Profiles
+    sharing its birthday and postcode carry two different valid NHS numbers or UPNs, or two
+    first names that are not variants of each other."""
+    key = ["dob_text", "postcode_std"]
+    grouped = profiles.groupby(key)
+    children = np.maximum(
+        grouped.nhs_number_valid.transform("nunique").to_numpy(),
+        grouped.upn_valid.transform("nunique").to_numpy(),
+    )
+    twins = children > 1
+    household = grouped.ngroup().to_numpy()
+    named = np.flatnonzero(
+        (profiles.first_name_std != "").to_numpy()
+        & (profiles.dob_text != "").to_numpy()
+        & (profiles.postcode_std != "").to_numpy()
+    )
+    left, right = pairs_within_groups(household[named], named)
+    if len(left):
+        first_names = compare(columns, left, right)["first_name"]
+        different = first_names == COMPARISONS["first_name"].index("different")
+        twins |= np.isin(household, household[left[different]]) & (household >= 0)
+    return twins
+
+
 def _cluster_profiles(
     profiles: pd.DataFrame,
     model: FellegiSunterModel,
@@ -384,10 +410,18 @@ def _cluster_profiles(
         distinct_identifiers |= pd.notna(a) & pd.notna(b) & (a != b)
     ambiguous = _ambiguous_best_matches(scored, clusters, rules)
     # Born the same day with different first names is how twins look: the model, which takes
-    # the fields as independent, would link them, so a reviewer decides.
-    possible_twins = (scored.date_of_birth_level == "exact").to_numpy() & (
-        scored.first_name_level == "different"
-    ).to_numpy()
+    # the fields as independent, would link them, so a reviewer decides. So does a nameless
+    # record that matches on birthday and address in a household where twins live.
+    same_birthday = (scored.date_of_birth_level == "exact").to_numpy()
+    nameless_in_twin_household = (
+        same_birthday
+        & (scored.first_name_level == "missing").to_numpy()
+        & (scored.postcode_level == "full").to_numpy()
+        & _in_twin_household(profiles, columns)[scored.row_l.to_numpy()]
+    )
+    possible_twins = (
+        same_birthday & (scored.first_name_level == "different").to_numpy()
+    ) | nameless_in_twin_household
     decisions = np.select(
         [distinct_identifiers, ambiguous, possible_twins],
         ["distinct_identifiers", "ambiguous", "possible_twins"],

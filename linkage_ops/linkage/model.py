@@ -126,6 +126,19 @@ class FellegiSunterModel:
                 )
         return pd.DataFrame(rows, columns=["comparison", "level", "m", "u", "weight"])
 
+    def report_markdown(self) -> str:
+        """The report as a Markdown table, with the prior first."""
+        lines = [
+            "| comparison | level | m | u | weight |",
+            "|---|---|---|---|---|",
+            f"| prior | | | {self.prior:.3g} | {self.prior_weight:.2f} |",
+        ]
+        for row in self.report().itertuples(index=False):
+            lines.append(
+                f"| {row.comparison} | {row.level} | {row.m:.4g} | {row.u:.4g} | {row.weight:.2f} |"
+            )
+        return "\n".join(lines)
+
     def to_json(self) -> str:
         return json.dumps(
             {

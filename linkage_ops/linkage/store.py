@@ -54,14 +54,17 @@ def read_review_decisions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def write_linkage(con: duckdb.DuckDBPyConnection, result: LinkageResult, run_id: str) -> None:
-    """Replace the bridge, pairs, review queue and registry, and append this run's key history,
-    atomically."""
+    """Replace the bridge, pairs, review queue, registry and model parameters, and append this
+    run's key history, atomically."""
     frames = {
         "person_key_bridge": result.bridge.assign(run_id=run_id),
         "match_pairs": result.pairs.assign(run_id=run_id),
         "review_queue": result.review_queue.assign(run_id=run_id),
         "key_registry": result.registry,
         "key_history": result.history,
+        "model_parameters": result.model.report().assign(
+            prior=result.model.prior, prior_weight=result.model.prior_weight, run_id=run_id
+        ),
     }
     con.execute(f"create schema if not exists {SCHEMA}")
     con.execute("begin transaction")

@@ -26,9 +26,11 @@ PERSON_RECORDS = get_asset_key_for_model(
     group_name="linkage",
     kinds={"python", "duckdb"},
     description="One row per source record with the person_key of its child "
-    "(linkage.person_key_bridge), the scored candidate pairs (linkage.match_pairs), the key "
-    "registry (linkage.key_registry), key merges and splits (linkage.key_history) and pairs "
-    "waiting for a reviewer (linkage.review_queue; decisions go in linkage.review_decisions).",
+    "(linkage.person_key_bridge), the scored pairs that explain it (linkage.match_pairs), the "
+    "key registry (linkage.key_registry), key merges and splits (linkage.key_history), pairs "
+    "waiting for a reviewer (linkage.review_queue; decisions go in linkage.review_decisions) "
+    "and the Fellegi-Sunter model trained this run (linkage.model_parameters and "
+    "data/linkage/model.json).",
 )
 def person_key_bridge(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
@@ -45,6 +47,9 @@ def person_key_bridge(
             decisions=read_review_decisions(con),
         )
         write_linkage(con, result, run_id)
+    model_path = warehouse.model_path
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    model_path.write_text(result.model.to_json(), encoding="utf-8")
     bridge, pairs, registry, history = (
         result.bridge,
         result.pairs,
@@ -55,13 +60,19 @@ def person_key_bridge(
     metadata: dict[str, dg.RawMetadataValue] = {
         "records": len(bridge),
         "person_keys": int(bridge.person_key.nunique()),
-        "candidate_pairs": len(pairs),
+        "profiles": result.summary["profiles"],
+        "candidate_pairs": result.summary["candidate_pairs"],
+        "pairs_kept": len(pairs),
         "links": int((pairs.decision == "link").sum()),
         "refused_identifier_conflicts": int((pairs.decision == "identifier_conflict").sum()),
         "review_queue": len(result.review_queue),
         "keys_issued": int((registry.issued_in_run == run_id).sum()),
         "keys_merged": int((history.reason == "merge").sum()),
         "keys_split": int((history.reason == "split").sum()),
+        "model/origin": str(result.summary["model"]),
+        "model/prior_weight": result.model.prior_weight,
+        "model/json": dg.MetadataValue.path(str(model_path)),
+        "model/parameters": dg.MetadataValue.md(result.model.report_markdown()),
         **{
             f"records_by_method/{method}": int(count)
             for method, count in bridge.match_method.value_counts().sort_index().items()
