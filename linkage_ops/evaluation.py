@@ -76,6 +76,7 @@ MISSED_LINK_CAUSES = (
     "upn_wrong_check_letter",
     "surname_change",
     "hyphenation_variant",
+    "names_swapped",
     "forename_nickname",
     "dob_day_month_swap",
     "dob_digit_off",

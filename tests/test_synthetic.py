@@ -805,13 +805,16 @@ def test_recording_errors_are_what_truth_says(truth, gp_months) -> None:
             errors = set(filter(None, truth_row["errors"].split(";")))
             for error in errors:
                 counts[error] += 1
-            if "forename_nickname" in errors:
+            if "names_swapped" in errors:
+                assert (row["FORENAME"], row["SURNAME"]) == (child["surname"], child["forename"])
+            elif "forename_nickname" in errors:
                 assert row["FORENAME"] in known[child["forename"]]
             elif "forename_typo" in errors:
                 assert row["FORENAME"] != child["forename"]
             else:
                 assert row["FORENAME"] == child["forename"]
-            if not errors & {"surname_change", "surname_typo", "hyphenation_variant"}:
+            surname_errors = {"surname_change", "surname_typo", "hyphenation_variant"}
+            if not errors & (surname_errors | {"names_swapped"}):
                 assert row["SURNAME"] == child["surname"]
             if not errors & {"dob_day_month_swap", "dob_digit_off"}:
                 assert row["DATE_OF_BIRTH"] == child["date_of_birth"]

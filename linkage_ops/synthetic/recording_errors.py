@@ -31,6 +31,7 @@ RECORDING_ERROR_RATES: dict[str, dict[str, float]] = {
         "upn_wrong_check_letter": 0.003,
     },
     "gp": {
+        "names_swapped": 0.003,
         "forename_nickname": 0.04,
         "forename_typo": 0.02,
         "surname_typo": 0.02,
@@ -102,6 +103,7 @@ RECORDING_ERROR_RATES: dict[str, dict[str, float]] = {
         "stale_postcode": 0.3,
     },
     "cyps": {
+        "names_swapped": 0.005,
         "forename_nickname": 0.05,
         "forename_typo": 0.02,
         "surname_typo": 0.02,
@@ -341,6 +343,11 @@ def postcode_typo(postcode: str, rng: random.Random) -> str:
     return f"{outward} {(int(inward[0]) + 1) % 10}{inward[1:]}"
 
 
+NAME_ERRORS = frozenset(
+    {"forename_nickname", "forename_typo", "surname_change", "hyphenation_variant", "surname_typo"}
+)
+
+
 @dataclass(slots=True)
 class RecordedPerson:
     """The identifying fields of a child as one record carries them."""
@@ -360,7 +367,8 @@ def record_person(
 
     A wrong birth date is never later than ``not_after`` (the source would reject it).
     Returns the recorded fields and the names of the errors actually applied. Errors on the
-    same field are exclusive: a nickname wins over a typo, a surname change over a
+    same field are exclusive: swapped names exclude every other name slip, a nickname wins
+    over a typo, a surname change over a
     hyphenation variant over a typo, a day/month swap over a one-day or one-digit slip.
     """
     person = RecordedPerson(
@@ -373,6 +381,11 @@ def record_person(
     )
     applied: list[str] = []
     wanted = set(candidates)
+    if "names_swapped" in wanted:
+        # Forename and surname entered in each other's boxes (and no other name slip).
+        person.forename, person.surname = child.surname, child.forename
+        applied.append("names_swapped")
+        wanted -= NAME_ERRORS
     if "forename_nickname" in wanted and child.forename in names.nicknames():
         person.forename = rng.choice(names.nicknames()[child.forename])
         applied.append("forename_nickname")
