@@ -186,17 +186,19 @@ def _last_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) ->
     for part in p.last_part_codes:
         part_or_former |= _equal(part[left], lr) | _equal(ll, part[right])
     similarity = np.zeros(len(left))
-    fuzzy = ~(missing | exact | part_or_former)
-    if fuzzy.any():
-        l_rows, r_rows = left[fuzzy], right[fuzzy]
-        variants = [(p.last[l_rows], p.last[r_rows])]
-        for part in p.last_parts:
-            variants += [(part[l_rows], p.last[r_rows]), (p.last[l_rows], part[r_rows])]
-        scores = [_jaro_winkler(a, b) for a, b in variants]
-        # A blank former surname is not compared.
-        for a, b in ((p.former[l_rows], p.last[r_rows]), (p.last[l_rows], p.former[r_rows])):
-            scores.append(np.where((a == "") | (b == ""), 0.0, _jaro_winkler(a, b)))
-        similarity[fuzzy] = np.maximum.reduce(scores)
+    fuzzy = np.flatnonzero(~(missing | exact | part_or_former))
+    l_rows, r_rows = left[fuzzy], right[fuzzy]
+    similarity[fuzzy] = _jaro_winkler(p.last[l_rows], p.last[r_rows])
+    # Close to a part of a double-barrelled surname, or to a former surname: only the few
+    # pairs that have one are compared again.
+    multi_part = p.last_parts[0] != p.last_parts[1]
+    variants = [(p.last, part, multi_part) for part in p.last_parts]
+    variants.append((p.last, p.former, p.former_code >= 0))
+    for whole, other, applies in variants:
+        for a_rows, b_rows in ((l_rows, r_rows), (r_rows, l_rows)):
+            some = np.flatnonzero(applies[a_rows])
+            scores = _jaro_winkler(other[a_rows[some]], whole[b_rows[some]])
+            similarity[fuzzy[some]] = np.maximum(similarity[fuzzy[some]], scores)
     swapped = _equal(ll, p.first_code[right]) | _equal(p.first_code[left], lr)
     return _select(
         [
