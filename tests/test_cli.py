@@ -1,5 +1,6 @@
 """The linkage-ops command line: link CSV and Parquet, keep keys with --state, evaluate."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -87,3 +88,30 @@ def test_state_keeps_keys_between_runs(tmp_path: Path) -> None:
     main(["link", str(second_input), "--out", str(tmp_path / "k3.csv")])
     fresh = pd.read_csv(tmp_path / "k3.csv").set_index("record_id").person_key
     assert fresh["a"] == "P000000001"
+
+
+def test_a_saved_model_is_reported_and_reused(tmp_path: Path, capsys) -> None:
+    source, saved = tmp_path / "in.csv", tmp_path / "model.json"
+    RECORDS.to_csv(source, index=False)
+    assert (
+        main(["link", str(source), "--out", str(tmp_path / "k1.csv"), "--save-model", str(saved)])
+        == 0
+    )
+    assert "model (default)" in capsys.readouterr().out
+    model = json.loads(saved.read_text())
+    assert model["model"] == "fellegi_sunter"
+    assert model["comparisons"]["date_of_birth"]["exact"]["weight"] > 0
+    # A model whose names carry no weight at all: Ava's records still link (identifiers),
+    # and the run reports the given model.
+    for level in model["comparisons"]["first_name"].values():
+        level["m"] = level["u"] = 0.5
+    altered = tmp_path / "altered.json"
+    altered.write_text(json.dumps(model))
+    out = tmp_path / "k2.csv"
+    args = ["link", str(source), "--out", str(out), "--model", str(altered), "--save-model"]
+    assert main([*args, str(tmp_path / "used.json")]) == 0
+    assert "model (given)" in capsys.readouterr().out
+    used = json.loads((tmp_path / "used.json").read_text())
+    assert used["comparisons"]["first_name"]["exact"]["weight"] == 0
+    keys = pd.read_csv(out).set_index("record_id").person_key
+    assert keys["a"] == keys["b"] != keys["c"]

@@ -222,3 +222,12 @@ def test_small_inputs_use_the_shipped_model() -> None:
     result = link_records(pd.DataFrame([person(record_id="a:1", source="a")]))
     assert result.summary["model"] == "default"
     assert result.model.m == default_model().m
+
+
+def test_the_prior_follows_the_population_size_once() -> None:
+    model = default_model()
+    trained_on = model.training["profiles"]
+    smaller = model.for_population(trained_on // 10)
+    assert smaller.prior == pytest.approx(model.prior * (trained_on - 1) / (trained_on // 10 - 1))
+    # A model already scaled to a population is not scaled again for the same population.
+    assert smaller.for_population(trained_on // 10).prior == smaller.prior

@@ -91,7 +91,9 @@ class FellegiSunterModel:
         if trained_on < 2 or profiles < 2 or profiles == trained_on:
             return self
         prior = min(self.prior * (trained_on - 1) / (profiles - 1), 0.5)
-        return FellegiSunterModel(prior=prior, m=self.m, u=self.u, training=self.training)
+        # The prior now belongs to this population; say so, so that it is not scaled twice.
+        training = self.training | {"profiles": profiles, "prior_scaled_from_profiles": trained_on}
+        return FellegiSunterModel(prior=prior, m=self.m, u=self.u, training=training)
 
     @property
     def prior_weight(self) -> float:
