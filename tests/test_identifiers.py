@@ -1,5 +1,8 @@
 """UPN check letters and NHS number Modulus 11, with the test vectors in SOURCES.md."""
 
+import random
+
+import pandas as pd
 import pytest
 
 from linkage_ops.identifiers import (
@@ -9,7 +12,11 @@ from linkage_ops.identifiers import (
     is_valid_upn,
     make_upn,
     nhs_check_digit,
+    normalise_nhs_number,
+    normalise_upn,
     upn_check_letter,
+    valid_nhs_numbers,
+    valid_upns,
 )
 
 
@@ -79,3 +86,51 @@ def test_test_range_and_display_format() -> None:
     stem = next(f"{n}" for n in range(999123456, 999124456) if nhs_check_digit(f"{n}") is not None)
     assert is_test_range_nhs_number(f"{stem}{nhs_check_digit(stem)}")
     assert format_nhs_number("9434765919") == "943 476 5919"
+
+
+def _mangled(rng: random.Random, value: str) -> str:
+    """A value as a feed might send it: spaced, dashed, cased, padded, or one character off."""
+    choice = rng.randrange(7)
+    if choice == 0:
+        return f"{value[:3]} {value[3:6]} {value[6:]}"
+    if choice == 1:
+        return f"{value[:3]}-{value[3:6]}-{value[6:]}"
+    if choice == 2:
+        return f"  {value.lower()} "
+    if choice == 3:
+        position = rng.randrange(len(value))
+        return value[:position] + rng.choice("0123456789AIOSZ") + value[position + 1 :]
+    if choice == 4:
+        return value[:-1]
+    if choice == 5:
+        return value + "7"
+    return value
+
+
+def test_column_rules_agree_with_the_scalar_rules_on_every_value() -> None:
+    rng = random.Random(5)
+    upns = [
+        make_upn(rng.randrange(1000), rng.randrange(10000), 2019, rng.randrange(1000))
+        for _ in range(3000)
+    ]
+    upns += [u[:-1] + rng.choice("ABIOSZ") for u in upns[:500]]  # temporary-UPN final letters
+    stems = [f"999{rng.randrange(10**6):06d}" for _ in range(3000)]
+    nhs = [f"{s}{nhs_check_digit(s)}" if nhs_check_digit(s) is not None else s + "0" for s in stems]
+    odd = [
+        None,
+        "",
+        " ",
+        "abc",
+        float("nan"),
+        12,
+        "\uff19\uff14\uff13\uff14\uff17\uff16\uff15\uff19\uff11\uff19",  # full-width digits
+        "943\t476\t5919",
+    ]
+    values = pd.Series([_mangled(rng, v) for v in upns + nhs] + odd, dtype=object)
+
+    expected_nhs = [normalise_nhs_number(v) if is_valid_nhs_number(v) else None for v in values]
+    expected_upn = [normalise_upn(v) if is_valid_upn(v) else None for v in values]
+    assert valid_nhs_numbers(values).tolist() == expected_nhs
+    assert valid_upns(values).tolist() == expected_upn
+    assert sum(v is not None for v in expected_nhs) > 500
+    assert sum(v is not None for v in expected_upn) > 500

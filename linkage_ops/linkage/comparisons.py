@@ -103,9 +103,11 @@ class ProfileColumns:
         sex = _codes(profiles.sex.where(profiles.sex != "U", ""))[0]
 
         def days(text: pd.Series) -> np.ndarray:
-            parsed = pd.to_datetime(text.where(text != ""), format="%Y%m%d")
+            """Days since 1970-01-01 (-1 for blank), worked out once per distinct date."""
+            codes, distinct = pd.factorize(text)
+            parsed = pd.to_datetime(pd.Series(distinct).replace("", None), format="%Y%m%d")
             epoch_days = (parsed - pd.Timestamp("1970-01-01")).dt.days
-            return epoch_days.fillna(-1).astype(np.int32).to_numpy()
+            return epoch_days.fillna(-1).astype(np.int32).to_numpy()[codes]
 
         return cls(
             first=profiles.first_name_std.to_numpy(dtype=object),
@@ -157,11 +159,15 @@ def _first_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -
     similarity = np.zeros(len(left))
     fuzzy = ~(missing | exact | nickname)
     if fuzzy.any():
+        fuzzy = np.flatnonzero(fuzzy)
         l_rows, r_rows = left[fuzzy], right[fuzzy]
-        similarity[fuzzy] = np.maximum(
-            _jaro_winkler(p.first[l_rows], p.first[r_rows]),
-            _jaro_winkler(p.canonical[l_rows], p.canonical[r_rows]),
+        similarity[fuzzy] = _jaro_winkler(p.first[l_rows], p.first[r_rows])
+        # Canonical forms too, where a nickname was resolved on either side.
+        resolved = np.flatnonzero(
+            (p.canonical_code[l_rows] != fl[fuzzy]) | (p.canonical_code[r_rows] != fr[fuzzy])
         )
+        canonical = _jaro_winkler(p.canonical[l_rows[resolved]], p.canonical[r_rows[resolved]])
+        similarity[fuzzy[resolved]] = np.maximum(similarity[fuzzy[resolved]], canonical)
     swapped = _equal(fl, p.last_code[right]) | _equal(p.last_code[left], fr)
     return _select(
         [

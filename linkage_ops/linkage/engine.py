@@ -48,13 +48,15 @@ from linkage_ops.linkage.model import (
 )
 from linkage_ops.linkage.standardise import PERSON_RECORD_COLUMNS, standardise_records
 
-# Candidate pairs agree on every column of at least one rule. Date of birth is never a block
-# on its own: at county scale one birthday holds hundreds of profiles.
+# Candidate pairs agree on every column of at least one rule, so that one wrong field does not
+# hide a match. Each rule is as narrow as the evidence allows: date of birth is never a block on
+# its own (at county scale one birthday holds hundreds of profiles), and a pair agreeing only on
+# birthday and postcode district could never reach the review threshold anyway.
 BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("dob_text", "first_name_canonical"),
     ("dob_text", "last_name_std"),
-    ("dob_text", "postcode_district"),
-    ("last_name_std", "birth_year"),
+    ("dob_text", "postcode_sector"),
+    ("last_name_std", "postcode_district", "birth_year"),
     ("postcode_std", "birth_year"),
     ("first_name_canonical", "last_name_std"),
 )
@@ -114,7 +116,13 @@ class _Clusters:
         return root
 
     def roots(self) -> np.ndarray:
-        return np.array([self.find(item) for item in range(len(self.parent))], dtype=np.int64)
+        """Every item's root, by following parents as arrays until nothing changes."""
+        parent = np.array(self.parent, dtype=np.int64)
+        while True:
+            grandparent = parent[parent]
+            if (grandparent == parent).all():
+                return parent
+            parent = grandparent
 
     def forbid(self, left: int, right: int) -> None:
         """Never put these two in one cluster (a reviewer's non-match)."""
@@ -144,11 +152,16 @@ class _Clusters:
         return "link"
 
 
-def _unique_pairs(lefts: list[np.ndarray], rights: list[np.ndarray], n: int) -> np.ndarray:
-    """Distinct (left, right) pairs, sorted, as an array of shape (pairs, 2)."""
+def _unique_pairs(
+    lefts: list[np.ndarray], rights: list[np.ndarray], n: int, sort: bool = True
+) -> np.ndarray:
+    """Distinct (left, right) pairs as an array of shape (pairs, 2); sorted unless ``sort`` is
+    false (hashing millions of candidate pairs is much faster than sorting them)."""
     if not lefts:
         return np.zeros((0, 2), dtype=np.int64)
-    keys = np.unique(np.concatenate(lefts) * n + np.concatenate(rights))
+    keys = pd.unique(np.concatenate(lefts) * n + np.concatenate(rights))
+    if sort:
+        keys = np.sort(keys)
     return np.stack([keys // n, keys % n], axis=1)
 
 
@@ -175,7 +188,7 @@ def candidate_pairs(profiles: pd.DataFrame) -> np.ndarray:
     joined = joined[joined.row_x != joined.row_y]
     lefts.append(np.minimum(joined.row_x, joined.row_y).to_numpy(dtype=np.int64))
     rights.append(np.maximum(joined.row_x, joined.row_y).to_numpy(dtype=np.int64))
-    return _unique_pairs(lefts, rights, len(profiles))
+    return _unique_pairs(lefts, rights, len(profiles), sort=False)
 
 
 def _profile_frequencies(profiles: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -385,17 +398,18 @@ def _cluster_profiles(
         & (by_identifier.first_name_level == "different").to_numpy()
     )
     identifier_decisions = np.full(len(by_identifier), "identifier_review", dtype=object)
+    row_l, row_r = by_identifier.row_l.to_numpy(), by_identifier.row_r.to_numpy()
     for position in np.flatnonzero(~conflicting):
-        outcome = clusters.union(
-            int(by_identifier.row_l.iat[position]), int(by_identifier.row_r.iat[position])
-        )
+        outcome = clusters.union(int(row_l[position]), int(row_r[position]))
         identifier_decisions[position] = "identifier_link" if outcome == "link" else outcome
     by_identifier["decision"] = identifier_decisions
 
     candidates = candidate_pairs(profiles)
-    already = np.isin(
-        candidates[:, 0] * len(profiles) + candidates[:, 1],
-        by_identifier.row_l.to_numpy() * len(profiles) + by_identifier.row_r.to_numpy(),
+    already = (
+        pd.Index(by_identifier.row_l * len(profiles) + by_identifier.row_r).get_indexer(
+            candidates[:, 0] * len(profiles) + candidates[:, 1]
+        )
+        >= 0
     )
     scored = score_pairs(profiles, candidates[~already], min_weight=rules.review_threshold, **score)
     scored = scored.sort_values(

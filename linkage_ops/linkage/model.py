@@ -66,8 +66,8 @@ _START_M = {"exact": 0.85, "full": 0.8, "agree": 0.95}
 
 @dataclass
 class TrainingSettings:
-    u_sample_pairs: int = 2_000_000
-    em_max_pairs: int = 2_000_000
+    u_sample_pairs: int = 1_000_000
+    em_max_pairs: int = 1_000_000
     em_max_iterations: int = 50
     em_tolerance: float = 1e-5
     # Pseudo-count that keeps a level never seen among matches from an infinite weight.
@@ -292,8 +292,15 @@ def _expectation_maximisation(
     comparison vectors with their counts. Returns m, the share of matches, iterations and
     whether it converged."""
     names = list(levels)
-    stacked = np.stack([levels[name].astype(np.int64) for name in names], axis=1)
-    vectors, counts = np.unique(stacked, axis=0, return_counts=True)
+    # Each comparison vector as one integer (a digit per comparison), counted.
+    base = max(len(COMPARISONS[name]) for name in names)
+    key = np.zeros(len(levels[names[0]]), dtype=np.int64)
+    for name in names:
+        key = key * base + levels[name]
+    distinct, counts = np.unique(key, return_counts=True)
+    vectors = np.zeros((len(distinct), len(names)), dtype=np.int64)
+    for column in reversed(range(len(names))):
+        distinct, vectors[:, column] = np.divmod(distinct, base)
     counts = counts.astype(float)
     log_u = [np.log([1.0] + [u[name][level] for level in COMPARISONS[name][1:]]) for name in names]
     m = {name: dict(m[name]) for name in names}

@@ -14,14 +14,10 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from linkage_ops.identifiers import (
-    is_valid_nhs_number,
-    is_valid_upn,
-    normalise_nhs_number,
-    normalise_upn,
-)
+from linkage_ops.identifiers import valid_nhs_numbers, valid_upns
 
 NICKNAMES_PATH = Path(__file__).resolve().parent.parent / "reference_data" / "nicknames.csv"
 _NOT_LETTERS = re.compile(r"[^A-Z ]+")
@@ -78,13 +74,12 @@ def standardise_postcode(value: object) -> str:
     return re.sub(r"[^A-Z0-9]", "", value.upper())
 
 
-def _valid_or_none(
-    values: pd.Series, normalise: Callable[[object], str | None], is_valid: Callable[[object], bool]
-) -> pd.Series:
-    """The normalised identifier where it is valid, ``None`` elsewhere."""
-    return values.map(
-        lambda value: normalised if is_valid(normalised := normalise(value)) else None
-    )
+def _each_distinct(values: pd.Series, function: Callable[[object], str]) -> pd.Series:
+    """``values.map(function)``, calling ``function`` once per distinct value (names repeat:
+    a county has a few thousand first names among a million records)."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.array([function(value) for value in distinct] + [function(None)], dtype=object)
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
 def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
@@ -99,38 +94,48 @@ def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
             frame[column] = None
     nicknames = nickname_to_formal()
 
-    first = frame["first_name"].map(standardise_name)
-    frame["first_name_std"] = first.str.split(" ").str[0].fillna("")
-    frame["first_name_canonical"] = frame["first_name_std"].map(lambda n: nicknames.get(n, n))
-    frame["last_name_std"] = frame["last_name"].map(standardise_name)
-    frame["former_last_name_std"] = frame["former_last_name"].map(standardise_name)
+    frame["first_name_std"] = _each_distinct(
+        frame["first_name"], lambda name: standardise_name(name).split(" ")[0]
+    )
+    frame["first_name_canonical"] = _each_distinct(
+        frame["first_name_std"], lambda name: nicknames.get(name, name)
+    )
+    frame["last_name_std"] = _each_distinct(frame["last_name"], standardise_name)
+    frame["former_last_name_std"] = _each_distinct(frame["former_last_name"], standardise_name)
 
-    dob = pd.to_datetime(frame["date_of_birth"], errors="coerce")
-    frame["dob"] = dob
-    frame["dob_text"] = dob.dt.strftime("%Y%m%d").fillna("")
+    # Dates are worked out once per distinct value (a county has a few thousand birthdays).
+    codes, distinct = pd.factorize(frame["date_of_birth"], use_na_sentinel=True)
+    dob = pd.Series(pd.to_datetime(pd.Series(distinct, dtype=object), errors="coerce"))
+    dob_text = dob.dt.strftime("%Y%m%d").fillna("")
     # The same date read the other way round (a day/month swap), where that is a real date.
     swapped = pd.to_datetime(
         dob.dt.strftime("%Y") + dob.dt.strftime("%d") + dob.dt.strftime("%m"),
         format="%Y%m%d",
         errors="coerce",
     )
-    frame["dob_swapped_text"] = swapped.dt.strftime("%Y%m%d").fillna("")
-    frame["birth_year"] = dob.dt.year.fillna(0).astype(int)
+    dob_swapped_text = swapped.dt.strftime("%Y%m%d").fillna("")
 
-    postcode = frame["postcode"].map(standardise_postcode)
+    def spread(per_distinct: pd.Series, missing: object) -> np.ndarray:
+        values = np.append(per_distinct.to_numpy(dtype=object), [missing])
+        return values[codes]  # code -1 (missing) takes the last value
+
+    frame["dob"] = pd.to_datetime(spread(dob, pd.NaT))
+    frame["dob_text"] = spread(dob_text, "")
+    frame["dob_swapped_text"] = spread(dob_swapped_text, "")
+    frame["birth_year"] = spread(dob.dt.year.fillna(0).astype(int), 0).astype(int)
+
+    postcode = _each_distinct(frame["postcode"], standardise_postcode)
     frame["postcode_std"] = postcode
     frame["postcode_district"] = postcode.str[:-3]
     frame["postcode_sector"] = postcode.str[:-2]
 
     frame["sex"] = frame["sex"].fillna("U")
-    frame["nhs_number_valid"] = _valid_or_none(
-        frame["nhs_number"], normalise_nhs_number, is_valid_nhs_number
-    )
-    frame["upn_valid"] = _valid_or_none(frame["upn"], normalise_upn, is_valid_upn)
-    frame["former_upn_valid"] = _valid_or_none(frame["former_upn"], normalise_upn, is_valid_upn)
+    frame["nhs_number_valid"] = valid_nhs_numbers(frame["nhs_number"])
+    frame["upn_valid"] = valid_upns(frame["upn"])
+    frame["former_upn_valid"] = valid_upns(frame["former_upn"])
     # The case-management id is shared by every social care return of one authority.
-    la_child_id = frame["la_child_id"].map(
-        lambda value: value.strip().upper() if isinstance(value, str) and value.strip() else None
+    frame["la_child_id_std"] = _each_distinct(
+        frame["la_child_id"],
+        lambda value: value.strip().upper() if isinstance(value, str) and value.strip() else None,
     )
-    frame["la_child_id_std"] = la_child_id
     return frame
