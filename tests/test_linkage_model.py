@@ -208,10 +208,10 @@ def test_linking_the_generated_population_is_accurate(trained) -> None:
 
 def test_block_pairs_samples_to_a_cap_and_counts_the_whole_block() -> None:
     records, _ = population(2_000, seed=3)
-    profiles = standardise_records(records)
-    _, _, total = block_pairs(profiles, ("birth_year",))
+    columns = ProfileColumns.from_profiles(standardise_records(records))
+    _, _, total = block_pairs(columns, ("birth_year",))
     left, right, capped_total = block_pairs(
-        profiles, ("birth_year",), max_pairs=total // 10, rng=np.random.default_rng(1)
+        columns, ("birth_year",), max_pairs=total // 10, rng=np.random.default_rng(1)
     )
     assert capped_total == total
     assert total // 20 < len(left) < total // 5

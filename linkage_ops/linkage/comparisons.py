@@ -83,6 +83,30 @@ class ProfileColumns:
     district: np.ndarray
     sex: np.ndarray  # codes, -1 for U
 
+    def codes(self, column: str) -> np.ndarray:
+        """Integer codes of a standardised profile column, -1 where it is blank."""
+        known = {
+            "dob_text": self.dob_day,
+            "birth_year": np.where(self.dob_day >= 0, self.birth_year, -1),
+            "first_name_canonical": self.canonical_code,
+            "last_name_std": self.last_code,
+            "postcode_std": self.postcode,
+            "postcode_sector": self.sector,
+            "postcode_district": self.district,
+        }
+        return known[column]
+
+    def block_key(self, rule: tuple[str, ...]) -> np.ndarray:
+        """One integer per profile for the values of the rule's columns; -1 if any is blank."""
+        key = np.zeros(len(self.dob_day), dtype=np.int64)
+        blank = np.zeros(len(self.dob_day), dtype=bool)
+        for column in rule:
+            codes = self.codes(column).astype(np.int64)
+            blank |= codes < 0
+            key = key * (int(codes.max(initial=0)) + 1) + np.maximum(codes, 0)
+            key = pd.factorize(key)[0].astype(np.int64)  # keep the numbers small
+        return np.where(blank, -1, key)
+
     @classmethod
     def from_profiles(cls, profiles: pd.DataFrame) -> ProfileColumns:
         last_parts = profiles.last_name_std.str.split(" ")

@@ -165,30 +165,26 @@ def _unique_pairs(
     return np.stack([keys // n, keys % n], axis=1)
 
 
-def candidate_pairs(profiles: pd.DataFrame) -> np.ndarray:
+def candidate_pairs(columns: ProfileColumns) -> np.ndarray:
     """Profile row pairs (left < right) that agree on every column of a blocking rule, as an
     array of shape (pairs, 2)."""
     lefts, rights = [], []
     for rule in BLOCKING_RULES:
-        left, right, _ = block_pairs(profiles, rule)
+        left, right, _ = block_pairs(columns, rule)
         lefts.append(left)
         rights.append(right)
     # A day/month swap puts the same child under another birthday: join the swapped date to
-    # the plain one within the postcode district.
-    indexed = profiles.reset_index(names="row")
-    swapped = indexed.loc[
-        (indexed.dob_swapped_text != "") & (indexed.postcode_district != ""),
-        ["row", "dob_swapped_text", "postcode_district"],
-    ]
-    joined = swapped.merge(
-        indexed[["row", "dob_text", "postcode_district"]],
-        left_on=["dob_swapped_text", "postcode_district"],
-        right_on=["dob_text", "postcode_district"],
-    )
-    joined = joined[joined.row_x != joined.row_y]
-    lefts.append(np.minimum(joined.row_x, joined.row_y).to_numpy(dtype=np.int64))
-    rights.append(np.maximum(joined.row_x, joined.row_y).to_numpy(dtype=np.int64))
-    return _unique_pairs(lefts, rights, len(profiles), sort=False)
+    # the plain one within the postcode sector.
+    sector = columns.codes("postcode_sector")
+    plain = np.flatnonzero((columns.dob_day >= 0) & (sector >= 0))
+    swapped = np.flatnonzero((columns.dob_swapped_day >= 0) & (sector >= 0))
+    joined = pd.DataFrame(
+        {"row_s": swapped, "day": columns.dob_swapped_day[swapped], "sector": sector[swapped]}
+    ).merge(pd.DataFrame({"row": plain, "day": columns.dob_day[plain], "sector": sector[plain]}))
+    joined = joined[joined.row != joined.row_s]
+    lefts.append(np.minimum(joined.row, joined.row_s).to_numpy(dtype=np.int64))
+    rights.append(np.maximum(joined.row, joined.row_s).to_numpy(dtype=np.int64))
+    return _unique_pairs(lefts, rights, len(columns.dob_day), sort=False)
 
 
 def _profile_frequencies(profiles: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -404,7 +400,7 @@ def _cluster_profiles(
         identifier_decisions[position] = "identifier_link" if outcome == "link" else outcome
     by_identifier["decision"] = identifier_decisions
 
-    candidates = candidate_pairs(profiles)
+    candidates = candidate_pairs(columns)
     already = (
         pd.Index(by_identifier.row_l * len(profiles) + by_identifier.row_r).get_indexer(
             candidates[:, 0] * len(profiles) + candidates[:, 1]

@@ -192,7 +192,7 @@ def term_frequencies(values: pd.Series) -> pd.Series:
 
 
 def block_pairs(
-    profiles: pd.DataFrame,
+    columns: ProfileColumns,
     rule: tuple[str, ...],
     max_pairs: int | None = None,
     rng: np.random.Generator | None = None,
@@ -201,13 +201,7 @@ def block_pairs(
     never agrees). With ``max_pairs``, a random share of profiles is kept so that about that
     many pairs come back (every pair equally likely to be kept). Also returns the number of
     pairs the rule gives without sampling."""
-    keyed = profiles[list(rule)]
-    present = np.ones(len(profiles), dtype=bool)
-    for column in rule:
-        values = keyed[column].to_numpy()
-        present &= (values != "") & (values != 0)
-    group = keyed.groupby(list(rule), sort=False).ngroup().to_numpy()
-    group = np.where(present, group, -1)
+    group = columns.block_key(rule)
     sizes = np.bincount(group[group >= 0])
     total = int((sizes * (sizes - 1) // 2).sum())
     rows = np.flatnonzero(group >= 0)
@@ -359,7 +353,7 @@ def train_model(
     session_results = []
     for rule in TRAINING_BLOCKS:
         fixed = {BLOCKED_COMPARISON[column] for column in rule}
-        left, right, total = block_pairs(profiles, rule, settings.em_max_pairs, rng)
+        left, right, total = block_pairs(columns, rule, settings.em_max_pairs, rng)
         levels = compare(columns, left, right)
         estimated = {name: codes for name, codes in levels.items() if name not in fixed}
         m, share, iterations, converged = _expectation_maximisation(
