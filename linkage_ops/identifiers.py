@@ -108,6 +108,8 @@ def format_nhs_number(number: str, separator: str = " ") -> str:
 
 def _text(values: pd.Series) -> pd.Series:
     """Text values as a string Series; anything that is not text becomes missing."""
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        return values.astype("string")  # already text (or missing) throughout
     is_text = values.map(lambda value: isinstance(value, str), na_action="ignore")
     return values.where(is_text.fillna(False).astype(bool)).astype("string")
 

@@ -134,3 +134,9 @@ def test_column_rules_agree_with_the_scalar_rules_on_every_value() -> None:
     assert valid_upns(values).tolist() == expected_upn
     assert sum(v is not None for v in expected_nhs) > 500
     assert sum(v is not None for v in expected_upn) > 500
+
+
+def test_column_rules_accept_text_columns_as_duckdb_returns_them() -> None:
+    values = pd.Series(["943 476 5919", None, "A950000178301", "x"], dtype="str")
+    assert valid_nhs_numbers(values).tolist() == ["9434765919", None, None, None]
+    assert valid_upns(values).tolist() == [None, None, "A950000178301", None]

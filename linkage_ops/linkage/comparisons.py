@@ -109,9 +109,11 @@ class ProfileColumns:
 
     @classmethod
     def from_profiles(cls, profiles: pd.DataFrame) -> ProfileColumns:
-        last_parts = profiles.last_name_std.str.split(" ")
-        part_first = last_parts.str[0].fillna("")
-        part_last = last_parts.str[-1].fillna("")
+        # The first and last part of each surname, split once per distinct surname.
+        codes, surnames = pd.factorize(profiles.last_name_std)
+        parts = [str(surname).split(" ") for surname in surnames]
+        part_first = pd.Series(np.array([p[0] for p in parts] + [""], dtype=object)[codes])
+        part_last = pd.Series(np.array([p[-1] for p in parts] + [""], dtype=object)[codes])
         first, canonical, last, part_a, part_b, former = _codes(
             profiles.first_name_std,
             profiles.first_name_canonical,

@@ -56,7 +56,7 @@ BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("dob_text", "first_name_canonical"),
     ("dob_text", "last_name_std"),
     ("dob_text", "postcode_sector"),
-    ("last_name_std", "postcode_district", "birth_year"),
+    ("last_name_std", "postcode_sector", "birth_year"),
     ("postcode_std", "birth_year"),
     ("first_name_canonical", "last_name_std"),
 )
@@ -247,8 +247,9 @@ def score_pairs(
         {
             "row_l": merged["row_l"],
             "row_r": merged["row_r"],
-            "record_id_l": record_ids[merged["row_l"]],
-            "record_id_r": record_ids[merged["row_r"]],
+            # Plain object columns: converting millions of ids to Arrow strings costs seconds.
+            "record_id_l": pd.Series(record_ids[merged["row_l"]], dtype=object),
+            "record_id_r": pd.Series(record_ids[merged["row_r"]], dtype=object),
         }
     )
     for name in COMPARISONS:
@@ -516,7 +517,7 @@ def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Standardise each distinct set of identity fields once, then group the standardised
     rows into profiles. Returns the records with their standardised identifiers and profile
     number, and one row per profile (its first record's fields)."""
-    frame = records.reset_index(drop=True).copy()
+    frame = records.reset_index(drop=True)  # copy-on-write: the caller's frame is untouched
     for column in PERSON_RECORD_COLUMNS:
         if column not in frame.columns:
             frame[column] = None
@@ -530,11 +531,14 @@ def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     carried = ["profile", "nhs_number_valid", "upn_valid", "la_child_id_std"]
     for column in carried:
         std[column] = distinct[column].to_numpy()[distinct_of]
-    profiles = distinct.drop_duplicates("profile").sort_values("profile").reset_index(drop=True)
+    # Profiles are numbered in order of first appearance, so each one's first distinct row and
+    # first record come in profile order.
+    _, first_distinct = np.unique(distinct.profile.to_numpy(), return_index=True)
+    profiles = distinct.iloc[first_distinct].reset_index(drop=True)
     # A profile is shown (review queue, pair table) through its first record.
-    first_record = std.groupby("profile").record_id.first()
-    profiles["record_id"] = first_record.reindex(profiles.profile).to_numpy()
-    profiles["source"] = std.groupby("profile").source.first().reindex(profiles.profile).to_numpy()
+    _, first_record = np.unique(std.profile.to_numpy(), return_index=True)
+    profiles["record_id"] = std.record_id.to_numpy()[first_record]
+    profiles["source"] = std.source.to_numpy()[first_record]
     return std, profiles
 
 

@@ -74,7 +74,7 @@ def standardise_postcode(value: object) -> str:
     return re.sub(r"[^A-Z0-9]", "", value.upper())
 
 
-def _each_distinct(values: pd.Series, function: Callable[[object], str]) -> pd.Series:
+def _each_distinct(values: pd.Series, function: Callable[[object], str | None]) -> pd.Series:
     """``values.map(function)``, calling ``function`` once per distinct value (names repeat:
     a county has a few thousand first names among a million records)."""
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
@@ -88,7 +88,7 @@ def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
     ``records`` has the columns of ``PERSON_RECORD_COLUMNS`` (missing optional ones are
     treated as blank). Rows keep their order; the index is reset.
     """
-    frame = records.reset_index(drop=True).copy()
+    frame = records.reset_index(drop=True)  # copy-on-write: the caller's frame is untouched
     for column in PERSON_RECORD_COLUMNS:
         if column not in frame.columns:
             frame[column] = None
@@ -126,8 +126,8 @@ def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
 
     postcode = _each_distinct(frame["postcode"], standardise_postcode)
     frame["postcode_std"] = postcode
-    frame["postcode_district"] = postcode.str[:-3]
-    frame["postcode_sector"] = postcode.str[:-2]
+    frame["postcode_district"] = _each_distinct(postcode, lambda code: (code or "")[:-3])
+    frame["postcode_sector"] = _each_distinct(postcode, lambda code: (code or "")[:-2])
 
     frame["sex"] = frame["sex"].fillna("U")
     frame["nhs_number_valid"] = valid_nhs_numbers(frame["nhs_number"])
