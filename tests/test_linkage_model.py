@@ -69,6 +69,20 @@ def test_name_levels() -> None:
     assert levels.last_name.tolist()[7:] == ["part_or_former", "part_or_former", "close"]
 
 
+def test_a_nickname_shared_by_two_names_is_a_variant_of_both() -> None:
+    levels = levels_of(
+        [
+            (person(first_name="Sammy"), person(first_name="Samuel")),
+            (person(first_name="Sammy"), person(first_name="Samantha")),
+            (person(first_name="Samuel"), person(first_name="Samantha")),
+            (person(first_name="Jacob"), person(first_name="Jakub")),
+        ]
+    )
+    assert levels.first_name.tolist()[:2] == ["nickname", "nickname"]
+    assert levels.first_name.tolist()[2] != "nickname"
+    assert levels.first_name.tolist()[3] == "nickname"
+
+
 def test_date_of_birth_postcode_and_sex_levels() -> None:
     levels = levels_of(
         [

@@ -3,7 +3,8 @@
 Each comparison has ordered levels; a pair takes the first level whose rule it meets. Level 0
 is always ``missing`` (either side blank: no evidence either way, weight 0).
 
-- first_name: exact; nickname (same canonical name: Bill / William); Jaro-Winkler >= 0.92
+- first_name: exact; nickname (both in one group of the nickname table: Bill / William,
+  Sammy / Samuel); Jaro-Winkler >= 0.92
   (``close``) or >= 0.82 (``similar``); ``swapped`` (one record's first name is the other's
   surname); different.
 - last_name: exact; ``part_or_former`` (a part of a double-barrelled name or a former surname
@@ -25,6 +26,8 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cpdist
+
+from linkage_ops.linkage.standardise import nickname_groups
 
 COMPARISONS: dict[str, tuple[str, ...]] = {
     "first_name": ("missing", "exact", "nickname", "close", "similar", "swapped", "different"),
@@ -53,11 +56,28 @@ def level_code(comparison: str, level: str) -> int:
 
 def _codes(*series: pd.Series) -> list[np.ndarray]:
     """Factorise several string columns into one shared code space; blank is -1."""
+    return _codes_and_values(*series)[0]
+
+
+def _codes_and_values(*series: pd.Series) -> tuple[list[np.ndarray], pd.Index]:
+    """``_codes`` and the value each code stands for."""
     values = pd.concat(series, ignore_index=True)
-    codes, _ = pd.factorize(values.where(values != ""))
+    codes, uniques = pd.factorize(values.where(values != ""))
     codes = codes.astype(np.int32)
     split = np.cumsum([len(s) for s in series])[:-1]
-    return np.split(codes, split)
+    return np.split(codes, split), pd.Index(uniques)
+
+
+def _variant_pairs(names: pd.Index) -> pd.Index:
+    """Keys (``smaller code * len(names) + larger code``) of every pair of names present that
+    share a nickname group."""
+    keys = []
+    for group in nickname_groups():
+        codes = np.unique(names.get_indexer(list(group)))
+        codes = codes[codes >= 0]
+        left, right = np.triu_indices(len(codes), k=1)
+        keys.append(codes[left].astype(np.int64) * len(names) + codes[right])
+    return pd.Index(np.unique(np.concatenate(keys)) if keys else [], dtype=np.int64)
 
 
 @dataclass
@@ -74,6 +94,9 @@ class ProfileColumns:
     last_code: np.ndarray
     last_part_codes: tuple[np.ndarray, np.ndarray]
     former_code: np.ndarray
+    # Pairs of first names that are nicknames or variants of each other, as code-pair keys.
+    name_count: int
+    variant_pairs: pd.Index
     dob_day: np.ndarray  # days since 1970-01-01, -1 if missing
     dob_swapped_day: np.ndarray
     dob_text: np.ndarray  # 8-byte YYYYMMDD
@@ -114,7 +137,7 @@ class ProfileColumns:
         parts = [str(surname).split(" ") for surname in surnames]
         part_first = pd.Series(np.array([p[0] for p in parts] + [""], dtype=object)[codes])
         part_last = pd.Series(np.array([p[-1] for p in parts] + [""], dtype=object)[codes])
-        first, canonical, last, part_a, part_b, former = _codes(
+        (first, canonical, last, part_a, part_b, former), names = _codes_and_values(
             profiles.first_name_std,
             profiles.first_name_canonical,
             profiles.last_name_std,
@@ -146,6 +169,8 @@ class ProfileColumns:
             last_code=last,
             last_part_codes=(part_a, part_b),
             former_code=former,
+            name_count=len(names),
+            variant_pairs=_variant_pairs(names),
             dob_day=days(profiles.dob_text),
             dob_swapped_day=days(profiles.dob_swapped_text),
             dob_text=profiles.dob_text.to_numpy(dtype="S8"),
@@ -182,6 +207,11 @@ def _first_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -
     missing = (fl < 0) | (fr < 0)
     exact = _equal(fl, fr)
     nickname = _equal(p.canonical_code[left], p.canonical_code[right])
+    # Names in one nickname group (a name may be in several), looked up where still unsettled.
+    unsettled = np.flatnonzero(~(missing | exact | nickname))
+    a, b = fl[unsettled].astype(np.int64), fr[unsettled].astype(np.int64)
+    keys = np.minimum(a, b) * p.name_count + np.maximum(a, b)
+    nickname[unsettled] = p.variant_pairs.get_indexer(keys) >= 0
     similarity = np.zeros(len(left))
     fuzzy = ~(missing | exact | nickname)
     if fuzzy.any():

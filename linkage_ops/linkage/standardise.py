@@ -67,6 +67,19 @@ def nickname_to_formal(path: Path = NICKNAMES_PATH) -> dict[str, str]:
     return mapping
 
 
+@cache
+def nickname_groups(path: Path = NICKNAMES_PATH) -> tuple[frozenset[str], ...]:
+    """Each formal name with its nicknames and variants (standardised). A name may be in
+    several groups (Sammy: Samantha and Samuel); two names are variants of each other when
+    they share a group."""
+    groups: dict[str, set[str]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            formal = standardise_name(row["name"])
+            groups.setdefault(formal, {formal}).add(standardise_name(row["nickname"]))
+    return tuple(frozenset(group) for group in groups.values())
+
+
 def standardise_postcode(value: object) -> str:
     """Upper case without spaces: ``"hr1 2ab"`` -> ``"HR12AB"``."""
     if not isinstance(value, str):
