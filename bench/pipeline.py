@@ -74,7 +74,9 @@ def main() -> None:
     print(f"children {args.children:,}, records {len(records):,} {dict(summary.records)}")
     for phase, seconds in timings.items():
         print(f"  {phase:<32} {seconds:8.1f} s")
-    print(f"  candidate pairs scored           {len(result.pairs):,}")
+    print(f"  identity profiles                {result.summary['profiles']:,}")
+    print(f"  candidate pairs scored           {result.summary['candidate_pairs']:,}")
+    print(f"  pairs kept (linked, refused, in review) {len(result.pairs):,}")
     print(f"  peak memory of this process      {peak_mib(resource.RUSAGE_SELF):,.0f} MiB")
     print(f"  precision {scores.precision:.4f}  recall {scores.recall:.4f}  F1 {scores.f1:.4f}")
 
