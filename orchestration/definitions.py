@@ -1,4 +1,5 @@
-"""The code location: landing files -> raw -> staging -> intermediate -> linkage -> marts."""
+"""The code location: landing files -> raw -> staging -> intermediate -> linkage -> marts
+-> published."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from orchestration.dbt.assets import dbt_marts, dbt_staging_and_intermediate
 from orchestration.dbt.project import dbt_project
 from orchestration.jobs import ingest_jobs, refresh_job
 from orchestration.linkage.assets import person_key_bridge
+from orchestration.publish.assets import published_marts
 from orchestration.resources import WarehouseResource
 from orchestration.settings import SOURCES, data_dir
 from orchestration.sources.assets import build_source_assets, landing_files_spec
@@ -23,6 +25,7 @@ def build_definitions(warehouse_data_dir: str) -> dg.Definitions:
             dbt_staging_and_intermediate,
             person_key_bridge,
             dbt_marts,
+            published_marts,
         ],
         jobs=[*ingest_jobs, refresh_job],
         resources={

@@ -6,6 +6,7 @@ partitions; one source failing does not stop the others.
 """
 
 import argparse
+import json
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -18,7 +19,15 @@ from orchestration.definitions import defs
 from orchestration.resources import WarehouseResource
 from orchestration.runner import ingest_landing_folder, refresh_warehouse
 
-WAREHOUSE_SCHEMAS = ("raw", "reference", "staging", "intermediate", "linkage", "marts")
+WAREHOUSE_SCHEMAS = (
+    "raw",
+    "reference",
+    "staging",
+    "intermediate",
+    "linkage",
+    "marts",
+    "restricted",
+)
 
 
 def describe_warehouse(database_path: Path, model_path: Path) -> None:
@@ -88,6 +97,29 @@ def describe_warehouse(database_path: Path, model_path: Path) -> None:
         con.close()
 
 
+def describe_publication(published_dir: Path) -> None:
+    """What BI tools can open now."""
+    manifest = published_dir / "publication.json"
+    if not manifest.exists():
+        print(f"\nNothing published in {published_dir}")
+        return
+    publication = json.loads(manifest.read_text(encoding="utf-8"))
+    print(f"\nPublished for BI tools ({publication['published_at']}, read-only copies):")
+    places = {
+        "marts": (published_dir / "marts.duckdb", published_dir / "parquet"),
+        "restricted": (
+            published_dir / "restricted" / "restricted.duckdb",
+            published_dir / "restricted" / "parquet",
+        ),
+    }
+    for schema, tables in publication["tables"].items():
+        database, parquet = places[schema]
+        audience = "pseudonymous" if schema == "marts" else "identifiable, practitioners only"
+        print(f"  {schema} ({audience}): {database} and {parquet}/<table>.parquet")
+        for table, rows in tables.items():
+            print(f"    {table:<40} {rows:>9,} rows")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--children", type=int, default=10_000)
@@ -122,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     if not refresh.success:
         failures.append("refresh_warehouse")
     describe_warehouse(warehouse.database_path, warehouse.model_path)
+    describe_publication(warehouse.published_dir)
     if failures:
         print(f"\nFailed: {', '.join(failures)}. See `make ui` for the run logs.", file=sys.stderr)
         return 1

@@ -30,6 +30,11 @@ class WarehouseResource(dg.ConfigurableResource):
         return Path(self.data_dir) / "warehouse.duckdb"
 
     @property
+    def published_dir(self) -> Path:
+        """Where BI tools read the published marts (see ``linkage_ops.publish``)."""
+        return Path(self.data_dir) / "published"
+
+    @property
     def model_path(self) -> Path:
         """The linkage model trained on the latest run, as JSON."""
         return Path(self.data_dir) / "linkage" / "model.json"

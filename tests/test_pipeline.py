@@ -1,6 +1,8 @@
 """Materialise the whole graph on a small synthetic authority, twice, into a temporary DuckDB."""
 
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -49,6 +51,49 @@ def person_keys(database: Path) -> dict[str, str]:
         con.close()
 
 
+def published_counts(database: Path) -> dict[str, int]:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        tables = [name for (name,) in con.execute("show tables").fetchall()]
+        return {name: con.execute(f"select count(*) from {name}").fetchone()[0] for name in tables}
+    finally:
+        con.close()
+
+
+class PublishedReader:
+    """Keeps the published marts file open and reads every table again and again in a thread,
+    recording what it saw, until closed."""
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self.reads: list[dict[str, int]] = []
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+
+    def _read(self, con: duckdb.DuckDBPyConnection) -> None:
+        while not self._stop.is_set():
+            try:
+                tables = [name for (name,) in con.execute("show tables").fetchall()]
+                self.reads.append(
+                    {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
+                )
+            except duckdb.Error as error:
+                self.errors.append(str(error))
+            time.sleep(0.05)
+
+    def __enter__(self) -> "PublishedReader":
+        self.before = published_counts(self.database)
+        self._con = duckdb.connect(str(self.database), read_only=True)
+        self._thread = threading.Thread(target=self._read, args=(self._con,), daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._con.close()
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("authority")
@@ -58,7 +103,11 @@ def warehouse(tmp_path_factory):
         first = run_everything(defs, data_dir / "landing", instance)
         first_counts = table_counts(data_dir / "warehouse.duckdb")
         first_keys = person_keys(data_dir / "warehouse.duckdb")
-        second = run_everything(defs, data_dir / "landing", instance)
+        # A BI reader has the published file open while the second run refreshes and
+        # republishes: it must keep reading the same, consistent data.
+        with PublishedReader(data_dir / "published" / "marts.duckdb") as reader:
+            second = run_everything(defs, data_dir / "landing", instance)
+        republished = published_counts(data_dir / "published" / "marts.duckdb")
         yield {
             "data_dir": data_dir,
             "first": first,
@@ -67,6 +116,8 @@ def warehouse(tmp_path_factory):
             "second_counts": table_counts(data_dir / "warehouse.duckdb"),
             "first_keys": first_keys,
             "second_keys": person_keys(data_dir / "warehouse.duckdb"),
+            "reader": reader,
+            "republished": republished,
         }
 
 
@@ -237,3 +288,23 @@ def test_sql_identifier_flags_agree_with_the_python_rules(warehouse) -> None:
         assert former_valid == is_valid_upn(former), former
         invalid_seen += (nhs is not None and not nhs_valid) + (upn is not None and not upn_valid)
     assert invalid_seen > 0  # the synthetic errors include invalid identifiers
+
+
+def test_a_reader_of_the_publication_sees_consistent_data_during_a_refresh(warehouse) -> None:
+    reader: PublishedReader = warehouse["reader"]
+    assert reader.errors == []
+    assert len(reader.reads) > 10  # it really read while the second run went on
+    assert "dim_child" in reader.before
+    assert all(read == reader.before for read in reader.reads)
+    # The second run published again: identical input, identical marts.
+    assert warehouse["republished"] == reader.before
+
+
+def test_the_publication_has_separate_audiences_and_parquet_per_mart(warehouse) -> None:
+    published: Path = warehouse["data_dir"] / "published"
+    marts = published_counts(published / "marts.duckdb")
+    for table, rows in marts.items():
+        parquet = published / "parquet" / f"{table}.parquet"
+        assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall()[0][0] == rows
+    restricted = published_counts(published / "restricted" / "restricted.duckdb")
+    assert not set(marts) & set(restricted)

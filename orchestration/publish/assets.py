@@ -1,0 +1,33 @@
+"""Publish the marts after every successful refresh (see ``linkage_ops.publish``)."""
+
+import dagster as dg
+
+from linkage_ops.publish import publish
+from orchestration.dbt.assets import dbt_marts
+from orchestration.resources import WarehouseResource
+
+
+@dg.asset(
+    key=["published", "marts"],
+    deps=[dbt_marts],
+    group_name="published",
+    kinds={"duckdb", "parquet"},
+    description="The marts copied for BI tools: data/published/marts.duckdb and one Parquet "
+    "file per mart in data/published/parquet/ (pseudonymous), and the restricted marts in "
+    "data/published/restricted/. Switched over atomically; runs only when the marts and their "
+    "blocking checks succeeded, so a failed refresh leaves the last publication in place.",
+)
+def published_marts(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    publication = publish(warehouse.database_path, warehouse.published_dir, context.run.run_id)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(warehouse.published_dir)),
+            **{
+                f"rows/{schema}/{table}": rows
+                for schema, tables in publication.tables.items()
+                for table, rows in tables.items()
+            },
+        }
+    )
