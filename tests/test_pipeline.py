@@ -1,5 +1,6 @@
 """Materialise the whole graph on a small synthetic authority, twice, into a temporary DuckDB."""
 
+import re
 import shutil
 import threading
 import time
@@ -308,3 +309,38 @@ def test_the_publication_has_separate_audiences_and_parquet_per_mart(warehouse) 
         assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall()[0][0] == rows
     restricted = published_counts(published / "restricted" / "restricted.duckdb")
     assert not set(marts) & set(restricted)
+
+
+NHS_NUMBER = re.compile(r"^\d{3}[ -]?\d{3}[ -]?\d{4}$")
+UPN = re.compile(r"^[A-Z]\d{11}[0-9A-Z]$", re.IGNORECASE)
+FULL_POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$", re.IGNORECASE)
+
+
+def test_the_bi_publication_holds_no_names_identifiers_or_small_counts(warehouse) -> None:
+    data_dir: Path = warehouse["data_dir"]
+    children = pd.read_csv(data_dir / "truth" / "children.csv", dtype=str)
+    names = set(children.forename.str.upper()) | set(children.surname.str.upper())
+    con = duckdb.connect(str(data_dir / "published" / "marts.duckdb"), read_only=True)
+    try:
+        columns = con.execute(
+            "select table_name, column_name, data_type from information_schema.columns"
+        ).fetchall()
+        assert {table for table, _, _ in columns} >= {"dim_child", "quality_linkage_by_source"}
+        controlled = {table for table, column, _ in columns if column == "is_suppressed"}
+        for table, column, data_type in columns:
+            values = [
+                v for (v,) in con.execute(f'select distinct "{column}" from {table}').fetchall()
+            ]
+            text = [str(v).strip() for v in values if v is not None]
+            where = f"{table}.{column}"
+            assert not any(NHS_NUMBER.match(v) for v in text), where
+            assert not any(UPN.match(v) for v in text), where
+            assert not any(FULL_POSTCODE.match(v) for v in text), where
+            # A column of names: most of its values are children's forenames or surnames.
+            if data_type == "VARCHAR" and text:
+                assert sum(v.upper() in names for v in text) < 0.5 * len(text), where
+            # Disclosure control: no published count from 1 to 4 in a controlled mart.
+            if table in controlled and data_type in ("BIGINT", "INTEGER", "HUGEINT"):
+                assert not [v for v in values if v is not None and 1 <= v <= 4], where
+    finally:
+        con.close()

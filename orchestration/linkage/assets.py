@@ -20,21 +20,40 @@ PERSON_RECORDS = get_asset_key_for_model(
 )
 
 
-@dg.asset(
-    key=["linkage", "person_key_bridge"],
-    deps=[PERSON_RECORDS],
+BRIDGE = dg.AssetKey(["linkage", "person_key_bridge"])
+# The other tables the linkage step writes, each its own asset so that marts can depend on it.
+COMPANION_TABLES = {
+    "match_pairs": "The scored pairs that explain the bridge, with per-field levels and weights.",
+    "review_queue": "Pairs waiting for a reviewer, both records side by side "
+    "(decisions go in linkage.review_decisions).",
+    "key_history": "Person keys merged or split, per run (old key, new key, reason).",
+}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            BRIDGE,
+            deps=[PERSON_RECORDS],
+            description="One row per source record with the person_key of its child. Also "
+            "writes the key registry (linkage.key_registry) and the Fellegi-Sunter model trained "
+            "this run (linkage.model_parameters and data/linkage/model.json).",
+            kinds={"python", "duckdb"},
+        ),
+        *(
+            dg.AssetSpec(
+                ["linkage", table],
+                deps=[PERSON_RECORDS],
+                description=description,
+                kinds={"python", "duckdb"},
+            )
+            for table, description in COMPANION_TABLES.items()
+        ),
+    ],
     group_name="linkage",
-    kinds={"python", "duckdb"},
-    description="One row per source record with the person_key of its child "
-    "(linkage.person_key_bridge), the scored pairs that explain it (linkage.match_pairs), the "
-    "key registry (linkage.key_registry), key merges and splits (linkage.key_history), pairs "
-    "waiting for a reviewer (linkage.review_queue; decisions go in linkage.review_decisions) "
-    "and the Fellegi-Sunter model trained this run (linkage.model_parameters and "
-    "data/linkage/model.json).",
+    name="person_key_bridge",
 )
-def person_key_bridge(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
+def person_key_bridge(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     run_id = context.run.run_id
     with warehouse.connect() as con:
         records = con.execute(
@@ -123,4 +142,10 @@ def person_key_bridge(
             con.execute(
                 "create or replace table linkage.linkage_errors_by_cause as select * from by_cause"
             )
-    return dg.MaterializeResult(metadata=metadata)
+    yield dg.MaterializeResult(asset_key=BRIDGE, metadata=metadata)
+    rows = {"match_pairs": len(pairs), "review_queue": len(result.review_queue)}
+    rows["key_history"] = len(history)
+    for table in COMPANION_TABLES:
+        yield dg.MaterializeResult(
+            asset_key=["linkage", table], metadata={"rows_this_run": rows[table]}
+        )
