@@ -1,8 +1,11 @@
 {#-
-    One row per child (person_key). Pseudonymous: no names, identifiers, full date of birth or
-    full postcode. Survivorship for this first cut: the most trusted source wins (School Census
-    over GP), then the most recent period.
+    One row per child (person_key): the golden record and the child's status as at the as-at
+    date (as_at_date). Pseudonymous: no names, identifiers, full date of birth or postcode.
+    Survivorship rules are in macros/survivorship.sql and the model's description.
 -#}
+{%- set valid_postcode = "case when " ~ is_valid_postcode('postcode') ~ " then postcode end" -%}
+{%- set known_sex = "sex in ('M', 'F')" -%}
+{%- set known_ethnicity = "ethnicity_code not in ('NOBT', 'REFU')" -%}
 with
 
 bridge as (
@@ -13,32 +16,131 @@ person_records as (
     select * from {{ ref('int_person_records_unioned') }}
 ),
 
-pupils_on_census_day as (
-    select * from {{ ref('int_school_census_pupils_on_census_day') }}
+as_at as (
+    select * from {{ ref('as_at_date') }}
+),
+
+school_enrolments as (
+    select * from {{ ref('fct_school_enrolments') }}
+),
+
+cin_episodes as (
+    select * from {{ ref('fct_cin_episodes') }}
+),
+
+cp_plans as (
+    select * from {{ ref('fct_cp_plans') }}
+),
+
+periods_of_care as (
+    select * from {{ ref('fct_periods_of_care') }}
+),
+
+ehc_plans as (
+    select * from {{ ref('fct_ehc_plans') }}
+),
+
+health_events as (
+    select * from {{ ref('fct_health_events') }}
+),
+
+care_leavers as (
+    select * from {{ ref('stg_looked_after__oc3') }}
+),
+
+deaths as (
+    select * from {{ ref('stg_deaths__deaths') }}
+),
+
+-- Ethnicity is not part of the person-record shape: read it from the sources that record it.
+pupils as (
+    select * from {{ ref('stg_school_census__pupils') }}
+),
+
+cin_children as (
+    select * from {{ ref('stg_children_in_need__children') }}
+),
+
+looked_after_children as (
+    select * from {{ ref('stg_looked_after__children') }}
+),
+
+sen2_persons as (
+    select * from {{ ref('stg_sen2__persons') }}
+),
+
+community_patients as (
+    select * from {{ ref('stg_community_services__patients') }}
+),
+
+camhs_patients as (
+    select * from {{ ref('stg_camhs__patients') }}
+),
+
+ae_attendances as (
+    select * from {{ ref('stg_emergency_care__attendances') }}
+),
+
+admissions as (
+    select * from {{ ref('stg_admitted_care__episodes') }}
+),
+
+recorded_ethnicities as (
+    select
+        'school_census:' || pupil_record_id as record_id,
+        ethnicity_code
+    from pupils
+    union all
+    select
+        'children_in_need:' || child_record_id as record_id,
+        ethnicity_code
+    from cin_children
+    union all
+    select
+        'looked_after:' || child_record_id as record_id,
+        ethnicity_code
+    from looked_after_children
+    union all
+    select
+        'sen2:' || person_record_id as record_id,
+        ethnicity_code
+    from sen2_persons
+    union all
+    select
+        'community_services:' || patient_record_id as record_id,
+        ethnicity_code
+    from community_patients
+    union all
+    select
+        'camhs:' || patient_record_id as record_id,
+        ethnicity_code
+    from camhs_patients
+    union all
+    select
+        'emergency_care:' || attendance_record_id as record_id,
+        ethnicity_code
+    from ae_attendances
+    union all
+    select
+        'admitted_care:' || episode_record_id as record_id,
+        ethnicity_code
+    from admissions
 ),
 
 linked_records as (
     select
-        person_records.*,
         bridge.person_key,
-        case person_records.source when 'school_census' then 2 else 1 end as source_trust
-    from bridge
-    inner join person_records on bridge.record_id = person_records.record_id
-),
-
-latest_census as (
-    select max(census_date) as census_date from pupils_on_census_day
-),
-
-pupils_on_latest_census as (
-    select
-        linked_records.person_key,
-        bool_or(pupils_on_census_day.is_fsm_eligible) as is_fsm_eligible,
-        max(pupils_on_census_day.sen_provision) as sen_provision
-    from pupils_on_census_day
-    inner join latest_census on pupils_on_census_day.census_date = latest_census.census_date
-    inner join linked_records on pupils_on_census_day.record_id = linked_records.record_id
-    group by linked_records.person_key
+        person_records.record_id,
+        person_records.source,
+        person_records.date_of_birth,
+        person_records.sex,
+        person_records.postcode,
+        recorded_ethnicities.ethnicity_code,
+        {{ record_period_end('person_records.source', 'person_records.period') }}
+            as period_end_date
+    from person_records
+    inner join bridge on person_records.record_id = bridge.record_id
+    left join recorded_ethnicities on person_records.record_id = recorded_ethnicities.record_id
 ),
 
 golden_record as (
@@ -48,28 +150,212 @@ golden_record as (
         cast(count(*) filter (where source = 'school_census') as integer)
             as school_census_record_count,
         cast(count(*) filter (where source = 'gp') as integer) as gp_record_count,
-        arg_max(sex, source_trust * 10 + cast(sex != 'U' as integer)) as sex,
-        arg_max(date_of_birth, source_trust) as date_of_birth,
-        arg_max(postcode, period) filter (where postcode is not null) as postcode
+        {{ survivor('sex', 'sex', is_known=known_sex) }} as sex,
+        {{ survivor('sex', 'sex', is_known=known_sex, output='source') }} as sex_source,
+        {{ survivor('date_of_birth', 'date_of_birth') }} as date_of_birth,
+        {{ survivor('date_of_birth', 'date_of_birth', output='source') }} as date_of_birth_source,
+        {{ survivor('ethnicity_code', 'ethnicity', is_known=known_ethnicity) }} as ethnicity,
+        {{ survivor(valid_postcode, 'postcode', most_recent_first=true) }} as postcode
     from linked_records
     group by person_key
 ),
 
-final as (
+died as (
+    -- Any record in the deaths feed; a later extract's date of death corrects an earlier one.
     select
-        golden_record.person_key,
-        golden_record.sex,
+        bridge.person_key,
+        arg_max(deaths.date_of_death, deaths.extract_period) as died_on
+    from deaths
+    inner join bridge on 'deaths:' || deaths.death_record_id = bridge.record_id
+    group by bridge.person_key
+),
+
+latest_census as (
+    select arg_max(census_period, census_date) as census_period from school_enrolments
+),
+
+pupils_on_latest_census as (
+    select
+        school_enrolments.person_key,
+        bool_or(school_enrolments.is_fsm_eligible) as is_fsm_eligible,
+        -- Dual-registered pupils: the highest provision (E plan over K support over N none).
+        arg_max(
+            school_enrolments.sen_provision,
+            case school_enrolments.sen_provision when 'E' then 3 when 'K' then 2 else 1 end
+        ) as sen_provision
+    from school_enrolments
+    inner join latest_census on school_enrolments.census_period = latest_census.census_period
+    group by school_enrolments.person_key
+),
+
+cin_status as (
+    -- A referral with no further action is a referral, not a child in need.
+    select
+        person_key,
+        bool_or(not is_referral_nfa) as is_ever_cin,
+        bool_or(is_open and not is_referral_nfa) as is_currently_cin
+    from cin_episodes
+    group by person_key
+),
+
+cp_status as (
+    select
+        person_key,
+        bool_or(is_open) as is_currently_cp_plan
+    from cp_plans
+    group by person_key
+),
+
+care_status as (
+    select
+        periods_of_care.person_key,
+        bool_or(periods_of_care.is_open) as is_currently_looked_after,
+        bool_or(
+            periods_of_care.period_end_date
+            >= golden_record.date_of_birth + interval 16 year
+        ) as left_care_aged_16_or_over
+    from periods_of_care
+    inner join golden_record on periods_of_care.person_key = golden_record.person_key
+    group by periods_of_care.person_key
+),
+
+in_care_leaver_return as (
+    select distinct bridge.person_key
+    from care_leavers
+    inner join bridge on 'looked_after:' || care_leavers.child_record_id = bridge.record_id
+),
+
+latest_sen2_return as (
+    select max(census_period) as census_period from ehc_plans
+),
+
+ehc_status as (
+    -- Plans in the latest SEN2 return that are open at the as-at date.
+    select
+        ehc_plans.person_key,
+        bool_or(ehc_plans.is_open) as has_open_ehc_plan
+    from ehc_plans
+    inner join latest_sen2_return on ehc_plans.census_period = latest_sen2_return.census_period
+    group by ehc_plans.person_key
+),
+
+latest_gp_extract as (
+    select max(extract_period) as extract_period from health_events
+    where feed = 'gp'
+),
+
+health_status as (
+    select
+        health_events.person_key,
+        -- A CAMHS referral open at any time in the twelve months to the as-at date.
+        bool_or(
+            health_events.feed = 'camhs'
+            and health_events.event_date <= as_at.as_at_date
+            and (
+                health_events.end_date is null
+                or health_events.end_date > as_at.as_at_date - interval 12 month
+            )
+        ) as is_known_to_camhs,
+        -- Registered in the latest GP extract, the registration not ended by the as-at date.
+        bool_or(
+            health_events.feed = 'gp'
+            and health_events.extract_period = latest_gp_extract.extract_period
+            and health_events.event_date <= as_at.as_at_date
+            and (health_events.end_date is null or health_events.end_date > as_at.as_at_date)
+        ) as is_registered_with_gp
+    from health_events
+    cross join as_at
+    cross join latest_gp_extract
+    group by health_events.person_key
+),
+
+statuses as (
+    select
+        golden_record.*,
+        as_at.as_at_date,
+        died.died_on,
+        died.person_key is not null as is_deceased,
         pupils_on_latest_census.sen_provision,
-        golden_record.source_record_count,
-        golden_record.school_census_record_count,
-        golden_record.gp_record_count,
-        cast(date_trunc('month', golden_record.date_of_birth) as date) as month_of_birth,
-        split_part(golden_record.postcode, ' ', 1) as postcode_district,
+        -- A death recorded without a date is taken to be before the as-at date.
+        coalesce(
+            died.person_key is not null and died.died_on <= as_at.as_at_date,
+            died.person_key is not null
+        ) as has_died_by_as_at,
         pupils_on_latest_census.person_key is not null as is_on_latest_school_census,
         coalesce(pupils_on_latest_census.is_fsm_eligible, false) as is_fsm_eligible,
-        golden_record.gp_record_count > 0 as is_known_to_gp
+        cin_status.is_ever_cin,
+        cin_status.is_currently_cin,
+        cp_status.person_key is not null as is_ever_cp_plan,
+        cp_status.is_currently_cp_plan,
+        care_status.person_key is not null as is_ever_looked_after,
+        care_status.is_currently_looked_after,
+        care_status.left_care_aged_16_or_over,
+        in_care_leaver_return.person_key is not null as is_in_care_leaver_return,
+        ehc_status.has_open_ehc_plan,
+        health_status.is_known_to_camhs,
+        health_status.is_registered_with_gp,
+        {{ age_in_years('golden_record.date_of_birth', 'least(as_at.as_at_date, died.died_on)') }}
+            as age_years
     from golden_record
-    left join pupils_on_latest_census on golden_record.person_key = pupils_on_latest_census.person_key
+    cross join as_at
+    left join died on golden_record.person_key = died.person_key
+    left join pupils_on_latest_census
+        on golden_record.person_key = pupils_on_latest_census.person_key
+    left join cin_status on golden_record.person_key = cin_status.person_key
+    left join cp_status on golden_record.person_key = cp_status.person_key
+    left join care_status on golden_record.person_key = care_status.person_key
+    left join in_care_leaver_return on golden_record.person_key = in_care_leaver_return.person_key
+    left join ehc_status on golden_record.person_key = ehc_status.person_key
+    left join health_status on golden_record.person_key = health_status.person_key
+),
+
+final as (
+    -- A child who has died is no longer in any current status.
+    select
+        person_key,
+        sex,
+        ethnicity,
+        cast(date_trunc('month', date_of_birth) as date) as month_of_birth,
+        age_years,
+        {{ age_band('age_years') }} as age_band,
+        split_part(postcode, ' ', 1) as postcode_district,
+        is_deceased,
+        died_on,
+        coalesce(is_ever_cin, false) as is_ever_cin,
+        coalesce(is_currently_cin and not has_died_by_as_at, false) as is_currently_cin,
+        is_ever_cp_plan,
+        coalesce(is_currently_cp_plan and not has_died_by_as_at, false) as is_currently_cp_plan,
+        is_ever_looked_after,
+        coalesce(is_currently_looked_after and not has_died_by_as_at, false)
+            as is_currently_looked_after,
+        coalesce(
+            (is_in_care_leaver_return or left_care_aged_16_or_over)
+            and not coalesce(is_currently_looked_after, false)
+            and not has_died_by_as_at,
+            false
+        ) as is_care_leaver,
+        coalesce(
+            (has_open_ehc_plan or sen_provision = 'E') and not has_died_by_as_at, false
+        ) as has_ehc_plan,
+        coalesce(
+            sen_provision = 'K'
+            and not coalesce(has_open_ehc_plan, false)
+            and not has_died_by_as_at,
+            false
+        ) as has_sen_support,
+        is_fsm_eligible,
+        coalesce(is_known_to_camhs, false) as is_known_to_camhs,
+        coalesce(is_registered_with_gp and not has_died_by_as_at, false) as is_registered_with_gp,
+        is_on_latest_school_census,
+        sen_provision,
+        gp_record_count > 0 as is_known_to_gp,
+        source_record_count,
+        school_census_record_count,
+        gp_record_count,
+        sex_source,
+        date_of_birth_source,
+        as_at_date
+    from statuses
 )
 
 select * from final

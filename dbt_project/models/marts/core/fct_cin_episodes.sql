@@ -1,0 +1,61 @@
+{#- One row per child in need episode (CIN census CINdetails: referral to closure). -#}
+with
+
+cin_details as (
+    select * from {{ ref('stg_children_in_need__cin_details') }}
+),
+
+bridge as (
+    select * from {{ source('linkage', 'person_key_bridge') }}
+),
+
+as_at as (
+    select * from {{ ref('as_at_date') }}
+),
+
+linked as (
+    -- The child's person record is its Child element: <collection year>/<LAchildID>.
+    select
+        cin_details.*,
+        bridge.person_key
+    from cin_details
+    inner join bridge
+        on
+            bridge.record_id
+            = 'children_in_need:' || cin_details.collection_year || '/' || cin_details.la_child_id
+),
+
+deduplicated as (
+    -- An episode open across 31 March is in both years' returns: keep the latest return's.
+    select * from linked
+    qualify row_number() over (
+        partition by person_key, coalesce(cast(referral_date as varchar), cin_details_record_id)
+        order by collection_year desc, cin_details_record_id desc
+    ) = 1
+),
+
+final as (
+    select
+        deduplicated.cin_details_record_id as cin_episode_id,
+        deduplicated.person_key,
+        deduplicated.collection_year,
+        deduplicated.referral_date,
+        deduplicated.referral_source,
+        deduplicated.primary_need_code,
+        deduplicated.closure_date,
+        deduplicated.reason_for_closure,
+        deduplicated.initial_cpc_date,
+        coalesce(deduplicated.is_referral_nfa, false) as is_referral_nfa,
+        coalesce(
+            deduplicated.referral_date <= as_at.as_at_date
+            and (
+                deduplicated.closure_date is null
+                or deduplicated.closure_date > as_at.as_at_date
+            ),
+            false
+        ) as is_open
+    from deduplicated
+    cross join as_at
+)
+
+select * from final

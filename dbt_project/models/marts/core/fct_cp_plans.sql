@@ -1,0 +1,61 @@
+{#- One row per child protection plan (CIN census ChildProtectionPlans). -#}
+with
+
+child_protection_plans as (
+    select * from {{ ref('stg_children_in_need__child_protection_plans') }}
+),
+
+bridge as (
+    select * from {{ source('linkage', 'person_key_bridge') }}
+),
+
+as_at as (
+    select * from {{ ref('as_at_date') }}
+),
+
+linked as (
+    select
+        child_protection_plans.*,
+        bridge.person_key
+    from child_protection_plans
+    inner join bridge
+        on
+            bridge.record_id
+            = 'children_in_need:' || child_protection_plans.collection_year
+            || '/' || child_protection_plans.la_child_id
+),
+
+deduplicated as (
+    -- A plan open across 31 March is in both years' returns: keep the latest return's.
+    select * from linked
+    qualify row_number() over (
+        partition by
+            person_key,
+            coalesce(cast(plan_start_date as varchar), child_protection_plan_record_id)
+        order by collection_year desc, child_protection_plan_record_id desc
+    ) = 1
+),
+
+final as (
+    select
+        deduplicated.child_protection_plan_record_id as cp_plan_id,
+        deduplicated.person_key,
+        deduplicated.collection_year,
+        deduplicated.plan_start_date,
+        deduplicated.plan_end_date,
+        deduplicated.initial_category_of_abuse,
+        deduplicated.latest_category_of_abuse,
+        deduplicated.number_of_previous_plans,
+        coalesce(
+            deduplicated.plan_start_date <= as_at.as_at_date
+            and (
+                deduplicated.plan_end_date is null
+                or deduplicated.plan_end_date > as_at.as_at_date
+            ),
+            false
+        ) as is_open
+    from deduplicated
+    cross join as_at
+)
+
+select * from final

@@ -1,0 +1,153 @@
+{#-
+    One row per EHC plan in each SEN2 return: every plan active on the January census day
+    (activeplans), and every plan issued in the year (namedplan) that is not one of those
+    (it ceased, or the return lists no active plan for the person). An active plan takes the
+    start date of the person's latest plan issued in the year and not ceased; SEN2 does not carry
+    the start of a plan issued in an earlier year, so that stays blank.
+-#}
+with
+
+active_plans as (
+    select * from {{ ref('stg_sen2__active_plans') }}
+),
+
+placement_details as (
+    select * from {{ ref('stg_sen2__placement_details') }}
+),
+
+sen_needs as (
+    select * from {{ ref('stg_sen2__sen_needs') }}
+),
+
+named_plans as (
+    select * from {{ ref('stg_sen2__named_plans') }}
+),
+
+plan_details as (
+    select * from {{ ref('stg_sen2__plan_details') }}
+),
+
+bridge as (
+    select * from {{ source('linkage', 'person_key_bridge') }}
+),
+
+as_at as (
+    select * from {{ ref('as_at_date') }}
+),
+
+main_placements as (
+    select * from placement_details
+    qualify row_number() over (
+        partition by census_period, active_plan_id order by placement_rank, placement_detail_id
+    ) = 1
+),
+
+primary_needs as (
+    select * from sen_needs
+    qualify row_number() over (
+        partition by census_period, active_plan_id order by sen_type_rank, sen_need_id
+    ) = 1
+),
+
+main_named_settings as (
+    select * from plan_details
+    qualify row_number() over (
+        partition by census_period, named_plan_id order by placement_rank, plan_detail_id
+    ) = 1
+),
+
+issued_plans_still_open as (
+    -- The plan issued in the year that an active plan on census day continues.
+    select * from named_plans
+    where plan_cease_date is null
+    qualify row_number() over (
+        partition by census_period, person_record_id
+        order by plan_start_date desc, named_plan_id desc
+    ) = 1
+),
+
+active as (
+    select
+        active_plans.census_period || '/active-' || active_plans.active_plan_id as ehc_plan_id,
+        active_plans.person_record_id,
+        active_plans.census_period,
+        issued_plans_still_open.named_plan_id,
+        issued_plans_still_open.plan_start_date,
+        cast(null as date) as plan_cease_date,
+        cast(null as varchar) as cease_reason,
+        true as is_active_on_census_day,
+        main_placements.sen_setting,
+        main_placements.establishment_urn,
+        primary_needs.sen_type as primary_need,
+        active_plans.last_review_date
+    from active_plans
+    left join issued_plans_still_open
+        on
+            active_plans.census_period = issued_plans_still_open.census_period
+            and active_plans.person_record_id = issued_plans_still_open.person_record_id
+    left join main_placements
+        on
+            active_plans.census_period = main_placements.census_period
+            and active_plans.active_plan_id = main_placements.active_plan_id
+    left join primary_needs
+        on
+            active_plans.census_period = primary_needs.census_period
+            and active_plans.active_plan_id = primary_needs.active_plan_id
+),
+
+issued_not_active as (
+    select
+        named_plans.census_period || '/issued-' || named_plans.named_plan_id as ehc_plan_id,
+        named_plans.person_record_id,
+        named_plans.census_period,
+        named_plans.named_plan_id,
+        named_plans.plan_start_date,
+        named_plans.plan_cease_date,
+        named_plans.cease_reason,
+        false as is_active_on_census_day,
+        main_named_settings.sen_setting,
+        main_named_settings.establishment_urn,
+        cast(null as varchar) as primary_need,
+        cast(null as date) as last_review_date
+    from named_plans
+    left join main_named_settings
+        on
+            named_plans.census_period = main_named_settings.census_period
+            and named_plans.named_plan_id = main_named_settings.named_plan_id
+    left join active
+        on
+            named_plans.census_period = active.census_period
+            and named_plans.named_plan_id = active.named_plan_id
+    where active.ehc_plan_id is null
+),
+
+plans as (
+    select * from active
+    union all
+    select * from issued_not_active
+),
+
+final as (
+    select
+        plans.ehc_plan_id,
+        bridge.person_key,
+        plans.census_period,
+        plans.plan_start_date,
+        plans.plan_cease_date,
+        plans.cease_reason,
+        plans.is_active_on_census_day,
+        plans.sen_setting,
+        plans.establishment_urn,
+        plans.primary_need,
+        plans.last_review_date,
+        coalesce(
+            (plans.plan_start_date is null or plans.plan_start_date <= as_at.as_at_date)
+            and (plans.plan_cease_date is null or plans.plan_cease_date > as_at.as_at_date),
+            false
+        ) as is_open
+    from plans
+    inner join bridge on 'sen2:' || plans.person_record_id = bridge.record_id
+    cross join as_at
+)
+
+select * from final

@@ -1,0 +1,182 @@
+{#-
+    One row per health event across the health feeds, each with the child's person_key.
+
+    Monthly feeds repeat a registration or referral in every extract while it is open; such
+    events are kept once, from the latest extract that carries them (the most complete end
+    and first-contact dates). An event's child is the person record it was delivered with:
+    the row itself, or for CAMHS referrals and CSDS contacts the patient's MPI row in the
+    same extract.
+-#}
+with
+
+gp_registrations as (
+    select * from {{ ref('stg_gp__registrations') }}
+),
+
+ae_attendances as (
+    select * from {{ ref('stg_emergency_care__attendances') }}
+),
+
+admissions as (
+    select * from {{ ref('stg_admitted_care__episodes') }}
+),
+
+camhs_referrals as (
+    select * from {{ ref('stg_camhs__referrals') }}
+),
+
+community_contacts as (
+    select * from {{ ref('stg_community_services__care_contacts') }}
+),
+
+cyps_referrals as (
+    select * from {{ ref('stg_cyps__referrals') }}
+),
+
+child_health_events as (
+    select * from {{ ref('stg_child_health__events') }}
+),
+
+bridge as (
+    select * from {{ source('linkage', 'person_key_bridge') }}
+),
+
+latest_gp_registrations as (
+    select * from gp_registrations
+    qualify row_number() over (partition by registration_id order by extract_period desc) = 1
+),
+
+latest_camhs_referrals as (
+    select * from camhs_referrals
+    qualify row_number() over (partition by service_request_id order by extract_period desc) = 1
+),
+
+latest_cyps_referrals as (
+    select * from cyps_referrals
+    qualify row_number() over (partition by referral_id order by extract_period desc) = 1
+),
+
+events as (
+    select
+        'gp:' || cast(registration_id as varchar) as health_event_id,
+        'gp' as feed,
+        'gp:' || registration_record_id as record_id,
+        'gp_registration_start' as event_type,
+        registration_start_date as event_date,
+        registration_end_date as end_date,
+        practice_code as event_code,
+        cast(null as date) as referral_date,
+        cast(null as date) as first_contact_date,
+        extract_period
+    from latest_gp_registrations
+
+    union all
+
+    select
+        'emergency_care:' || attendance_record_id as health_event_id,
+        'emergency_care' as feed,
+        'emergency_care:' || attendance_record_id as record_id,
+        'ae_attendance' as event_type,
+        arrival_date as event_date,
+        cast(null as date) as end_date,
+        diagnosis_code as event_code,
+        cast(null as date) as referral_date,
+        cast(null as date) as first_contact_date,
+        extract_period
+    from ae_attendances
+
+    union all
+
+    select
+        'admitted_care:' || episode_record_id as health_event_id,
+        'admitted_care' as feed,
+        'admitted_care:' || episode_record_id as record_id,
+        'admission' as event_type,
+        admission_date as event_date,
+        discharge_date as end_date,
+        primary_diagnosis_code as event_code,
+        cast(null as date) as referral_date,
+        cast(null as date) as first_contact_date,
+        extract_period
+    from admissions
+
+    union all
+
+    select
+        'camhs:' || service_request_id as health_event_id,
+        'camhs' as feed,
+        'camhs:' || patient_record_id as record_id,
+        'camhs_referral' as event_type,
+        referral_received_date as event_date,
+        discharge_date as end_date,
+        team_type_code as event_code,
+        referral_received_date as referral_date,
+        first_contact_date,
+        extract_period
+    from latest_camhs_referrals
+
+    union all
+
+    select
+        'community_services:' || care_contact_record_id as health_event_id,
+        'community_services' as feed,
+        'community_services:' || patient_record_id as record_id,
+        'community_contact' as event_type,
+        care_contact_date as event_date,
+        cast(null as date) as end_date,
+        service_or_team_type as event_code,
+        cast(null as date) as referral_date,
+        cast(null as date) as first_contact_date,
+        extract_period
+    from community_contacts
+
+    union all
+
+    select
+        'cyps:' || cast(referral_id as varchar) as health_event_id,
+        'cyps' as feed,
+        'cyps:' || referral_record_id as record_id,
+        'cyps_referral' as event_type,
+        referral_date as event_date,
+        closure_date as end_date,
+        referral_reason as event_code,
+        referral_date,
+        first_contact_date,
+        extract_period
+    from latest_cyps_referrals
+
+    union all
+
+    select
+        'child_health:' || event_record_id as health_event_id,
+        'child_health' as feed,
+        'child_health:' || event_record_id as record_id,
+        'child_health_event' as event_type,
+        event_date,
+        cast(null as date) as end_date,
+        event_code,
+        cast(null as date) as referral_date,
+        cast(null as date) as first_contact_date,
+        extract_period
+    from child_health_events
+),
+
+final as (
+    select
+        events.health_event_id,
+        bridge.person_key,
+        events.feed,
+        events.event_type,
+        events.event_date,
+        events.end_date,
+        events.event_code,
+        events.referral_date,
+        events.first_contact_date,
+        cast(date_diff('day', events.referral_date, events.first_contact_date) as integer)
+            as waiting_days,
+        events.extract_period
+    from events
+    inner join bridge on events.record_id = bridge.record_id
+)
+
+select * from final

@@ -1,0 +1,131 @@
+{#-
+    One row per SSDA903 episode of care, repaired and chained into periods of care.
+
+    Repairs (real returns carry these faults): an episode keyed twice (same child, same start)
+    is kept once, preferring the latest return and a row with an end date; an episode that
+    ends after the next one starts is ended on the next start; an episode left open although
+    a later one starts is ended on the next start with reason X1 (care went on), unless the
+    next episode is a new entry to care (reason new episode S).
+
+    Chaining: an episode continues the previous episode's period of care when the previous
+    one ended with X1 (episode ceases, a new one begins in the same period) on the day this
+    one starts. Any other reason ceased, or a gap, starts a new period. An episode with no
+    end date is open, and so is its period.
+-#}
+with
+
+episodes as (
+    select * from {{ ref('stg_looked_after__episodes') }}
+),
+
+bridge as (
+    select * from {{ source('linkage', 'person_key_bridge') }}
+),
+
+linked as (
+    -- The child's person record is its Header row: <collection year>/<CHILD>.
+    select
+        episodes.*,
+        bridge.person_key
+    from episodes
+    inner join bridge
+        on
+            bridge.record_id
+            = 'looked_after:' || episodes.collection_year || '/' || episodes.la_child_id
+),
+
+deduplicated as (
+    select
+        *,
+        cast(count(*) over (partition by person_key, episode_start_date) - 1 as integer)
+            as duplicates_removed
+    from linked
+    qualify row_number() over (
+        partition by person_key, episode_start_date
+        order by collection_year desc, episode_end_date is not null desc, source_row_number desc
+    ) = 1
+),
+
+with_next as (
+    select
+        *,
+        lead(episode_start_date) over (
+            partition by person_key order by episode_start_date
+        ) as next_start_date,
+        lead(reason_new_episode) over (
+            partition by person_key order by episode_start_date
+        ) as next_reason_new_episode
+    from deduplicated
+),
+
+repaired as (
+    select
+        *,
+        case
+            when next_start_date is null then null
+            when episode_end_date is null then 'open_before_next_episode'
+            when episode_end_date > next_start_date then 'overlaps_next_episode'
+        end as end_date_repair,
+        case
+            when next_start_date is not null and episode_end_date is null then next_start_date
+            when episode_end_date > next_start_date then next_start_date
+            else episode_end_date
+        end as repaired_end_date,
+        case
+            when next_start_date is not null and episode_end_date is null
+                then case when next_reason_new_episode != 'S' then 'X1' end
+            else reason_episode_ceased
+        end as repaired_reason_ceased
+    from with_next
+),
+
+with_previous as (
+    select
+        *,
+        lag(repaired_end_date) over (
+            partition by person_key order by episode_start_date
+        ) as previous_end_date,
+        lag(repaired_reason_ceased) over (
+            partition by person_key order by episode_start_date
+        ) as previous_reason_ceased
+    from repaired
+),
+
+chained as (
+    select
+        *,
+        sum(
+            case
+                when previous_reason_ceased = 'X1' and previous_end_date = episode_start_date then 0
+                else 1
+            end
+        ) over (
+            partition by person_key order by episode_start_date rows unbounded preceding
+        ) as period_of_care_number
+    from with_previous
+),
+
+final as (
+    select
+        episode_record_id as episode_id,
+        person_key,
+        collection_year,
+        episode_start_date,
+        repaired_end_date as episode_end_date,
+        reason_new_episode,
+        legal_status,
+        category_of_need,
+        placement_type,
+        placement_provider,
+        repaired_reason_ceased as reason_episode_ceased,
+        reason_place_change as reason_for_placement_change,
+        end_date_repair,
+        duplicates_removed,
+        cast(row_number() over (
+            partition by person_key, period_of_care_number order by episode_start_date
+        ) as integer) as episode_number_in_period,
+        person_key || '/' || cast(period_of_care_number as varchar) as period_of_care_id
+    from chained
+)
+
+select * from final

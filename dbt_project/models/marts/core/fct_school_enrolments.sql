@@ -1,0 +1,26 @@
+{#- One row per pupil on roll per School Census, with the pupil's status on census day. -#}
+with
+
+pupils_on_census_day as (
+    select * from {{ ref('int_school_census_pupils_on_census_day') }}
+),
+
+bridge as (
+    select * from {{ source('linkage', 'person_key_bridge') }}
+),
+
+final as (
+    select
+        bridge.source_record_id as enrolment_id,
+        bridge.person_key,
+        pupils_on_census_day.census_period,
+        pupils_on_census_day.census_date,
+        pupils_on_census_day.establishment_number,
+        pupils_on_census_day.national_curriculum_year,
+        pupils_on_census_day.sen_provision,
+        pupils_on_census_day.is_fsm_eligible
+    from pupils_on_census_day
+    inner join bridge on pupils_on_census_day.record_id = bridge.record_id
+)
+
+select * from final

@@ -1,0 +1,77 @@
+{#-
+    Link rates by the child's sex, ethnicity, age band and postcode district: the share of
+    records linked to another record of the same child. A group whose records link less often
+    is a group the linked data under-counts (linkage bias). Disclosure controlled.
+-#}
+with
+
+bridge as (
+    select * from {{ source('linkage', 'person_key_bridge') }}
+),
+
+children as (
+    select * from {{ ref('dim_child') }}
+),
+
+records as (
+    select
+        children.sex,
+        bridge.match_method != 'singleton' as is_linked,
+        coalesce(children.ethnicity, 'not known') as ethnicity,
+        coalesce(children.age_band, 'not known') as age_band,
+        coalesce(children.postcode_district, 'not known') as postcode_district
+    from bridge
+    inner join children on bridge.person_key = children.person_key
+),
+
+by_characteristic as (
+    unpivot records
+    on sex, ethnicity, age_band, postcode_district
+    into name breakdown value breakdown_value
+),
+
+cells as (
+    select
+        breakdown,
+        breakdown_value,
+        'all records' as status,
+        true as is_total,
+        count(*) as records
+    from by_characteristic
+    group by breakdown, breakdown_value
+    union all
+    select
+        breakdown,
+        breakdown_value,
+        case when is_linked then 'linked' else 'unlinked' end as status,
+        false as is_total,
+        count(*) as records
+    from by_characteristic
+    group by breakdown, breakdown_value, is_linked
+),
+
+controlled as (
+    {{ disclosure_control('cells', ['breakdown', 'breakdown_value'], 'records', 'status') }}
+),
+
+final as (
+    select
+        breakdown,
+        breakdown_value,
+        cast(max(records) filter (where is_total) as bigint) as records,
+        -- No cell at all means no linked record (0); a withheld cell stays null.
+        cast(
+            case
+                when bool_or(status = 'linked') then max(records) filter (where status = 'linked')
+                else 0
+            end as bigint
+        ) as linked_records,
+        round(
+            100.0 * linked_records / max(records) filter (where is_total), 1
+        ) as percent_linked,
+        bool_or(is_suppressed) as is_suppressed
+    from controlled
+    group by breakdown, breakdown_value
+)
+
+select * from final

@@ -1,0 +1,175 @@
+{#-
+    The SEND cohort (living children with an EHC plan or SEN support) by presenting need, with
+    health indicators: registered with a GP, known to CAMHS, attended A&E and admitted to
+    hospital in the last year, and the median CAMHS wait from referral to first contact. The
+    presenting need is the first-ranked need on the child's latest School Census, else the
+    first-ranked need in SEN2. Disclosure controlled per need and indicator.
+-#}
+with
+
+as_at as (
+    select as_at_date from {{ ref('as_at_date') }}
+),
+
+children as (
+    select * from {{ ref('dim_child') }}
+    where not is_deceased and (has_ehc_plan or has_sen_support)
+),
+
+bridge as (
+    select * from {{ source('linkage', 'person_key_bridge') }}
+),
+
+census_needs as (
+    select * from {{ ref('stg_school_census__sen_needs') }}
+),
+
+sen2_needs as (
+    select * from {{ ref('stg_sen2__sen_needs') }}
+),
+
+sen2_plans as (
+    select * from {{ ref('stg_sen2__active_plans') }}
+),
+
+health_events as (
+    select * from {{ ref('fct_health_events') }}
+),
+
+needs as (
+    select
+        bridge.person_key,
+        census_needs.sen_type as need,
+        1 as source_order,
+        census_needs.census_period as period
+    from census_needs
+    inner join bridge on 'school_census:' || census_needs.pupil_record_id = bridge.record_id
+    where census_needs.sen_type_rank = 1
+    union all
+    select
+        bridge.person_key,
+        sen2_needs.sen_type as need,
+        2 as source_order,
+        sen2_needs.census_period as period
+    from sen2_needs
+    inner join sen2_plans
+        on
+            sen2_needs.census_period = sen2_plans.census_period
+            and sen2_needs.active_plan_id = sen2_plans.active_plan_id
+    inner join bridge on 'sen2:' || sen2_plans.person_record_id = bridge.record_id
+    where sen2_needs.sen_type_rank = 1
+),
+
+presenting_need as (
+    select
+        person_key,
+        need
+    from needs
+    qualify row_number() over (
+        partition by person_key order by source_order asc, period desc, need asc
+    ) = 1
+),
+
+events_in_year as (
+    select
+        health_events.person_key,
+        bool_or(health_events.event_type = 'ae_attendance') as attended_ae,
+        bool_or(health_events.event_type = 'admission') as was_admitted
+    from health_events
+    cross join as_at
+    where health_events.event_date > as_at.as_at_date - interval 1 year
+    group by health_events.person_key
+),
+
+camhs_waits as (
+    select
+        person_key,
+        median(waiting_days) as waiting_days
+    from health_events
+    where event_type = 'camhs_referral'
+    group by person_key
+),
+
+profile as (
+    select
+        children.person_key,
+        children.is_registered_with_gp as registered_with_gp,
+        children.is_known_to_camhs as known_to_camhs,
+        camhs_waits.waiting_days,
+        coalesce(presenting_need.need, 'not recorded') as presenting_need,
+        coalesce(events_in_year.attended_ae, false) as attended_ae_in_year,
+        coalesce(events_in_year.was_admitted, false) as admitted_in_year
+    from children
+    left join presenting_need on children.person_key = presenting_need.person_key
+    left join events_in_year on children.person_key = events_in_year.person_key
+    left join camhs_waits on children.person_key = camhs_waits.person_key
+),
+
+by_indicator as (
+    unpivot (
+        select
+            person_key,
+            presenting_need,
+            registered_with_gp,
+            known_to_camhs,
+            attended_ae_in_year,
+            admitted_in_year
+        from profile
+    )
+    on registered_with_gp, known_to_camhs, attended_ae_in_year, admitted_in_year
+    into name indicator value has_indicator
+),
+
+cells as (
+    select
+        presenting_need,
+        indicator,
+        case when has_indicator then 'yes' else 'no' end as status,
+        false as is_total,
+        count(*) as children
+    from by_indicator
+    group by presenting_need, indicator, has_indicator
+    union all
+    select
+        presenting_need,
+        indicator,
+        'all' as status,
+        true as is_total,
+        count(*) as children
+    from by_indicator
+    group by presenting_need, indicator
+),
+
+controlled as (
+    {{ disclosure_control('cells', ['presenting_need', 'indicator'], 'children', 'status') }}
+),
+
+need_waits as (
+    select
+        presenting_need,
+        median(waiting_days) as median_camhs_wait_days,
+        count(waiting_days) as children_with_wait
+    from profile
+    group by presenting_need
+),
+
+final as (
+    select
+        as_at.as_at_date,
+        controlled.presenting_need,
+        controlled.indicator,
+        controlled.status,
+        controlled.is_total,
+        controlled.is_suppressed,
+        cast(controlled.children as bigint) as children,
+        -- The need's median wait, on its total rows, when at least five children waited.
+        case
+            when controlled.is_total and need_waits.children_with_wait >= 5
+                then need_waits.median_camhs_wait_days
+        end as median_camhs_wait_days
+    from controlled
+    cross join as_at
+    left join need_waits on controlled.presenting_need = need_waits.presenting_need
+)
+
+select * from final

@@ -1,0 +1,106 @@
+{#-
+    Gaps in services, by postcode district, as at the as-at date: looked-after children with
+    no health assessment recorded in the SSDA903 OC2 table; children with SEND who attended A&E
+    in the last year and are not known to CAMHS; children in need not registered with a GP.
+    Living children only. Disclosure controlled, with each gap's total row.
+-#}
+with
+
+as_at as (
+    select as_at_date from {{ ref('as_at_date') }}
+),
+
+children as (
+    select * from {{ ref('dim_child') }}
+    where not is_deceased
+),
+
+bridge as (
+    select * from {{ source('linkage', 'person_key_bridge') }}
+),
+
+outcomes as (
+    select * from {{ ref('stg_looked_after__oc2') }}
+),
+
+health_events as (
+    select * from {{ ref('fct_health_events') }}
+),
+
+health_assessed as (
+    -- OC2 rows share the looked-after child's record id (period/child).
+    select distinct bridge.person_key
+    from outcomes
+    inner join bridge on 'looked_after:' || outcomes.child_record_id = bridge.record_id
+    where outcomes.had_health_assessment
+),
+
+attended_ae as (
+    select distinct health_events.person_key
+    from health_events
+    cross join as_at
+    where
+        health_events.event_type = 'ae_attendance'
+        and health_events.event_date > as_at.as_at_date - interval 1 year
+),
+
+gaps as (
+    select
+        children.person_key,
+        children.postcode_district,
+        'looked after without a health assessment' as gap
+    from children
+    left join health_assessed on children.person_key = health_assessed.person_key
+    where children.is_currently_looked_after and health_assessed.person_key is null
+    union all
+    select
+        children.person_key,
+        children.postcode_district,
+        'SEND with A&E attendance and no CAMHS contact' as gap
+    from children
+    inner join attended_ae on children.person_key = attended_ae.person_key
+    where (children.has_ehc_plan or children.has_sen_support) and not children.is_known_to_camhs
+    union all
+    select
+        person_key,
+        postcode_district,
+        'child in need not registered with a GP' as gap
+    from children
+    where is_currently_cin and not is_registered_with_gp
+),
+
+cells as (
+    select
+        gap,
+        coalesce(postcode_district, 'not known') as postcode_district,
+        false as is_total,
+        count(*) as children
+    from gaps
+    group by gap, coalesce(postcode_district, 'not known')
+    union all
+    select
+        gap,
+        'all districts' as postcode_district,
+        true as is_total,
+        count(*) as children
+    from gaps
+    group by gap
+),
+
+controlled as (
+    {{ disclosure_control('cells', ['gap'], 'children', 'postcode_district') }}
+),
+
+final as (
+    select
+        as_at.as_at_date,
+        controlled.gap,
+        controlled.postcode_district,
+        controlled.is_total,
+        cast(controlled.children as bigint) as children,
+        controlled.is_suppressed
+    from controlled
+    cross join as_at
+)
+
+select * from final
