@@ -6,6 +6,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.automation import schedules, sensors
 from orchestration.dbt.assets import dbt_marts, dbt_staging_and_intermediate
 from orchestration.dbt.project import dbt_project
 from orchestration.jobs import ingest_jobs, refresh_job
@@ -28,6 +29,8 @@ def build_definitions(warehouse_data_dir: str) -> dg.Definitions:
             published_marts,
         ],
         jobs=[*ingest_jobs, refresh_job],
+        schedules=schedules,
+        sensors=sensors,
         resources={
             "warehouse": WarehouseResource(data_dir=warehouse_data_dir),
             "dbt": DbtCliResource(project_dir=dbt_project),

@@ -1,0 +1,117 @@
+"""When each return's data arrives, computed from the collection rules (never a list of dates).
+
+- School Census: census days are the first Thursday of October (autumn), the third Thursday of
+  January (spring) and the third Thursday of May (summer); periods are ``2024-autumn``.
+- SEN2: census day is the third Thursday of January; the period is its year (``2025``).
+- Children in Need census and SSDA903: the collection year runs to 31 March; the period is
+  ``2024-25``.
+- Health feeds: monthly extracts; the period is the month (``2025-03``).
+
+Each ``*_due_on(day)`` answers: which period should be loaded on ``day``? Data reaches the
+landing folder some days after the census day or period end (``lag_days``), so a period falls
+due that many days later.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+THURSDAY = 3
+SCHOOL_CENSUS_TERMS = {"autumn": (10, 1), "spring": (1, 3), "summer": (5, 3)}  # month, nth
+DEFAULT_LAG_DAYS = {"school_census": 7, "sen2": 7, "annual": 1, "monthly": 5}
+
+
+def nth_weekday(year: int, month: int, weekday: int, nth: int) -> date:
+    """The ``nth`` (1-based) ``weekday`` (Monday 0) of a month: nth_weekday(2024, 10, 3, 1) is
+    the first Thursday of October 2024."""
+    first = date(year, month, 1)
+    offset = (weekday - first.weekday()) % 7
+    return first + timedelta(days=offset + 7 * (nth - 1))
+
+
+def school_census_day(period: str) -> date:
+    """``2024-autumn`` -> 2024-10-03. A spring or summer term is in the year it names."""
+    year, term = period.split("-")
+    month, nth = SCHOOL_CENSUS_TERMS[term]
+    return nth_weekday(int(year), month, THURSDAY, nth)
+
+
+def sen2_census_day(period: str) -> date:
+    """``2025`` -> the third Thursday of January 2025."""
+    return nth_weekday(int(period), 1, THURSDAY, 3)
+
+
+def collection_year_end(period: str) -> date:
+    """``2024-25`` -> 2025-03-31."""
+    return date(int(period[:4]) + 1, 3, 31)
+
+
+def month_end(period: str) -> date:
+    """``2025-02`` -> 2025-02-28."""
+    year, month = (int(part) for part in period.split("-"))
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def school_census_due_on(day: date, lag_days: int = DEFAULT_LAG_DAYS["school_census"]) -> list[str]:
+    """School Census periods whose census day was ``lag_days`` before ``day``."""
+    census = day - timedelta(days=lag_days)
+    return [
+        period
+        for term in SCHOOL_CENSUS_TERMS
+        if school_census_day(period := f"{census.year}-{term}") == census
+    ]
+
+
+def sen2_due_on(day: date, lag_days: int = DEFAULT_LAG_DAYS["sen2"]) -> list[str]:
+    census = day - timedelta(days=lag_days)
+    return [str(census.year)] if sen2_census_day(str(census.year)) == census else []
+
+
+def collection_year_due_on(day: date, lag_days: int = DEFAULT_LAG_DAYS["annual"]) -> list[str]:
+    """The CIN / SSDA903 year that ended (31 March) ``lag_days`` before ``day``."""
+    ended = day - timedelta(days=lag_days)
+    if (ended.month, ended.day) != (3, 31):
+        return []
+    return [f"{ended.year - 1}-{ended.year % 100:02d}"]
+
+
+def monthly_due_on(day: date, lag_days: int = DEFAULT_LAG_DAYS["monthly"]) -> list[str]:
+    """The month that ended ``lag_days`` before ``day``."""
+    ended = day - timedelta(days=lag_days)
+    if ended + timedelta(days=1) != date(ended.year + ended.month // 12, ended.month % 12 + 1, 1):
+        return []
+    return [f"{ended.year}-{ended.month:02d}"]
+
+
+def period_end(cadence: str, period: str) -> date:
+    """The day a period's data describes up to (for freshness)."""
+    return {
+        "school_census": school_census_day,
+        "sen2": sen2_census_day,
+        "annual": collection_year_end,
+        "monthly": month_end,
+    }[cadence](period)
+
+
+# Sources collected on a census or annual cycle; every other source is a monthly extract.
+SOURCE_CADENCE = {
+    "school_census": "school_census",
+    "sen2": "sen2",
+    "children_in_need": "annual",
+    "looked_after": "annual",
+}
+
+
+def cadence_of(source: str) -> str:
+    return SOURCE_CADENCE.get(source, "monthly")
+
+
+def periods_due_on(source: str, day: date) -> list[str]:
+    """The periods of ``source`` that fall due on ``day``."""
+    return {
+        "school_census": school_census_due_on,
+        "sen2": sen2_due_on,
+        "annual": collection_year_due_on,
+        "monthly": monthly_due_on,
+    }[cadence_of(source)](day)

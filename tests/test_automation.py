@@ -1,0 +1,79 @@
+"""Schedules follow the collection calendar; the landing sensor turns new files into runs."""
+
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.automation import calendar_schedule, landing_folder_sensor
+from orchestration.definitions import build_definitions
+from orchestration.resources import WarehouseResource
+
+
+def evaluate_schedule(source: str, when: datetime, instance: dg.DagsterInstance) -> list[str]:
+    """The partitions the schedule asks for at ``when`` (none when it skips)."""
+    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=when)
+    result = calendar_schedule(source)(context)
+    if isinstance(result, dg.SkipReason):
+        return []
+    return [request.partition_key for request in result]
+
+
+def test_the_school_census_schedule_asks_for_the_term_a_week_after_census_day() -> None:
+    with dg.instance_for_test() as instance:
+        due = evaluate_schedule("school_census", datetime(2024, 10, 10, 6), instance)
+        assert due == ["2024-autumn"]
+        assert instance.has_dynamic_partition("school_census_periods", "2024-autumn")
+        assert evaluate_schedule("school_census", datetime(2024, 10, 9, 6), instance) == []
+        spring = evaluate_schedule("school_census", datetime(2025, 1, 23, 6), instance)
+        assert spring == ["2025-spring"]
+
+
+def test_annual_and_monthly_schedules() -> None:
+    with dg.instance_for_test() as instance:
+        assert evaluate_schedule("children_in_need", datetime(2025, 4, 1, 6), instance) == [
+            "2024-25"
+        ]
+        assert evaluate_schedule("gp", datetime(2025, 4, 5, 6), instance) == ["2025-03"]
+        assert evaluate_schedule("gp", datetime(2025, 4, 6, 6), instance) == []
+
+
+def test_every_source_has_a_schedule_and_the_sensor_is_registered(tmp_path: Path) -> None:
+    defs = build_definitions(str(tmp_path))
+    names = {schedule.name for schedule in defs.schedules}
+    assert {"school_census_calendar", "sen2_calendar", "looked_after_calendar"} <= names
+    assert "landing_folder" in {sensor.name for sensor in defs.sensors}
+
+
+def deliver(landing: Path, source: str, period: str, name: str, text: str) -> None:
+    folder = landing / source / period
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+def run_sensor(instance: dg.DagsterInstance, data_dir: Path) -> dg.SensorResult:
+    context = dg.build_sensor_context(
+        instance=instance, resources={"warehouse": WarehouseResource(data_dir=str(data_dir))}
+    )
+    return landing_folder_sensor(context)
+
+
+def test_a_new_file_becomes_a_run_for_its_partition(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    deliver(landing, "gp", "2025-04", "gp_registrations_2025-04.csv", "header\n")
+    (landing / "gp" / "2025-05").mkdir(parents=True)  # an empty folder is not a delivery
+    with dg.instance_for_test() as instance:
+        result = run_sensor(instance, tmp_path)
+        assert [(r.job_name, r.partition_key) for r in result.run_requests] == [
+            ("ingest_gp", "2025-04")
+        ]
+        (added,) = result.dynamic_partitions_requests
+        assert (added.partitions_def_name, list(added.partition_keys)) == (
+            "gp_periods",
+            ["2025-04"],
+        )
+        # The same files give the same run key (Dagster runs a key once); a redelivery does not.
+        again = run_sensor(instance, tmp_path).run_requests[0].run_key
+        assert again == result.run_requests[0].run_key
+        deliver(landing, "gp", "2025-04", "gp_registrations_2025-04.csv", "header\nrow\n")
+        assert run_sensor(instance, tmp_path).run_requests[0].run_key != again

@@ -1,0 +1,79 @@
+"""Census days and due periods from the collection rules, over several years."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from linkage_ops.census_calendar import (
+    collection_year_due_on,
+    month_end,
+    monthly_due_on,
+    nth_weekday,
+    period_end,
+    periods_due_on,
+    school_census_day,
+    school_census_due_on,
+    sen2_census_day,
+    sen2_due_on,
+)
+
+
+@pytest.mark.parametrize(
+    ("period", "census_day"),
+    [
+        ("2022-autumn", date(2022, 10, 6)),
+        ("2023-spring", date(2023, 1, 19)),
+        ("2023-summer", date(2023, 5, 18)),
+        ("2023-autumn", date(2023, 10, 5)),
+        ("2024-spring", date(2024, 1, 18)),
+        ("2024-summer", date(2024, 5, 16)),
+        ("2024-autumn", date(2024, 10, 3)),
+        ("2025-spring", date(2025, 1, 16)),
+        ("2025-summer", date(2025, 5, 15)),
+        ("2026-autumn", date(2026, 10, 1)),
+        ("2027-spring", date(2027, 1, 21)),
+    ],
+)
+def test_school_census_days(period: str, census_day: date) -> None:
+    assert school_census_day(period) == census_day
+    assert census_day.weekday() == 3  # a Thursday
+
+
+def test_nth_weekday_when_the_month_starts_on_that_day() -> None:
+    assert nth_weekday(2026, 10, 3, 1) == date(2026, 10, 1)  # 1 October 2026 is a Thursday
+    assert nth_weekday(2026, 10, 3, 3) == date(2026, 10, 15)
+
+
+def test_each_census_falls_due_once_a_week_after_census_day() -> None:
+    year = [date(2024, 9, 1) + timedelta(days=n) for n in range(366)]
+    due = {day: school_census_due_on(day) for day in year if school_census_due_on(day)}
+    assert due == {
+        date(2024, 10, 10): ["2024-autumn"],
+        date(2025, 1, 23): ["2025-spring"],
+        date(2025, 5, 22): ["2025-summer"],
+    }
+
+
+def test_sen2_annual_and_monthly_due_dates() -> None:
+    assert sen2_census_day("2025") == date(2025, 1, 16)
+    assert sen2_census_day("2026") == date(2026, 1, 15)
+    assert sen2_due_on(date(2025, 1, 23)) == ["2025"]
+    assert sen2_due_on(date(2025, 1, 22)) == []
+    assert collection_year_due_on(date(2025, 4, 1)) == ["2024-25"]
+    assert collection_year_due_on(date(2000, 4, 1)) == ["1999-00"]
+    assert collection_year_due_on(date(2025, 3, 31)) == []
+    assert monthly_due_on(date(2025, 3, 5)) == ["2025-02"]
+    assert monthly_due_on(date(2025, 1, 5)) == ["2024-12"]
+    assert monthly_due_on(date(2025, 3, 6)) == []
+    assert month_end("2024-02") == date(2024, 2, 29)
+    assert month_end("2024-12") == date(2024, 12, 31)
+
+
+def test_each_source_has_its_cycle() -> None:
+    assert periods_due_on("school_census", date(2024, 10, 10)) == ["2024-autumn"]
+    assert periods_due_on("children_in_need", date(2025, 4, 1)) == ["2024-25"]
+    assert periods_due_on("looked_after", date(2025, 4, 1)) == ["2024-25"]
+    assert periods_due_on("gp", date(2025, 4, 5)) == ["2025-03"]
+    assert periods_due_on("gp", date(2025, 4, 1)) == []
+    assert period_end("annual", "2024-25") == date(2025, 3, 31)
+    assert period_end("school_census", "2024-autumn") == date(2024, 10, 3)
