@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -105,7 +105,7 @@ def _switch_link(link: Path, target: Path) -> None:
 
 def publish(warehouse: Path, root: Path, run_id: str) -> Publication:
     """Copy every audience's tables from the ``warehouse`` DuckDB file into ``root``."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     version_root = root / VERSIONS / f"{stamp}-{run_id[:8]}"
     written = []
     try:
@@ -125,7 +125,7 @@ def publish(warehouse: Path, root: Path, run_id: str) -> Publication:
         _switch_link(folder / "parquet", parquet_dir)
         tables[audience.schema] = rows
     publication = Publication(
-        run_id=run_id, published_at=datetime.now(UTC).isoformat(), tables=tables
+        run_id=run_id, published_at=datetime.now(timezone.utc).isoformat(), tables=tables
     )
     manifest = root / "publication.json"
     manifest.with_suffix(".json.tmp").write_text(

@@ -95,3 +95,15 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext, warehouse: Wareho
 
 schedules = [calendar_schedule(source) for source in SOURCES]
 sensors = [landing_folder_sensor]
+
+
+# Declarative automation: staging, linkage, marts and the publication carry
+# AutomationCondition.eager() (orchestration/dbt/translator.py, linkage and publish assets), so
+# once a source period loads, everything downstream refreshes. This sensor evaluates them.
+refresh_downstream_sensor = dg.AutomationConditionSensorDefinition(
+    "refresh_downstream",
+    target=dg.AssetSelection.all() - dg.AssetSelection.groups("landing", "raw"),
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Refreshes staging, linkage, marts and the publication after any source loads.",
+)
+sensors.append(refresh_downstream_sensor)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.alerts import sensors as alert_sensors
 from orchestration.automation import schedules, sensors
 from orchestration.dbt.assets import dbt_marts, dbt_staging_and_intermediate
 from orchestration.dbt.project import dbt_project
@@ -30,7 +31,7 @@ def build_definitions(warehouse_data_dir: str) -> dg.Definitions:
         ],
         jobs=[*ingest_jobs, refresh_job],
         schedules=schedules,
-        sensors=sensors,
+        sensors=[*sensors, *alert_sensors],
         resources={
             "warehouse": WarehouseResource(data_dir=warehouse_data_dir),
             "dbt": DbtCliResource(project_dir=dbt_project),

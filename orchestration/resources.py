@@ -35,6 +35,11 @@ class WarehouseResource(dg.ConfigurableResource):
         return Path(self.data_dir) / "published"
 
     @property
+    def alerts_log_path(self) -> Path:
+        """Every alert, one JSON line each (also in the operations.alerts table)."""
+        return Path(self.data_dir) / "logs" / "alerts.log"
+
+    @property
     def model_path(self) -> Path:
         """The linkage model trained on the latest run, as JSON."""
         return Path(self.data_dir) / "linkage" / "model.json"

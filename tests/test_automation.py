@@ -8,6 +8,8 @@ import dagster as dg
 from orchestration.automation import calendar_schedule, landing_folder_sensor
 from orchestration.definitions import build_definitions
 from orchestration.resources import WarehouseResource
+from orchestration.settings import SOURCES
+from orchestration.sources.partitions import periods_partitions
 
 
 def evaluate_schedule(source: str, when: datetime, instance: dg.DagsterInstance) -> list[str]:
@@ -77,3 +79,41 @@ def test_a_new_file_becomes_a_run_for_its_partition(tmp_path: Path) -> None:
         assert again == result.run_requests[0].run_key
         deliver(landing, "gp", "2025-04", "gp_registrations_2025-04.csv", "header\nrow\n")
         assert run_sensor(instance, tmp_path).run_requests[0].run_key != again
+
+
+def test_downstream_assets_refresh_after_a_source_loads(tmp_path: Path) -> None:
+    """Declarative automation, evaluated tick by tick: a newly loaded source period refreshes
+    staging; fresh person records refresh linkage, the marts and the publication."""
+    defs = build_definitions(str(tmp_path))
+    graph = defs.resolve_asset_graph()
+    keys = graph.get_all_asset_keys()
+
+    def layer(name: str) -> list[dg.AssetKey]:
+        return [key for key in keys if key.path[0] == name]
+
+    with dg.instance_for_test() as instance:
+        for source in SOURCES:
+            instance.add_dynamic_partitions(periods_partitions(source).name, ["2025-03"])
+        result = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        assert result.total_requested == 0  # nothing loaded yet, nothing to refresh
+
+        def load(asset_keys: list[dg.AssetKey], partition: str | None = None):
+            for key in asset_keys:
+                instance.report_runless_asset_event(
+                    dg.AssetMaterialization(asset_key=key, partition=partition)
+                )
+            return dg.evaluate_automation_conditions(
+                defs=defs, instance=instance, cursor=result.cursor
+            )
+
+        def requested(evaluation) -> set[str]:
+            return {key.path[0] for key in keys if evaluation.get_num_requested(key)}
+
+        result = load(layer("raw"), "2025-03")
+        assert requested(result) == {"staging"}
+        # Fresh person records: linkage, the marts and the publication refresh together.
+        result = load(layer("staging") + layer("reference") + layer("intermediate"))
+        assert requested(result) == {"linkage", "marts", "restricted", "published"}
+        # Once they have, nothing is requested again until a source changes.
+        result = load(layer("linkage") + layer("marts") + layer("restricted") + layer("published"))
+        assert requested(result) == set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 
@@ -22,6 +23,13 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "model":
             return dbt_resource_props["fqn"][1]
         return super().get_group_name(dbt_resource_props)
+
+    def get_automation_condition(
+        self, dbt_resource_props: Mapping[str, Any]
+    ) -> dg.AutomationCondition | None:
+        """Everything downstream of the raw tables refreshes once any upstream changes
+        (declarative automation, evaluated by Dagster's automation sensor)."""
+        return dg.AutomationCondition.eager()
 
 
 translator = WarehouseDbtTranslator()

@@ -39,6 +39,7 @@ COMPANION_TABLES = {
             "writes the key registry (linkage.key_registry) and the Fellegi-Sunter model trained "
             "this run (linkage.model_parameters and data/linkage/model.json).",
             kinds={"python", "duckdb"},
+            automation_condition=dg.AutomationCondition.eager(),
         ),
         *(
             dg.AssetSpec(
@@ -46,6 +47,7 @@ COMPANION_TABLES = {
                 deps=[PERSON_RECORDS],
                 description=description,
                 kinds={"python", "duckdb"},
+                automation_condition=dg.AutomationCondition.eager(),
             )
             for table, description in COMPANION_TABLES.items()
         ),

@@ -12,6 +12,7 @@ from orchestration.resources import WarehouseResource
     deps=[dbt_marts],
     group_name="published",
     kinds={"duckdb", "parquet"},
+    automation_condition=dg.AutomationCondition.eager(),
     description="The marts copied for BI tools: data/published/marts.duckdb and one Parquet "
     "file per mart in data/published/parquet/ (pseudonymous), and the restricted marts in "
     "data/published/restricted/. Switched over atomically; runs only when the marts and their "

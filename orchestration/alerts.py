@@ -1,0 +1,90 @@
+"""Alerts from Dagster: a failed run, or a failed check in a run that otherwise finished, goes
+to every configured sink (``linkage_ops.alerts``: webhook and email from environment variables,
+and always the ``operations.alerts`` table and ``data/logs/alerts.log``).
+"""
+
+import dagster as dg
+
+from linkage_ops.alerts import Alert, AlertSettings, send_alert
+from orchestration.resources import WarehouseResource
+
+INGEST_PREFIX = "ingest_"
+
+
+def _source_and_period(run: dg.DagsterRun) -> tuple[str | None, str | None]:
+    source = run.job_name[len(INGEST_PREFIX) :] if run.job_name.startswith(INGEST_PREFIX) else None
+    return source, run.tags.get("dagster/partition")
+
+
+def _send(alert: Alert, warehouse: WarehouseResource) -> None:
+    send_alert(alert, AlertSettings.from_env(), warehouse.database_path, warehouse.alerts_log_path)
+
+
+@dg.run_failure_sensor(
+    name="alert_on_run_failure",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Sends an alert naming the source, period and error when any run fails.",
+)
+def alert_on_run_failure(context: dg.RunFailureSensorContext, warehouse: WarehouseResource):
+    run = context.dagster_run
+    source, period = _source_and_period(run)
+    errors = [
+        event.event_specific_data.error.message.strip()
+        for event in context.get_step_failure_events()
+        if event.event_specific_data and event.event_specific_data.error
+    ]
+    seen = "; ".join(errors) or (context.failure_event.message or "the run failed")
+    _send(
+        Alert(
+            kind="run_failed",
+            source=source,
+            period=period,
+            check=run.job_name,
+            seen=seen,
+            severity="error",
+            run_id=run.run_id,
+        ),
+        warehouse,
+    )
+
+
+def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetCheckEvaluation]:
+    """The checks that failed in a run."""
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    evaluations = [record.event_log_entry.dagster_event.event_specific_data for record in records]
+    return [evaluation for evaluation in evaluations if not evaluation.passed]
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    name="alert_on_failed_checks",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Sends an alert for every check that failed in a run that finished (a failed "
+    "WARN check does not stop a run; a failed blocking check fails it and alerts as a run "
+    "failure too).",
+)
+def alert_on_failed_checks(context: dg.RunStatusSensorContext, warehouse: WarehouseResource):
+    run = context.dagster_run
+    source, period = _source_and_period(run)
+    for evaluation in failed_checks(context.instance, run.run_id):
+        details = ", ".join(
+            f"{name}={getattr(value, 'value', value)}"
+            for name, value in evaluation.metadata.items()
+        )
+        _send(
+            Alert(
+                kind="check_failed",
+                source=source,
+                period=period,
+                check=f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}",
+                seen=details or "the check failed",
+                severity="error" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warn",
+                run_id=run.run_id,
+            ),
+            warehouse,
+        )
+
+
+sensors = [alert_on_run_failure, alert_on_failed_checks]
