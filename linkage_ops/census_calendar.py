@@ -115,3 +115,29 @@ def periods_due_on(source: str, day: date) -> list[str]:
         "annual": collection_year_due_on,
         "monthly": monthly_due_on,
     }[cadence_of(source)](day)
+
+
+# How late a source's latest period may be, in days after it fell due, before it is overdue.
+MAX_DAYS_LATE = {"school_census": 14, "sen2": 14, "annual": 45, "monthly": 10}
+
+
+def latest_period_due(source: str, today: date, lookback_days: int = 800) -> str | None:
+    """The newest period of ``source`` that had fallen due by ``today``."""
+    for back in range(lookback_days):
+        due = periods_due_on(source, today - timedelta(days=back))
+        if due:
+            return due[-1]
+    return None
+
+
+def overdue_period(source: str, latest_loaded: str | None, today: date) -> str | None:
+    """The period that should have arrived by ``today`` (allowing the source's days late) but
+    is newer than the latest one loaded; ``None`` if the source is fresh."""
+    cadence = cadence_of(source)
+    # Overdue once more than the allowed days have passed since the period fell due.
+    expected = latest_period_due(source, today - timedelta(days=MAX_DAYS_LATE[cadence] + 1))
+    if expected is None:
+        return None
+    if latest_loaded is None or period_end(cadence, latest_loaded) < period_end(cadence, expected):
+        return expected
+    return None

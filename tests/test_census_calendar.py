@@ -77,3 +77,20 @@ def test_each_source_has_its_cycle() -> None:
     assert periods_due_on("gp", date(2025, 4, 1)) == []
     assert period_end("annual", "2024-25") == date(2025, 3, 31)
     assert period_end("school_census", "2024-autumn") == date(2024, 10, 3)
+
+
+def test_a_source_is_overdue_only_after_its_days_late() -> None:
+    from linkage_ops.census_calendar import latest_period_due, overdue_period
+
+    assert latest_period_due("school_census", date(2025, 1, 22)) == "2024-autumn"
+    assert latest_period_due("school_census", date(2025, 1, 23)) == "2025-spring"
+    # Spring census day 2025-01-16, due 2025-01-23, overdue more than 14 days later.
+    assert overdue_period("school_census", "2024-autumn", date(2025, 2, 6)) is None
+    assert overdue_period("school_census", "2024-autumn", date(2025, 2, 7)) == "2025-spring"
+    assert overdue_period("school_census", "2025-spring", date(2025, 2, 6)) is None
+    # Term order is by census day, not by name: summer is newer than spring.
+    assert overdue_period("school_census", "2025-summer", date(2025, 6, 30)) is None
+    assert overdue_period("gp", "2025-02", date(2025, 4, 15)) is None
+    assert overdue_period("gp", "2025-02", date(2025, 4, 16)) == "2025-03"
+    assert overdue_period("gp", "2025-03", date(2025, 4, 15)) is None
+    assert overdue_period("looked_after", None, date(2025, 6, 1)) == "2024-25"

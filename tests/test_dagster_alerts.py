@@ -2,6 +2,7 @@
 HTTP webhook and a real SMTP server on 127.0.0.1, the operations.alerts table and the log."""
 
 import json
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -10,7 +11,7 @@ import pytest
 from test_alerts import mail_server, webhook  # noqa: F401 (fixtures: real servers)
 
 from linkage_ops.synthetic import generate_authority
-from orchestration.alerts import alert_on_run_failure
+from orchestration.alerts import alert_on_run_failure, check_freshness
 from orchestration.definitions import build_definitions
 from orchestration.jobs import ingest_job_name
 from orchestration.resources import WarehouseResource
@@ -78,3 +79,21 @@ def test_a_broken_file_raises_an_alert_through_every_sink(
     assert rows == [("gp", "ingest_gp", ["webhook", "email"])]
     (line,) = (data_dir / "logs" / "alerts.log").read_text().splitlines()
     assert json.loads(line)["run_id"] == result.run_id
+
+
+def test_an_overdue_source_is_alerted_once(tmp_path: Path, webhook, monkeypatch) -> None:  # noqa: F811
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con.execute("create schema raw")
+    con.execute("create table raw.load_log (source varchar, period varchar)")
+    con.execute("insert into raw.load_log values ('gp', '2025-01'), ('gp', '2025-02')")
+    con.close()
+    warehouse = WarehouseResource(data_dir=str(tmp_path))
+    context = dg.build_sensor_context(resources={"warehouse": warehouse})
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", f"http://127.0.0.1:{webhook.server_address[1]}/dq")
+    # GP 2025-03 fell due on 5 April and may be ten days late: fresh on the 15th, overdue on
+    # the 16th, and alerted once however often the sensor looks.
+    assert "gp 2025" not in check_freshness(context, warehouse, date(2025, 4, 15)).skip_message
+    assert "gp 2025-03" in check_freshness(context, warehouse, date(2025, 4, 16)).skip_message
+    assert "gp 2025-03" in check_freshness(context, warehouse, date(2025, 4, 17)).skip_message
+    gp_alerts = [p.body["alert"] for p in webhook.posts if p.body["alert"]["source"] == "gp"]
+    assert [(a["kind"], a["period"]) for a in gp_alerts] == [("source_overdue", "2025-03")]
