@@ -35,6 +35,11 @@ class WarehouseResource(dg.ConfigurableResource):
         return Path(self.data_dir) / "published"
 
     @property
+    def reports_dir(self) -> Path:
+        """Data-quality reports (HTML), one folder per run."""
+        return Path(self.data_dir) / "reports"
+
+    @property
     def alerts_log_path(self) -> Path:
         """Every alert, one JSON line each (also in the operations.alerts table)."""
         return Path(self.data_dir) / "logs" / "alerts.log"

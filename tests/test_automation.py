@@ -81,6 +81,34 @@ def test_a_new_file_becomes_a_run_for_its_partition(tmp_path: Path) -> None:
         assert run_sensor(instance, tmp_path).run_requests[0].run_key != again
 
 
+def report_built(
+    instance: dg.DagsterInstance,
+    defs: dg.Definitions,
+    keys: list[dg.AssetKey],
+    failed_check: tuple[dg.AssetKey, str] | None = None,
+) -> None:
+    """Record that ``keys`` were materialized (raw ones for period 2025-03) and that their
+    checks ran and passed, except ``failed_check`` (an asset and a check name)."""
+    graph = defs.resolve_asset_graph()
+    for key in keys:
+        partition = "2025-03" if key.path[0] == "raw" else None
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(asset_key=key, partition=partition)
+        )
+        for check in graph.get_check_keys_for_assets({key}):
+            spec = graph.get_check_spec(check)
+            instance.report_runless_asset_event(
+                dg.AssetCheckEvaluation(
+                    asset_key=key,
+                    check_name=check.name,
+                    passed=failed_check != (key, check.name),
+                    severity=dg.AssetCheckSeverity.ERROR
+                    if spec.blocking
+                    else dg.AssetCheckSeverity.WARN,
+                )
+            )
+
+
 def test_downstream_assets_refresh_after_a_source_loads(tmp_path: Path) -> None:
     """Declarative automation, evaluated tick by tick: a newly loaded source period refreshes
     staging; fresh person records refresh linkage, the marts and the publication."""
@@ -97,11 +125,8 @@ def test_downstream_assets_refresh_after_a_source_loads(tmp_path: Path) -> None:
         result = dg.evaluate_automation_conditions(defs=defs, instance=instance)
         assert result.total_requested == 0  # nothing loaded yet, nothing to refresh
 
-        def load(asset_keys: list[dg.AssetKey], partition: str | None = None):
-            for key in asset_keys:
-                instance.report_runless_asset_event(
-                    dg.AssetMaterialization(asset_key=key, partition=partition)
-                )
+        def load(asset_keys: list[dg.AssetKey]):
+            report_built(instance, defs, asset_keys)
             return dg.evaluate_automation_conditions(
                 defs=defs, instance=instance, cursor=result.cursor
             )
@@ -109,11 +134,45 @@ def test_downstream_assets_refresh_after_a_source_loads(tmp_path: Path) -> None:
         def requested(evaluation) -> set[str]:
             return {key.path[0] for key in keys if evaluation.get_num_requested(key)}
 
-        result = load(layer("raw"), "2025-03")
+        result = load(layer("raw"))
         assert requested(result) == {"staging"}
-        # Fresh person records: linkage, the marts and the publication refresh together.
+        # Fresh person records: linkage, then the marts (once their inputs' checks passed),
+        # then the publication refresh; afterwards nothing is asked for until a source changes.
         result = load(layer("staging") + layer("reference") + layer("intermediate"))
-        assert requested(result) == {"linkage", "marts", "restricted", "published"}
-        # Once they have, nothing is requested again until a source changes.
-        result = load(layer("linkage") + layer("marts") + layer("restricted") + layer("published"))
-        assert requested(result) == set()
+        seen = []
+        while requested(result):
+            seen.append(requested(result))
+            result = load([key for key in keys if result.get_num_requested(key)])
+        assert "linkage" in seen[0]
+        assert set().union(*seen) == {"linkage", "marts", "restricted", "published"}
+        assert seen[-1] == {"published"}
+
+
+def staging_requested_after_gp_reload(tmp_path: Path, failed_check: str | None) -> bool:
+    """Build everything once, reload one GP period whose ``failed_check`` failed (None: every
+    check passed), and say whether its staging model is asked for."""
+    defs = build_definitions(str(tmp_path))
+    keys = list(defs.resolve_asset_graph().get_all_asset_keys())
+    gp = dg.AssetKey(["raw", "gp", "registrations"])
+    with dg.instance_for_test() as instance:
+        for source in SOURCES:
+            instance.add_dynamic_partitions(periods_partitions(source).name, ["2025-03"])
+        result = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        report_built(instance, defs, keys)
+        result = dg.evaluate_automation_conditions(
+            defs=defs, instance=instance, cursor=result.cursor
+        )
+        report_built(instance, defs, [gp], (gp, failed_check) if failed_check else None)
+        result = dg.evaluate_automation_conditions(
+            defs=defs, instance=instance, cursor=result.cursor
+        )
+        return bool(result.get_num_requested(dg.AssetKey(["staging", "stg_gp__registrations"])))
+
+
+def test_a_failed_blocking_check_stops_the_refresh(tmp_path: Path) -> None:
+    """A raw table whose expectations failed with ERROR severity is not refreshed from: its
+    staging model, and so linkage, the marts and the publication, wait (the last publication
+    stays). Passing expectations, or a WARN failure, do not stop anything."""
+    assert staging_requested_after_gp_reload(tmp_path / "passed", None)
+    assert staging_requested_after_gp_reload(tmp_path / "warn", "expectation_warnings")
+    assert not staging_requested_after_gp_reload(tmp_path / "error", "expectations")

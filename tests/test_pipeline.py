@@ -131,8 +131,14 @@ def test_every_run_and_every_check_succeeds(warehouse) -> None:
             if not evaluation.passed
         ]
         assert failed == []
-    checks = sum(len(r.get_asset_check_evaluations()) for r in warehouse["first"])
-    assert checks > 20  # reconciliation checks and dbt tests really ran
+    evaluations = [e for r in warehouse["first"] for e in r.get_asset_check_evaluations()]
+    assert len(evaluations) > 20  # reconciliation checks and dbt tests really ran
+    # The Great Expectations suites ran on every raw table of every period loaded.
+    expectations = {e.asset_key for e in evaluations if e.check_name == "expectations"}
+    assert dg.AssetKey(["raw", "gp", "registrations"]) in expectations
+    assert len(expectations) >= 40
+    reports = list((warehouse["data_dir"] / "reports").glob("*/*.html"))
+    assert reports and "data quality" in reports[0].read_text()
 
 
 def test_raw_rows_match_the_files_and_linkage_covers_every_record(warehouse) -> None:

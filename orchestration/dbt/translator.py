@@ -8,6 +8,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
+from orchestration.conditions import REFRESH_WHEN_UPSTREAM_CHANGES
+
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
     """Models take their layer's folder as their group (staging, intermediate, marts); seeds
@@ -29,7 +31,7 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
     ) -> dg.AutomationCondition | None:
         """Everything downstream of the raw tables refreshes once any upstream changes
         (declarative automation, evaluated by Dagster's automation sensor)."""
-        return dg.AutomationCondition.eager()
+        return REFRESH_WHEN_UPSTREAM_CHANGES
 
 
 translator = WarehouseDbtTranslator()

@@ -12,6 +12,7 @@ from linkage_ops.evaluation import (
 )
 from linkage_ops.linkage import link_records
 from linkage_ops.linkage.store import read_key_state, read_review_decisions, write_linkage
+from orchestration.conditions import REFRESH_WHEN_UPSTREAM_CHANGES
 from orchestration.dbt.assets import dbt_staging_and_intermediate
 from orchestration.resources import WarehouseResource
 
@@ -39,7 +40,7 @@ COMPANION_TABLES = {
             "writes the key registry (linkage.key_registry) and the Fellegi-Sunter model trained "
             "this run (linkage.model_parameters and data/linkage/model.json).",
             kinds={"python", "duckdb"},
-            automation_condition=dg.AutomationCondition.eager(),
+            automation_condition=REFRESH_WHEN_UPSTREAM_CHANGES,
         ),
         *(
             dg.AssetSpec(
@@ -47,7 +48,7 @@ COMPANION_TABLES = {
                 deps=[PERSON_RECORDS],
                 description=description,
                 kinds={"python", "duckdb"},
-                automation_condition=dg.AutomationCondition.eager(),
+                automation_condition=REFRESH_WHEN_UPSTREAM_CHANGES,
             )
             for table, description in COMPANION_TABLES.items()
         ),

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from linkage_ops.publish import publish
+from orchestration.conditions import REFRESH_WHEN_UPSTREAM_CHANGES
 from orchestration.dbt.assets import dbt_marts
 from orchestration.resources import WarehouseResource
 
@@ -12,7 +13,7 @@ from orchestration.resources import WarehouseResource
     deps=[dbt_marts],
     group_name="published",
     kinds={"duckdb", "parquet"},
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=REFRESH_WHEN_UPSTREAM_CHANGES,
     description="The marts copied for BI tools: data/published/marts.duckdb and one Parquet "
     "file per mart in data/published/parquet/ (pseudonymous), and the restricted marts in "
     "data/published/restricted/. Switched over atomically; runs only when the marts and their "

@@ -1,0 +1,163 @@
+"""Great Expectations suites run on DataFrames read from DuckDB (GX's SQL route to DuckDB does
+not work), with the outcome split by severity and written as an HTML report.
+
+A suite is GX 1.x JSON (``expectations/``): ``name``, ``expectations`` (``type``, ``kwargs``,
+``severity``: ``critical`` blocks, ``warning`` is degraded but usable) and ``meta``:
+``table`` (what it validates) and optionally ``volume`` (``min_ratio`` and ``max_ratio`` of
+this period's rows to the previous period's, checked as a warning when the previous period had
+at least ``min_previous_rows``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """An expectation that failed."""
+
+    expectation: str
+    column: str | None
+    severity: str  # "error" or "warn"
+    observed: str
+
+
+@dataclass
+class QualityResult:
+    suite: str
+    table: str
+    rows: int
+    evaluated: int
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.severity == "warn"]
+
+    def describe(self) -> str:
+        if not self.findings:
+            return f"{self.evaluated} expectations met on {self.rows:,} rows"
+        return "; ".join(
+            f"{f.severity}: {f.expectation}"
+            + (f" on {f.column}" if f.column else "")
+            + f" ({f.observed})"
+            for f in self.findings
+        )
+
+
+def load_suite(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _observed(result: dict) -> str:
+    """What a failing expectation saw, without values (they may be identifiers)."""
+    if result.get("unexpected_count") is not None:
+        return (
+            f"{result['unexpected_count']:,} unexpected values "
+            f"({result.get('unexpected_percent', 0):.1f}%)"
+        )
+    if result.get("observed_value") is not None:
+        return f"observed {result['observed_value']}"
+    return "failed"
+
+
+def validate(frame: pd.DataFrame, suite: dict, previous_rows: int | None = None) -> QualityResult:
+    """Run ``suite`` on ``frame``. With ``previous_rows``, the suite's volume rule compares this
+    period's row count with the previous period's."""
+    import great_expectations as gx  # slow to import: only when validating
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    specs = list(suite["expectations"])
+    volume = suite.get("meta", {}).get("volume")
+    if volume and previous_rows and previous_rows >= volume.get("min_previous_rows", 0):
+        specs.append(
+            {
+                "type": "expect_table_row_count_to_be_between",
+                "kwargs": {
+                    "min_value": int(previous_rows * volume["min_ratio"]),
+                    "max_value": int(previous_rows * volume["max_ratio"]),
+                },
+                "severity": "warning",
+            }
+        )
+    context = gx.get_context(mode="ephemeral")
+    expectations = [
+        ExpectationConfiguration(
+            type=spec["type"], kwargs=spec["kwargs"], severity=spec.get("severity", "critical")
+        ).to_domain_obj()
+        for spec in specs
+    ]
+    gx_suite = context.suites.add(
+        gx.ExpectationSuite(name=suite["name"], expectations=expectations)
+    )
+    batch = (
+        context.data_sources.add_pandas("warehouse")
+        .add_dataframe_asset(suite["name"])
+        .add_batch_definition_whole_dataframe("period")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    outcome = batch.validate(gx_suite, result_format="SUMMARY")
+    findings = [
+        Finding(
+            expectation=result.expectation_config.type,
+            column=result.expectation_config.kwargs.get("column"),
+            severity="warn"
+            if str(result.expectation_config.severity).endswith("WARNING")
+            else "error",
+            observed=_observed(result.result or {}),
+        )
+        for result in outcome.results
+        if not result.success
+    ]
+    return QualityResult(
+        suite=suite["name"],
+        table=suite.get("meta", {}).get("table", ""),
+        rows=len(frame),
+        evaluated=len(outcome.results),
+        findings=findings,
+    )
+
+
+def write_report(results: list[QualityResult], path: Path, title: str) -> Path:
+    """An HTML page: one section per suite, every failed expectation with its severity."""
+    sections = []
+    for result in results:
+        status = "failed" if result.errors else "warnings" if result.warnings else "passed"
+        rows = "".join(
+            f"<tr><td>{html.escape(f.severity)}</td><td>{html.escape(f.expectation)}</td>"
+            f"<td>{html.escape(f.column or '')}</td><td>{html.escape(f.observed)}</td></tr>"
+            for f in result.findings
+        )
+        sections.append(
+            f"<h2>{html.escape(result.suite)}: {status}</h2>"
+            f"<p>{html.escape(result.table)}: {result.rows:,} rows, "
+            f"{result.evaluated} expectations, {len(result.findings)} not met.</p>"
+            + (
+                "<table><tr><th>severity</th><th>expectation</th><th>column</th>"
+                f"<th>what was seen</th></tr>{rows}</table>"
+                if rows
+                else ""
+            )
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif} td,th{border:1px solid #ccc;padding:4px}</style>"
+        f"</head><body><h1>{html.escape(title)}</h1>{''.join(sections)}</body></html>",
+        encoding="utf-8",
+    )
+    return path

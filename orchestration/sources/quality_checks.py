@@ -1,0 +1,111 @@
+"""Great Expectations suites (expectations/raw/) as Dagster asset checks on the raw tables.
+
+Each source period's run validates the rows it loaded (a DataFrame read from DuckDB) against its
+table's suite, with the previous period's row count for the volume rule. Two checks per table:
+``expectations`` (the critical expectations; ERROR and blocking: the refresh of staging,
+linkage and marts waits until the period is fixed and reloaded) and ``expectation_warnings``
+(WARN, not blocking: the data is degraded but usable). Every run writes an HTML report to
+data/reports/<run id>/.
+"""
+
+import dagster as dg
+
+from linkage_ops.census_calendar import cadence_of, period_end
+from linkage_ops.ingest import load_schema
+from linkage_ops.quality import EXPECTATIONS_DIR, load_suite, validate, write_report
+from orchestration.resources import WarehouseResource
+from orchestration.sources.assets import raw_asset_key
+
+EXPECTATIONS = "expectations"
+EXPECTATION_WARNINGS = "expectation_warnings"
+
+
+def suite_paths(source: str) -> dict[str, object]:
+    """The suite of each table of ``source`` that has one."""
+    paths = {
+        table: EXPECTATIONS_DIR / "raw" / f"{source}__{table}.json"
+        for table in load_schema(source).tables
+    }
+    return {table: path for table, path in paths.items() if path.exists()}
+
+
+def build_quality_checks(source: str) -> dg.AssetChecksDefinition | None:
+    suites = suite_paths(source)
+    if not suites:
+        return None
+
+    @dg.multi_asset_check(
+        name=f"{source}_expectations",
+        specs=[
+            spec
+            for table in suites
+            for spec in (
+                dg.AssetCheckSpec(
+                    EXPECTATIONS,
+                    asset=raw_asset_key(source, table),
+                    blocking=True,
+                    description=f"The critical expectations of expectations/raw/{source}__"
+                    f"{table}.json on the period just loaded: ERROR, and blocking.",
+                ),
+                dg.AssetCheckSpec(
+                    EXPECTATION_WARNINGS,
+                    asset=raw_asset_key(source, table),
+                    description=f"The warning expectations of expectations/raw/{source}__"
+                    f"{table}.json (identifier validity, volume): WARN, not blocking.",
+                ),
+            )
+        ],
+    )
+    def _checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+        run = context.op_execution_context.run
+        period = run.tags.get("dagster/partition")
+        results = []
+        with warehouse.connect() as con:
+            for table, path in suites.items():
+                suite = load_suite(path)
+                relation = f"raw.{source}__{table}"
+                periods = [
+                    p for (p,) in con.execute(f"select distinct _period from {relation}").fetchall()
+                ]
+                earlier = [
+                    p
+                    for p in periods
+                    if period_end(cadence_of(source), p) < period_end(cadence_of(source), period)
+                ]
+                previous_rows = None
+                if earlier:
+                    latest_earlier = max(earlier, key=lambda p: period_end(cadence_of(source), p))
+                    previous_rows = con.execute(
+                        f"select count(*) from {relation} where _period = ?", [latest_earlier]
+                    ).fetchone()[0]
+                frame = con.execute(f"select * from {relation} where _period = ?", [period]).df()
+                results.append((table, validate(frame, suite, previous_rows)))
+        report = write_report(
+            [result for _, result in results],
+            warehouse.reports_dir / run.run_id / f"{source}_{period}.html",
+            f"{source} {period}: data quality",
+        )
+        for table, result in results:
+            common = {
+                "period": period,
+                "rows": result.rows,
+                "expectations": result.evaluated,
+                "seen": result.describe(),
+                "report": dg.MetadataValue.path(str(report)),
+            }
+            yield dg.AssetCheckResult(
+                asset_key=raw_asset_key(source, table),
+                check_name=EXPECTATIONS,
+                passed=not result.errors,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={**common, "errors": len(result.errors)},
+            )
+            yield dg.AssetCheckResult(
+                asset_key=raw_asset_key(source, table),
+                check_name=EXPECTATION_WARNINGS,
+                passed=not result.warnings,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={**common, "warnings": len(result.warnings)},
+            )
+
+    return _checks
