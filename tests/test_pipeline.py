@@ -136,6 +136,7 @@ def test_every_run_and_every_check_succeeds(warehouse) -> None:
     # The Great Expectations suites ran on every raw table of every period loaded.
     expectations = {e.asset_key for e in evaluations if e.check_name == "expectations"}
     assert dg.AssetKey(["raw", "gp", "registrations"]) in expectations
+    assert dg.AssetKey(["marts", "dim_child"]) in expectations  # the key marts' suites too
     assert len(expectations) >= 40
     reports = list((warehouse["data_dir"] / "reports").glob("*/*.html"))
     assert reports and "data quality" in reports[0].read_text()

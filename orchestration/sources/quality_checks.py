@@ -9,6 +9,7 @@ data/reports/<run id>/.
 """
 
 import dagster as dg
+from dagster_dbt import get_asset_key_for_model
 
 from linkage_ops.census_calendar import cadence_of, period_end
 from linkage_ops.ingest import load_schema
@@ -102,6 +103,70 @@ def build_quality_checks(source: str) -> dg.AssetChecksDefinition | None:
             )
             yield dg.AssetCheckResult(
                 asset_key=raw_asset_key(source, table),
+                check_name=EXPECTATION_WARNINGS,
+                passed=not result.warnings,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={**common, "warnings": len(result.warnings)},
+            )
+
+    return _checks
+
+
+def build_mart_quality_checks(mart_assets: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
+    """The suites of the key marts (expectations/marts/<model>.json) as checks on the dbt
+    models, run in the refresh after the marts build. A failed critical expectation blocks the
+    publication in that run, so BI tools keep the last good one."""
+    suites = {path.stem: path for path in sorted((EXPECTATIONS_DIR / "marts").glob("*.json"))}
+    keys = {model: get_asset_key_for_model([mart_assets], model) for model in suites}
+
+    @dg.multi_asset_check(
+        name="mart_expectations",
+        specs=[
+            spec
+            for model, key in keys.items()
+            for spec in (
+                dg.AssetCheckSpec(
+                    EXPECTATIONS,
+                    asset=key,
+                    blocking=True,
+                    description=f"Critical expectations of expectations/marts/{model}.json.",
+                ),
+                dg.AssetCheckSpec(
+                    EXPECTATION_WARNINGS,
+                    asset=key,
+                    description=f"Warning expectations of expectations/marts/{model}.json.",
+                ),
+            )
+        ],
+    )
+    def _checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+        run = context.op_execution_context.run
+        results = {}
+        with warehouse.connect() as con:
+            for model, path in suites.items():
+                suite = load_suite(path)
+                frame = con.execute(f"select * from {suite['meta']['table']}").df()
+                results[model] = validate(frame, suite)
+        report = write_report(
+            list(results.values()),
+            warehouse.reports_dir / run.run_id / "marts.html",
+            "marts: data quality",
+        )
+        for model, result in results.items():
+            common = {
+                "rows": result.rows,
+                "seen": result.describe(),
+                "report": dg.MetadataValue.path(str(report)),
+            }
+            yield dg.AssetCheckResult(
+                asset_key=keys[model],
+                check_name=EXPECTATIONS,
+                passed=not result.errors,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={**common, "errors": len(result.errors)},
+            )
+            yield dg.AssetCheckResult(
+                asset_key=keys[model],
                 check_name=EXPECTATION_WARNINGS,
                 passed=not result.warnings,
                 severity=dg.AssetCheckSeverity.WARN,
