@@ -13,7 +13,13 @@ from dagster_dbt import get_asset_key_for_model
 
 from linkage_ops.census_calendar import cadence_of, period_end
 from linkage_ops.ingest import load_schema
-from linkage_ops.quality import EXPECTATIONS_DIR, load_suite, validate, write_report
+from linkage_ops.quality import (
+    EXPECTATIONS_DIR,
+    QualityResult,
+    load_suite,
+    validate,
+    write_report,
+)
 from orchestration.resources import WarehouseResource
 from orchestration.sources.assets import raw_asset_key
 
@@ -30,6 +36,46 @@ def suite_paths(source: str) -> dict[str, object]:
     return {table: path for table, path in paths.items() if path.exists()}
 
 
+def _check_specs(key: dg.AssetKey, suite: str) -> tuple[dg.AssetCheckSpec, dg.AssetCheckSpec]:
+    """The two checks a suite gives its asset: critical (ERROR, blocking) and warnings (WARN)."""
+    return (
+        dg.AssetCheckSpec(
+            EXPECTATIONS,
+            asset=key,
+            blocking=True,
+            description=f"The critical expectations of {suite}: ERROR, and blocking.",
+        ),
+        dg.AssetCheckSpec(
+            EXPECTATION_WARNINGS,
+            asset=key,
+            description=f"The warning expectations of {suite}: WARN, not blocking.",
+        ),
+    )
+
+
+def _check_results(
+    key: dg.AssetKey, result: QualityResult, metadata: dict
+) -> tuple[dg.AssetCheckResult, dg.AssetCheckResult]:
+    """The outcome of both checks of ``key`` from one validation."""
+    common = {**metadata, "rows": result.rows, "seen": result.describe()}
+    return (
+        dg.AssetCheckResult(
+            asset_key=key,
+            check_name=EXPECTATIONS,
+            passed=not result.errors,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={**common, "errors": len(result.errors)},
+        ),
+        dg.AssetCheckResult(
+            asset_key=key,
+            check_name=EXPECTATION_WARNINGS,
+            passed=not result.warnings,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={**common, "warnings": len(result.warnings)},
+        ),
+    )
+
+
 def build_quality_checks(source: str) -> dg.AssetChecksDefinition | None:
     suites = suite_paths(source)
     if not suites:
@@ -40,20 +86,8 @@ def build_quality_checks(source: str) -> dg.AssetChecksDefinition | None:
         specs=[
             spec
             for table in suites
-            for spec in (
-                dg.AssetCheckSpec(
-                    EXPECTATIONS,
-                    asset=raw_asset_key(source, table),
-                    blocking=True,
-                    description=f"The critical expectations of expectations/raw/{source}__"
-                    f"{table}.json on the period just loaded: ERROR, and blocking.",
-                ),
-                dg.AssetCheckSpec(
-                    EXPECTATION_WARNINGS,
-                    asset=raw_asset_key(source, table),
-                    description=f"The warning expectations of expectations/raw/{source}__"
-                    f"{table}.json (identifier validity, volume): WARN, not blocking.",
-                ),
+            for spec in _check_specs(
+                raw_asset_key(source, table), f"expectations/raw/{source}__{table}.json"
             )
         ],
     )
@@ -87,26 +121,14 @@ def build_quality_checks(source: str) -> dg.AssetChecksDefinition | None:
             f"{source} {period}: data quality",
         )
         for table, result in results:
-            common = {
-                "period": period,
-                "rows": result.rows,
-                "expectations": result.evaluated,
-                "seen": result.describe(),
-                "report": dg.MetadataValue.path(str(report)),
-            }
-            yield dg.AssetCheckResult(
-                asset_key=raw_asset_key(source, table),
-                check_name=EXPECTATIONS,
-                passed=not result.errors,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={**common, "errors": len(result.errors)},
-            )
-            yield dg.AssetCheckResult(
-                asset_key=raw_asset_key(source, table),
-                check_name=EXPECTATION_WARNINGS,
-                passed=not result.warnings,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={**common, "warnings": len(result.warnings)},
+            yield from _check_results(
+                raw_asset_key(source, table),
+                result,
+                {
+                    "period": period,
+                    "expectations": result.evaluated,
+                    "report": dg.MetadataValue.path(str(report)),
+                },
             )
 
     return _checks
@@ -124,19 +146,7 @@ def build_mart_quality_checks(mart_assets: dg.AssetsDefinition) -> dg.AssetCheck
         specs=[
             spec
             for model, key in keys.items()
-            for spec in (
-                dg.AssetCheckSpec(
-                    EXPECTATIONS,
-                    asset=key,
-                    blocking=True,
-                    description=f"Critical expectations of expectations/marts/{model}.json.",
-                ),
-                dg.AssetCheckSpec(
-                    EXPECTATION_WARNINGS,
-                    asset=key,
-                    description=f"Warning expectations of expectations/marts/{model}.json.",
-                ),
-            )
+            for spec in _check_specs(key, f"expectations/marts/{model}.json")
         ],
     )
     def _checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
@@ -153,24 +163,8 @@ def build_mart_quality_checks(mart_assets: dg.AssetsDefinition) -> dg.AssetCheck
             "marts: data quality",
         )
         for model, result in results.items():
-            common = {
-                "rows": result.rows,
-                "seen": result.describe(),
-                "report": dg.MetadataValue.path(str(report)),
-            }
-            yield dg.AssetCheckResult(
-                asset_key=keys[model],
-                check_name=EXPECTATIONS,
-                passed=not result.errors,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={**common, "errors": len(result.errors)},
-            )
-            yield dg.AssetCheckResult(
-                asset_key=keys[model],
-                check_name=EXPECTATION_WARNINGS,
-                passed=not result.warnings,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={**common, "warnings": len(result.warnings)},
+            yield from _check_results(
+                keys[model], result, {"report": dg.MetadataValue.path(str(report))}
             )
 
     return _checks
