@@ -3,9 +3,11 @@ not work), with the outcome split by severity and written as an HTML report.
 
 A suite is GX 1.x JSON (``expectations/``): ``name``, ``expectations`` (``type``, ``kwargs``,
 ``severity``: ``critical`` blocks, ``warning`` is degraded but usable) and ``meta``:
-``table`` (what it validates) and optionally ``volume`` (``min_ratio`` and ``max_ratio`` of
+``table`` (what it validates), optionally ``volume`` (``min_ratio`` and ``max_ratio`` of
 this period's rows to the previous period's, checked as a warning when the previous period had
-at least ``min_previous_rows``).
+at least ``min_previous_rows``) and ``date_formats`` (raw tables hold dates as delivered text:
+these columns are read as dates, in their source's format, before validating). Date ranges
+refer to suite parameters (``{"$PARAMETER": "period_end"}``) given by ``period_parameters``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -61,6 +64,32 @@ def load_suite(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def period_parameters(period_end: date) -> dict[str, pd.Timestamp]:
+    """The suite parameters of a period's date ranges: its last day; the earliest birth date
+    of a child the services may still support (care leavers to 25, so 26 years); the earliest
+    of a parent (70 years)."""
+    end = pd.Timestamp(period_end)
+    return {
+        "period_end": end,
+        "earliest_birth": end - pd.DateOffset(years=26),
+        "earliest_parent_birth": end - pd.DateOffset(years=70),
+    }
+
+
+def _with_dates(frame: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
+    """``frame`` with its date columns read as dates (a value the format cannot read becomes
+    missing: the loader has already quarantined or flagged it)."""
+    present = {column: fmt for column, fmt in formats.items() if column in frame.columns}
+    if not present:
+        return frame
+    return frame.assign(
+        **{
+            column: pd.to_datetime(frame[column], format=fmt, errors="coerce")
+            for column, fmt in present.items()
+        }
+    )
+
+
 def _observed(result: dict) -> str:
     """What a failing expectation saw, without values (they may be identifiers)."""
     if result.get("unexpected_count") is not None:
@@ -73,15 +102,22 @@ def _observed(result: dict) -> str:
     return "failed"
 
 
-def validate(frame: pd.DataFrame, suite: dict, previous_rows: int | None = None) -> QualityResult:
+def validate(
+    frame: pd.DataFrame,
+    suite: dict,
+    previous_rows: int | None = None,
+    parameters: dict | None = None,
+) -> QualityResult:
     """Run ``suite`` on ``frame``. With ``previous_rows``, the suite's volume rule compares this
-    period's row count with the previous period's."""
+    period's row count with the previous period's; ``parameters`` are the suite parameters its
+    expectations refer to (``period_parameters``)."""
     import great_expectations as gx  # slow to import: only when validating
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
 
     specs = list(suite["expectations"])
+    frame = _with_dates(frame, suite.get("meta", {}).get("date_formats", {}))
     volume = suite.get("meta", {}).get("volume")
     if volume and previous_rows and previous_rows >= volume.get("min_previous_rows", 0):
         specs.append(
@@ -110,7 +146,9 @@ def validate(frame: pd.DataFrame, suite: dict, previous_rows: int | None = None)
         .add_batch_definition_whole_dataframe("period")
         .get_batch(batch_parameters={"dataframe": frame})
     )
-    outcome = batch.validate(gx_suite, result_format="SUMMARY")
+    outcome = batch.validate(
+        gx_suite, result_format="SUMMARY", expectation_parameters=parameters or {}
+    )
     findings = [
         Finding(
             expectation=result.expectation_config.type,

@@ -1,11 +1,18 @@
 """Great Expectations suites on DataFrames: critical findings are errors, warnings are
 warnings, the volume rule compares with the previous period, and the report says so."""
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from linkage_ops.quality import EXPECTATIONS_DIR, load_suite, validate, write_report
+from linkage_ops.quality import (
+    EXPECTATIONS_DIR,
+    load_suite,
+    period_parameters,
+    validate,
+    write_report,
+)
 
 
 def gp_rows(count: int, **overrides) -> pd.DataFrame:
@@ -21,6 +28,7 @@ def gp_rows(count: int, **overrides) -> pd.DataFrame:
             "PRACTICE_CODE": ["M85001"] * count,
             "REGISTRATION_START_DATE": ["2015-02-01"] * count,
             "REGISTRATION_END_DATE": [None] * count,
+            "_source_file": ["gp_2025-03.csv"] * count,
         }
     )
     for column, values in overrides.items():
@@ -29,10 +37,15 @@ def gp_rows(count: int, **overrides) -> pd.DataFrame:
 
 
 SUITE = load_suite(EXPECTATIONS_DIR / "raw" / "gp__registrations.json")
+MARCH_2025 = period_parameters(date(2025, 3, 31))
+
+
+def check(frame: pd.DataFrame, previous_rows: int | None = None):
+    return validate(frame, SUITE, previous_rows, MARCH_2025)
 
 
 def test_a_good_period_meets_every_expectation() -> None:
-    result = validate(gp_rows(200), SUITE, previous_rows=210)
+    result = check(gp_rows(200), previous_rows=210)
     assert result.findings == []
     assert result.evaluated > 20
 
@@ -40,7 +53,7 @@ def test_a_good_period_meets_every_expectation() -> None:
 def test_a_code_outside_its_list_is_an_error_and_low_identifier_validity_a_warning() -> None:
     sex = ["2"] * 190 + ["7"] * 10
     nhs = ["943 476 5919"] * 180 + ["not a number"] * 20
-    result = validate(gp_rows(200, SEX=sex, NHS_NUMBER=nhs), SUITE)
+    result = check(gp_rows(200, SEX=sex, NHS_NUMBER=nhs))
     assert [(f.column, f.expectation) for f in result.errors] == [
         ("SEX", "expect_column_values_to_be_in_set")
     ]
@@ -52,13 +65,43 @@ def test_a_code_outside_its_list_is_an_error_and_low_identifier_validity_a_warni
 
 
 def test_a_missing_column_is_an_error_and_a_volume_drop_a_warning(tmp_path: Path) -> None:
-    result = validate(gp_rows(100).drop(columns="PRACTICE_CODE"), SUITE, previous_rows=400)
+    result = check(gp_rows(100).drop(columns="PRACTICE_CODE"), previous_rows=400)
     assert ("PRACTICE_CODE", "expect_column_to_exist") in [
         (f.column, f.expectation) for f in result.errors
     ]
     assert "expect_table_row_count_to_be_between" in [f.expectation for f in result.warnings]
     # Small feeds swing: below 100 rows in the previous period, volume is not judged.
-    assert validate(gp_rows(10), SUITE, previous_rows=90).findings == []
+    assert check(gp_rows(10), previous_rows=90).findings == []
     report = write_report([result], tmp_path / "report.html", "gp 2025-03")
     text = report.read_text()
     assert "PRACTICE_CODE" in text and "failed" in text
+
+
+def test_a_record_id_repeated_in_one_file_is_an_error_but_not_across_files() -> None:
+    ids = [str(i) for i in range(199)] + ["0"]
+    repeated = check(gp_rows(200, REGISTRATION_ID=ids))
+    assert [(f.expectation, f.observed) for f in repeated.errors] == [
+        ("expect_compound_columns_to_be_unique", "2 unexpected values (1.0%)")
+    ]
+    files = ["gp_2025-03.csv"] * 199 + ["gp_2025-03_resend.csv"]
+    assert check(gp_rows(200, REGISTRATION_ID=ids, _source_file=files)).findings == []
+
+
+def test_a_few_dates_outside_the_period_warn_and_many_mean_the_wrong_file() -> None:
+    # Born after the period ended, or 30 years before it: a few slips are a warning.
+    births = ["2015-01-02"] * 196 + ["2025-06-01", "2025-04-01", "1995-03-30", "2015-01-02"]
+    slips = check(gp_rows(200, DATE_OF_BIRTH=births))
+    assert [(f.column, f.severity) for f in slips.findings] == [("DATE_OF_BIRTH", "warn")]
+    assert "3 unexpected values" in slips.findings[0].observed
+    # Next year's extract delivered as March 2025: most registrations start after it.
+    starts = ["2025-05-01"] * 150 + ["2015-02-01"] * 50
+    wrong = check(gp_rows(200, REGISTRATION_START_DATE=starts))
+    assert [(f.column, f.severity) for f in wrong.findings] == [
+        ("REGISTRATION_START_DATE", "warn"),
+        ("REGISTRATION_START_DATE", "error"),
+    ]
+    # The same file is sound for a later period.
+    later = validate(
+        gp_rows(200, REGISTRATION_START_DATE=starts), SUITE, None, period_parameters(date(2025, 5, 31))
+    )
+    assert later.findings == []

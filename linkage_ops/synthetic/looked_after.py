@@ -118,10 +118,12 @@ def write_looked_after(
                  chance.choice(("F1", "P1", "F2", "G4", "G5")),
                  chance.choice(("V1", "K1", "E1", "D1", "B1", "C2")))
             )  # fmt: skip
-        if care.adoption is not None:
+        # A return knows only what was decided by its year end.
+        if care.adoption is not None and care.adoption.decided <= last:
             adoption = care.adoption
+            matched = adoption.matched if adoption.matched and adoption.matched <= last else None
             rows["ad1"].append(
-                (child_id, dob, uk_date(adoption.decided), uk_date(adoption.matched),
+                (child_id, dob, uk_date(adoption.decided), uk_date(matched),
                  "1" if adoption.foster_carer else "0", str(adoption.adopters),
                  adoption.adopter_sexes, adoption.adopter_legal_status)
             )  # fmt: skip
