@@ -10,9 +10,13 @@ import dagster as dg
 import duckdb
 
 from linkage_ops.alerts import Alert, AlertSettings, send_alert
-from linkage_ops.census_calendar import MAX_DAYS_LATE, cadence_of, overdue_period, period_end
 from orchestration.resources import WarehouseResource
-from orchestration.settings import SOURCES
+from orchestration.sources.freshness import (
+    FRESHNESS,
+    describe_freshness,
+    evaluate_freshness,
+    freshness_evaluation,
+)
 
 INGEST_PREFIX = "ingest_"
 
@@ -93,37 +97,14 @@ def alert_on_failed_checks(context: dg.RunStatusSensorContext, warehouse: Wareho
         )
 
 
-def latest_loaded_periods(warehouse: WarehouseResource) -> dict[str, str]:
-    """Each source's newest loaded period, from raw.load_log (read-only)."""
-    if not warehouse.database_path.exists():
-        return {}
-    con = duckdb.connect(str(warehouse.database_path), read_only=True)
-    try:
-        has_log = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name = 'load_log'"
-        ).fetchone()[0]
-        if not has_log:
-            return {}
-        periods = con.execute("select distinct source, period from raw.load_log").fetchall()
-    finally:
-        con.close()
-    latest: dict[str, str] = {}
-    for source, period in periods:
-        # Newest by the calendar (2025-summer is newer than 2025-spring), not by name.
-        end = period_end(cadence_of(source), period)
-        if source not in latest or end > period_end(cadence_of(source), latest[source]):
-            latest[source] = period
-    return latest
-
-
 @dg.sensor(
     name="source_freshness",
     minimum_interval_seconds=3600,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Each source may be so many days late after its period falls due "
-    "(linkage_ops.census_calendar.MAX_DAYS_LATE); an overdue source is listed on this sensor's "
-    "ticks and alerted once per overdue period.",
+    "(linkage_ops.census_calendar.MAX_DAYS_LATE). Hourly, this updates the freshness check on "
+    "each landing asset when it changes, lists overdue sources on its ticks, and alerts once "
+    "per overdue period.",
 )
 def source_freshness(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     return check_freshness(context, warehouse, date.today())
@@ -131,39 +112,42 @@ def source_freshness(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
 
 def check_freshness(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource, today: date
-) -> dg.SkipReason:
-    """Alert once for each source whose expected period is overdue on ``today``."""
+) -> dg.SensorResult | dg.SkipReason:
+    """Report each source's freshness check when its state changes, and alert once for each
+    overdue period."""
     try:
-        latest = latest_loaded_periods(warehouse)
+        freshness = evaluate_freshness(warehouse, today)
     except duckdb.IOException as error:  # the pipeline is writing: look again next time
         return dg.SkipReason(f"warehouse busy: {error}")
-    alerted = json.loads(context.cursor) if context.cursor else {}
-    overdue = {}
-    for source in SOURCES:
-        expected = overdue_period(source, latest.get(source), today)
-        if expected is None:
-            continue
-        overdue[source] = expected
-        if alerted.get(source) != expected:
-            days = MAX_DAYS_LATE[cadence_of(source)]
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    alerted, reported = cursor.get("alerted", {}), cursor.get("reported", {})
+    changed = []
+    for source, (latest, overdue) in freshness.items():
+        state = f"{latest}|{overdue}"
+        if reported.get(source) != state:
+            changed.append(freshness_evaluation(source, latest, overdue))
+            reported[source] = state
+        if overdue is not None and alerted.get(source) != overdue:
             _send(
                 Alert(
                     kind="source_overdue",
                     source=source,
-                    period=expected,
-                    check="freshness",
-                    seen=f"latest period loaded is {latest.get(source) or 'none'}; {expected} "
-                    f"fell due more than {days} days ago",
+                    period=overdue,
+                    check=FRESHNESS,
+                    seen=describe_freshness(source, latest, overdue),
                     severity="warn",
                 ),
                 warehouse,
             )
-            alerted[source] = expected
-    context.update_cursor(json.dumps(alerted))
-    if overdue:
-        listed = ", ".join(f"{source} {period}" for source, period in sorted(overdue.items()))
-        return dg.SkipReason(f"overdue: {listed}")
-    return dg.SkipReason("every source is fresh")
+            alerted[source] = overdue
+    listed = ", ".join(
+        f"{source} {overdue}" for source, (_, overdue) in sorted(freshness.items()) if overdue
+    )
+    return dg.SensorResult(
+        skip_reason=f"overdue: {listed}" if listed else "every source is fresh",
+        asset_events=changed,
+        cursor=json.dumps({"alerted": alerted, "reported": reported}),
+    )
 
 
 sensors = [alert_on_run_failure, alert_on_failed_checks, source_freshness]

@@ -16,6 +16,7 @@ from orchestration.publish.assets import published_marts
 from orchestration.resources import WarehouseResource
 from orchestration.settings import SOURCES, data_dir
 from orchestration.sources.assets import build_source_assets, landing_files_spec
+from orchestration.sources.freshness import freshness_checks
 from orchestration.sources.quality_checks import build_mart_quality_checks, build_quality_checks
 
 
@@ -33,6 +34,7 @@ def build_definitions(warehouse_data_dir: str) -> dg.Definitions:
         asset_checks=[
             *(checks for source in SOURCES if (checks := build_quality_checks(source)) is not None),
             build_mart_quality_checks(dbt_marts),
+            freshness_checks,
         ],
         jobs=[*ingest_jobs, refresh_job],
         schedules=schedules,

@@ -10,11 +10,15 @@ import duckdb
 import pytest
 from test_alerts import mail_server, webhook  # noqa: F401 (fixtures: real servers)
 
+from linkage_ops.census_calendar import latest_period_due
 from linkage_ops.synthetic import generate_authority
 from orchestration.alerts import alert_on_run_failure, check_freshness
 from orchestration.definitions import build_definitions
 from orchestration.jobs import ingest_job_name
 from orchestration.resources import WarehouseResource
+from orchestration.settings import SOURCES
+from orchestration.sources.assets import landing_files_spec
+from orchestration.sources.freshness import freshness_checks, freshness_key
 from orchestration.sources.partitions import periods_partitions
 
 
@@ -81,19 +85,73 @@ def test_a_broken_file_raises_an_alert_through_every_sink(
     assert json.loads(line)["run_id"] == result.run_id
 
 
-def test_an_overdue_source_is_alerted_once(tmp_path: Path, webhook, monkeypatch) -> None:  # noqa: F811
+@pytest.fixture
+def gp_warehouse(tmp_path: Path) -> WarehouseResource:
+    """A warehouse whose load log holds GP January and February 2025."""
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     con.execute("create schema raw")
     con.execute("create table raw.load_log (source varchar, period varchar)")
     con.execute("insert into raw.load_log values ('gp', '2025-01'), ('gp', '2025-02')")
     con.close()
-    warehouse = WarehouseResource(data_dir=str(tmp_path))
-    context = dg.build_sensor_context(resources={"warehouse": warehouse})
+    return WarehouseResource(data_dir=str(tmp_path))
+
+
+def test_an_overdue_source_fails_its_freshness_check_and_is_alerted_once(
+    gp_warehouse,
+    webhook,  # noqa: F811
+    monkeypatch,
+) -> None:
     monkeypatch.setenv("ALERT_WEBHOOK_URL", f"http://127.0.0.1:{webhook.server_address[1]}/dq")
+    cursor = None
+
+    def tick(day: date) -> dg.SensorResult:
+        nonlocal cursor
+        context = dg.build_sensor_context(resources={"warehouse": gp_warehouse}, cursor=cursor)
+        result = check_freshness(context, gp_warehouse, day)
+        cursor = result.cursor
+        return result
+
+    def gp_checks(result: dg.SensorResult) -> list[dg.AssetCheckEvaluation]:
+        return [e for e in result.asset_events if e.asset_key == freshness_key("gp").asset_key]
+
     # GP 2025-03 fell due on 5 April and may be ten days late: fresh on the 15th, overdue on
     # the 16th, and alerted once however often the sensor looks.
-    assert "gp 2025" not in check_freshness(context, warehouse, date(2025, 4, 15)).skip_message
-    assert "gp 2025-03" in check_freshness(context, warehouse, date(2025, 4, 16)).skip_message
-    assert "gp 2025-03" in check_freshness(context, warehouse, date(2025, 4, 17)).skip_message
+    fresh = tick(date(2025, 4, 15))
+    assert "gp 2025" not in fresh.skip_reason.skip_message
+    assert [(e.check_name, e.passed) for e in gp_checks(fresh)] == [("freshness", True)]
+    # Every source has its check reported on the first tick; the others never loaded.
+    assert len(fresh.asset_events) == len(SOURCES)
+    overdue = tick(date(2025, 4, 16))
+    assert "gp 2025-03" in overdue.skip_reason.skip_message
+    (failed,) = gp_checks(overdue)
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.WARN
+    assert failed.metadata["overdue_period"].value == "2025-03"
+    assert failed.metadata["latest_loaded"].value == "2025-02"
+    # Nothing changed on the 17th: still overdue, not reported or alerted again.
+    again = tick(date(2025, 4, 17))
+    assert "gp 2025-03" in again.skip_reason.skip_message
+    assert gp_checks(again) == []
     gp_alerts = [p.body["alert"] for p in webhook.posts if p.body["alert"]["source"] == "gp"]
     assert [(a["kind"], a["period"]) for a in gp_alerts] == [("source_overdue", "2025-03")]
+    assert "2025-03 fell due more than 10 days ago" in gp_alerts[0]["seen"]
+
+
+def test_the_freshness_checks_run_in_dagster_on_each_landing_asset(gp_warehouse) -> None:
+    today = date.today()
+    con = duckdb.connect(str(gp_warehouse.database_path))
+    con.execute("insert into raw.load_log values ('gp', ?)", [latest_period_due("gp", today)])
+    con.close()
+    defs = dg.Definitions(
+        assets=[landing_files_spec(source) for source in SOURCES],
+        asset_checks=[freshness_checks],
+        jobs=[
+            dg.define_asset_job("freshness", selection=dg.AssetSelection.checks(freshness_checks))
+        ],
+        resources={"warehouse": gp_warehouse},
+    )
+    result = defs.resolve_job_def("freshness").execute_in_process()
+    outcomes = {e.asset_key.path[-1]: e.passed for e in result.get_asset_check_evaluations()}
+    assert outcomes["gp"] is True
+    # No period of these was ever loaded and each has fallen due.
+    assert outcomes["school_census"] is False and outcomes["births"] is False
+    assert set(outcomes) == set(SOURCES)

@@ -102,6 +102,9 @@ def test_a_few_dates_outside_the_period_warn_and_many_mean_the_wrong_file() -> N
     ]
     # The same file is sound for a later period.
     later = validate(
-        gp_rows(200, REGISTRATION_START_DATE=starts), SUITE, None, period_parameters(date(2025, 5, 31))
+        gp_rows(200, REGISTRATION_START_DATE=starts),
+        SUITE,
+        None,
+        period_parameters(date(2025, 5, 31)),
     )
     assert later.findings == []

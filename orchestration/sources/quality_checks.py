@@ -17,6 +17,7 @@ from linkage_ops.quality import (
     EXPECTATIONS_DIR,
     QualityResult,
     load_suite,
+    period_parameters,
     validate,
     write_report,
 )
@@ -114,7 +115,8 @@ def build_quality_checks(source: str) -> dg.AssetChecksDefinition | None:
                         f"select count(*) from {relation} where _period = ?", [latest_earlier]
                     ).fetchone()[0]
                 frame = con.execute(f"select * from {relation} where _period = ?", [period]).df()
-                results.append((table, validate(frame, suite, previous_rows)))
+                parameters = period_parameters(period_end(cadence_of(source), period))
+                results.append((table, validate(frame, suite, previous_rows, parameters)))
         report = write_report(
             [result for _, result in results],
             warehouse.reports_dir / run.run_id / f"{source}_{period}.html",
