@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from contextlib import redirect_stderr, redirect_stdout
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -18,6 +19,7 @@ from linkage_ops.synthetic import generate_authority
 from orchestration.definitions import defs
 from orchestration.resources import WarehouseResource
 from orchestration.runner import ingest_landing_folder, refresh_warehouse
+from orchestration.sources.freshness import evaluate_freshness
 
 WAREHOUSE_SCHEMAS = (
     "raw",
@@ -120,6 +122,40 @@ def describe_publication(published_dir: Path) -> None:
             print(f"    {table:<40} {rows:>9,} rows")
 
 
+def describe_quality(
+    results: list[dg.ExecuteInProcessResult], reports_dir: Path, warehouse: WarehouseResource
+) -> None:
+    """What the checks of these runs found, where their reports are, and which sources are
+    overdue today."""
+    evaluations = [e for result in results for e in result.get_asset_check_evaluations()]
+    failed = [e for e in evaluations if not e.passed]
+    errors = [e for e in failed if e.severity == dg.AssetCheckSeverity.ERROR]
+    print(
+        f"\nData quality: {len(evaluations):,} checks ran, {len(evaluations) - len(failed):,} "
+        f"passed, {len(failed) - len(errors)} warnings, {len(errors)} errors"
+    )
+    for evaluation in sorted(failed, key=lambda e: e.asset_key.to_user_string())[:8]:
+        seen = evaluation.metadata.get("seen")
+        print(
+            f"  {evaluation.severity.value.lower():<5} {evaluation.asset_key.to_user_string()} "
+            f"{evaluation.check_name}: {seen.value if seen else 'failed'}"
+        )
+    run_ids = {result.run_id for result in results}
+    reports = [path for path in reports_dir.glob("*/*.html") if path.parent.name in run_ids]
+    print(
+        f"  {len(reports)} HTML reports: {reports_dir}/<run id>/<source>_<period>.html per load, "
+        "and marts.html for the refresh:"
+    )
+    print(f"    {reports_dir / results[-1].run_id / 'marts.html'}")
+    overdue = sorted(
+        f"{source} {late}"
+        for source, (_, late) in evaluate_freshness(warehouse, date.today()).items()
+        if late
+    )
+    state = f"{len(overdue)} sources overdue, e.g. {overdue[0]}" if overdue else "all fresh"
+    print(f"  Freshness today ({date.today()}): {state} (see the landing assets' freshness checks)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--children", type=int, default=10_000)
@@ -153,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not refresh.success:
         failures.append("refresh_warehouse")
+    describe_quality([run.result for run in runs] + [refresh], warehouse.reports_dir, warehouse)
     describe_warehouse(warehouse.database_path, warehouse.model_path)
     describe_publication(warehouse.published_dir)
     if failures:
