@@ -11,16 +11,29 @@ from orchestration.dbt.project import dbt_project, ensure_manifest
 from orchestration.dbt.translator import translator
 from orchestration.resources import WarehouseResource
 from orchestration.settings import SOURCES
+from orchestration.sources.blocking import failed_blocking_checks
 
 ensure_manifest()
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+class RefreshConfig(dg.Config):
+    """A refresh refuses to build from a loaded period that failed a blocking check."""
+
+    accept_failed_checks: bool = False
+    """Build anyway: for a period the team has reviewed and judged usable. The failures are
+    logged in the run."""
+
+
+def _ensure_raw_tables(con) -> None:
     # A source that has never delivered still has (empty) raw tables, so its staging models
     # build as empty views instead of failing the whole refresh.
+    for source in SOURCES:
+        ensure_raw_tables(con, load_schema(source))
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     with warehouse.connect() as con:
-        for source in SOURCES:
-            ensure_raw_tables(con, load_schema(source))
+        _ensure_raw_tables(con)
     # dbt's profile reads the DuckDB path from the environment (see dbt_project/profiles.yml).
     os.environ["WAREHOUSE_DUCKDB_PATH"] = str(warehouse.database_path)
     yield from dbt.cli(["build"], context=context).stream()
@@ -34,8 +47,23 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
     name="dbt_staging_and_intermediate",
 )
 def dbt_staging_and_intermediate(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    config: RefreshConfig,
 ):
+    with warehouse.connect() as con:
+        _ensure_raw_tables(con)
+        failures = failed_blocking_checks(context.instance, con)
+    if failures and not config.accept_failed_checks:
+        raise dg.Failure(
+            description="Not refreshing: loaded periods failed a blocking check, so linkage, "
+            "the marts and the publication keep their last good state. Fix the delivery and "
+            "reload the period (or run with accept_failed_checks). " + "; ".join(failures),
+            metadata={"failed_checks": "\n".join(failures)},
+        )
+    for failure in failures:
+        context.log.warning(f"accepted despite a failed blocking check: {failure}")
     yield from _build(context, dbt, warehouse)
 
 

@@ -102,6 +102,7 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
                 check_name=ROWS_RECONCILE,
                 passed=reconciliation.balanced,
                 metadata={
+                    "period": period,
                     "rows_read": reconciliation.rows_read,
                     "rows_loaded": reconciliation.rows_loaded,
                     "rows_quarantined": reconciliation.rows_quarantined,
