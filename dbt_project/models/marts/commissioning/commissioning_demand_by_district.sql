@@ -19,12 +19,7 @@ health_events as (
 ),
 
 attended_ae as (
-    select distinct health_events.person_key
-    from health_events
-    cross join as_at
-    where
-        health_events.event_type = 'ae_attendance'
-        and health_events.event_date > as_at.as_at_date - interval 1 year
+    {{ attended_ae_in_year('health_events', 'as_at') }}
 ),
 
 memberships as (

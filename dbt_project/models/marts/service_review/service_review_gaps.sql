@@ -36,12 +36,7 @@ health_assessed as (
 ),
 
 attended_ae as (
-    select distinct health_events.person_key
-    from health_events
-    cross join as_at
-    where
-        health_events.event_type = 'ae_attendance'
-        and health_events.event_date > as_at.as_at_date - interval 1 year
+    {{ attended_ae_in_year('health_events', 'as_at') }}
 ),
 
 gaps as (
