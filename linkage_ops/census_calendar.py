@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from linkage_ops.ingest import load_schema
+
 THURSDAY = 3
 SCHOOL_CENSUS_TERMS = {"autumn": (10, 1), "spring": (1, 3), "summer": (5, 3)}  # month, nth
 DEFAULT_LAG_DAYS = {"school_census": 7, "sen2": 7, "annual": 1, "monthly": 5}
@@ -117,8 +119,16 @@ def periods_due_on(source: str, day: date) -> list[str]:
     }[cadence_of(source)](day)
 
 
-# How late a source's latest period may be, in days after it fell due, before it is overdue.
+# How late a source's latest period may be, in days after it fell due, before it is overdue:
+# the default for each cadence. A source declares its own in its schema (max_days_late).
 MAX_DAYS_LATE = {"school_census": 14, "sen2": 14, "annual": 45, "monthly": 10}
+
+
+def max_days_late(source: str) -> int:
+    """The days ``source``'s period may be late: its schema's ``max_days_late``, or its
+    cadence's default."""
+    declared = load_schema(source).max_days_late
+    return declared if declared is not None else MAX_DAYS_LATE[cadence_of(source)]
 
 
 def latest_period_due(source: str, today: date, lookback_days: int = 800) -> str | None:
@@ -135,7 +145,7 @@ def overdue_period(source: str, latest_loaded: str | None, today: date) -> str |
     is newer than the latest one loaded; ``None`` if the source is fresh."""
     cadence = cadence_of(source)
     # Overdue once more than the allowed days have passed since the period fell due.
-    expected = latest_period_due(source, today - timedelta(days=MAX_DAYS_LATE[cadence] + 1))
+    expected = latest_period_due(source, today - timedelta(days=max_days_late(source) + 1))
     if expected is None:
         return None
     if latest_loaded is None or period_end(cadence, latest_loaded) < period_end(cadence, expected):

@@ -102,9 +102,9 @@ def alert_on_failed_checks(context: dg.RunStatusSensorContext, warehouse: Wareho
     minimum_interval_seconds=3600,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Each source may be so many days late after its period falls due "
-    "(linkage_ops.census_calendar.MAX_DAYS_LATE). Hourly, this updates the freshness check on "
-    "each landing asset when it changes, lists overdue sources on its ticks, and alerts once "
-    "per overdue period.",
+    "(max_days_late in linkage_ops/schemas/<source>.yaml). Hourly, this updates the freshness "
+    "check on each landing asset when it changes, lists overdue sources on its ticks, and "
+    "alerts once per overdue period.",
 )
 def source_freshness(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     return check_freshness(context, warehouse, date.today())

@@ -94,3 +94,22 @@ def test_a_source_is_overdue_only_after_its_days_late() -> None:
     assert overdue_period("gp", "2025-02", date(2025, 4, 16)) == "2025-03"
     assert overdue_period("gp", "2025-03", date(2025, 4, 15)) is None
     assert overdue_period("looked_after", None, date(2025, 6, 1)) == "2024-25"
+
+
+def test_a_source_declares_its_own_days_late_in_its_schema(monkeypatch) -> None:
+    from dataclasses import replace
+
+    from linkage_ops import census_calendar
+    from linkage_ops.ingest import load_schema
+
+    assert census_calendar.max_days_late("gp") == load_schema("gp").max_days_late == 10
+    # An authority whose GP extract arrives later says so in gp.yaml: max_days_late: 20.
+    patient = replace(load_schema("gp"), max_days_late=20)
+    monkeypatch.setattr(census_calendar, "load_schema", lambda source: patient)
+    assert census_calendar.overdue_period("gp", "2025-02", date(2025, 4, 16)) is None
+    assert census_calendar.overdue_period("gp", "2025-02", date(2025, 4, 26)) == "2025-03"
+    # Without a declaration, the cadence's default applies.
+    monkeypatch.setattr(
+        census_calendar, "load_schema", lambda source: replace(patient, max_days_late=None)
+    )
+    assert census_calendar.max_days_late("gp") == census_calendar.MAX_DAYS_LATE["monthly"]

@@ -71,6 +71,9 @@ class SourceSchema:
     # XML only: the file-name pattern and the root element.
     file_pattern: re.Pattern[str] | None = None
     root: str | None = None
+    # Freshness: days the latest period may be past due before the source counts as overdue
+    # (None: the default for its cadence, linkage_ops.census_calendar.MAX_DAYS_LATE).
+    max_days_late: int | None = None
 
     @property
     def columns_by_table(self) -> dict[str, list[str]]:
@@ -157,6 +160,7 @@ def load_schema(source: str, schema_dir: Path = SCHEMA_DIR) -> SourceSchema:
         recognise_tables_by=document.get("recognise_tables_by", "file_name"),
         file_pattern=re.compile(document["file_pattern"]) if "file_pattern" in document else None,
         root=document.get("root"),
+        max_days_late=document.get("max_days_late"),
     )
 
 

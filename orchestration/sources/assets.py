@@ -4,7 +4,7 @@ from datetime import datetime
 
 import dagster as dg
 
-from linkage_ops.census_calendar import MAX_DAYS_LATE, cadence_of
+from linkage_ops.census_calendar import cadence_of, max_days_late
 from linkage_ops.ingest import UnreadableFileError, load_period, load_schema, reconcile_period
 from orchestration.resources import WarehouseResource
 from orchestration.sources.partitions import periods_partitions
@@ -26,7 +26,7 @@ def landing_files_spec(source: str) -> dg.AssetSpec:
         kinds={"csv"},
         metadata={
             "cadence": cadence_of(source),
-            "max_days_late": MAX_DAYS_LATE[cadence_of(source)],
+            "max_days_late": max_days_late(source),
         },
         partitions_def=periods_partitions(source),
     )

@@ -1,5 +1,6 @@
 """Freshness: each source declares, through the census calendar, when its next period falls due
-and how many days late it may be (``linkage_ops.census_calendar.MAX_DAYS_LATE``). A
+and how many days late it may be (``max_days_late`` in its schema, or its cadence's default in
+``linkage_ops.census_calendar.MAX_DAYS_LATE``). A
 ``freshness`` check on each source's landing asset says whether its latest loaded period is
 the one expected; it fails (WARN: the other sources still refresh) once a period is overdue.
 
@@ -13,7 +14,7 @@ from datetime import date
 import dagster as dg
 import duckdb
 
-from linkage_ops.census_calendar import MAX_DAYS_LATE, cadence_of, overdue_period, period_end
+from linkage_ops.census_calendar import cadence_of, max_days_late, overdue_period, period_end
 from orchestration.resources import WarehouseResource
 from orchestration.settings import SOURCES
 from orchestration.sources.assets import landing_files_spec
@@ -50,7 +51,7 @@ def freshness_key(source: str) -> dg.AssetCheckKey:
 
 
 def describe_freshness(source: str, latest: str | None, overdue: str | None) -> str:
-    days = MAX_DAYS_LATE[cadence_of(source)]
+    days = max_days_late(source)
     loaded = f"latest period loaded is {latest or 'none'}"
     if overdue is None:
         return f"{loaded}: fresh"
@@ -72,7 +73,7 @@ def freshness_evaluation(
             "latest_loaded": latest or "none",
             "overdue_period": overdue or "none",
             "cadence": cadence_of(source),
-            "max_days_late": MAX_DAYS_LATE[cadence_of(source)],
+            "max_days_late": max_days_late(source),
         },
     )
 
@@ -96,7 +97,7 @@ def evaluate_freshness(
             FRESHNESS,
             asset=landing_files_spec(source).key,
             description=f"The latest {source} period loaded is the one the census calendar "
-            f"expects, at most {MAX_DAYS_LATE[cadence_of(source)]} days after it fell due "
+            f"expects, at most {max_days_late(source)} days after it fell due "
             f"({cadence_of(source)}). WARN: the other sources still refresh.",
         )
         for source in SOURCES
