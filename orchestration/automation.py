@@ -8,12 +8,16 @@ feeds). Both start stopped: turn them on in the UI (Automation).
 """
 
 import hashlib
+import json
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from linkage_ops.census_calendar import cadence_of, periods_due_on
 from linkage_ops.ingest import landing_periods
+from linkage_ops.ingest.raw_store import Delivery, loaded_files
+from linkage_ops.ingest.reader import file_sha256
 from orchestration.jobs import ingest_job_name, ingest_jobs
 from orchestration.resources import WarehouseResource
 from orchestration.settings import SOURCES
@@ -58,15 +62,31 @@ def delivery_fingerprint(period_dir: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def landed_files(period_dir: Path) -> Delivery:
+    """The files waiting in a period folder, as (name, SHA-256) pairs like raw.load_log's."""
+    return frozenset(
+        (path.name, file_sha256(path)) for path in period_dir.iterdir() if path.is_file()
+    )
+
+
 @dg.sensor(
     name="landing_folder",
     jobs=ingest_jobs,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Loads a source period as soon as its files appear (or change) in the landing "
-    "folder, adding the period as a partition first.",
+    "folder, adding the period as a partition first. Files already loaded (the same names and "
+    "SHA-256 in raw.load_log) are not loaded again.",
 )
 def landing_folder_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+    # The cursor keeps the fingerprint of each delivery already handled, so unchanged folders
+    # cost a stat per file, and files are hashed only when a delivery is new or changed.
+    handled = json.loads(context.cursor) if context.cursor else {}
+    try:
+        with warehouse.read_only() as con:
+            loaded = loaded_files(con) if con is not None else {}
+    except duckdb.IOException as error:  # a run is writing: look again next tick
+        return dg.SkipReason(f"warehouse busy: {error}")
     run_requests = []
     partition_requests = []
     for source in SOURCES:
@@ -76,12 +96,18 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext, warehouse: Wareho
             period_dir = warehouse.landing_dir / source / period
             if not any(p.is_file() for p in period_dir.rglob("*")):
                 continue  # an empty folder: the delivery has not started
+            fingerprint = delivery_fingerprint(period_dir)
+            if handled.get(f"{source}/{period}") == fingerprint:
+                continue
+            handled[f"{source}/{period}"] = fingerprint
+            if loaded.get((source, period)) == landed_files(period_dir):
+                continue  # loaded already (by hand, the demo or a schedule)
             if not context.instance.has_dynamic_partition(partitions.name, period):
                 new_periods.append(period)
             run_requests.append(
                 dg.RunRequest(
                     # A redelivery (files changed) loads the period again; the same files never.
-                    run_key=f"{source}/{period}/{delivery_fingerprint(period_dir)}",
+                    run_key=f"{source}/{period}/{fingerprint}",
                     job_name=ingest_job_name(source),
                     partition_key=period,
                 )
@@ -89,7 +115,9 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext, warehouse: Wareho
         if new_periods:
             partition_requests.append(partitions.build_add_request(new_periods))
     return dg.SensorResult(
-        run_requests=run_requests, dynamic_partitions_requests=partition_requests
+        run_requests=run_requests,
+        dynamic_partitions_requests=partition_requests,
+        cursor=json.dumps(handled),
     )
 
 

@@ -50,6 +50,19 @@ class WarehouseResource(dg.ConfigurableResource):
         return Path(self.data_dir) / "linkage" / "model.json"
 
     @contextmanager
+    def read_only(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
+        """A read-only connection, or None before the warehouse exists. Raises
+        duckdb.IOException while a run is writing to it."""
+        if not self.database_path.exists():
+            yield None
+            return
+        con = duckdb.connect(str(self.database_path), read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         self.database_path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(self.database_path))

@@ -11,6 +11,7 @@ import pytest
 from test_alerts import mail_server, webhook  # noqa: F401 (fixtures: real servers)
 
 from linkage_ops.census_calendar import latest_period_due
+from linkage_ops.ingest.raw_store import LOAD_LOG_DDL
 from linkage_ops.synthetic import generate_authority
 from orchestration.alerts import alert_on_run_failure, check_freshness
 from orchestration.definitions import build_definitions
@@ -90,8 +91,10 @@ def gp_warehouse(tmp_path: Path) -> WarehouseResource:
     """A warehouse whose load log holds GP January and February 2025."""
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     con.execute("create schema raw")
-    con.execute("create table raw.load_log (source varchar, period varchar)")
-    con.execute("insert into raw.load_log values ('gp', '2025-01'), ('gp', '2025-02')")
+    con.execute(LOAD_LOG_DDL)
+    con.execute(
+        "insert into raw.load_log (source, period) values ('gp', '2025-01'), ('gp', '2025-02')"
+    )
     con.close()
     return WarehouseResource(data_dir=str(tmp_path))
 
@@ -139,7 +142,10 @@ def test_an_overdue_source_fails_its_freshness_check_and_is_alerted_once(
 def test_the_freshness_checks_run_in_dagster_on_each_landing_asset(gp_warehouse) -> None:
     today = date.today()
     con = duckdb.connect(str(gp_warehouse.database_path))
-    con.execute("insert into raw.load_log values ('gp', ?)", [latest_period_due("gp", today)])
+    con.execute(
+        "insert into raw.load_log (source, period) values ('gp', ?)",
+        [latest_period_due("gp", today)],
+    )
     con.close()
     defs = dg.Definitions(
         assets=[landing_files_spec(source) for source in SOURCES],

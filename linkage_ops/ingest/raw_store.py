@@ -94,6 +94,27 @@ class TableLoad:
     values_flagged: int
 
 
+# The files of one delivery: (file name, SHA-256) pairs.
+Delivery = frozenset[tuple[str, str]]
+
+
+def loaded_files(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Delivery]:
+    """The files (name, SHA-256) each loaded period came from, by (source, period), from
+    ``raw.load_log`` (which holds each period's latest load); empty before the first load."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        f"where table_schema = '{RAW_SCHEMA}' and table_name = 'load_log'"
+    ).fetchone()[0]
+    if not exists:
+        return {}
+    files: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for source, period, name, sha256 in con.execute(
+        f"select distinct source, period, source_file, file_sha256 from {RAW_SCHEMA}.load_log"
+    ).fetchall():
+        files.setdefault((source, period), set()).add((name, sha256))
+    return {key: frozenset(value) for key, value in files.items()}
+
+
 def raw_table_name(source: str, table: str) -> str:
     """Qualified name of a raw table, e.g. ``raw.school_census__pupilonroll``."""
     return f"{RAW_SCHEMA}.{source}__{table}"

@@ -12,9 +12,9 @@ the checks can also be executed from the UI.
 from datetime import date
 
 import dagster as dg
-import duckdb
 
 from linkage_ops.census_calendar import cadence_of, max_days_late, overdue_period, period_end
+from linkage_ops.ingest.raw_store import loaded_files
 from orchestration.resources import WarehouseResource
 from orchestration.settings import SOURCES
 from orchestration.sources.assets import landing_files_spec
@@ -24,21 +24,10 @@ FRESHNESS = "freshness"
 
 def latest_loaded_periods(warehouse: WarehouseResource) -> dict[str, str]:
     """Each source's newest loaded period, from raw.load_log (read-only)."""
-    if not warehouse.database_path.exists():
-        return {}
-    con = duckdb.connect(str(warehouse.database_path), read_only=True)
-    try:
-        has_log = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name = 'load_log'"
-        ).fetchone()[0]
-        if not has_log:
-            return {}
-        periods = con.execute("select distinct source, period from raw.load_log").fetchall()
-    finally:
-        con.close()
+    with warehouse.read_only() as con:
+        loaded = loaded_files(con) if con is not None else {}
     latest: dict[str, str] = {}
-    for source, period in periods:
+    for source, period in loaded:
         # Newest by the calendar (2025-summer is newer than 2025-spring), not by name.
         end = period_end(cadence_of(source), period)
         if source not in latest or end > period_end(cadence_of(source), latest[source]):
