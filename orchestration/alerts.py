@@ -33,7 +33,8 @@ def _send(alert: Alert, warehouse: WarehouseResource) -> None:
 @dg.run_failure_sensor(
     name="alert_on_run_failure",
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Sends an alert naming the source, period and error when any run fails.",
+    description="Sends an alert naming the source, period and error when any run fails, and "
+    "one per check that failed in it.",
 )
 def alert_on_run_failure(context: dg.RunFailureSensorContext, warehouse: WarehouseResource):
     run = context.dagster_run
@@ -56,6 +57,8 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext, warehouse: Warehou
         ),
         warehouse,
     )
+    # A failed blocking check fails its run: say what each failed check saw.
+    alert_failed_checks(context.instance, run, warehouse)
 
 
 def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetCheckEvaluation]:
@@ -67,18 +70,12 @@ def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetChe
     return [evaluation for evaluation in evaluations if not evaluation.passed]
 
 
-@dg.run_status_sensor(
-    run_status=dg.DagsterRunStatus.SUCCESS,
-    name="alert_on_failed_checks",
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Sends an alert for every check that failed in a run that finished (a failed "
-    "WARN check does not stop a run; a failed blocking check fails it and alerts as a run "
-    "failure too).",
-)
-def alert_on_failed_checks(context: dg.RunStatusSensorContext, warehouse: WarehouseResource):
-    run = context.dagster_run
+def alert_failed_checks(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, warehouse: WarehouseResource
+) -> None:
+    """One alert per check that failed in ``run``, with what the check saw."""
     source, period = _source_and_period(run)
-    for evaluation in failed_checks(context.instance, run.run_id):
+    for evaluation in failed_checks(instance, run.run_id):
         details = ", ".join(
             f"{name}={getattr(value, 'value', value)}"
             for name, value in evaluation.metadata.items()
@@ -95,6 +92,18 @@ def alert_on_failed_checks(context: dg.RunStatusSensorContext, warehouse: Wareho
             ),
             warehouse,
         )
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    name="alert_on_failed_checks",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Sends an alert for every check that failed in a run that finished (a failed "
+    "WARN check does not stop a run; a run that a failed blocking check stops is alerted by "
+    "alert_on_run_failure, with each failed check).",
+)
+def alert_on_failed_checks(context: dg.RunStatusSensorContext, warehouse: WarehouseResource):
+    alert_failed_checks(context.instance, context.dagster_run, warehouse)
 
 
 @dg.sensor(

@@ -23,19 +23,45 @@ from orchestration.sources.freshness import freshness_checks, freshness_key
 from orchestration.sources.partitions import periods_partitions
 
 
-@pytest.fixture
-def failed_gp_run(tmp_path: Path):
+def gp_run(
+    instance: dg.DagsterInstance, tmp_path: Path, break_file
+) -> tuple[dg.ExecuteInProcessResult, Path]:
+    """Load one month of GP registrations after ``break_file`` has damaged the file."""
     generate_authority(children=40, seed=5, out_dir=tmp_path, months=1)
     (gp_file,) = (tmp_path / "landing" / "gp").glob("*/*.csv")
-    gp_file.write_text("REGISTRATION_ID,NHS_NUMBER\n1,9434765919\n")
+    break_file(gp_file)
     period = gp_file.parent.name
     defs = build_definitions(str(tmp_path))
+    instance.add_dynamic_partitions(periods_partitions("gp").name, [period])
+    result = defs.resolve_job_def(ingest_job_name("gp")).execute_in_process(
+        instance=instance, partition_key=period, raise_on_error=False
+    )
+    assert not result.success
+    return result, gp_file
+
+
+def run_failure_context(instance, result, data_dir: Path) -> dg.RunFailureSensorContext:
+    (failure,) = [
+        entry.dagster_event
+        for entry in instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+    ]
+    return dg.build_run_status_sensor_context(
+        sensor_name="alert_on_run_failure",
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(result.run_id),
+        dagster_event=failure,
+        resources={"warehouse": WarehouseResource(data_dir=str(data_dir))},
+    ).for_run_failure()
+
+
+@pytest.fixture
+def failed_gp_run(tmp_path: Path):
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(periods_partitions("gp").name, [period])
-        result = defs.resolve_job_def(ingest_job_name("gp")).execute_in_process(
-            instance=instance, partition_key=period, raise_on_error=False
+        result, gp_file = gp_run(
+            instance,
+            tmp_path,
+            lambda path: path.write_text("REGISTRATION_ID,NHS_NUMBER\n1,9434765919\n"),
         )
-        assert not result.success
         yield tmp_path, instance, result, gp_file
 
 
@@ -51,19 +77,7 @@ def test_a_broken_file_raises_an_alert_through_every_sink(
     monkeypatch.setenv("ALERT_SMTP_PORT", str(mail_server.server_address[1]))
     monkeypatch.setenv("ALERT_SMTP_SENDER", "warehouse@la.example")
     monkeypatch.setenv("ALERT_SMTP_RECIPIENTS", "dq-team@la.example")
-    run = instance.get_run_by_id(result.run_id)
-    (failure,) = [
-        entry.dagster_event
-        for entry in instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
-    ]
-    context = dg.build_run_status_sensor_context(
-        sensor_name="alert_on_run_failure",
-        dagster_instance=instance,
-        dagster_run=run,
-        dagster_event=failure,
-        resources={"warehouse": WarehouseResource(data_dir=str(data_dir))},
-    ).for_run_failure()
-    alert_on_run_failure(context)
+    alert_on_run_failure(run_failure_context(instance, result, data_dir))
 
     (post,) = webhook.posts
     alert = post.body["alert"]
@@ -84,6 +98,28 @@ def test_a_broken_file_raises_an_alert_through_every_sink(
     assert rows == [("gp", "ingest_gp", ["webhook", "email"])]
     (line,) = (data_dir / "logs" / "alerts.log").read_text().splitlines()
     assert json.loads(line)["run_id"] == result.run_id
+
+
+def test_a_run_stopped_by_a_blocking_check_alerts_what_the_check_saw(
+    tmp_path: Path,
+    webhook,  # noqa: F811
+    monkeypatch,
+) -> None:
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", f"http://127.0.0.1:{webhook.server_address[1]}/dq")
+
+    def repeat_last_row(path: Path) -> None:  # the same REGISTRATION_ID twice in one file
+        path.write_text(path.read_text() + path.read_text().splitlines()[-1] + "\n")
+
+    with dg.instance_for_test() as instance:
+        result, gp_file = gp_run(instance, tmp_path, repeat_last_row)
+        alert_on_run_failure(run_failure_context(instance, result, tmp_path))
+    alerts = [post.body["alert"] for post in webhook.posts]
+    assert [(a["kind"], a["check"]) for a in alerts] == [
+        ("run_failed", "ingest_gp"),
+        ("check_failed", "raw/gp/registrations expectations"),
+    ]
+    assert alerts[1]["period"] == gp_file.parent.name
+    assert "expect_compound_columns_to_be_unique" in alerts[1]["seen"]
 
 
 @pytest.fixture
