@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from linkage_ops.census_calendar import cadence_of, period_end
+from linkage_ops.census_calendar import cadence_of, newest_period, period_end
 from linkage_ops.ingest import available_sources, load_schema
 from linkage_ops.quality import EXPECTATIONS_DIR, load_suite, period_parameters, validate
 
@@ -35,7 +35,7 @@ def main() -> None:
             ]
             if not periods:
                 continue
-            period = max(periods, key=lambda p: period_end(cadence_of(source), p))
+            period = newest_period(source, periods)
             suite = load_suite(EXPECTATIONS_DIR / "raw" / f"{source}__{table}.json")
             clock = time.perf_counter()
             frame = con.execute(f"select * from {relation} where _period = ?", [period]).df()

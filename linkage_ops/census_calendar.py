@@ -109,6 +109,12 @@ def cadence_of(source: str) -> str:
     return SOURCE_CADENCE.get(source, "monthly")
 
 
+def newest_period(source: str, periods) -> str | None:
+    """The newest of ``source``'s ``periods`` by the calendar (2025-summer is newer than
+    2025-spring, whatever the names sort as); None when there are none."""
+    return max(periods, key=lambda period: period_end(cadence_of(source), period), default=None)
+
+
 def periods_due_on(source: str, day: date) -> list[str]:
     """The periods of ``source`` that fall due on ``day``."""
     return {

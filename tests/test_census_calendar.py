@@ -113,3 +113,13 @@ def test_a_source_declares_its_own_days_late_in_its_schema(monkeypatch) -> None:
         census_calendar, "load_schema", lambda source: replace(patient, max_days_late=None)
     )
     assert census_calendar.max_days_late("gp") == census_calendar.MAX_DAYS_LATE["monthly"]
+
+
+def test_the_newest_period_is_by_the_calendar_not_by_name() -> None:
+    from linkage_ops.census_calendar import newest_period
+
+    assert newest_period("school_census", ["2025-spring", "2025-summer", "2024-autumn"]) == (
+        "2025-summer"
+    )
+    assert newest_period("gp", ["2025-03", "2024-12"]) == "2025-03"
+    assert newest_period("gp", []) is None

@@ -24,16 +24,7 @@ class RefreshConfig(dg.Config):
     logged in the run."""
 
 
-def _ensure_raw_tables(con) -> None:
-    # A source that has never delivered still has (empty) raw tables, so its staging models
-    # build as empty views instead of failing the whole refresh.
-    for source in SOURCES:
-        ensure_raw_tables(con, load_schema(source))
-
-
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    with warehouse.connect() as con:
-        _ensure_raw_tables(con)
     # dbt's profile reads the DuckDB path from the environment (see dbt_project/profiles.yml).
     os.environ["WAREHOUSE_DUCKDB_PATH"] = str(warehouse.database_path)
     yield from dbt.cli(["build"], context=context).stream()
@@ -53,7 +44,10 @@ def dbt_staging_and_intermediate(
     config: RefreshConfig,
 ):
     with warehouse.connect() as con:
-        _ensure_raw_tables(con)
+        # A source that has never delivered still has (empty) raw tables, so its staging
+        # models build as empty views instead of failing the whole refresh.
+        for source in SOURCES:
+            ensure_raw_tables(con, load_schema(source))
         failures = failed_blocking_checks(context.instance, con)
     if failures and not config.accept_failed_checks:
         raise dg.Failure(

@@ -13,7 +13,7 @@ from datetime import date
 
 import dagster as dg
 
-from linkage_ops.census_calendar import cadence_of, max_days_late, overdue_period, period_end
+from linkage_ops.census_calendar import cadence_of, max_days_late, newest_period, overdue_period
 from linkage_ops.ingest.raw_store import loaded_files
 from orchestration.resources import WarehouseResource
 from orchestration.settings import SOURCES
@@ -26,13 +26,10 @@ def latest_loaded_periods(warehouse: WarehouseResource) -> dict[str, str]:
     """Each source's newest loaded period, from raw.load_log (read-only)."""
     with warehouse.read_only() as con:
         loaded = loaded_files(con) if con is not None else {}
-    latest: dict[str, str] = {}
+    periods: dict[str, list[str]] = {}
     for source, period in loaded:
-        # Newest by the calendar (2025-summer is newer than 2025-spring), not by name.
-        end = period_end(cadence_of(source), period)
-        if source not in latest or end > period_end(cadence_of(source), latest[source]):
-            latest[source] = period
-    return latest
+        periods.setdefault(source, []).append(period)
+    return {source: newest_period(source, found) for source, found in periods.items()}
 
 
 def freshness_key(source: str) -> dg.AssetCheckKey:

@@ -11,7 +11,7 @@ data/reports/<run id>/.
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from linkage_ops.census_calendar import cadence_of, period_end
+from linkage_ops.census_calendar import cadence_of, newest_period, period_end
 from linkage_ops.ingest import load_schema
 from linkage_ops.quality import (
     EXPECTATIONS_DIR,
@@ -95,6 +95,8 @@ def build_quality_checks(source: str) -> dg.AssetChecksDefinition | None:
     def _checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
         run = context.op_execution_context.run
         period = run.tags.get("dagster/partition")
+        cadence = cadence_of(source)
+        this_period_end = period_end(cadence, period)
         results = []
         with warehouse.connect() as con:
             for table, path in suites.items():
@@ -103,19 +105,16 @@ def build_quality_checks(source: str) -> dg.AssetChecksDefinition | None:
                 periods = [
                     p for (p,) in con.execute(f"select distinct _period from {relation}").fetchall()
                 ]
-                earlier = [
-                    p
-                    for p in periods
-                    if period_end(cadence_of(source), p) < period_end(cadence_of(source), period)
-                ]
+                previous = newest_period(
+                    source, [p for p in periods if period_end(cadence, p) < this_period_end]
+                )
                 previous_rows = None
-                if earlier:
-                    latest_earlier = max(earlier, key=lambda p: period_end(cadence_of(source), p))
+                if previous is not None:
                     previous_rows = con.execute(
-                        f"select count(*) from {relation} where _period = ?", [latest_earlier]
+                        f"select count(*) from {relation} where _period = ?", [previous]
                     ).fetchone()[0]
                 frame = con.execute(f"select * from {relation} where _period = ?", [period]).df()
-                parameters = period_parameters(period_end(cadence_of(source), period))
+                parameters = period_parameters(this_period_end)
                 results.append((table, validate(frame, suite, previous_rows, parameters)))
         report = write_report(
             [result for _, result in results],
