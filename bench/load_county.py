@@ -66,7 +66,9 @@ def main() -> None:
         for source in available_sources():
             for period in landing_periods(data_dir / "landing", source):
                 start = time.perf_counter()
-                loads, _ = load_period(con, data_dir / "landing", source, period, run_id="bench")
+                loads = load_period(
+                    con, data_dir / "landing", source, period, run_id="bench"
+                ).tables
                 figures = totals[source]
                 figures[0] += 1
                 figures[1] += sum(load.rows_read for load in loads)

@@ -3,8 +3,9 @@
     .venv/bin/python bench/quality.py --database data/warehouse.duckdb
     .venv/bin/python bench/quality.py --database /tmp/county/warehouse.duckdb  # load_county.py
 
-For each raw table, its newest period is read from DuckDB and validated against its suite, as
-the Dagster check does in that period's load. Prints rows, seconds and findings per table (the
+For each raw table, its newest period is read from DuckDB and validated against its suite
+(derived from the schema of the period's collection year), as the Dagster check does in that
+period's load. Prints rows, seconds and findings per table (the
 slowest first), the total, and the peak memory of this process.
 """
 
@@ -17,7 +18,7 @@ import duckdb
 
 from linkage_ops.census_calendar import cadence_of, newest_period, period_end
 from linkage_ops.ingest import available_sources, load_schema
-from linkage_ops.quality import EXPECTATIONS_DIR, load_suite, period_parameters, validate
+from linkage_ops.quality import period_parameters, raw_suite, validate
 
 
 def main() -> None:
@@ -28,7 +29,8 @@ def main() -> None:
     timings = []
     started = time.perf_counter()
     for source in available_sources():
-        for table in load_schema(source).tables:
+        schema = load_schema(source)
+        for table in schema.tables:
             relation = f"raw.{source}__{table}"
             periods = [
                 p for (p,) in con.execute(f"select distinct _period from {relation}").fetchall()
@@ -36,7 +38,8 @@ def main() -> None:
             if not periods:
                 continue
             period = newest_period(source, periods)
-            suite = load_suite(EXPECTATIONS_DIR / "raw" / f"{source}__{table}.json")
+            year = schema.for_period(period)
+            suite = raw_suite(source, year.tables.get(table) or schema.tables[table])
             clock = time.perf_counter()
             frame = con.execute(f"select * from {relation} where _period = ?", [period]).df()
             result = validate(

@@ -96,17 +96,10 @@ def period_end(cadence: str, period: str) -> date:
     }[cadence](period)
 
 
-# Sources collected on a census or annual cycle; every other source is a monthly extract.
-SOURCE_CADENCE = {
-    "school_census": "school_census",
-    "sen2": "sen2",
-    "children_in_need": "annual",
-    "looked_after": "annual",
-}
-
-
 def cadence_of(source: str) -> str:
-    return SOURCE_CADENCE.get(source, "monthly")
+    """How often ``source`` is collected, as its schema declares: ``school_census`` (termly,
+    census days), ``sen2`` (January census), ``annual`` (year to 31 March) or ``monthly``."""
+    return load_schema(source).cadence
 
 
 def newest_period(source: str, periods) -> str | None:

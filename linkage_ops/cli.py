@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from linkage_ops.evaluation import load_truth, pairwise_scores
-from linkage_ops.ingest import UnreadableFileError, load_period
+from linkage_ops.ingest import UNMODELLED, UnreadableFileError, load_period
 from linkage_ops.linkage import FellegiSunterModel, link_records
 from linkage_ops.linkage.store import (
     read_state_decisions,
@@ -54,23 +54,36 @@ def _synth(args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace) -> int:
     con = duckdb.connect(str(args.database))
     try:
-        loads, findings = load_period(con, args.landing, args.source, args.period, run_id="cli")
+        load = load_period(con, args.landing, args.source, args.period, run_id="cli")
     except UnreadableFileError as error:
         print(f"error: {args.source} {args.period}: {error}", file=sys.stderr)
         return 2
     finally:
         con.close()
-    for load in loads:
+    print(f"{args.source} {args.period}: read with the {load.collection_year} schema")
+    for table in load.tables:
         print(
-            f"{load.raw_table}: {load.rows_read:,} read, {load.rows_loaded:,} loaded, "
-            f"{load.rows_rejected:,} quarantined, {load.values_flagged:,} values flagged"
+            f"{table.raw_table} ({table.source_file}): {table.rows_read:,} read, "
+            f"{table.rows_loaded:,} loaded, {table.rows_rejected:,} quarantined, "
+            f"{table.values_flagged:,} values flagged"
         )
-    for finding in findings[: args.show_findings]:
+    for kept in load.unmodelled:
+        what = "rows" if kept.table == UNMODELLED else "XML elements"
+        print(
+            f"{kept.source_file}: not modelled, "
+            f"{kept.rows_loaded:,} {what} kept in {kept.raw_table}"
+        )
+    for finding in load.findings[: args.show_findings]:
         print(
             f"  {finding.source_file} row {finding.row_number} {finding.field}="
             f"{finding.value!r}: {finding.reason} ({finding.action})"
         )
-    return 0
+    for failed in load.failed:
+        print(
+            f"error: {args.source} {args.period}: {failed.source_file}: {failed.problem}",
+            file=sys.stderr,
+        )
+    return 1 if load.failed else 0
 
 
 def _link(args: argparse.Namespace) -> int:

@@ -1,7 +1,12 @@
 """Great Expectations suites run on DataFrames read from DuckDB (GX's SQL route to DuckDB does
 not work), with the outcome split by severity and written as an HTML report.
 
-A suite is GX 1.x JSON (``expectations/``): ``name``, ``expectations`` (``type``, ``kwargs``,
+A raw table's suite is derived, when the check runs, from the schema of the collection year
+being checked (``raw_suite``), so its code lists and mandatory fields are the loader's own and
+cannot drift; ``expectations/raw/<source>__<table>.json``, where present, adds hand-written
+expectations and ``meta`` to it. Mart suites are JSON in ``expectations/marts/``.
+
+A suite is GX 1.x JSON: ``name``, ``expectations`` (``type``, ``kwargs``,
 ``severity``: ``critical`` blocks, ``warning`` is degraded but usable) and ``meta``:
 ``table`` (what it validates), optionally ``volume`` (``min_ratio`` and ``max_ratio`` of
 this period's rows to the previous period's, checked as a warning when the previous period had
@@ -20,7 +25,33 @@ from pathlib import Path
 
 import pandas as pd
 
+from linkage_ops.ingest.raw_store import raw_table_name
+from linkage_ops.ingest.schema import TableSchema
+
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
+
+# What the raw suites derived from a schema check beyond its rules.
+IDENTIFIER_PATTERNS = {
+    "nhs_number": r"^\d{3}[ -]?\d{3}[ -]?\d{4}$",
+    # A UPN, or one of the "not known" codes UN1-UN5 SSDA903 allows.
+    "upn": r"^([A-Za-z]\d{11}[0-9A-Za-z]|UN[1-5])$",
+    "postcode": r"^[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}$",
+}
+# Dates that may lie after the period: planned or expected ones.
+FUTURE_DATES = {"ExpectedPersonBirthDate", "InitialCPCtarget", "DUC", "DOLO_END"}
+# Parents' dates of birth.
+PARENT_DATES = {"MOTHER_DATE_OF_BIRTH"}
+# SSDA903 tables with several rows per child: the key, unique in a sound return. Repeats do
+# arrive (staging repairs them), so these are warnings. Every other table's record id is
+# unique in its file, critical; tables keyed by their place in an XML document are skipped.
+REPEATING_KEYS = {
+    ("looked_after", "episodes"): ["CHILD", "DECOM"],
+    ("looked_after", "reviews"): ["CHILD", "REVIEW"],
+    ("looked_after", "missing"): ["CHILD", "MIS_START"],
+    ("looked_after", "swepisodes"): ["CHILD", "SW_DECOM"],
+    ("looked_after", "dolo"): ["CHILD", "DOLO_START"],
+}
+VOLUME = {"min_ratio": 0.4, "max_ratio": 2.5, "min_previous_rows": 100}
 
 
 @dataclass(frozen=True)
@@ -62,6 +93,100 @@ class QualityResult:
 
 def load_suite(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _date_range(column: str) -> list[dict]:
+    """Every value within the period's range (warning); 95% within it (critical)."""
+    earliest = "earliest_parent_birth" if column in PARENT_DATES else "earliest_birth"
+    kwargs = {"column": column, "min_value": {"$PARAMETER": earliest}}
+    if column not in FUTURE_DATES:
+        kwargs["max_value"] = {"$PARAMETER": "period_end"}
+    return [
+        {"type": "expect_column_values_to_be_between", "kwargs": kwargs, "severity": "warning"},
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {**kwargs, "mostly": 0.95},
+            "severity": "critical",
+        },
+    ]
+
+
+def _uniqueness(source: str, table: TableSchema) -> list[dict]:
+    if (source, table.name) in REPEATING_KEYS:
+        columns, severity = REPEATING_KEYS[(source, table.name)], "warning"
+    elif table.record_id and not table.record_id.startswith("_"):
+        columns, severity = [table.record_id], "critical"
+    else:
+        return []
+    return [
+        {
+            "type": "expect_compound_columns_to_be_unique",
+            "kwargs": {"column_list": [*columns, "_source_file"]},
+            "severity": severity,
+        }
+    ]
+
+
+def raw_suite(source: str, table: TableSchema, extras_dir: Path | None = None) -> dict:
+    """The suite of a raw table, from its schema in the collection year checked: columns
+    present, mandatory fields filled, code lists and the record key unique in its file
+    (critical: the loader quarantines bad rows, so a failure means a loading bug); dates in the
+    period's range (warning for any outside; critical when over 5% are, i.e. the wrong period's
+    file or a misread date format); identifier and postcode validity (warning below 95%); the
+    row count against the previous period (warning outside 0.4-2.5 times, once it had 100
+    rows). ``<extras_dir>/<source>__<table>.json`` adds expectations and ``meta``."""
+    expectations = _uniqueness(source, table)
+    for rule in table.columns:
+        column = rule.name
+        expectations.append(
+            {"type": "expect_column_to_exist", "kwargs": {"column": column}, "severity": "critical"}
+        )
+        if rule.mandatory:
+            expectations.append(
+                {
+                    "type": "expect_column_values_to_not_be_null",
+                    "kwargs": {"column": column},
+                    "severity": "critical",
+                }
+            )
+        if rule.type == "code" and rule.codes:
+            expectations.append(
+                {
+                    "type": "expect_column_values_to_be_in_set",
+                    "kwargs": {"column": column, "value_set": sorted(rule.codes)},
+                    "severity": "critical",
+                }
+            )
+        if rule.type == "date":
+            expectations.extend(_date_range(column))
+        if rule.type in IDENTIFIER_PATTERNS:
+            expectations.append(
+                {
+                    "type": "expect_column_values_to_match_regex",
+                    "kwargs": {
+                        "column": column,
+                        "regex": IDENTIFIER_PATTERNS[rule.type],
+                        "mostly": 0.95,
+                    },
+                    "severity": "warning",
+                }
+            )
+    relation = raw_table_name(source, table.name)
+    suite = {
+        "name": relation,
+        "expectations": expectations,
+        "meta": {
+            "table": relation,
+            "volume": VOLUME,
+            "date_formats": {r.name: r.date_format for r in table.columns if r.type == "date"},
+        },
+    }
+    extras = (extras_dir or EXPECTATIONS_DIR / "raw") / f"{source}__{table.name}.json"
+    if extras.exists():
+        added = load_suite(extras)
+        suite["expectations"] += added.get("expectations", [])
+        suite["meta"] = {**suite["meta"], **added.get("meta", {})}
+    return suite
 
 
 def period_parameters(period_end: date) -> dict[str, pd.Timestamp]:

@@ -11,6 +11,7 @@ import duckdb
 
 from linkage_ops.alerts import Alert, AlertSettings, send_alert
 from orchestration.resources import WarehouseResource
+from orchestration.sources.assets import FILES_READABLE
 from orchestration.sources.freshness import (
     FRESHNESS,
     describe_freshness,
@@ -57,8 +58,9 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext, warehouse: Warehou
         ),
         warehouse,
     )
-    # A failed blocking check fails its run: say what each failed check saw.
-    alert_failed_checks(context.instance, run, warehouse)
+    # A failed blocking check fails its run: say what each failed check saw. (Files that could
+    # not be read are named in the run's own error above: their check is not sent again.)
+    alert_failed_checks(context.instance, run, warehouse, skip={FILES_READABLE})
 
 
 def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetCheckEvaluation]:
@@ -71,23 +73,35 @@ def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetChe
 
 
 def alert_failed_checks(
-    instance: dg.DagsterInstance, run: dg.DagsterRun, warehouse: WarehouseResource
+    instance: dg.DagsterInstance,
+    run: dg.DagsterRun,
+    warehouse: WarehouseResource,
+    skip: frozenset[str] | set[str] = frozenset(),
 ) -> None:
-    """One alert per check that failed in ``run``, with what the check saw."""
+    """One alert per check that failed in ``run``, with what the check saw; a check that saw
+    the same on several assets (a file that failed, on each table of its source) is one alert
+    naming them all."""
     source, period = _source_and_period(run)
+    grouped: dict[tuple[str, str, bool], list[str]] = {}
     for evaluation in failed_checks(instance, run.run_id):
+        if evaluation.check_name in skip:
+            continue
         details = ", ".join(
             f"{name}={getattr(value, 'value', value)}"
             for name, value in evaluation.metadata.items()
         )
+        error = evaluation.severity == dg.AssetCheckSeverity.ERROR
+        key = (evaluation.check_name, details or "the check failed", error)
+        grouped.setdefault(key, []).append(evaluation.asset_key.to_user_string())
+    for (check_name, seen, error), assets in grouped.items():
         _send(
             Alert(
                 kind="check_failed",
                 source=source,
                 period=period,
-                check=f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}",
-                seen=details or "the check failed",
-                severity="error" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warn",
+                check=f"{', '.join(assets)} {check_name}",
+                seen=seen,
+                severity="error" if error else "warn",
                 run_id=run.run_id,
             ),
             warehouse,

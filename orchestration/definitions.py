@@ -32,7 +32,7 @@ def build_definitions(warehouse_data_dir: str) -> dg.Definitions:
             published_marts,
         ],
         asset_checks=[
-            *(checks for source in SOURCES if (checks := build_quality_checks(source)) is not None),
+            *(build_quality_checks(source) for source in SOURCES),
             build_mart_quality_checks(dbt_marts),
             freshness_checks,
         ],

@@ -49,22 +49,29 @@ def describe_warehouse(database_path: Path, model_path: Path) -> None:
             label = "view" if kind == "VIEW" else "table"
             print(f"  {schema + '.' + name:<56} {label:<6} {rows:>9,}")
         loads = con.execute(
-            "select source, count(distinct period), min(period), max(period), sum(rows_read), "
-            "sum(rows_loaded), sum(rows_rejected), sum(values_flagged) "
+            "select source, count(distinct period), min(period), max(period), "
+            "string_agg(distinct collection_year, ', ' order by collection_year), "
+            "sum(rows_read) filter (where outcome = 'loaded'), "
+            "sum(rows_loaded) filter (where outcome = 'loaded'), sum(rows_rejected), "
+            "sum(values_flagged), count(*) filter (where outcome = 'unmodelled'), "
+            "count(*) filter (where outcome = 'failed') "
             "from raw.load_log group by 1 order by 1"
         ).fetchall()
         print(
-            "\nLoaded per source (rows quarantined are in raw.quarantine with file, row, reason):"
+            "\nLoaded per source (rows quarantined are in raw.quarantine with file, row, reason;"
+            "\nfiles no table models are kept in raw.unmodelled_rows / raw.unmodelled_elements):"
         )
         print(
-            f"  {'source':<20} {'periods':<28} {'rows read':>10} {'loaded':>10} "
-            f"{'quarantined':>11} {'flagged':>8}"
+            f"  {'source':<20} {'periods':<28} {'schema':<8} {'rows read':>10} {'loaded':>10} "
+            f"{'quarantined':>11} {'flagged':>8} {'unmodelled':>10} {'failed':>6}"
         )
-        for source, count, first, last, read, loaded, rejected, flagged in loads:
+        for row in loads:
+            source, count, first, last, years, read, loaded, rejected, flagged = row[:9]
+            unmodelled, failed = row[9:]
             periods = f"{count} ({first}..{last})" if count > 1 else first
             print(
-                f"  {source:<20} {periods:<28} {read:>10,} {loaded:>10,} {rejected:>11,} "
-                f"{flagged:>8,}"
+                f"  {source:<20} {periods:<28} {years:<8} {read or 0:>10,} {loaded or 0:>10,} "
+                f"{rejected:>11,} {flagged:>8,} {unmodelled:>10,} {failed:>6,}"
             )
         evaluation = con.execute(
             "select precision, recall, f1, records from linkage.linkage_evaluation"

@@ -1,5 +1,6 @@
 """A landing folder with deliberately broken deliveries: nothing is lost, every error names its
-file, and the sources that can be read still load."""
+file, a broken file fails alone and everything else (other files of its period, other sources)
+still loads."""
 
 import csv
 from pathlib import Path
@@ -8,7 +9,6 @@ import duckdb
 import pytest
 
 from linkage_ops.ingest import (
-    UnreadableFileError,
     available_sources,
     landing_periods,
     load_period,
@@ -65,34 +65,49 @@ def broken_landing(tmp_path_factory) -> Path:
 def outcome(broken_landing: Path, tmp_path_factory):
     database = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
     con = duckdb.connect(str(database))
-    failures: dict[str, UnreadableFileError] = {}
+    failures: dict[str, list[str]] = {}
     loaded: list[tuple[str, str]] = []
     for source in available_sources():
         for period in landing_periods(broken_landing, source):
-            try:
-                load_period(con, broken_landing, source, period, run_id="broken")
-                loaded.append((source, period))
-            except UnreadableFileError as error:
-                failures[source] = error
+            load = load_period(con, broken_landing, source, period, run_id="broken")
+            loaded.append((source, period))
+            failures.update(
+                {source: [f"{f.source_file}: {f.problem}" for f in load.failed]}
+                if load.failed
+                else {}
+            )
     yield con, failures, loaded
     con.close()
 
 
-def test_unreadable_deliveries_fail_alone_and_name_their_file(outcome) -> None:
+def test_unreadable_files_fail_alone_and_name_their_file(outcome) -> None:
     con, failures, loaded = outcome
-    assert set(failures) == {"children_in_need", "looked_after", "sen2"}
-    assert "CIN_2024-25.xml: malformed XML" in str(failures["children_in_need"])
-    assert "notes.csv: its columns match no looked_after table" in str(failures["looked_after"])
-    assert "_person.csv: file is empty" in str(failures["sen2"])
-    # Every other source still loaded, and the failed ones wrote nothing.
-    assert {source for source, _ in loaded} == set(available_sources()) - set(failures)
-    for source in failures:
-        assert (
-            con.execute("select count(*) from raw.load_log where source = ?", [source]).fetchone()[
-                0
-            ]
-            == 0
-        )
+    assert set(failures) == {"children_in_need", "sen2"}
+    (cin,) = failures["children_in_need"]
+    assert cin.startswith("CIN_2024-25.xml: malformed XML")
+    assert [f for f in failures["sen2"] if "_person.csv: file is empty" in f]
+    # Every source loaded what it could: the other SEN2 modules did.
+    assert {source for source, _ in loaded} == set(available_sources())
+    sen2_tables = {
+        table
+        for (table,) in con.execute(
+            "select table_name from raw.load_log where source = 'sen2' and outcome = 'loaded'"
+        ).fetchall()
+    }
+    assert "requests" in sen2_tables and "person" not in sen2_tables
+    failed = con.execute(
+        "select source, source_file from raw.load_log where outcome = 'failed' order by 1"
+    ).fetchall()
+    assert [source for source, _ in failed] == ["children_in_need", "sen2"]
+
+
+def test_a_file_of_no_known_table_is_kept_not_refused(outcome) -> None:
+    con, failures, _ = outcome
+    assert "looked_after" not in failures
+    rows = con.execute(
+        "select source_file, fields from raw.unmodelled_rows where source = 'looked_after'"
+    ).fetchall()
+    assert rows == [("notes.csv", '{"COLOUR": "red", "SHAPE": "round"}')]
 
 
 def test_nothing_is_lost_rows_read_equal_rows_in_the_files(broken_landing, outcome) -> None:

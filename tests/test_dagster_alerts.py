@@ -11,7 +11,7 @@ import pytest
 from test_alerts import mail_server, webhook  # noqa: F401 (fixtures: real servers)
 
 from linkage_ops.census_calendar import latest_period_due
-from linkage_ops.ingest.raw_store import LOAD_LOG_DDL
+from linkage_ops.ingest.raw_store import ensure_warehouse_tables
 from linkage_ops.synthetic import generate_authority
 from orchestration.alerts import alert_on_run_failure, check_freshness
 from orchestration.definitions import build_definitions
@@ -126,8 +126,7 @@ def test_a_run_stopped_by_a_blocking_check_alerts_what_the_check_saw(
 def gp_warehouse(tmp_path: Path) -> WarehouseResource:
     """A warehouse whose load log holds GP January and February 2025."""
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    con.execute("create schema raw")
-    con.execute(LOAD_LOG_DDL)
+    ensure_warehouse_tables(con)
     con.execute(
         "insert into raw.load_log (source, period) values ('gp', '2025-01'), ('gp', '2025-02')"
     )

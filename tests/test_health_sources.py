@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from linkage_ops.identifiers import is_valid_nhs_number
-from linkage_ops.ingest import UnreadableFileError, load_period, load_schema
+from linkage_ops.ingest import load_period, load_schema
 from linkage_ops.synthetic.admitted_care import write_admitted_care
 from linkage_ops.synthetic.births import write_births
 from linkage_ops.synthetic.camhs import write_camhs
@@ -113,7 +113,8 @@ def test_every_file_loads_with_no_rejected_rows(written) -> None:
     con = duckdb.connect()
     for source in WRITERS:
         for period in health.year.months:
-            loads, findings = load_period(con, landing, source, period, run_id="test")
+            load = load_period(con, landing, source, period, run_id="test")
+            loads, findings = load.tables, load.findings
             rejected = [f for f in findings if f.action == "rejected"]
             assert not rejected, f"{source} {period}: {rejected[:3]}"
             assert sum(load.rows_loaded for load in loads) == sum(load.rows_read for load in loads)
@@ -138,7 +139,7 @@ def test_each_month_writes_its_own_folder_and_only_the_months_asked(written, tmp
         assert len(paths) == 12 * len(tables)
         for path in paths:
             assert path.parent.parent.name == source
-            assert sum(t.file_pattern.match(path.name) is not None for t in tables.values()) == 1
+            assert sum(t.named_in(path.name) for t in tables.values()) == 1
     paths, _ = write_emergency_care(health, ["2024-06"], tmp_path, np.random.default_rng(1))
     assert [p.relative_to(tmp_path).as_posix() for p in paths] == [
         "emergency_care/2024-06/ecds_2024-06.csv"
@@ -378,7 +379,8 @@ def test_bad_rows_are_quarantined_or_flagged_and_a_missing_column_fails(tmp_path
     bad_nhs = GOOD_ATTENDANCE | {"ATTENDANCE_ID": "4", "NHS_NUMBER": "9434765918"}
     path = _write_ecds(landing, "2024-10", [GOOD_ATTENDANCE, bad_date, bad_code, bad_nhs])
     con = duckdb.connect()
-    loads, findings = load_period(con, landing, "emergency_care", "2024-10", run_id="r")
+    load = load_period(con, landing, "emergency_care", "2024-10", run_id="r")
+    loads, findings = load.tables, load.findings
     assert [(load.rows_read, load.rows_loaded, load.rows_rejected) for load in loads] == [(4, 2, 2)]
     assert sorted((f.row_number, f.field, f.action) for f in findings) == [
         (3, "ARRIVAL_DATE", "rejected"),
@@ -392,7 +394,8 @@ def test_bad_rows_are_quarantined_or_flagged_and_a_missing_column_fails(tmp_path
     assert {f.source_file for f in findings} == {path.name}
 
     broken = _write_ecds(landing, "2024-11", [GOOD_ATTENDANCE], drop="ARRIVAL_DATE")
-    with pytest.raises(UnreadableFileError, match="ARRIVAL_DATE") as failure:
-        load_period(con, landing, "emergency_care", "2024-11", run_id="r")
-    assert failure.value.path.name == broken.name
+    (failed,) = load_period(con, landing, "emergency_care", "2024-11", run_id="r").failed
+    assert failed.source_file == broken.name
+    assert "missing required columns for table attendances" in failed.problem
+    assert "ARRIVAL_DATE" in failed.problem
     con.close()

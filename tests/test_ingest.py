@@ -1,12 +1,14 @@
 """Reading and loading landing files: lineage, quarantine, replacement and unreadable files."""
 
 import csv
+import json
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from linkage_ops.ingest import (
+    SchemaError,
     UnreadableFileError,
     landing_periods,
     load_period,
@@ -76,8 +78,10 @@ def test_good_rows_load_with_lineage_and_bad_rows_are_quarantined(tmp_path: Path
     landing = tmp_path / "landing"
     path = write_gp(landing, "2024-10", [GOOD, BAD_DATE, BAD_NHS, NO_NAME])
 
-    loads, findings = load_period(con, landing, "gp", "2024-10", run_id="run-1")
+    load = load_period(con, landing, "gp", "2024-10", run_id="run-1")
+    loads, findings = load.tables, load.findings
 
+    assert load.collection_year == "2024-25"
     assert [(load.rows_read, load.rows_loaded, load.rows_rejected) for load in loads] == [(4, 2, 2)]
     rows = con.execute(
         "select REGISTRATION_ID, FORENAME, _source_file, _row_number, _period, _run_id, "
@@ -134,7 +138,8 @@ def test_reconciliation_notices_rows_that_went_missing(tmp_path: Path, con) -> N
     write_gp(landing, "2024-10", [GOOD, BAD_NHS])
     load_period(con, landing, "gp", "2024-10", run_id="r")
     con.execute("delete from raw.gp__registrations where REGISTRATION_ID = '3'")
-    (result,) = reconcile_period(con, load_schema("gp"), "2024-10")
+    result, *unmodelled = reconcile_period(con, load_schema("gp"), "2024-10")
+    assert [r.table for r in unmodelled] == ["unmodelled", "unmodelled_elements"]
     assert not result.balanced
     assert (result.rows_read, result.rows_loaded, result.rows_in_raw) == (2, 2, 1)
 
@@ -143,35 +148,108 @@ def test_reconciliation_notices_rows_that_went_missing(tmp_path: Path, con) -> N
     ("content", "problem"),
     [
         (b"", "file is empty"),
-        (b"REGISTRATION_ID,NHS_NUMBER\n1,9434765919\n", "missing required columns"),
+        (
+            b"REGISTRATION_ID,NHS_NUMBER\n1,9434765919\n",
+            "missing required columns for table registrations (gp 2024-25 schema): FORENAME",
+        ),
         ((",".join(GP_COLUMNS) + '\n1,"9434765919\n').encode(), "malformed CSV"),
+        (b"\x00\x01PK\x03\x04binary", "binary content"),
     ],
 )
-def test_unreadable_files_fail_with_the_file_and_problem(
+def test_an_unreadable_file_fails_alone_naming_the_file_and_problem(
     tmp_path: Path, con, content: bytes, problem: str
 ) -> None:
-    folder = tmp_path / "landing" / "gp" / "2024-10"
-    folder.mkdir(parents=True)
-    (folder / "gp_registrations_2024-10.csv").write_bytes(content)
-    with pytest.raises(UnreadableFileError) as raised:
-        load_period(con, tmp_path / "landing", "gp", "2024-10", run_id="r")
-    assert "gp_registrations_2024-10.csv" in str(raised.value)
-    assert problem in str(raised.value)
-
-
-def test_an_unknown_file_in_a_period_folder_fails_the_period(tmp_path: Path, con) -> None:
     landing = tmp_path / "landing"
     write_gp(landing, "2024-10", [GOOD])
-    (landing / "gp" / "2024-10" / "notes.txt").write_text("hello")
-    with pytest.raises(UnreadableFileError, match=r"notes\.txt: not a recognised gp table"):
-        load_period(con, landing, "gp", "2024-10", run_id="r")
-    # Nothing was half-loaded.
-    assert (
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'raw'"
-        ).fetchone()[0]
-        == 0
+    (landing / "gp" / "2024-10" / "gp_registrations_2024-10_resend.csv").write_bytes(content)
+    load = load_period(con, landing, "gp", "2024-10", run_id="r")
+    # The readable file still loads; the broken one is named with its problem.
+    assert [(t.source_file, t.rows_loaded) for t in load.tables] == [
+        ("gp_registrations_2024-10.csv", 1)
+    ]
+    (failed,) = load.failed
+    assert failed.source_file == "gp_registrations_2024-10_resend.csv"
+    assert problem in failed.problem
+    logged = con.execute(
+        "select source_file, outcome, problem from raw.load_log where outcome = 'failed'"
+    ).fetchall()
+    assert logged == [(failed.source_file, "failed", failed.problem)]
+
+
+def test_a_missing_or_empty_period_folder_is_unreadable(tmp_path: Path, con) -> None:
+    with pytest.raises(UnreadableFileError, match="period folder does not exist"):
+        load_period(con, tmp_path / "landing", "gp", "2024-10", run_id="r")
+    (tmp_path / "landing" / "gp" / "2024-10").mkdir(parents=True)
+    with pytest.raises(UnreadableFileError, match="period folder holds no files"):
+        load_period(con, tmp_path / "landing", "gp", "2024-10", run_id="r")
+
+
+def test_a_file_of_no_modelled_table_is_kept_verbatim_and_the_rest_loads(
+    tmp_path: Path, con
+) -> None:
+    landing = tmp_path / "landing"
+    write_gp(landing, "2024-10", [GOOD])
+    (landing / "gp" / "2024-10" / "practice_list.csv").write_text(
+        "PRACTICE_CODE,PRACTICE_NAME,EXTRA\nM81001,Castle Surgery,\nM81002,Bridge,x,y\n"
     )
+    load = load_period(con, landing, "gp", "2024-10", run_id="r")
+    assert [t.table for t in load.tables] == ["registrations"]
+    (kept,) = load.unmodelled
+    assert (kept.source_file, kept.rows_read, kept.rows_loaded) == ("practice_list.csv", 2, 2)
+    rows = con.execute(
+        "select source_file, row_number, fields from raw.unmodelled_rows order by row_number"
+    ).fetchall()
+    assert [(name, row) for name, row, _ in rows] == [
+        ("practice_list.csv", 2),
+        ("practice_list.csv", 3),
+    ]
+    assert json.loads(rows[0][2]) == {
+        "PRACTICE_CODE": "M81001",
+        "PRACTICE_NAME": "Castle Surgery",
+        "EXTRA": "",
+    }
+    # A row longer than its header keeps the surplus field too.
+    assert json.loads(rows[1][2])["(field 4)"] == "y"
+    assert all(r.balanced for r in reconcile_period(con, load_schema("gp"), "2024-10"))
+
+
+def test_headers_named_differently_are_mapped_and_the_mapping_logged(
+    tmp_path: Path, con, monkeypatch
+) -> None:
+    aliases = tmp_path / "aliases.yaml"
+    aliases.write_text("gp:\n  Patient NHS No: NHS_NUMBER\n  Practice: PRACTICE_CODE\n")
+    monkeypatch.setenv("WAREHOUSE_HEADER_ALIASES", str(aliases))
+    delivered = {
+        "REGISTRATION_ID": "Registration Id",
+        "NHS_NUMBER": "Patient NHS No",
+        "FORENAME": "forename",
+        "DATE_OF_BIRTH": "Date of Birth",
+        "PRACTICE_CODE": "Practice",
+    }
+    folder = tmp_path / "landing" / "gp" / "2024-10"
+    folder.mkdir(parents=True)
+    # A tab-separated extract in another column order.
+    header = [delivered.get(column, column) for column in reversed(GP_COLUMNS)]
+    (folder / "extract.txt").write_text(
+        "\t".join(header) + "\n" + "\t".join(reversed(GOOD)) + "\n", encoding="utf-8"
+    )
+    load = load_period(con, tmp_path / "landing", "gp", "2024-10", run_id="r")
+    assert [(t.table, t.rows_loaded) for t in load.tables] == [("registrations", 1)]
+    row = con.execute(
+        "select NHS_NUMBER, FORENAME, DATE_OF_BIRTH, PRACTICE_CODE from raw.gp__registrations"
+    ).fetchone()
+    assert row == ("943 476 5919", "Zoë", "2015-03-02", "M81001")
+    applied = con.execute("select aliases_applied from raw.load_log").fetchone()[0]
+    assert json.loads(applied) == {value: key for key, value in delivered.items()}
+
+
+def test_an_alias_to_a_column_the_schema_lacks_is_an_error(tmp_path: Path, con, monkeypatch):
+    aliases = tmp_path / "aliases.yaml"
+    aliases.write_text("gp:\n  NHS: NHS_NUMBR\n")
+    monkeypatch.setenv("WAREHOUSE_HEADER_ALIASES", str(aliases))
+    write_gp(tmp_path / "landing", "2024-10", [GOOD])
+    with pytest.raises(SchemaError, match="no such column 'NHS_NUMBR'"):
+        load_period(con, tmp_path / "landing", "gp", "2024-10", run_id="r")
 
 
 def test_extra_columns_are_kept_not_dropped(tmp_path: Path, con) -> None:
@@ -189,7 +267,7 @@ def test_extra_columns_are_kept_not_dropped(tmp_path: Path, con) -> None:
 def test_a_row_with_the_wrong_number_of_fields_is_quarantined(tmp_path: Path, con) -> None:
     landing = tmp_path / "landing"
     write_gp(landing, "2024-10", [GOOD, ["5", "9434765919", "Short"]])
-    loads, _ = load_period(con, landing, "gp", "2024-10", run_id="r")
+    loads = load_period(con, landing, "gp", "2024-10", run_id="r").tables
     assert (loads[0].rows_loaded, loads[0].rows_rejected) == (1, 1)
     reason = con.execute("select reason from raw.quarantine").fetchone()[0]
     assert reason == "expected 10 fields, found 3"

@@ -4,15 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from linkage_ops.ingest.errors import UnreadableFileError
 from linkage_ops.ingest.reader import read_source_period
 from linkage_ops.ingest.schema import load_schema
 
 XML_SCHEMA = """
 source: example_return
+cadence: annual
 format: xml
-file_pattern: '^RETURN_.*\\.xml$'
-root: Message
+xml_root: Message
 period_pattern: '^\\d{4}-\\d{2}$'
 formats: {iso: '%Y-%m-%d'}
 tables:
@@ -20,29 +19,29 @@ tables:
     record_path: Header
     record_id: _xml_key
     columns:
-      Year: {path: CollectionDetails/Year, required: true, type: integer}
+      Year: {path: CollectionDetails/Year, mandatory: true, type: integer}
   child:
     record_path: Children/Child
     record_id: LAchildID
     columns:
-      LAchildID: {path: ChildIdentifiers/LAchildID, required: true}
+      LAchildID: {path: ChildIdentifiers/LAchildID, mandatory: true}
       UPN: {path: ChildIdentifiers/UPN, type: upn, on_invalid: flag}
       PersonBirthDate: {path: ChildIdentifiers/PersonBirthDate, type: date, format: iso}
   disabilities:
     record_path: Children/Child/ChildCharacteristics/Disabilities/Disability
     record_id: _xml_key
     columns:
-      Disability: {path: ., required: true, type: code, codes: [NONE, MOB, AUT]}
+      Disability: {path: ., mandatory: true, type: code, codes: [NONE, MOB, AUT]}
   episodes:
     record_path: Children/Child/CINdetails
     record_id: _xml_key
     columns:
-      CINreferralDate: {required: true, type: date, format: iso}
+      CINreferralDate: {mandatory: true, type: date, format: iso}
   assessments:
     record_path: Children/Child/CINdetails/Assessments
     record_id: _xml_key
     columns:
-      AssessmentActualStartDate: {required: true, type: date, format: iso}
+      AssessmentActualStartDate: {mandatory: true, type: date, format: iso}
 """
 
 GOOD_XML = """<?xml version="1.0" encoding="utf-8"?>
@@ -125,35 +124,77 @@ def test_xml_records_keep_their_place_and_parents(tmp_path: Path, xml_schema) ->
 
 
 @pytest.mark.parametrize(
-    ("name", "text", "problem"),
+    ("text", "problem"),
     [
-        ("RETURN_2024-25.xml", "<Message><Children><Child></Children></Message>", "malformed XML"),
-        ("RETURN_2024-25.xml", "<Other/>", "root element is <Other>"),
-        ("RETURN_2024-25.xml", "", "file is empty"),
-        ("notes.xml", "<Message/>", "not a recognised example_return file"),
+        ("<Message><Children><Child></Children></Message>", "malformed XML"),
+        ("", "file is empty"),
     ],
 )
-def test_unreadable_xml_names_the_file_and_problem(
-    tmp_path: Path, xml_schema, name: str, text: str, problem: str
+def test_an_unreadable_xml_file_fails_alone_with_its_name_and_problem(
+    tmp_path: Path, xml_schema, text: str, problem: str
 ) -> None:
-    write(tmp_path / "2024-25", name, text)
-    with pytest.raises(UnreadableFileError) as raised:
-        read_source_period(xml_schema, tmp_path / "2024-25", "2024-25")
-    assert name in str(raised.value)
-    assert problem in str(raised.value)
+    write(tmp_path / "2024-25", "a_return.xml", GOOD_XML)
+    write(tmp_path / "2024-25", "b_broken.xml", text)
+    batch = read_source_period(xml_schema, tmp_path / "2024-25", "2024-25")
+    assert batch.tables["child"].rows_read == 2
+    (failed,) = batch.failed
+    assert failed.path.name == "b_broken.xml"
+    assert problem in failed.problem
+
+
+def test_any_file_name_is_read_and_namespaces_are_ignored(tmp_path: Path, xml_schema) -> None:
+    text = GOOD_XML.replace("<Message>", '<cin:Message xmlns:cin="urn:example">').replace(
+        "</Message>", "</cin:Message>"
+    )
+    text = text.replace("<Children>", "<cin:Children>").replace("</Children>", "</cin:Children>")
+    write(tmp_path / "2024-25", "barsetshire cin return.XML", text)
+    batch = read_source_period(xml_schema, tmp_path / "2024-25", "2024-25")
+    assert [c["LAchildID"] for c in loaded(batch, "child")] == ["LA000001", "LA000002"]
+    assert batch.failed == [] and batch.unmodelled_xml == []
+
+
+def test_xml_the_schema_does_not_model_is_kept_with_its_path_and_record(
+    tmp_path: Path, xml_schema
+) -> None:
+    text = GOOD_XML.replace(
+        "<CINdetails><CINreferralDate>2024-06-01</CINreferralDate>",
+        "<CINdetails><CINreferralDate>2024-06-01</CINreferralDate>"
+        "<FamilyGroupDecisionMaking><FGDMStartDate>2024-06-10</FGDMStartDate>"
+        '<Outcome code="A">agreed</Outcome></FamilyGroupDecisionMaking>',
+    )
+    write(tmp_path / "2024-25", "return.xml", text)
+    write(tmp_path / "2024-25", "other.xml", "<Audit><By>js</By><At>2025-04-01</At></Audit>")
+    batch = read_source_period(xml_schema, tmp_path / "2024-25", "2024-25")
+    kept = {xml.path.name: xml for xml in batch.unmodelled_xml}
+    block = "Message/Children/Child/CINdetails/FamilyGroupDecisionMaking"
+    assert [
+        (e.path, e.text, e.attributes, e.record_table, e.record_key)
+        for e in kept["return.xml"].elements
+    ] == [
+        (f"{block}/FGDMStartDate", "2024-06-10", {}, "episodes", "2.1"),
+        (f"{block}/Outcome", "agreed", {"code": "A"}, "episodes", "2.1"),
+    ]
+    # The modelled content is unchanged.
+    assert len(loaded(batch, "episodes")) == 3
+    # An XML file of another kind is kept whole.
+    assert kept["other.xml"].root == "Audit"
+    assert [(e.path, e.text) for e in kept["other.xml"].elements] == [
+        ("Audit/By", "js"),
+        ("Audit/At", "2025-04-01"),
+    ]
 
 
 CSV_SCHEMA = """
 source: example_903
-recognise_tables_by: columns
+cadence: annual
 period_pattern: '^\\d{4}-\\d{2}$'
 tables:
   header:
     record_id: CHILD
-    columns: {CHILD: {required: true}, SEX: {}, DOB: {}, ETHNIC: {}, UPN: {}}
+    columns: {CHILD: {mandatory: true}, SEX: {}, DOB: {}, ETHNIC: {}, UPN: {}}
   uasc:
     record_id: CHILD
-    columns: {CHILD: {required: true}, SEX: {}, DOB: {}, DUC: {}}
+    columns: {CHILD: {mandatory: true}, SEX: {}, DOB: {}, DUC: {}}
 """
 
 
@@ -178,16 +219,30 @@ def test_csv_tables_are_recognised_by_their_columns_whatever_the_file_name(
     }
 
 
-def test_a_csv_matching_no_table_fails_with_its_name(tmp_path: Path, column_schema) -> None:
+def test_a_csv_matching_no_table_is_kept_as_unmodelled(tmp_path: Path, column_schema) -> None:
     folder = tmp_path / "2024-25"
     write(folder, "mystery.csv", "CHILD,COLOUR\n1,red\n")
-    with pytest.raises(UnreadableFileError, match=r"mystery\.csv: its columns match no"):
-        read_source_period(column_schema, folder, "2024-25")
+    write(folder, "b.csv", "CHILD,SEX,DOB,DUC\n2,1,x,y\n")
+    batch = read_source_period(column_schema, folder, "2024-25")
+    assert list(batch.tables) == ["uasc"]
+    (kept,) = batch.unmodelled_files
+    assert (kept.path.name, kept.columns, kept.rows) == (
+        "mystery.csv",
+        ["CHILD", "COLOUR"],
+        [(2, ["1", "red"])],
+    )
 
 
-def test_the_same_table_twice_in_a_period_fails(tmp_path: Path, column_schema) -> None:
+def test_the_same_table_twice_in_a_period_fails_the_second_file(
+    tmp_path: Path, column_schema
+) -> None:
     folder = tmp_path / "2024-25"
     write(folder, "a.csv", "CHILD,SEX,DOB,DUC\n1,1,x,y\n")
     write(folder, "b.csv", "CHILD,SEX,DOB,DUC\n2,1,x,y\n")
-    with pytest.raises(UnreadableFileError, match="table uasc delivered twice"):
-        read_source_period(column_schema, folder, "2024-25")
+    batch = read_source_period(column_schema, folder, "2024-25")
+    assert batch.tables["uasc"].path.name == "a.csv"
+    (failed,) = batch.failed
+    assert (failed.path.name, failed.table) == ("b.csv", "uasc")
+    assert "table uasc delivered twice (also a.csv)" in failed.problem
+    # Its rows were not read, so it left no findings behind.
+    assert batch.findings == []

@@ -6,13 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from linkage_ops.quality import (
-    EXPECTATIONS_DIR,
-    load_suite,
-    period_parameters,
-    validate,
-    write_report,
-)
+from linkage_ops.ingest import load_schema
+from linkage_ops.quality import period_parameters, raw_suite, validate, write_report
 
 
 def gp_rows(count: int, **overrides) -> pd.DataFrame:
@@ -36,7 +31,7 @@ def gp_rows(count: int, **overrides) -> pd.DataFrame:
     return frame
 
 
-SUITE = load_suite(EXPECTATIONS_DIR / "raw" / "gp__registrations.json")
+SUITE = raw_suite("gp", load_schema("gp").for_period("2025-03").tables["registrations"])
 MARCH_2025 = period_parameters(date(2025, 3, 31))
 
 

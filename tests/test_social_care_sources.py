@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from linkage_ops.identifiers import is_valid_nhs_number, is_valid_upn
-from linkage_ops.ingest import UnreadableFileError, load_period
+from linkage_ops.ingest import load_period
 from linkage_ops.synthetic.children_in_need import (
     child_sex_element,
     cin_file,
@@ -105,7 +105,8 @@ def test_paths_and_period_folders(written) -> None:
 def test_files_load_with_no_rejected_rows(written, con, source, periods) -> None:
     landing, results = written
     for period in periods:
-        loads, findings = load_period(con, landing, source, period, run_id="t")
+        load = load_period(con, landing, source, period, run_id="t")
+        loads, findings = load.tables, load.findings
         assert sum(load.rows_read for load in loads) > 0
         assert [f for f in findings if f.action == "rejected"] == []
     # One truth row per person record, with the same ids as the loaded rows.
@@ -296,7 +297,7 @@ def test_cin_sex_element_follows_the_return_year(tmp_path, con) -> None:
     genders = {c.findtext("ChildIdentifiers/GenderCurrent") for c in root.iter("Child")}
     assert genders and genders <= {"1", "2", "0"}
     assert root.find("Children/Child/ChildIdentifiers/Sex") is None
-    _, findings = load_period(con, tmp_path, "children_in_need", year.label, run_id="t")
+    findings = load_period(con, tmp_path, "children_in_need", year.label, run_id="t").findings
     assert [f for f in findings if f.action == "rejected"] == []
 
 
@@ -319,7 +320,7 @@ def test_bad_903_rows_are_quarantined_or_flagged(written, tmp_path, con) -> None
     header_rows.append("LA999993,1,01/02/2014,WBRI,R247962919251,,")
     (folder / "EPI_2025_export.csv").write_text("\n".join(episodes) + "\n")
     (folder / "header.csv").write_text("\n".join(header_rows) + "\n")
-    _, findings = load_period(con, landing, "looked_after", "2024-25", run_id="t")
+    findings = load_period(con, landing, "looked_after", "2024-25", run_id="t").findings
     rejected = {(f.field, f.value) for f in findings if f.action == "rejected"}
     assert rejected == {("DECOM", "31/02/2024"), ("LS", "ZZ")}
     assert ("UPN", "R247962919251") in {
@@ -327,12 +328,16 @@ def test_bad_903_rows_are_quarantined_or_flagged(written, tmp_path, con) -> None
     }
 
 
-def test_903_file_with_unknown_columns_fails_naming_the_file(written, tmp_path, con) -> None:
+def test_903_file_lacking_a_required_column_fails_alone_naming_it(written, tmp_path, con) -> None:
     landing = copy_period(written, "looked_after", "2024-25", tmp_path)
     folder = landing / "looked_after" / "2024-25"
     (folder / "reviews.csv").write_text("CHILD,DOB,REVIEW_DATE\nLA000001,01/01/2015,01/06/2024\n")
-    with pytest.raises(UnreadableFileError, match=re.escape("reviews.csv")):
-        load_period(con, landing, "looked_after", "2024-25", run_id="t")
+    load = load_period(con, landing, "looked_after", "2024-25", run_id="t")
+    (failed,) = load.failed
+    assert failed.source_file == "reviews.csv"
+    assert "missing required columns for table reviews" in failed.problem
+    assert "REVIEW" in failed.problem
+    assert "episodes" in {t.table for t in load.tables}
 
 
 def test_clients_with_missing_column_or_bad_values(written, tmp_path, con) -> None:
@@ -342,7 +347,7 @@ def test_clients_with_missing_column_or_bad_values(written, tmp_path, con) -> No
     lines.append("LA999991,Amy,Price,2015-13-01,F,HR1 2AB,")
     lines.append("LA999992,Tom,Jones,2015-01-01,X,HR1 2AB,9434765918")
     path.write_text("\n".join(lines) + "\n")
-    _, findings = load_period(con, landing, "social_care_clients", "2024-09", run_id="t")
+    findings = load_period(con, landing, "social_care_clients", "2024-09", run_id="t").findings
     assert {
         (f.field, f.action) for f in findings if f.value in {"2015-13-01", "X", "9434765918"}
     } == {
@@ -350,9 +355,10 @@ def test_clients_with_missing_column_or_bad_values(written, tmp_path, con) -> No
         ("Sex", "rejected"),
         ("NHSNumber", "flagged"),
     }
-    path.write_text("LAchildID,Forename,Surname,DOB,Sex,Postcode\nLA1,A,B,2015-01-01,F,HR1 2AB\n")
-    with pytest.raises(UnreadableFileError, match=re.escape("clients_2024-09.csv")):
-        load_period(con, landing, "social_care_clients", "2024-09", run_id="t")
+    path.write_text("LAchildID,Forename,Surname,DOB,Sex\nLA1,A,B,2015-01-01,F\n")
+    (failed,) = load_period(con, landing, "social_care_clients", "2024-09", run_id="t").failed
+    assert failed.source_file == "clients_2024-09.csv"
+    assert "missing required columns" in failed.problem
 
 
 def test_cin_bad_values_are_quarantined_and_malformed_xml_fails(written, tmp_path, con) -> None:
@@ -362,10 +368,11 @@ def test_cin_bad_values_are_quarantined_and_malformed_xml_fails(written, tmp_pat
     first_need = re.search(r"<PrimaryNeedCode>N\d</PrimaryNeedCode>", text).group(0)
     text = text.replace(first_need, "<PrimaryNeedCode>N77</PrimaryNeedCode>", 1)
     path.write_text(text)
-    _, findings = load_period(con, landing, "children_in_need", "2024-25", run_id="t")
+    findings = load_period(con, landing, "children_in_need", "2024-25", run_id="t").findings
     assert [(f.table, f.field, f.value) for f in findings if f.action == "rejected"] == [
         ("cin_details", "PrimaryNeedCode", "N77")
     ]
     path.write_text(text.replace("</Children>", "", 1))
-    with pytest.raises(UnreadableFileError, match=re.escape("CIN_2024-25.xml")):
-        load_period(con, landing, "children_in_need", "2024-25", run_id="t")
+    (failed,) = load_period(con, landing, "children_in_need", "2024-25", run_id="t").failed
+    assert failed.source_file == path.name
+    assert "malformed XML" in failed.problem

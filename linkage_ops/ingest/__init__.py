@@ -13,22 +13,31 @@ import duckdb
 
 from linkage_ops.ingest.errors import UnreadableFileError
 from linkage_ops.ingest.raw_store import (
+    UNMODELLED,
+    UNMODELLED_XML,
+    PeriodLoad,
     Reconciliation,
     TableLoad,
+    failed_files,
     raw_table_name,
     reconcile_period,
     write_source_batch,
 )
 from linkage_ops.ingest.reader import Finding, read_source_period
-from linkage_ops.ingest.schema import SourceSchema, available_sources, load_schema
+from linkage_ops.ingest.schema import SchemaError, SourceSchema, available_sources, load_schema
 
 __all__ = [
+    "UNMODELLED",
+    "UNMODELLED_XML",
     "Finding",
+    "PeriodLoad",
     "Reconciliation",
+    "SchemaError",
     "SourceSchema",
     "TableLoad",
     "UnreadableFileError",
     "available_sources",
+    "failed_files",
     "landing_periods",
     "load_period",
     "load_schema",
@@ -58,15 +67,15 @@ def load_period(
     period: str,
     run_id: str,
     loaded_at: datetime | None = None,
-) -> tuple[list[TableLoad], list[Finding]]:
+) -> PeriodLoad:
     """Read ``<landing_dir>/<source>/<period>`` and replace that period in the raw tables.
 
-    Raises ``UnreadableFileError`` (before writing anything) if any file cannot be read, so a
-    bad delivery never half-replaces a period.
+    A file that cannot be read fails alone: it is in ``PeriodLoad.failed`` (and the load log)
+    with its problem, and the period's other files load. Raises ``UnreadableFileError``
+    (before writing anything) only when the period folder is missing or holds no files.
     """
     schema = load_schema(source)
     batch = read_source_period(schema, landing_dir / source / period, period)
-    loads = write_source_batch(
+    return write_source_batch(
         con, schema, batch, run_id=run_id, loaded_at=loaded_at or datetime.now()
     )
-    return loads, batch.findings

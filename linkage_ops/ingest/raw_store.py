@@ -15,7 +15,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from linkage_ops.ingest.reader import SourceBatch, TableBatch
+from linkage_ops.ingest.reader import Finding, SourceBatch, TableBatch
 from linkage_ops.ingest.schema import SourceSchema
 
 RAW_SCHEMA = "raw"
@@ -28,46 +28,78 @@ LINEAGE_COLUMNS = {
     "_loaded_at": "TIMESTAMP",
     "_run_id": "VARCHAR",
 }
-QUARANTINE_DDL = f"""
-create table if not exists {RAW_SCHEMA}.quarantine (
-    source varchar, period varchar, table_name varchar, source_file varchar,
-    row_number integer, field varchar, value varchar, reason varchar, action varchar,
-    run_id varchar, loaded_at timestamp
-)"""
-LOAD_LOG_DDL = f"""
-create table if not exists {RAW_SCHEMA}.load_log (
-    source varchar, period varchar, table_name varchar, source_file varchar,
-    file_sha256 varchar, rows_read integer, rows_loaded integer, rows_rejected integer,
-    values_flagged integer, run_id varchar, loaded_at timestamp
-)"""
-
-
-QUARANTINE_COLUMNS = [
-    "source",
-    "period",
-    "table_name",
-    "source_file",
-    "row_number",
-    "field",
-    "value",
-    "reason",
-    "action",
-    "run_id",
-    "loaded_at",
-]
-LOAD_LOG_COLUMNS = [
-    "source",
-    "period",
-    "table_name",
-    "source_file",
-    "file_sha256",
-    "rows_read",
-    "rows_loaded",
-    "rows_rejected",
-    "values_flagged",
-    "run_id",
-    "loaded_at",
-]
+# The warehouse's own raw tables, each declared once: columns and types.
+QUARANTINE = {
+    "source": "VARCHAR",
+    "period": "VARCHAR",
+    "table_name": "VARCHAR",
+    "source_file": "VARCHAR",
+    "row_number": "INTEGER",
+    "field": "VARCHAR",
+    "value": "VARCHAR",
+    "reason": "VARCHAR",
+    "action": "VARCHAR",
+    "run_id": "VARCHAR",
+    "loaded_at": "TIMESTAMP",
+}
+# One row per file of a load (per table for an XML file holding several): what was read,
+# loaded and quarantined; the collection year's schema it was read with; aliases applied,
+# optional columns absent and extra columns kept; and the outcome: loaded, unmodelled (kept
+# verbatim in raw.unmodelled_rows or raw.unmodelled_elements) or failed (with the problem).
+LOAD_LOG = {
+    "source": "VARCHAR",
+    "period": "VARCHAR",
+    "table_name": "VARCHAR",
+    "source_file": "VARCHAR",
+    "file_sha256": "VARCHAR",
+    "rows_read": "INTEGER",
+    "rows_loaded": "INTEGER",
+    "rows_rejected": "INTEGER",
+    "values_flagged": "INTEGER",
+    "run_id": "VARCHAR",
+    "loaded_at": "TIMESTAMP",
+    "collection_year": "VARCHAR",
+    "outcome": "VARCHAR",
+    "problem": "VARCHAR",
+    "aliases_applied": "JSON",
+    "columns_absent": "JSON",
+    "columns_extra": "JSON",
+}
+# Rows of files that match no modelled table, every column kept as text.
+UNMODELLED_ROWS = {
+    "source": "VARCHAR",
+    "period": "VARCHAR",
+    "source_file": "VARCHAR",
+    "file_sha256": "VARCHAR",
+    "row_number": "INTEGER",
+    "fields": "JSON",
+    "run_id": "VARCHAR",
+    "loaded_at": "TIMESTAMP",
+}
+# XML elements no table models: path from the root, text, attributes and the record they sit in.
+UNMODELLED_ELEMENTS = {
+    "source": "VARCHAR",
+    "period": "VARCHAR",
+    "source_file": "VARCHAR",
+    "file_sha256": "VARCHAR",
+    "line": "INTEGER",
+    "path": "VARCHAR",
+    "text": "VARCHAR",
+    "attributes": "JSON",
+    "record_table": "VARCHAR",
+    "record_key": "VARCHAR",
+    "run_id": "VARCHAR",
+    "loaded_at": "TIMESTAMP",
+}
+WAREHOUSE_TABLES = {
+    "quarantine": QUARANTINE,
+    "load_log": LOAD_LOG,
+    "unmodelled_rows": UNMODELLED_ROWS,
+    "unmodelled_elements": UNMODELLED_ELEMENTS,
+}
+# The load log's table_name for unmodelled content.
+UNMODELLED = "unmodelled"
+UNMODELLED_XML = "unmodelled_elements"
 
 
 def _append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
@@ -80,9 +112,33 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
     con.unregister("incoming_rows")
 
 
+def _ensure_table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str]) -> None:
+    """Create ``raw.<name>`` with ``columns``, or add the columns an older warehouse lacks."""
+    definition = ", ".join(f'"{column}" {kind}' for column, kind in columns.items())
+    con.execute(f"create table if not exists {RAW_SCHEMA}.{name} ({definition})")
+    existing = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [RAW_SCHEMA, name],
+        ).fetchall()
+    }
+    for column, kind in columns.items():
+        if column not in existing:
+            con.execute(f'alter table {RAW_SCHEMA}.{name} add column "{column}" {kind}')
+
+
+def ensure_warehouse_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The quarantine, load log and unmodelled tables every source shares."""
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    for name, columns in WAREHOUSE_TABLES.items():
+        _ensure_table(con, name, columns)
+
+
 @dataclass(frozen=True)
 class TableLoad:
-    """What was written for one table of a source period."""
+    """What was written for one file (one table of it) of a source period."""
 
     table: str
     raw_table: str
@@ -92,6 +148,31 @@ class TableLoad:
     rows_loaded: int
     rows_rejected: int
     values_flagged: int
+    outcome: str = "loaded"  # loaded, unmodelled or failed
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class PeriodLoad:
+    """Everything one load of a source period wrote."""
+
+    source: str
+    period: str
+    collection_year: str
+    loads: list[TableLoad]
+    findings: list[Finding]
+
+    @property
+    def tables(self) -> list[TableLoad]:
+        return [load for load in self.loads if load.outcome == "loaded"]
+
+    @property
+    def unmodelled(self) -> list[TableLoad]:
+        return [load for load in self.loads if load.outcome == "unmodelled"]
+
+    @property
+    def failed(self) -> list[TableLoad]:
+        return [load for load in self.loads if load.outcome == "failed"]
 
 
 # The files of one delivery: (file name, SHA-256) pairs.
@@ -121,38 +202,27 @@ def raw_table_name(source: str, table: str) -> str:
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, schema: SourceSchema) -> None:
-    """Create the raw tables of a source (and the shared quarantine and load log) if missing.
-
-    A column that a later schema year adds is added to the existing table.
-    """
-    con.execute(f"create schema if not exists {RAW_SCHEMA}")
-    con.execute(QUARANTINE_DDL)
-    con.execute(LOAD_LOG_DDL)
+    """Create the raw tables of a source (every table of every collection year) and the shared
+    tables if missing. A column that a later schema year adds is added to the existing table."""
+    ensure_warehouse_tables(con)
     for table in schema.tables.values():
-        name = raw_table_name(schema.source, table.name)
         wanted = {column: "VARCHAR" for column in table.column_names} | LINEAGE_COLUMNS
-        columns = ", ".join(f'"{column}" {kind}' for column, kind in wanted.items())
-        con.execute(f"create table if not exists {name} ({columns})")
-        existing = {
-            row[0]
-            for row in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = ? and table_name = ?",
-                [RAW_SCHEMA, f"{schema.source}__{table.name}"],
-            ).fetchall()
-        }
-        for column, kind in wanted.items():
-            if column not in existing:
-                con.execute(f'alter table {name} add column "{column}" {kind}')
+        _ensure_table(con, f"{schema.source}__{table.name}", wanted)
 
 
-def _table_frame(batch: TableBatch, period: str, run_id: str, loaded_at: datetime) -> pd.DataFrame:
-    schema_columns = batch.table.column_names
+def _table_frame(
+    batch: TableBatch, schema_columns: list[str], period: str, run_id: str, loaded_at: datetime
+) -> pd.DataFrame:
+    """The loaded rows as the raw table's columns: schema columns a file lacked are blank, and
+    columns beyond the schema are kept in ``_extra_columns``."""
     extra = [column for column in batch.columns if column not in schema_columns]
     positions = {column: index for index, column in enumerate(batch.columns)}
     records = []
     for row_number, values in batch.loaded:
-        record = {column: values[positions[column]] for column in schema_columns}
+        record = {
+            column: values[positions[column]] if column in positions else None
+            for column in schema_columns
+        }
         record["_extra_columns"] = (
             json.dumps({column: values[positions[column]] for column in extra}) if extra else None
         )
@@ -169,16 +239,98 @@ def _table_frame(batch: TableBatch, period: str, run_id: str, loaded_at: datetim
     return frame
 
 
+def _unmodelled_fields(columns: list[str], row: list[str]) -> str:
+    """A delivered row as a JSON object of its columns, as text; fields beyond the header are
+    kept as ``(field N)``."""
+    names = list(columns) + [f"(field {i})" for i in range(len(columns) + 1, len(row) + 1)]
+    seen: dict[str, int] = {}
+    fields = {}
+    for name, value in zip(names, row, strict=False):
+        seen[name] = seen.get(name, 0) + 1
+        fields[name if seen[name] == 1 else f"{name} ({seen[name]})"] = value
+    return json.dumps(fields)
+
+
+def _loads(batch: SourceBatch, schema: SourceSchema) -> list[TableLoad]:
+    """One load log entry per file (and table), in the order the files were read."""
+    loads = []
+    for table_name, table_batch in batch.tables.items():
+        loads.append(
+            TableLoad(
+                table=table_name,
+                raw_table=raw_table_name(schema.source, table_name),
+                source_file=table_batch.path.name,
+                file_sha256=table_batch.file_sha256,
+                rows_read=table_batch.rows_read,
+                rows_loaded=len(table_batch.loaded),
+                rows_rejected=table_batch.rows_rejected,
+                values_flagged=sum(
+                    1
+                    for finding in batch.findings
+                    if finding.table == table_name and finding.action == "flagged"
+                ),
+            )
+        )
+    for unmodelled in batch.unmodelled_files:
+        loads.append(
+            TableLoad(
+                UNMODELLED,
+                f"{RAW_SCHEMA}.unmodelled_rows",
+                unmodelled.path.name,
+                unmodelled.file_sha256,
+                len(unmodelled.rows),
+                len(unmodelled.rows),
+                0,
+                0,
+                outcome="unmodelled",
+            )
+        )
+    for xml in batch.unmodelled_xml:
+        loads.append(
+            TableLoad(
+                UNMODELLED_XML,
+                f"{RAW_SCHEMA}.unmodelled_elements",
+                xml.path.name,
+                xml.file_sha256,
+                len(xml.elements),
+                len(xml.elements),
+                0,
+                0,
+                outcome="unmodelled",
+            )
+        )
+    for failed in batch.failed:
+        loads.append(
+            TableLoad(
+                failed.table or "",
+                raw_table_name(schema.source, failed.table) if failed.table else "",
+                failed.path.name,
+                failed.file_sha256 or "",
+                0,
+                0,
+                0,
+                0,
+                outcome="failed",
+                problem=failed.problem,
+            )
+        )
+    return loads
+
+
 def write_source_batch(
     con: duckdb.DuckDBPyConnection,
     schema: SourceSchema,
     batch: SourceBatch,
     run_id: str,
     loaded_at: datetime,
-) -> list[TableLoad]:
-    """Replace ``batch.period`` of ``batch.source`` in the raw layer, in one transaction."""
+) -> PeriodLoad:
+    """Replace ``batch.period`` of ``batch.source`` in the raw layer, in one transaction:
+    every raw table of the source, its quarantine, load log and unmodelled content."""
     ensure_raw_tables(con, schema)
-    loads: list[TableLoad] = []
+    loads = _loads(batch, schema)
+    extras = {
+        (table_batch.path.name, name): table_batch for name, table_batch in batch.tables.items()
+    }
     con.execute("begin transaction")
     try:
         for table in schema.tables.values():
@@ -186,77 +338,123 @@ def write_source_batch(
                 f"delete from {raw_table_name(schema.source, table.name)} where _period = ?",
                 [batch.period],
             )
-        for log_table in ("quarantine", "load_log"):
+        for log_table in WAREHOUSE_TABLES:
             con.execute(
                 f"delete from {RAW_SCHEMA}.{log_table} where source = ? and period = ?",
                 [batch.source, batch.period],
             )
         for table_name, table_batch in batch.tables.items():
-            name = raw_table_name(schema.source, table_name)
-            frame = _table_frame(table_batch, batch.period, run_id, loaded_at)
-            _append(con, name, frame)
-            flagged = sum(
-                1
-                for finding in batch.findings
-                if finding.table == table_name and finding.action == "flagged"
+            frame = _table_frame(
+                table_batch,
+                schema.tables[table_name].column_names,
+                batch.period,
+                run_id,
+                loaded_at,
             )
-            loads.append(
-                TableLoad(
-                    table=table_name,
-                    raw_table=name,
-                    source_file=table_batch.path.name,
-                    file_sha256=table_batch.file_sha256,
-                    rows_read=table_batch.rows_read,
-                    rows_loaded=len(table_batch.loaded),
-                    rows_rejected=table_batch.rows_rejected,
-                    values_flagged=flagged,
-                )
+            _append(con, raw_table_name(schema.source, table_name), frame)
+        common = {"source": batch.source, "period": batch.period}
+        stamp = {"run_id": run_id, "loaded_at": loaded_at}
+        _append(
+            con,
+            f"{RAW_SCHEMA}.unmodelled_rows",
+            pd.DataFrame(
+                [
+                    {
+                        **common,
+                        "source_file": unmodelled.path.name,
+                        "file_sha256": unmodelled.file_sha256,
+                        "row_number": row_number,
+                        "fields": _unmodelled_fields(unmodelled.columns, row),
+                        **stamp,
+                    }
+                    for unmodelled in batch.unmodelled_files
+                    for row_number, row in unmodelled.rows
+                ],
+                columns=list(UNMODELLED_ROWS),
+            ),
+        )
+        _append(
+            con,
+            f"{RAW_SCHEMA}.unmodelled_elements",
+            pd.DataFrame(
+                [
+                    {
+                        **common,
+                        "source_file": xml.path.name,
+                        "file_sha256": xml.file_sha256,
+                        "line": element.line,
+                        "path": element.path,
+                        "text": element.text,
+                        "attributes": json.dumps(element.attributes)
+                        if element.attributes
+                        else None,
+                        "record_table": element.record_table,
+                        "record_key": element.record_key,
+                        **stamp,
+                    }
+                    for xml in batch.unmodelled_xml
+                    for element in xml.elements
+                ],
+                columns=list(UNMODELLED_ELEMENTS),
+            ),
+        )
+        _append(
+            con,
+            f"{RAW_SCHEMA}.quarantine",
+            pd.DataFrame(
+                [
+                    (
+                        batch.source,
+                        batch.period,
+                        f.table,
+                        f.source_file,
+                        f.row_number,
+                        f.field,
+                        f.value,
+                        f.reason,
+                        f.action,
+                        run_id,
+                        loaded_at,
+                    )
+                    for f in batch.findings
+                ],
+                columns=list(QUARANTINE),
+            ),
+        )
+        log_rows = []
+        for load in loads:
+            table_batch = extras.get((load.source_file, load.table))
+            log_rows.append(
+                {
+                    **common,
+                    "table_name": load.table or None,
+                    "source_file": load.source_file,
+                    "file_sha256": load.file_sha256 or None,
+                    "rows_read": load.rows_read,
+                    "rows_loaded": load.rows_loaded,
+                    "rows_rejected": load.rows_rejected,
+                    "values_flagged": load.values_flagged,
+                    **stamp,
+                    "collection_year": batch.collection_year,
+                    "outcome": load.outcome,
+                    "problem": load.problem,
+                    "aliases_applied": json.dumps(table_batch.aliases_applied)
+                    if table_batch is not None and table_batch.aliases_applied
+                    else None,
+                    "columns_absent": json.dumps(table_batch.columns_absent)
+                    if table_batch is not None and table_batch.columns_absent
+                    else None,
+                    "columns_extra": json.dumps(table_batch.columns_extra)
+                    if table_batch is not None and table_batch.columns_extra
+                    else None,
+                }
             )
-        quarantine = pd.DataFrame(
-            [
-                (
-                    batch.source,
-                    batch.period,
-                    f.table,
-                    f.source_file,
-                    f.row_number,
-                    f.field,
-                    f.value,
-                    f.reason,
-                    f.action,
-                    run_id,
-                    loaded_at,
-                )
-                for f in batch.findings
-            ],
-            columns=QUARANTINE_COLUMNS,
-        )
-        load_log = pd.DataFrame(
-            [
-                (
-                    batch.source,
-                    batch.period,
-                    load.table,
-                    load.source_file,
-                    load.file_sha256,
-                    load.rows_read,
-                    load.rows_loaded,
-                    load.rows_rejected,
-                    load.values_flagged,
-                    run_id,
-                    loaded_at,
-                )
-                for load in loads
-            ],
-            columns=LOAD_LOG_COLUMNS,
-        )
-        _append(con, f"{RAW_SCHEMA}.quarantine", quarantine)
-        _append(con, f"{RAW_SCHEMA}.load_log", load_log)
+        _append(con, f"{RAW_SCHEMA}.load_log", pd.DataFrame(log_rows, columns=list(LOAD_LOG)))
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    return loads
+    return PeriodLoad(batch.source, batch.period, batch.collection_year, loads, batch.findings)
 
 
 @dataclass(frozen=True)
@@ -280,26 +478,51 @@ class Reconciliation:
 def reconcile_period(
     con: duckdb.DuckDBPyConnection, schema: SourceSchema, period: str
 ) -> list[Reconciliation]:
-    """Recount a loaded period from the database itself, for every table of the source: what
-    the load log says was read, what the raw table holds and how many distinct rows the
-    quarantine rejected. A table with no file this period reconciles at zero."""
+    """Recount a loaded period from the database itself, for every table of the source and
+    its unmodelled content: what the load log says was read, what the raw table holds and how
+    many distinct rows the quarantine rejected. A table with no file this period reconciles at
+    zero."""
+    ensure_warehouse_tables(con)
+    counted = {
+        table_name: (raw_table_name(schema.source, table_name), "_period = ?", [period])
+        for table_name in schema.tables
+    }
+    counted[UNMODELLED] = (
+        f"{RAW_SCHEMA}.unmodelled_rows",
+        "source = ? and period = ?",
+        [schema.source, period],
+    )
+    counted[UNMODELLED_XML] = (
+        f"{RAW_SCHEMA}.unmodelled_elements",
+        "source = ? and period = ?",
+        [schema.source, period],
+    )
     results = []
-    for table_name in schema.tables:
+    for table_name, (relation, where, parameters) in counted.items():
         logged = con.execute(
             f"select coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0) "
             f"from {RAW_SCHEMA}.load_log where source = ? and period = ? and table_name = ?",
             [schema.source, period, table_name],
         ).fetchone()
         quarantined = con.execute(
-            f"select count(distinct row_number) from {RAW_SCHEMA}.quarantine "
+            f"select count(distinct (source_file, row_number)) from {RAW_SCHEMA}.quarantine "
             "where source = ? and period = ? and table_name = ? and action = 'rejected'",
             [schema.source, period, table_name],
         ).fetchone()[0]
-        in_raw = con.execute(
-            f"select count(*) from {raw_table_name(schema.source, table_name)} where _period = ?",
-            [period],
-        ).fetchone()[0]
+        in_raw = con.execute(f"select count(*) from {relation} where {where}", parameters)
         results.append(
-            Reconciliation(table_name, int(logged[0]), int(logged[1]), quarantined, in_raw)
+            Reconciliation(
+                table_name, int(logged[0]), int(logged[1]), quarantined, in_raw.fetchone()[0]
+            )
         )
     return results
+
+
+def failed_files(con: duckdb.DuckDBPyConnection, source: str, period: str) -> list[tuple[str, str]]:
+    """(file, problem) of each file of a loaded period that could not be read."""
+    ensure_warehouse_tables(con)
+    return con.execute(
+        f"select source_file, problem from {RAW_SCHEMA}.load_log "
+        "where source = ? and period = ? and outcome = 'failed' order by source_file",
+        [source, period],
+    ).fetchall()

@@ -1,8 +1,17 @@
-"""Read one source's files for one collection period, checking every row against its schema.
+"""Read one source's files for one collection period, checking every row against the schema of
+the period's collection year.
 
-Nothing is lost: each row is either loaded (possibly with flagged findings) or quarantined
-with the file, row number, field, value and reason. A file that cannot be read at all raises
-``UnreadableFileError`` naming the file and the problem.
+Each file is recognised by its content: a CSV by its columns (the file name only breaks ties),
+an XML file by its root element. Nothing is lost:
+
+- each row of a modelled table is loaded (possibly with flagged findings) or quarantined with
+  the file, row number, field, value and reason;
+- a file that matches no modelled table is kept verbatim as unmodelled rows, and an XML
+  element no table models is kept with its path; both are reported, never refuse the period;
+- a file that cannot be read (empty, malformed, lacking a table's required columns) fails on
+  its own, named with its problem, and the rest of the period still loads.
+
+Only a period folder that is missing or empty is unreadable as a whole.
 """
 
 from __future__ import annotations
@@ -16,13 +25,22 @@ from datetime import datetime
 from pathlib import Path
 
 from linkage_ops.identifiers import is_valid_nhs_number, is_valid_upn
+from linkage_ops.ingest.aliases import authority_aliases, map_header
+from linkage_ops.ingest.collection_year import parse_year_label
 from linkage_ops.ingest.errors import UnreadableFileError
 from linkage_ops.ingest.schema import FieldRule, SourceSchema, TableSchema
-from linkage_ops.ingest.xml_reader import xml_records
+from linkage_ops.ingest.xml_reader import (
+    Element,
+    UnmodelledElement,
+    XmlContent,
+    parse_xml,
+    xml_content,
+)
 
 _POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
 _INTEGER = re.compile(r"^-?\d+$")
 _BOOLEANS = frozenset({"True", "False", "true", "false", "TRUE", "FALSE", "1", "0"})
+DELIMITERS = (",", "\t", "|", ";")
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,41 @@ class TableBatch:
     loaded: list[tuple[int, list[str | None]]] = field(default_factory=list)
     rows_read: int = 0
     rows_rejected: int = 0
+    # Delivered header name -> schema column, where an alias mapped one.
+    aliases_applied: dict[str, str] = field(default_factory=dict)
+    # Optional schema columns the file did not have, and columns it had beyond the schema.
+    columns_absent: list[str] = field(default_factory=list)
+    columns_extra: list[str] = field(default_factory=list)
+
+
+@dataclass
+class UnmodelledFile:
+    """A CSV file that matches no modelled table: every row kept as delivered."""
+
+    path: Path
+    file_sha256: str
+    columns: list[str]
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)
+
+
+@dataclass
+class UnmodelledXml:
+    """The elements of one XML file that no table models."""
+
+    path: Path
+    file_sha256: str
+    root: str
+    elements: list[UnmodelledElement]
+
+
+@dataclass(frozen=True)
+class FailedFile:
+    """A file that could not be loaded, and why; the rest of its period still loads."""
+
+    path: Path
+    file_sha256: str | None
+    table: str | None
+    problem: str
 
 
 @dataclass
@@ -57,8 +110,12 @@ class SourceBatch:
 
     source: str
     period: str
+    collection_year: str = ""
     tables: dict[str, TableBatch] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    unmodelled_files: list[UnmodelledFile] = field(default_factory=list)
+    unmodelled_xml: list[UnmodelledXml] = field(default_factory=list)
+    failed: list[FailedFile] = field(default_factory=list)
 
 
 def file_sha256(path: Path) -> str:
@@ -71,7 +128,11 @@ def file_sha256(path: Path) -> str:
 
 
 def decode_text(path: Path, raw: bytes) -> str:
-    """Decode UTF-8 (with or without BOM), falling back to Windows-1252 exports."""
+    """Decode UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252 exports."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return raw.decode("utf-16")
+    if b"\x00" in raw[:4096]:
+        raise UnreadableFileError(path, "not a CSV or XML file (binary content)")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -85,7 +146,7 @@ def decode_text(path: Path, raw: bytes) -> str:
 def check_value(rule: FieldRule, value: str | None) -> str | None:
     """The reason ``value`` breaks ``rule``, or ``None`` if it is acceptable."""
     if value is None or value.strip() == "":
-        return "mandatory field is blank" if rule.required else None
+        return "mandatory field is blank" if rule.mandatory else None
     value = value.strip()
     reason: str | None = None
     if rule.type == "integer" and not _INTEGER.match(value):
@@ -100,7 +161,8 @@ def check_value(rule: FieldRule, value: str | None) -> str | None:
     elif rule.type == "boolean" and value not in _BOOLEANS:
         reason = "expected True or False"
     elif rule.type == "code" and value not in rule.codes:
-        reason = f"not in the code list ({', '.join(sorted(rule.codes))})"
+        listed = f"the {rule.codelist} list" if rule.codelist else "the code list"
+        reason = f"not in {listed} ({', '.join(sorted(rule.codes))})"
     elif rule.type == "pattern" and rule.pattern and not rule.pattern.match(value):
         reason = f"does not match {rule.pattern.pattern}"
     elif rule.type == "upn" and not is_valid_upn(value):
@@ -130,7 +192,8 @@ def check_records(
     records: list[tuple[int, list[str | None]]],
 ) -> None:
     """Check records (row number, values aligned with ``result.columns``) against the table's
-    rules; load each one, or quarantine it if any rejecting rule fails.
+    rules; load each one, or quarantine it if any rejecting rule fails. Row rules (a value
+    required when others hold) flag the row and load it.
 
     Each distinct value of a column is checked once: most columns repeat a few codes or dates,
     so this is what keeps a county-sized load fast.
@@ -157,6 +220,21 @@ def check_records(
                         action,
                     )
                 )
+    for rule in table.rules:
+        for index, (row_number, values) in enumerate(records):
+            row = dict(zip(result.columns, values, strict=True))
+            if rule.applies(row) and not (row.get(rule.require) or "").strip():
+                findings_by_row.setdefault(index, []).append(
+                    Finding(
+                        table.name,
+                        result.path.name,
+                        row_number,
+                        rule.require,
+                        None,
+                        rule.reason,
+                        "flagged",
+                    )
+                )
     for index, (row_number, values) in enumerate(records):
         row_findings = findings_by_row.get(index, [])
         batch.findings.extend(row_findings)
@@ -167,71 +245,92 @@ def check_records(
             result.loaded.append((row_number, values))
 
 
-def read_csv_file(
-    path: Path, schema: SourceSchema, batch: SourceBatch, table: TableSchema | None = None
-) -> TableBatch:
-    """Read and check one CSV file, adding findings to ``batch``.
+# --- one file ---------------------------------------------------------------------------------
 
-    ``table`` is the table the file name says it is; without it the header decides (sources
-    such as SSDA903 whose tables are recognised by their columns).
-    """
+
+@dataclass
+class _Csv:
+    """A CSV file as read: its header (aliases applied) and rows."""
+
+    path: Path
+    sha256: str
+    delivered_header: list[str]
+    header: list[str]
+    aliases: dict[str, str]
+    rows: list[tuple[int, list[str]]]
+
+
+def _delimiter(first_line: str) -> str:
+    counts = {delimiter: first_line.count(delimiter) for delimiter in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _parse_csv(path: Path, raw: bytes, sha256: str, schema: SourceSchema, source: str) -> _Csv:
+    text = decode_text(path, raw)
     reader = csv.reader(
-        io.StringIO(decode_text(path, read_file_bytes(path)), newline=""), strict=True
+        io.StringIO(text, newline=""),
+        delimiter=_delimiter(text.split("\n", 1)[0]),
+        strict=True,
     )
     try:
-        header = [name.strip() for name in next(reader)]
+        delivered = [name.strip() for name in next(reader)]
     except (StopIteration, csv.Error) as error:
         raise UnreadableFileError(path, f"no header row ({error})") from error
-    if table is None:
-        table = schema.table_for_header(header)
-        if table is None:
-            raise UnreadableFileError(
-                path,
-                f"its columns match no {schema.source} table "
-                f"(expected the columns of one of: {', '.join(schema.tables)})",
-            )
-    missing = [name for name in table.column_names if name not in header]
-    if missing:
-        raise UnreadableFileError(
-            path, f"missing required columns for table {table.name}: {', '.join(missing)}"
-        )
-    # Unexpected extra columns are kept, not dropped: nothing a return contained is lost.
-    result = TableBatch(table=table, path=path, file_sha256=file_sha256(path), columns=header)
-    records: list[tuple[int, list[str | None]]] = []
+    rows = []
     try:
         for row_number, row in enumerate(reader, start=2):  # row 1 is the header
-            if not row:
-                continue
-            if len(row) != len(header):
-                result.rows_read += 1
-                result.rows_rejected += 1
-                batch.findings.append(
-                    Finding(
-                        table.name,
-                        path.name,
-                        row_number,
-                        "(row)",
-                        ",".join(row)[:500],
-                        f"expected {len(header)} fields, found {len(row)}",
-                        "rejected",
-                    )
-                )
-                continue
-            records.append((row_number, [value if value != "" else None for value in row]))
+            if row:
+                rows.append((row_number, row))
     except csv.Error as error:
         raise UnreadableFileError(
             path, f"malformed CSV near row {reader.line_num}: {error}"
         ) from error
+    header, applied = map_header(delivered, schema, authority_aliases(source))
+    return _Csv(path, sha256, delivered, header, applied, rows)
+
+
+def _read_csv_table(parsed: _Csv, table: TableSchema, batch: SourceBatch) -> TableBatch:
+    """Check and keep the rows of a CSV recognised as ``table``."""
+    header = parsed.header
+    result = TableBatch(
+        table=table,
+        path=parsed.path,
+        file_sha256=parsed.sha256,
+        columns=header,
+        aliases_applied=parsed.aliases,
+        columns_absent=[c for c in table.column_names if c not in header],
+        columns_extra=[c for c in header if c not in table.column_names],
+    )
+    records: list[tuple[int, list[str | None]]] = []
+    for row_number, row in parsed.rows:
+        if len(row) != len(header):
+            result.rows_read += 1
+            result.rows_rejected += 1
+            batch.findings.append(
+                Finding(
+                    table.name,
+                    parsed.path.name,
+                    row_number,
+                    "(row)",
+                    ",".join(row)[:500],
+                    f"expected {len(header)} fields, found {len(row)}",
+                    "rejected",
+                )
+            )
+            continue
+        records.append((row_number, [value if value != "" else None for value in row]))
     check_records(table, result, batch, records)
     return result
 
 
-def read_xml_file(path: Path, schema: SourceSchema, batch: SourceBatch) -> list[TableBatch]:
-    """Read and check one XML file holding every table of ``schema``."""
-    records = xml_records(path, read_file_bytes(path), schema)
-    sha256 = file_sha256(path)
+def _read_xml_tables(
+    path: Path, sha256: str, content: XmlContent, schema: SourceSchema, batch: SourceBatch
+) -> list[TableBatch]:
     results = []
     for table in schema.tables.values():
+        if not table.record_path:
+            continue
         result = TableBatch(table=table, path=path, file_sha256=sha256, columns=table.column_names)
         check_records(
             table,
@@ -239,28 +338,115 @@ def read_xml_file(path: Path, schema: SourceSchema, batch: SourceBatch) -> list[
             batch,
             [
                 (line, [values[name] for name in result.columns])
-                for line, values in records[table.name]
+                for line, values in content.records[table.name]
             ],
         )
         results.append(result)
     return results
 
 
-def _add_table(batch: SourceBatch, result: TableBatch) -> None:
-    earlier = batch.tables.get(result.table.name)
-    if earlier is not None:
-        raise UnreadableFileError(
-            result.path,
-            f"table {result.table.name} delivered twice (also {earlier.path.name})",
+def _is_xml(raw: bytes) -> bool:
+    return raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
+@dataclass
+class _Delivered:
+    """A file of the period, parsed once: XML (its root) or CSV."""
+
+    path: Path
+    sha256: str
+    xml: Element | None = None
+    csv: _Csv | None = None
+
+
+def _parse(path: Path, schema: SourceSchema) -> _Delivered:
+    raw = read_file_bytes(path)
+    sha256 = hashlib.sha256(raw).hexdigest()
+    if _is_xml(raw):
+        return _Delivered(path, sha256, xml=parse_xml(path, raw))
+    return _Delivered(path, sha256, csv=_parse_csv(path, raw, sha256, schema, schema.source))
+
+
+def _stated_year(files: list[_Delivered], schema: SourceSchema) -> tuple[int, Path, str] | None:
+    """The collection year a delivery states in its own header record (``year_from``): the
+    year, the file and the value, or ``None`` when it states none."""
+    if schema.year_from is None:
+        return None
+    table_name, column = schema.year_from
+    table = schema.tables.get(table_name)
+    if table is None:
+        return None
+    rule = next((r for r in table.columns if r.name == column), None)
+    for delivered in files:
+        value = None
+        if (
+            delivered.xml is not None
+            and delivered.xml.tag == schema.xml_root
+            and table.record_path
+            and rule is not None
+        ):
+            record = delivered.xml.find(table.record_path)
+            found = record.find((rule.paths or (column,))[0]) if record is not None else None
+            value = found.text if found is not None else None
+        elif (
+            delivered.csv is not None
+            and column in delivered.csv.header
+            and schema.recognise(delivered.csv.header, delivered.path.name).table is table
+        ):
+            rows = delivered.csv.rows
+            position = delivered.csv.header.index(column)
+            value = rows[0][1][position] if rows and len(rows[0][1]) > position else None
+        if value:
+            try:
+                return parse_year_label(value.strip()), delivered.path, value.strip()
+            except ValueError:
+                return None
+    return None
+
+
+def _check_not_delivered(batch: SourceBatch, path: Path, tables: list[TableSchema]) -> None:
+    """Fail a file whose table (or one of whose tables) another file of the period holds."""
+    for table in tables:
+        earlier = batch.tables.get(table.name)
+        if earlier is not None:
+            raise UnreadableFileError(
+                path, f"table {table.name} delivered twice (also {earlier.path.name})"
+            )
+
+
+def _read_delivered(delivered: _Delivered, schema: SourceSchema, batch: SourceBatch) -> None:
+    path, sha256 = delivered.path, delivered.sha256
+    if delivered.xml is not None:
+        root = delivered.xml
+        if schema.xml_root and root.tag == schema.xml_root:
+            _check_not_delivered(batch, path, [t for t in schema.tables.values() if t.record_path])
+            content = xml_content(root, schema)
+            for result in _read_xml_tables(path, sha256, content, schema, batch):
+                batch.tables[result.table.name] = result
+        else:  # an XML file of a kind the source does not model: keep all of it
+            content = xml_content(root, SourceSchema(schema.source, schema.cadence, re.compile("")))
+        if content.unmodelled:
+            batch.unmodelled_xml.append(UnmodelledXml(path, sha256, root.tag, content.unmodelled))
+        return
+    parsed = delivered.csv
+    recognition = schema.recognise(parsed.header, path.name)
+    if recognition.problem is not None:
+        raise UnreadableFileError(path, recognition.problem)
+    if recognition.table is None:
+        batch.unmodelled_files.append(
+            UnmodelledFile(path, sha256, parsed.delivered_header, parsed.rows)
         )
-    batch.tables[result.table.name] = result
+        return
+    _check_not_delivered(batch, path, [recognition.table])
+    batch.tables[recognition.table.name] = _read_csv_table(parsed, recognition.table, batch)
 
 
 def read_source_period(schema: SourceSchema, period_dir: Path, period: str) -> SourceBatch:
-    """Read every file in a source's period folder.
+    """Read every file in a source's period folder with the schema of its collection year (the
+    year the delivery states in its header record, if the source has one, else the period's).
 
-    Raises ``UnreadableFileError`` when the folder is missing or empty, holds a file that is not
-    one of the source's tables, a file is unreadable, or a table arrives twice.
+    Raises ``UnreadableFileError`` only when the period is not one of the source's, or its
+    folder is missing or holds no files; a file that cannot be read is in ``batch.failed``.
     """
     if not schema.period_pattern.match(period):
         raise UnreadableFileError(
@@ -268,23 +454,49 @@ def read_source_period(schema: SourceSchema, period_dir: Path, period: str) -> S
         )
     if not period_dir.is_dir():
         raise UnreadableFileError(period_dir, "period folder does not exist")
-    files = sorted(path for path in period_dir.iterdir() if path.is_file())
-    if not files:
+    paths = sorted(p for p in period_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+    if not paths:
         raise UnreadableFileError(period_dir, "period folder holds no files")
+    year_schema = schema.for_period(period)
     batch = SourceBatch(source=schema.source, period=period)
-    for path in files:
-        if schema.format == "xml":
-            if schema.file_pattern is None or not schema.file_pattern.match(path.name):
-                raise UnreadableFileError(path, f"not a recognised {schema.source} file")
-            for result in read_xml_file(path, schema, batch):
-                _add_table(batch, result)
-            continue
-        table = schema.table_for_file(path.name)
-        if table is None and schema.recognise_tables_by != "columns":
-            raise UnreadableFileError(
-                path,
-                f"not a recognised {schema.source} table "
-                f"(expected one of: {', '.join(schema.tables)})",
+    files: list[_Delivered] = []
+    for path in paths:
+        try:
+            files.append(_parse(path, year_schema))
+        except UnreadableFileError as error:
+            batch.failed.append(FailedFile(path, _sha256_or_none(path), None, error.problem))
+    stated = _stated_year(files, year_schema)
+    if stated is not None and stated[0] != year_schema.collection_year:
+        year, path, value = stated
+        period_label = year_schema.year_label
+        year_schema = schema.for_year(year)
+        batch.findings.append(
+            Finding(
+                schema.year_from[0],
+                path.name,
+                0,
+                schema.year_from[1],
+                value,
+                f"the return states collection year {year_schema.year_label}, delivered as "
+                f"period {period} ({period_label}): read with the {year_schema.year_label} schema",
+                "flagged",
             )
-        _add_table(batch, read_csv_file(path, schema, batch, table))
+        )
+    batch.collection_year = year_schema.year_label
+    for delivered in files:
+        try:
+            _read_delivered(delivered, year_schema, batch)
+        except UnreadableFileError as error:
+            table = None
+            if delivered.csv is not None:
+                recognised = year_schema.recognise(delivered.csv.header, delivered.path.name)
+                table = recognised.table.name if recognised.table else None
+            batch.failed.append(FailedFile(delivered.path, delivered.sha256, table, error.problem))
     return batch
+
+
+def _sha256_or_none(path: Path) -> str | None:
+    try:
+        return file_sha256(path)
+    except OSError:
+        return None

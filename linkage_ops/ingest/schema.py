@@ -1,127 +1,388 @@
-"""Source schemas as data: one YAML file per source under ``linkage_ops/schemas/``.
+"""Source schemas as data: one YAML file per source under ``linkage_ops/schemas/``, a base
+specification plus per-collection-year differences, and shared code lists under
+``linkage_ops/schemas/codelists/``.
 
-A schema names the tables a source delivers, how each table's file is recognised, and a rule
-per column. Adding a source or a new collection year is a data change, not new code.
+A schema names the tables a source delivers and a rule per column; how a table is recognised
+(by its columns, with file names as a hint only); which columns must be in a file's header and
+which may be absent; row rules; and, for XML, where each table's records and values sit. A new
+DfE collection year is a data change: a ``years:`` entry that adds, removes or recodes tables
+and columns. Parsing is strict: an unknown key anywhere in a schema or code list is an error
+naming the file and the key, never ignored.
+
+``load_schema(source)`` is the source across every year (its tables and columns are the union,
+which the raw layer and the Dagster graph are built from); ``schema.for_period(period)`` is the
+schema of the collection year a period belongs to, which the loader reads files with.
 """
 
 from __future__ import annotations
 
+import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import yaml
 
+from linkage_ops.ingest.collection_year import (
+    CADENCES,
+    collection_year,
+    parse_year_label,
+    year_label,
+)
+
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+CODELIST_DIR_NAME = "codelists"
 
 FIELD_TYPES = frozenset(
     {"text", "integer", "date", "boolean", "code", "pattern", "upn", "nhs_number", "postcode"}
 )
+SOURCE_KEYS = {
+    "source",
+    "description",
+    "cadence",
+    "period_pattern",
+    "max_days_late",
+    "format",
+    "xml_root",
+    "formats",
+    "year_from",
+    "base_year",
+    "tables",
+    "years",
+}
+TABLE_KEYS = {
+    "description",
+    "names",
+    "record_id",
+    "record_path",
+    "present_if",
+    "columns",
+    "rules",
+}
+COLUMN_KEYS = {
+    "description",
+    "type",
+    "mandatory",
+    "optional",
+    "on_invalid",
+    "format",
+    "codes",
+    "pattern",
+    "path",
+    "aliases",
+}
+RULE_KEYS = {"require", "when", "reason"}
+YEAR_KEYS = {"description", "tables", "add_tables", "remove_tables"}
+TABLE_PATCH_KEYS = (TABLE_KEYS - {"columns"}) | {"columns", "remove_columns"}
+CODELIST_KEYS = {"name", "description", "codes"}
+CODE_KEYS = {"label", "from", "until"}
+
+
+class SchemaError(ValueError):
+    """A schema or code list file that breaks the schema grammar."""
+
+
+def _check_keys(where: str, spec: object, allowed: set[str]) -> dict:
+    if not isinstance(spec, dict):
+        raise SchemaError(f"{where}: expected a mapping, found {type(spec).__name__}")
+    unknown = sorted(set(spec) - allowed)
+    if unknown:
+        raise SchemaError(
+            f"{where}: unknown key {', '.join(map(repr, unknown))} "
+            f"(allowed: {', '.join(sorted(allowed))})"
+        )
+    return spec
+
+
+# --- code lists -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """A code list shared by every source that uses it (e.g. DfE ethnicity), with each code's
+    label and, where DfE added or retired it, the collection years it is valid in."""
+
+    name: str
+    description: str
+    labels: dict[str, str]
+    valid_years: dict[str, tuple[int | None, int | None]]
+
+    def codes(self, year: int | None = None) -> frozenset[str]:
+        """The codes valid in collection ``year`` (every code for ``None``)."""
+        if year is None:
+            return frozenset(self.labels)
+        return frozenset(
+            code
+            for code in self.labels
+            if (self.valid_years[code][0] or 0) <= year <= (self.valid_years[code][1] or 9999)
+        )
+
+
+@cache
+def load_codelist(name: str, schema_dir: Path = SCHEMA_DIR) -> CodeList:
+    """``<schema_dir>/codelists/<name>.yaml``."""
+    path = schema_dir / CODELIST_DIR_NAME / f"{name}.yaml"
+    if not path.exists():
+        raise SchemaError(f"code list {name!r} not found ({path})")
+    document = _check_keys(str(path), yaml.safe_load(path.read_text("utf-8")), CODELIST_KEYS)
+    if document.get("name") != name:
+        raise SchemaError(f"{path}: name must be {name!r}, the file's own name")
+    labels: dict[str, str] = {}
+    valid: dict[str, tuple[int | None, int | None]] = {}
+    codes = document.get("codes")
+    if isinstance(codes, list):
+        codes = {str(code): None for code in codes}
+    if not isinstance(codes, dict) or not codes:
+        raise SchemaError(f"{path}: codes must be a non-empty list or mapping")
+    for code, spec in codes.items():
+        code = str(code)
+        if spec is None or isinstance(spec, str):
+            labels[code], valid[code] = spec or "", (None, None)
+            continue
+        _check_keys(f"{path}: code {code}", spec, CODE_KEYS)
+        labels[code] = spec.get("label") or ""
+        valid[code] = (
+            parse_year_label(spec["from"]) if "from" in spec else None,
+            parse_year_label(spec["until"]) if "until" in spec else None,
+        )
+    return CodeList(name, document.get("description", ""), labels, valid)
+
+
+def available_codelists(schema_dir: Path = SCHEMA_DIR) -> list[str]:
+    """Names of the shared code lists."""
+    return sorted(path.stem for path in (schema_dir / CODELIST_DIR_NAME).glob("*.yaml"))
+
+
+# --- resolved schemas -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class FieldRule:
     """How one column is checked.
 
-    ``on_invalid`` says what a failing value does to its row: ``reject`` sends the row to
-    quarantine; ``flag`` loads the row and records the finding (used for identifiers, which
-    linkage then refuses to trust).
+    ``mandatory``: a blank value is a finding. ``optional``: the column may be absent from a
+    file's header (a required column missing fails the file). ``on_invalid`` says what a failing
+    value does to its row: ``reject`` sends the row to quarantine; ``flag`` loads the row and
+    records the finding (used for identifiers, which linkage then refuses to trust). ``paths``
+    (XML) are where the value may sit below the record element, tried in order (``.`` is the
+    element's own text, ``..`` its parent).
     """
 
     name: str
     type: str = "text"
-    required: bool = False
-    # XML only: where the value sits, relative to the record element ("." = its own text).
-    path: str | None = None
+    mandatory: bool = False
+    optional: bool = False
     on_invalid: str = "reject"
     date_format: str | None = None
     codes: frozenset[str] = frozenset()
+    codelist: str | None = None
     pattern: re.Pattern[str] | None = None
+    paths: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A conditional requirement: ``require`` must be filled when every ``when`` column holds
+    one of its values. Broken, the row still loads and the finding is flagged with its row
+    (DfE's validation rules are warnings to the authority, not grounds to drop a record)."""
+
+    require: str
+    when: tuple[tuple[str, frozenset[str]], ...]
+    reason: str
+
+    def applies(self, values: dict[str, str | None]) -> bool:
+        return all((values.get(column) or "").strip() in allowed for column, allowed in self.when)
 
 
 @dataclass(frozen=True)
 class TableSchema:
-    """One table of a source: how its file or records are found, its record id column and
-    its column rules."""
+    """One table of a source in one collection year."""
 
     name: str
-    file_pattern: re.Pattern[str] | None
     record_id: str
     columns: tuple[FieldRule, ...]
-    # XML only: slash path of the record elements below the root, e.g. Children/Child.
+    # File names are a hint: a file whose name holds one of these as a word (between _ - . or
+    # spaces, e.g. 2024_autumn_pupilonroll.csv, gp_registrations_2024-10.csv).
+    names: tuple[str, ...] = ()
+    # XML only: slash path of the record elements below the root, and a value that must be
+    # present for an element to be a record of this table (several tables may share elements).
     record_path: str | None = None
+    present_if: str | None = None
+    rules: tuple[RowRule, ...] = ()
+    description: str = ""
 
     @property
     def column_names(self) -> list[str]:
         return [rule.name for rule in self.columns]
 
+    @property
+    def required_columns(self) -> list[str]:
+        """Columns a file of this table must have in its header."""
+        return [rule.name for rule in self.columns if not rule.optional]
+
+    def named_in(self, file_name: str) -> bool:
+        """Whether ``file_name`` says it is this table (``2024_autumn_pupilonroll.csv``)."""
+        stem = PurePath(file_name).stem.lower()
+        return any(
+            re.search(rf"(^|[_\-. ]){re.escape(name.lower())}($|[_\-. ])", stem)
+            for name in self.names
+        )
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What a file's header says it is: a table, a table it lacks columns for (``problem``),
+    or nothing modelled (both ``None``)."""
+
+    table: TableSchema | None
+    problem: str | None = None
+
 
 @dataclass(frozen=True)
 class SourceSchema:
-    """Everything the loader needs to know about one source's files."""
+    """Everything the loader needs to know about one source's files: across every year
+    (``collection_year`` None, from ``load_schema``) or for one year (``for_year``)."""
 
     source: str
+    cadence: str
     period_pattern: re.Pattern[str]
     tables: dict[str, TableSchema] = field(default_factory=dict)
-    # "csv" (one file per table) or "xml" (one file holding every table).
+    # "csv" (one file per table; an XML form is read too when ``xml_root`` is set) or "xml".
     format: str = "csv"
-    # CSV tables are recognised by file name, or (SSDA903) by the set of columns they carry.
-    recognise_tables_by: str = "file_name"
-    # XML only: the file-name pattern and the root element.
-    file_pattern: re.Pattern[str] | None = None
-    root: str | None = None
+    xml_root: str | None = None
     # Freshness: days the latest period may be past due before the source counts as overdue
     # (None: the default for its cadence, linkage_ops.census_calendar.MAX_DAYS_LATE).
     max_days_late: int | None = None
+    # Where a delivery states its own collection year: (table, column).
+    year_from: tuple[str, str] | None = None
+    collection_year: int | None = None
+    base_year: int | None = None
+    change_years: tuple[int, ...] = ()
+    description: str = ""
+    _document: dict = field(default_factory=dict, repr=False, compare=False)
+    _schema_dir: Path = field(default=SCHEMA_DIR, repr=False, compare=False)
 
     @property
     def columns_by_table(self) -> dict[str, list[str]]:
-        """Each table's columns: what a writer of this source's files must put in its header."""
+        """Each table's columns: what a writer of this source's files puts in its header."""
         return {name: table.column_names for name, table in self.tables.items()}
 
-    def table_for_file(self, file_name: str) -> TableSchema | None:
-        """The table whose file pattern matches ``file_name``, if any."""
-        for table in self.tables.values():
-            if table.file_pattern is not None and table.file_pattern.match(file_name):
-                return table
-        return None
+    @property
+    def year_label(self) -> str:
+        """``2024-25`` (``2025`` for SEN2), or ``all years`` for the union."""
+        if self.collection_year is None:
+            return "all years"
+        return year_label(self.collection_year, self.cadence)
 
-    def table_for_header(self, header: list[str]) -> TableSchema | None:
-        """The table all of whose columns the header carries; the table with the most columns
-        wins, so Header (7 columns) is not mistaken for UASC (4). ``None`` if none fits or two
-        fit equally well."""
+    @property
+    def supported_years(self) -> str:
+        """The collection years the schema describes, e.g. ``2023-24 on (changes 2026-27)``."""
+        first = self.base_year or (self.change_years[0] if self.change_years else None)
+        text = f"{year_label(first, self.cadence)} on" if first else "all years"
+        changes = [year_label(y, self.cadence) for y in self.change_years if y != first]
+        return text + (f" (changes {', '.join(changes)})" if changes else "")
+
+    def for_year(self, year: int | None) -> SourceSchema:
+        """The schema of collection ``year`` (the year it ends in)."""
+        return _resolve(self.source, year, self._schema_dir)
+
+    def for_period(self, period: str) -> SourceSchema:
+        return self.for_year(collection_year(self.cadence, period))
+
+    def recognise(self, header: list[str], file_name: str) -> Recognition:
+        """Match a file to a table by its columns, the file name breaking ties.
+
+        A file fits a table when its header has all the table's required columns; the table
+        with most of its columns present wins. A file that fits none but carries a table's
+        record id and most of its required columns (or is named for it) is that table with
+        columns missing: a problem naming them and the year. Otherwise it is not modelled.
+        """
         present = set(header)
-        fitting = [table for table in self.tables.values() if set(table.column_names) <= present]
-        if not fitting:
-            return None
-        fitting.sort(key=lambda table: len(table.columns), reverse=True)
-        if len(fitting) > 1 and len(fitting[0].columns) == len(fitting[1].columns):
-            return None
-        return fitting[0]
+        fitting = [t for t in self.tables.values() if set(t.required_columns) <= present]
+        if fitting:
+
+            def score(table: TableSchema) -> tuple:
+                matched = len(present & set(table.column_names))
+                return (matched, table.named_in(file_name), matched / len(table.columns))
+
+            fitting.sort(key=score, reverse=True)
+            if len(fitting) > 1 and score(fitting[0]) == score(fitting[1]):
+                return Recognition(
+                    None,
+                    f"its columns fit tables {fitting[0].name} and {fitting[1].name} equally; "
+                    "name the file after its table",
+                )
+            return Recognition(fitting[0])
+        near = []
+        for table in self.tables.values():
+            required = set(table.required_columns)
+            share = len(required & present) / len(required) if required else 0.0
+            if table.named_in(file_name) or (table.record_id in present and share > 0.5):
+                near.append((table.named_in(file_name), share, table))
+        if not near:
+            return Recognition(None)
+        _, _, table = max(near, key=lambda item: (item[0], item[1]))
+        missing = [c for c in table.required_columns if c not in present]
+        return Recognition(
+            table,
+            f"missing required columns for table {table.name} "
+            f"({self.source} {self.year_label} schema): {', '.join(missing)}",
+        )
 
 
-def _field_rule(name: str, spec: dict, formats: dict[str, str]) -> FieldRule:
+# --- parsing ----------------------------------------------------------------------------------
+
+
+def _field_rule(where: str, name: str, spec: dict, source: dict, year: int | None) -> FieldRule:
+    spec = _check_keys(where, spec or {}, COLUMN_KEYS)
     field_type = spec.get("type", "text")
     if field_type not in FIELD_TYPES:
-        raise ValueError(f"column {name}: unknown type {field_type!r}")
+        raise SchemaError(f"{where}: unknown type {field_type!r}")
     on_invalid = spec.get("on_invalid", "reject")
     if on_invalid not in {"reject", "flag"}:
-        raise ValueError(f"column {name}: on_invalid must be reject or flag")
+        raise SchemaError(f"{where}: on_invalid must be reject or flag")
     date_format = spec.get("format")
     if field_type == "date":
         if date_format is None:
-            raise ValueError(f"column {name}: a date needs a format")
-        date_format = formats.get(date_format, date_format)
+            raise SchemaError(f"{where}: a date needs a format")
+        date_format = source.get("formats", {}).get(date_format, date_format)
+    codes, codelist = spec.get("codes", []), None
+    if isinstance(codes, str):
+        codelist = codes
+        codes = load_codelist(codes, source["_schema_dir"]).codes(year)
+    if field_type == "code" and not codes:
+        raise SchemaError(f"{where}: a code column needs codes (a list or a code list's name)")
+    paths = spec.get("path", ())
     return FieldRule(
         name=name,
         type=field_type,
-        required=bool(spec.get("required", False)),
+        mandatory=bool(spec.get("mandatory", False)),
+        optional=bool(spec.get("optional", False)),
         on_invalid=on_invalid,
         date_format=date_format,
-        codes=frozenset(str(code) for code in spec.get("codes", [])),
+        codes=frozenset(str(code) for code in codes),
+        codelist=codelist,
         pattern=re.compile(spec["pattern"]) if "pattern" in spec else None,
-        path=spec.get("path"),
+        paths=tuple([paths] if isinstance(paths, str) else paths),
+        aliases=tuple(spec.get("aliases", ())),
+        description=spec.get("description", ""),
+    )
+
+
+def _row_rule(where: str, spec: dict) -> RowRule:
+    spec = _check_keys(where, spec, RULE_KEYS)
+    if "require" not in spec or "reason" not in spec:
+        raise SchemaError(f"{where}: a rule needs require and reason")
+    when = spec.get("when", {})
+    if not isinstance(when, dict) or not all(isinstance(v, list) for v in when.values()):
+        raise SchemaError(f"{where}.when: expected column: [values] pairs")
+    return RowRule(
+        spec["require"],
+        tuple((column, frozenset(str(v) for v in values)) for column, values in when.items()),
+        spec["reason"],
     )
 
 
@@ -129,39 +390,157 @@ def _field_rule(name: str, spec: dict, formats: dict[str, str]) -> FieldRule:
 XML_KEY_COLUMNS = (FieldRule(name="_xml_key"), FieldRule(name="_parent_xml_key"))
 
 
+def _table(where: str, name: str, spec: dict, source: dict, year: int | None) -> TableSchema:
+    spec = _check_keys(where, spec, TABLE_KEYS)
+    for key in ("record_id", "columns"):
+        if key not in spec:
+            raise SchemaError(f"{where}: missing {key}")
+    columns = tuple(
+        _field_rule(f"{where}.columns.{column}", column, rule, source, year)
+        for column, rule in spec["columns"].items()
+    )
+    if source.get("format", "csv") == "xml":
+        columns += XML_KEY_COLUMNS
+    names = spec.get("names", [name])
+    return TableSchema(
+        name=name,
+        record_id=spec["record_id"],
+        columns=columns,
+        names=tuple([names] if isinstance(names, str) else names),
+        record_path=spec.get("record_path"),
+        present_if=spec.get("present_if"),
+        rules=tuple(
+            _row_rule(f"{where}.rules[{i}]", rule) for i, rule in enumerate(spec.get("rules", []))
+        ),
+        description=spec.get("description", ""),
+    )
+
+
+def _apply_year(where: str, tables: dict[str, dict], diff: dict) -> None:
+    """Apply one year's differences to the table specifications, in place."""
+    diff = _check_keys(where, diff or {}, YEAR_KEYS)
+    for name, patch in (diff.get("tables") or {}).items():
+        if name not in tables:
+            raise SchemaError(f"{where}.tables.{name}: no such table to change (add_tables adds)")
+        patch = _check_keys(f"{where}.tables.{name}", patch, TABLE_PATCH_KEYS)
+        spec = tables[name]
+        for column in patch.get("remove_columns", []):
+            if column not in spec["columns"]:
+                raise SchemaError(f"{where}.tables.{name}: cannot remove absent column {column}")
+            del spec["columns"][column]
+        for column, change in (patch.get("columns") or {}).items():
+            current = spec["columns"].get(column) or {}
+            spec["columns"][column] = {**current, **(change or {})}
+        for key, value in patch.items():
+            if key not in {"columns", "remove_columns"}:
+                spec[key] = value
+    for name, spec in (diff.get("add_tables") or {}).items():
+        if name in tables:
+            raise SchemaError(f"{where}.add_tables.{name}: the table exists already")
+        tables[name] = copy.deepcopy(spec)
+    for name in diff.get("remove_tables") or []:
+        if name not in tables:
+            raise SchemaError(f"{where}.remove_tables: no such table {name}")
+        del tables[name]
+
+
 @cache
-def load_schema(source: str, schema_dir: Path = SCHEMA_DIR) -> SourceSchema:
-    """Load ``<schema_dir>/<source>.yaml``."""
+def _document(source: str, schema_dir: Path) -> dict:
     path = schema_dir / f"{source}.yaml"
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    formats = document.get("formats", {})
-    source_format = document.get("format", "csv")
-    if source_format not in {"csv", "xml"}:
-        raise ValueError(f"{path}: format must be csv or xml")
-    tables = {}
-    for table_name, spec in document["tables"].items():
-        columns = tuple(
-            _field_rule(column, rule or {}, formats) for column, rule in spec["columns"].items()
-        )
-        if source_format == "xml":
-            columns += XML_KEY_COLUMNS
-        tables[table_name] = TableSchema(
-            name=table_name,
-            file_pattern=re.compile(spec["file_pattern"]) if "file_pattern" in spec else None,
-            record_id=spec["record_id"],
-            columns=columns,
-            record_path=spec.get("record_path"),
-        )
+    if not path.exists():
+        raise SchemaError(f"no schema for source {source!r} ({path})")
+    document = _check_keys(str(path), yaml.safe_load(path.read_text("utf-8")), SOURCE_KEYS)
+    for key in ("source", "cadence", "period_pattern", "tables"):
+        if key not in document:
+            raise SchemaError(f"{path}: missing {key}")
+    if document["source"] != source:
+        raise SchemaError(f"{path}: source must be {source!r}, the file's own name")
+    if document["cadence"] not in CADENCES:
+        raise SchemaError(f"{path}: cadence must be one of {', '.join(CADENCES)}")
+    if document.get("format", "csv") not in {"csv", "xml"}:
+        raise SchemaError(f"{path}: format must be csv or xml")
+    years = document.get("years") or {}
+    document["_years"] = sorted((parse_year_label(label), label) for label in years)
+    document["_path"] = str(path)
+    document["_schema_dir"] = schema_dir
+    return document
+
+
+def _base(document: dict, year: int | None) -> SourceSchema:
+    year_from = document.get("year_from")
+    if year_from is not None:
+        _check_keys(f"{document['_path']}: year_from", year_from, {"table", "column"})
     return SourceSchema(
         source=document["source"],
+        cadence=document["cadence"],
         period_pattern=re.compile(document["period_pattern"]),
-        tables=tables,
-        format=source_format,
-        recognise_tables_by=document.get("recognise_tables_by", "file_name"),
-        file_pattern=re.compile(document["file_pattern"]) if "file_pattern" in document else None,
-        root=document.get("root"),
+        format=document.get("format", "csv"),
+        xml_root=document.get("xml_root"),
         max_days_late=document.get("max_days_late"),
+        year_from=(year_from["table"], year_from["column"]) if year_from else None,
+        collection_year=year,
+        base_year=parse_year_label(document["base_year"]) if "base_year" in document else None,
+        change_years=tuple(y for y, _ in document["_years"]),
+        description=document.get("description", ""),
+        _document=document,
+        _schema_dir=document["_schema_dir"],
     )
+
+
+@cache
+def _resolve(source: str, year: int | None, schema_dir: Path) -> SourceSchema:
+    """The schema of one collection year: the base plus every year's differences up to it."""
+    document = _document(source, schema_dir)
+    where = document["_path"]
+    tables = copy.deepcopy(document["tables"])
+    for change_year, label in document["_years"]:
+        if year is not None and change_year > year:
+            break
+        _apply_year(f"{where}: years.{label}", tables, document["years"][label])
+    resolved = {
+        name: _table(f"{where}: tables.{name}", name, spec, document, year)
+        for name, spec in tables.items()
+    }
+    return replace(_base(document, year), tables=resolved)
+
+
+@cache
+def load_schema(source: str, schema_dir: Path = SCHEMA_DIR) -> SourceSchema:
+    """The source across all its collection years: every table any year has, each with every
+    column any year has (those not in every year optional), rules as in the latest year that
+    has them and codes valid in any year. The raw layer and the graph are built from this."""
+    document = _document(source, schema_dir)
+    years = [document.get("base_year")] if "base_year" in document else []
+    years = [parse_year_label(y) for y in years] + [y for y, _ in document["_years"]]
+    resolutions = [_resolve(source, y, schema_dir) for y in sorted(set(years))] or [
+        _resolve(source, None, schema_dir)
+    ]
+    every_code = _resolve(source, None, schema_dir)  # the newest layout, codes of any year
+    tables: dict[str, TableSchema] = {}
+    for resolution in [*resolutions, every_code]:
+        for name, table in resolution.tables.items():
+            columns = {rule.name: rule for rule in (tables[name].columns if name in tables else ())}
+            for rule in table.columns:
+                earlier = columns.get(rule.name)
+                codes = rule.codes | (earlier.codes if earlier else frozenset())
+                columns[rule.name] = replace(rule, codes=codes)
+            tables[name] = replace(table, columns=tuple(columns.values()))
+    for name, table in tables.items():
+        in_every_year = [r for r in resolutions if name in r.tables]
+        optional = {
+            rule.name
+            for rule in table.columns
+            if len(in_every_year) < len(resolutions)
+            or any(rule.name not in r.tables[name].column_names for r in in_every_year)
+        }
+        tables[name] = replace(
+            table,
+            columns=tuple(
+                replace(rule, optional=rule.optional or rule.name in optional)
+                for rule in table.columns
+            ),
+        )
+    return replace(_base(document, None), tables=tables)
 
 
 def available_sources(schema_dir: Path = SCHEMA_DIR) -> list[str]:

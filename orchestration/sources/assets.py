@@ -5,15 +5,31 @@ from datetime import datetime
 import dagster as dg
 
 from linkage_ops.census_calendar import cadence_of, max_days_late
-from linkage_ops.ingest import UnreadableFileError, load_period, load_schema, reconcile_period
+from linkage_ops.ingest import (
+    UNMODELLED,
+    UNMODELLED_XML,
+    UnreadableFileError,
+    failed_files,
+    load_period,
+    load_schema,
+    reconcile_period,
+)
 from orchestration.resources import WarehouseResource
 from orchestration.sources.partitions import periods_partitions
 
 ROWS_RECONCILE = "rows_reconcile"
+FILES_READABLE = "files_readable"
+UNMODELLED_CONTENT = "unmodelled_content"
 
 
 def raw_asset_key(source: str, table: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", source, table])
+
+
+def raw_assets(source: str) -> list[str]:
+    """The raw assets of a source: a table per table of any of its collection years, and
+    ``unmodelled`` (files and XML elements no table models, kept verbatim)."""
+    return [*load_schema(source).tables, UNMODELLED]
 
 
 def landing_files_spec(source: str) -> dg.AssetSpec:
@@ -33,10 +49,22 @@ def landing_files_spec(source: str) -> dg.AssetSpec:
 
 
 def build_source_assets(source: str) -> dg.AssetsDefinition:
-    """A multi-asset with one raw table per table of ``source``'s schema, and on each a
-    blocking check that rows read = rows loaded + rows quarantined."""
+    """A multi-asset with one raw table per table of ``source``'s schema (every collection
+    year's) and one for its unmodelled content. Checks on each: ``rows_reconcile`` (blocking:
+    rows read = rows loaded + rows quarantined) and ``files_readable`` (blocking: every file of
+    the period was read; a file that failed holds the refresh back until the delivery is fixed
+    or accepted); on ``unmodelled``, ``unmodelled_content`` (WARN: something arrived that no
+    table models, kept verbatim in raw.unmodelled_rows / raw.unmodelled_elements)."""
     schema = load_schema(source)
-    keys = {table: raw_asset_key(source, table) for table in schema.tables}
+    keys = {name: raw_asset_key(source, name) for name in raw_assets(source)}
+
+    def describe(name: str) -> str:
+        if name == UNMODELLED:
+            return (
+                f"{source} files and XML elements no table models, kept verbatim "
+                "(raw.unmodelled_rows, raw.unmodelled_elements), every period, with lineage."
+            )
+        return f"{source} {name} rows as delivered, every period, with lineage."
 
     @dg.multi_asset(
         name=f"raw_{source}",
@@ -44,22 +72,45 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
             dg.AssetSpec(
                 key,
                 group_name="raw",
-                description=f"{source} {table} rows as delivered, every period, with lineage.",
+                description=describe(name),
                 kinds={"duckdb"},
-                metadata={"table": f"raw.{source}__{table}"},
+                metadata={
+                    "table": f"raw.{source}__{name}"
+                    if name != UNMODELLED
+                    else "raw.unmodelled_rows, raw.unmodelled_elements",
+                    "collection_years": schema.supported_years,
+                },
                 deps=[landing_files_spec(source).key],
             )
-            for table, key in keys.items()
+            for name, key in keys.items()
         ],
         check_specs=[
+            *(
+                dg.AssetCheckSpec(
+                    ROWS_RECONCILE,
+                    asset=key,
+                    blocking=True,
+                    description="Rows read = rows loaded + rows quarantined, and the raw table "
+                    "holds exactly the rows loaded for the period.",
+                )
+                for key in keys.values()
+            ),
+            *(
+                dg.AssetCheckSpec(
+                    FILES_READABLE,
+                    asset=key,
+                    blocking=True,
+                    description="Every file of the period could be read (a file that fails "
+                    "alone is named with its problem; the period's other files still load).",
+                )
+                for key in keys.values()
+            ),
             dg.AssetCheckSpec(
-                ROWS_RECONCILE,
-                asset=key,
-                blocking=True,
-                description="Rows read = rows loaded + rows quarantined, and the raw table "
-                "holds exactly the rows loaded for the period.",
-            )
-            for key in keys.values()
+                UNMODELLED_CONTENT,
+                asset=keys[UNMODELLED],
+                description="Nothing arrived that no table models (WARN: such content is "
+                "kept verbatim, not dropped, and should be looked at).",
+            ),
         ],
         partitions_def=periods_partitions(source),
     )
@@ -67,7 +118,7 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
         period = context.partition_key
         try:
             with warehouse.connect() as con:
-                loads, findings = load_period(
+                load = load_period(
                     con,
                     warehouse.landing_dir,
                     source,
@@ -76,43 +127,101 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
                     loaded_at=datetime.now(),
                 )
                 reconciliations = reconcile_period(con, schema, period)
+                failures = failed_files(con, source, period)
         except UnreadableFileError as error:
             raise dg.Failure(
                 description=f"{source} {period}: cannot load {error.path.name}: {error.problem}",
                 metadata={"file": str(error.path), "problem": error.problem},
             ) from error
-        by_table = {load.table: load for load in loads}
-        for table, key in keys.items():
-            load = by_table.get(table)
+        for name, key in keys.items():
+            if name == UNMODELLED:
+                files = load.unmodelled
+                metadata = {
+                    "files": ", ".join(f.source_file for f in files) or "(none)",
+                    "rows_kept": sum(f.rows_loaded for f in files if f.table == UNMODELLED),
+                    "xml_elements_kept": sum(
+                        f.rows_loaded for f in files if f.table == UNMODELLED_XML
+                    ),
+                }
+            else:
+                files = [f for f in load.tables if f.table == name]
+                metadata = {
+                    "source_file": ", ".join(f.source_file for f in files)
+                    or "(no file this period)",
+                    "file_sha256": ", ".join(f.file_sha256 for f in files),
+                    "rows_read": sum(f.rows_read for f in files),
+                    "rows_loaded": sum(f.rows_loaded for f in files),
+                    "rows_quarantined": sum(f.rows_rejected for f in files),
+                    "values_flagged": sum(f.values_flagged for f in files),
+                }
             yield dg.MaterializeResult(
                 asset_key=key,
                 metadata={
                     "period": period,
-                    "source_file": load.source_file if load else "(no file this period)",
-                    "file_sha256": load.file_sha256 if load else "",
-                    "rows_read": load.rows_read if load else 0,
-                    "rows_loaded": load.rows_loaded if load else 0,
-                    "rows_quarantined": load.rows_rejected if load else 0,
-                    "values_flagged": load.values_flagged if load else 0,
+                    "collection_year": load.collection_year,
+                    **metadata,
+                    "dagster/row_count": metadata.get("rows_loaded", metadata.get("rows_kept")),
                 },
             )
-        for reconciliation in reconciliations:
+        by_name = {reconciliation.table: reconciliation for reconciliation in reconciliations}
+        unmodelled_reconciled = [by_name[UNMODELLED], by_name[UNMODELLED_XML]]
+        for name, key in keys.items():
+            parts = unmodelled_reconciled if name == UNMODELLED else [by_name[name]]
             yield dg.AssetCheckResult(
-                asset_key=keys[reconciliation.table],
+                asset_key=key,
                 check_name=ROWS_RECONCILE,
-                passed=reconciliation.balanced,
+                passed=all(part.balanced for part in parts),
                 metadata={
                     "period": period,
-                    "rows_read": reconciliation.rows_read,
-                    "rows_loaded": reconciliation.rows_loaded,
-                    "rows_quarantined": reconciliation.rows_quarantined,
-                    "rows_in_raw": reconciliation.rows_in_raw,
+                    "rows_read": sum(part.rows_read for part in parts),
+                    "rows_loaded": sum(part.rows_loaded for part in parts),
+                    "rows_quarantined": sum(part.rows_quarantined for part in parts),
+                    "rows_in_raw": sum(part.rows_in_raw for part in parts),
                 },
             )
-        context.log.info(
-            f"{source} {period}: {sum(load.rows_loaded for load in loads)} rows loaded, "
-            f"{sum(load.rows_rejected for load in loads)} quarantined, "
-            f"{len(findings)} findings"
+            yield dg.AssetCheckResult(
+                asset_key=key,
+                check_name=FILES_READABLE,
+                passed=not failures,
+                metadata={
+                    "period": period,
+                    "failed_files": len(failures),
+                    "seen": "; ".join(f"{name}: {problem}" for name, problem in failures)
+                    or "every file read",
+                },
+            )
+        yield dg.AssetCheckResult(
+            asset_key=keys[UNMODELLED],
+            check_name=UNMODELLED_CONTENT,
+            passed=not load.unmodelled,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "period": period,
+                "seen": "; ".join(
+                    f"{f.source_file}: {f.rows_loaded} "
+                    + (
+                        "rows of a table no schema models"
+                        if f.table == UNMODELLED
+                        else "XML elements no table models"
+                    )
+                    for f in load.unmodelled
+                )
+                or "nothing unmodelled",
+            },
         )
+        context.log.info(
+            f"{source} {period} ({load.collection_year} schema): "
+            f"{sum(f.rows_loaded for f in load.tables)} rows loaded, "
+            f"{sum(f.rows_rejected for f in load.tables)} quarantined, "
+            f"{len(load.findings)} findings, {len(load.unmodelled)} unmodelled, "
+            f"{len(load.failed)} files failed"
+        )
+        if load.failed:
+            problems = "; ".join(f"{f.source_file}: {f.problem}" for f in load.failed)
+            raise dg.Failure(
+                description=f"{source} {period}: {len(load.failed)} file(s) could not be "
+                f"loaded (the period's other files loaded): {problems}",
+                metadata={"failed_files": problems},
+            )
 
     return _load

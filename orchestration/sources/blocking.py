@@ -10,12 +10,12 @@ reloading the period clears it (its newest evaluation then passes).
 import dagster as dg
 import duckdb
 
-from linkage_ops.ingest import load_schema
+from linkage_ops.ingest.raw_store import ensure_warehouse_tables
 from orchestration.settings import SOURCES
-from orchestration.sources.assets import ROWS_RECONCILE, raw_asset_key
+from orchestration.sources.assets import FILES_READABLE, ROWS_RECONCILE, raw_asset_key, raw_assets
 from orchestration.sources.quality_checks import EXPECTATIONS
 
-BLOCKING_RAW_CHECKS = (EXPECTATIONS, ROWS_RECONCILE)
+BLOCKING_RAW_CHECKS = (EXPECTATIONS, ROWS_RECONCILE, FILES_READABLE)
 HISTORY_LIMIT = 1000  # evaluations read per check: decades of monthly periods
 
 
@@ -26,14 +26,16 @@ def failed_blocking_checks(
     newest evaluation of a blocking check failed. (Periods no longer in the warehouse, e.g.
     after it was rebuilt, do not count.)"""
     failures = []
+    reported_files: set[tuple[str, str | None]] = set()  # a failed file, once per period
+    ensure_warehouse_tables(con)
     for source in SOURCES:
-        for table in load_schema(source).tables:
-            loaded = {
-                period
-                for (period,) in con.execute(
-                    f"select distinct _period from raw.{source}__{table}"
-                ).fetchall()
-            }
+        loaded = {
+            period
+            for (period,) in con.execute(
+                "select distinct period from raw.load_log where source = ?", [source]
+            ).fetchall()
+        }
+        for table in raw_assets(source):
             for check in BLOCKING_RAW_CHECKS:
                 key = dg.AssetCheckKey(raw_asset_key(source, table), check)
                 newest = {}
@@ -49,6 +51,10 @@ def failed_blocking_checks(
                 for period, evaluation in sorted(newest.items(), key=lambda item: str(item[0])):
                     if evaluation.passed or (period and period not in loaded):
                         continue
+                    if check == FILES_READABLE:
+                        if (source, period) in reported_files:
+                            continue
+                        reported_files.add((source, period))
                     seen = evaluation.metadata.get("seen")
                     failures.append(
                         f"{key.asset_key.to_user_string()} {period or ''}: {check}"

@@ -1,7 +1,9 @@
-"""Great Expectations suites (expectations/raw/) as Dagster asset checks on the raw tables.
+"""Great Expectations suites as Dagster asset checks on the raw tables.
 
 Each source period's run validates the rows it loaded (a DataFrame read from DuckDB) against its
-table's suite, with the previous period's row count for the volume rule. Two checks per table:
+table's suite, derived from the schema of the period's collection year
+(``linkage_ops.quality.raw_suite``), with the previous period's row count for the volume
+rule. Two checks per table:
 ``expectations`` (the critical expectations; ERROR and blocking: the refresh of staging,
 linkage and marts waits until the period is fixed and reloaded) and ``expectation_warnings``
 (WARN, not blocking: the data is degraded but usable). Every run writes an HTML report to
@@ -12,12 +14,13 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from linkage_ops.census_calendar import cadence_of, newest_period, period_end
-from linkage_ops.ingest import load_schema
+from linkage_ops.ingest import load_schema, raw_table_name
 from linkage_ops.quality import (
     EXPECTATIONS_DIR,
     QualityResult,
     load_suite,
     period_parameters,
+    raw_suite,
     validate,
     write_report,
 )
@@ -26,15 +29,6 @@ from orchestration.sources.assets import raw_asset_key
 
 EXPECTATIONS = "expectations"
 EXPECTATION_WARNINGS = "expectation_warnings"
-
-
-def suite_paths(source: str) -> dict[str, object]:
-    """The suite of each table of ``source`` that has one."""
-    paths = {
-        table: EXPECTATIONS_DIR / "raw" / f"{source}__{table}.json"
-        for table in load_schema(source).tables
-    }
-    return {table: path for table, path in paths.items() if path.exists()}
 
 
 def _check_specs(key: dg.AssetKey, suite: str) -> tuple[dg.AssetCheckSpec, dg.AssetCheckSpec]:
@@ -77,18 +71,16 @@ def _check_results(
     )
 
 
-def build_quality_checks(source: str) -> dg.AssetChecksDefinition | None:
-    suites = suite_paths(source)
-    if not suites:
-        return None
+def build_quality_checks(source: str) -> dg.AssetChecksDefinition:
+    tables = list(load_schema(source).tables)
 
     @dg.multi_asset_check(
         name=f"{source}_expectations",
         specs=[
             spec
-            for table in suites
+            for table in tables
             for spec in _check_specs(
-                raw_asset_key(source, table), f"expectations/raw/{source}__{table}.json"
+                raw_asset_key(source, table), f"the {source} {table} suite of the period's year"
             )
         ],
     )
@@ -98,10 +90,13 @@ def build_quality_checks(source: str) -> dg.AssetChecksDefinition | None:
         cadence = cadence_of(source)
         this_period_end = period_end(cadence, period)
         results = []
+        union = load_schema(source)
+        year = union.for_period(period)
         with warehouse.connect() as con:
-            for table, path in suites.items():
-                suite = load_suite(path)
-                relation = f"raw.{source}__{table}"
+            for table in tables:
+                # A table the period's year does not have is checked by its newest layout.
+                suite = raw_suite(source, year.tables.get(table) or union.tables[table])
+                relation = raw_table_name(source, table)
                 periods = [
                     p for (p,) in con.execute(f"select distinct _period from {relation}").fetchall()
                 ]
