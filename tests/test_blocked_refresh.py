@@ -8,12 +8,14 @@ import json
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from linkage_ops.synthetic import generate_authority
 from orchestration.definitions import build_definitions
 from orchestration.jobs import REFRESH_JOB, ingest_job_name
 from orchestration.runner import ingest_landing_folder, refresh_warehouse
+from orchestration.sources.blocking import failed_blocking_checks
 
 pytestmark = pytest.mark.integration
 
@@ -144,3 +146,56 @@ def test_a_key_mart_failing_its_suite_keeps_the_last_publication(
     assert dg.AssetKey(["marts", "dim_child"]) in built_keys  # the marts were rebuilt
     assert PUBLISHED not in built_keys  # but not published
     assert publication(data_dir) == before
+
+
+def test_a_broken_file_fails_alone_an_unknown_one_is_kept_and_the_refresh_waits(built) -> None:
+    data_dir, defs, instance = built
+    folder = next((data_dir / "landing" / "camhs").iterdir())
+    period = folder.name
+    (referrals,) = folder.glob("MHS101Referral_*.csv")
+    original = referrals.read_text(encoding="utf-8")
+    header, *rows = original.splitlines()
+    # The supplier dropped a required column; and sent a file no table models.
+    keep = [i for i, name in enumerate(header.split(",")) if name != "ReferralRequestReceivedDate"]
+    referrals.write_text(
+        "\n".join(",".join(line.split(",")[i] for i in keep) for line in [header, *rows]) + "\n",
+        encoding="utf-8",
+    )
+    unknown = folder / "waiting_list_snapshot.csv"
+    unknown.write_text("Team,Waiting\nCAMHS North,41\nCAMHS South,37\n", encoding="utf-8")
+
+    run = load(defs, instance, "camhs", period)
+    assert not run.success
+    (failure,) = [e for e in run.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.event_specific_data.error.message
+    assert referrals.name in message and "ReferralRequestReceivedDate" in message
+    # The readable table still loaded, and the unknown file was kept and reported (WARN).
+    mpi = [e for e in run.get_asset_materialization_events() if e.asset_key.path[-1] == "mpi"]
+    assert mpi and mpi[0].materialization.metadata["rows_loaded"].value > 0
+    checks = {(e.asset_key.path[-1], e.check_name): e for e in run.get_asset_check_evaluations()}
+    assert not checks[("referrals", "files_readable")].passed
+    assert not checks[("mpi", "files_readable")].passed  # the period is incomplete
+    unmodelled = checks[("unmodelled", "unmodelled_content")]
+    assert not unmodelled.passed and unmodelled.severity == dg.AssetCheckSeverity.WARN
+    assert unknown.name in unmodelled.metadata["seen"].value
+    assert all(e.passed for (_, name), e in checks.items() if name == "rows_reconcile")
+
+    # A refresh by hand waits for the delivery to be fixed, naming the file.
+    refused = refresh_warehouse(defs, instance)
+    assert not refused.success
+    (failure,) = [e for e in refused.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.event_specific_data.error.message
+    assert f"{period}: files_readable" in message and referrals.name in message
+
+    # The fixed delivery reloads cleanly; the unknown file stays kept, as a warning only.
+    referrals.write_text(original, encoding="utf-8")
+    fixed = load(defs, instance, "camhs", period)
+    assert fixed.success
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        assert failed_blocking_checks(instance, con) == []
+        kept = con.execute(
+            "select count(*) from raw.unmodelled_rows where source = 'camhs' and period = ?",
+            [period],
+        ).fetchone()[0]
+    assert kept == 2
+    unknown.unlink()

@@ -179,14 +179,33 @@ class PeriodLoad:
 Delivery = frozenset[tuple[str, str]]
 
 
+def has_raw_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether ``raw.<name>`` exists yet (a new warehouse has none)."""
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [RAW_SCHEMA, name],
+        ).fetchone()[0]
+    )
+
+
+def loaded_periods(con: duckdb.DuckDBPyConnection, source: str) -> set[str]:
+    """The periods of ``source`` in the warehouse (by ``raw.load_log``; none before a load)."""
+    if not has_raw_table(con, "load_log"):
+        return set()
+    return {
+        period
+        for (period,) in con.execute(
+            f"select distinct period from {RAW_SCHEMA}.load_log where source = ?", [source]
+        ).fetchall()
+    }
+
+
 def loaded_files(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Delivery]:
     """The files (name, SHA-256) each loaded period came from, by (source, period), from
     ``raw.load_log`` (which holds each period's latest load); empty before the first load."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        f"where table_schema = '{RAW_SCHEMA}' and table_name = 'load_log'"
-    ).fetchone()[0]
-    if not exists:
+    if not has_raw_table(con, "load_log"):
         return {}
     files: dict[tuple[str, str], set[tuple[str, str]]] = {}
     for source, period, name, sha256 in con.execute(

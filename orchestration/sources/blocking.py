@@ -10,7 +10,7 @@ reloading the period clears it (its newest evaluation then passes).
 import dagster as dg
 import duckdb
 
-from linkage_ops.ingest.raw_store import ensure_warehouse_tables
+from linkage_ops.ingest.raw_store import loaded_periods
 from orchestration.settings import SOURCES
 from orchestration.sources.assets import FILES_READABLE, ROWS_RECONCILE, raw_asset_key, raw_assets
 from orchestration.sources.quality_checks import EXPECTATIONS
@@ -27,14 +27,8 @@ def failed_blocking_checks(
     after it was rebuilt, do not count.)"""
     failures = []
     reported_files: set[tuple[str, str | None]] = set()  # a failed file, once per period
-    ensure_warehouse_tables(con)
     for source in SOURCES:
-        loaded = {
-            period
-            for (period,) in con.execute(
-                "select distinct period from raw.load_log where source = ?", [source]
-            ).fetchall()
-        }
+        loaded = loaded_periods(con, source)
         for table in raw_assets(source):
             for check in BLOCKING_RAW_CHECKS:
                 key = dg.AssetCheckKey(raw_asset_key(source, table), check)
