@@ -1,6 +1,7 @@
 """Great Expectations suites on DataFrames: critical findings are errors, warnings are
 warnings, the volume rule compares with the previous period, and the report says so."""
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -103,3 +104,40 @@ def test_a_few_dates_outside_the_period_warn_and_many_mean_the_wrong_file() -> N
         period_parameters(date(2025, 5, 31)),
     )
     assert later.findings == []
+
+
+def test_a_raw_suite_is_the_schema_of_the_year_checked_plus_hand_written_additions(
+    tmp_path: Path,
+) -> None:
+    census = load_schema("school_census")
+
+    def sen_types(period: str) -> set[str]:
+        suite = raw_suite("school_census", census.for_period(period).tables["senneeds"])
+        (in_set,) = [
+            e for e in suite["expectations"] if e["type"] == "expect_column_values_to_be_in_set"
+        ]
+        return set(in_set["kwargs"]["value_set"])
+
+    # DfE added Down syndrome (DS) as a type of need in 2024-25: the suite follows the year.
+    assert "DS" in sen_types("2025-spring")
+    assert "DS" not in sen_types("2024-spring")
+    additions = {
+        "expectations": [
+            {
+                "type": "expect_column_values_to_not_be_null",
+                "kwargs": {"column": "NHS_NUMBER", "mostly": 0.99},
+                "severity": "warning",
+            }
+        ],
+        "meta": {"volume": {"min_ratio": 0.9, "max_ratio": 1.1, "min_previous_rows": 10}},
+    }
+    (tmp_path / "gp__registrations.json").write_text(json.dumps(additions))
+    table = load_schema("gp").for_period("2025-03").tables["registrations"]
+    tuned = raw_suite("gp", table, extras_dir=tmp_path)
+    assert tuned["expectations"][-1] == additions["expectations"][0]
+    assert len(tuned["expectations"]) == len(SUITE["expectations"]) + 1
+    assert tuned["meta"]["volume"]["min_ratio"] == 0.9
+    assert tuned["meta"]["date_formats"] == SUITE["meta"]["date_formats"]
+    # The tighter volume rule now warns where the default would not.
+    assert validate(gp_rows(150), tuned, 200, MARCH_2025).warnings
+    assert not validate(gp_rows(150), SUITE, 200, MARCH_2025).warnings
