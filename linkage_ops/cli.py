@@ -2,6 +2,7 @@
 
 linkage-ops synth --children N --seed S --out DIR
 linkage-ops load --landing DIR --database FILE --source SOURCE --period PERIOD
+linkage-ops sources [SOURCE] [--period PERIOD]
 linkage-ops link INPUT --out OUTPUT [--state DIR] [--model M.json] [--save-model M.json]
 linkage-ops evaluate --pred P --truth T
 """
@@ -17,7 +18,14 @@ import duckdb
 import pandas as pd
 
 from linkage_ops.evaluation import load_truth, pairwise_scores
-from linkage_ops.ingest import UNMODELLED, UnreadableFileError, load_period
+from linkage_ops.ingest import (
+    UNMODELLED,
+    SchemaError,
+    UnreadableFileError,
+    available_sources,
+    load_period,
+    load_schema,
+)
 from linkage_ops.linkage import FellegiSunterModel, link_records
 from linkage_ops.linkage.store import (
     read_state_decisions,
@@ -55,7 +63,7 @@ def _load(args: argparse.Namespace) -> int:
     con = duckdb.connect(str(args.database))
     try:
         load = load_period(con, args.landing, args.source, args.period, run_id="cli")
-    except UnreadableFileError as error:
+    except (UnreadableFileError, SchemaError) as error:
         print(f"error: {args.source} {args.period}: {error}", file=sys.stderr)
         return 2
     finally:
@@ -84,6 +92,43 @@ def _load(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if load.failed else 0
+
+
+def _sources(args: argparse.Namespace) -> int:
+    """What each source delivers: its collection years and tables, or, for one source, each
+    table's columns in the schema of a period's year."""
+    if args.source is None:
+        for name in available_sources():
+            schema = load_schema(name)
+            print(f"{name} ({schema.cadence}; {schema.supported_years})")
+            print(f"  tables: {', '.join(schema.tables)}")
+        return 0
+    union = load_schema(args.source)
+    if args.period and not union.period_pattern.match(args.period):
+        print(
+            f"error: {args.source} periods look like {union.period_pattern.pattern}: "
+            f"{args.period!r}",
+            file=sys.stderr,
+        )
+        return 2
+    schema = union.for_period(args.period) if args.period else union
+    print(f"{args.source}: {schema.year_label} ({union.supported_years})")
+    for table in schema.tables.values():
+        print(f"  {table.name} (record id {table.record_id})")
+        for rule in table.columns:
+            if rule.name.startswith("_"):
+                continue
+            notes = [rule.type]
+            if rule.mandatory:
+                notes.append("mandatory")
+            if rule.optional:
+                notes.append("may be absent")
+            if rule.codes:
+                codes = sorted(rule.codes)
+                listed = ", ".join(codes[:12]) + (" ..." if len(codes) > 12 else "")
+                notes.append(f"{rule.codelist or 'codes'}: {listed}")
+            print(f"    {rule.name}: {'; '.join(notes)}")
+    return 0
 
 
 def _link(args: argparse.Namespace) -> int:
@@ -144,10 +189,17 @@ def build_parser() -> argparse.ArgumentParser:
     load = commands.add_parser("load", help="load one source period into a DuckDB file")
     load.add_argument("--landing", type=Path, required=True)
     load.add_argument("--database", type=Path, required=True)
-    load.add_argument("--source", required=True)
+    load.add_argument("--source", required=True, choices=available_sources())
     load.add_argument("--period", required=True)
     load.add_argument("--show-findings", type=int, default=10)
     load.set_defaults(handler=_load)
+
+    sources = commands.add_parser(
+        "sources", help="the sources, their collection years, tables and columns"
+    )
+    sources.add_argument("source", nargs="?", choices=available_sources())
+    sources.add_argument("--period", help="show the schema of this period's collection year")
+    sources.set_defaults(handler=_sources)
 
     link = commands.add_parser("link", help="link person records (CSV or Parquet)")
     link.add_argument("input", type=Path)

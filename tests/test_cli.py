@@ -115,3 +115,47 @@ def test_a_saved_model_is_reported_and_reused(tmp_path: Path, capsys) -> None:
     assert used["comparisons"]["first_name"]["exact"]["weight"] == 0
     keys = pd.read_csv(out).set_index("record_id").person_key
     assert keys["a"] == keys["b"] != keys["c"]
+
+
+def test_sources_lists_each_source_and_a_years_columns(capsys) -> None:
+    assert main(["sources"]) == 0
+    listing = capsys.readouterr().out
+    assert "school_census (school_census;" in listing
+    assert "children_in_need (annual;" in listing
+    assert main(["sources", "gp", "--period", "2025-03"]) == 0
+    gp = capsys.readouterr().out
+    assert gp.startswith("gp: 2024-25")
+    assert "    SEX: code; mandatory; codes: 0, 1, 2, 9" in gp
+    assert main(["sources", "gp", "--period", "March"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_load_reports_unmodelled_and_failed_files_in_one_line_each(tmp_path, capsys) -> None:
+    folder = tmp_path / "landing" / "gp" / "2025-03"
+    folder.mkdir(parents=True)
+    (folder / "gp_registrations_2025-03.csv").write_text(
+        "REGISTRATION_ID,NHS_NUMBER,FORENAME,SURNAME,DATE_OF_BIRTH,SEX,POSTCODE,PRACTICE_CODE,"
+        "REGISTRATION_START_DATE,REGISTRATION_END_DATE\n"
+        "1,9434765919,Ava,Cole,2016-01-02,2,HR1 2AB,M85001,2016-02-01,\n"
+    )
+    (folder / "notes.csv").write_text("NOTE\nsent late\n")
+    (folder / "gp_registrations_2025-03_part2.csv").write_text("REGISTRATION_ID,FORENAME\n2,Leo\n")
+    code = main(
+        [
+            "load",
+            "--landing",
+            str(tmp_path / "landing"),
+            "--database",
+            str(tmp_path / "w.duckdb"),
+            "--source",
+            "gp",
+            "--period",
+            "2025-03",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "raw.gp__registrations (gp_registrations_2025-03.csv): 1 read, 1 loaded" in out
+    assert "notes.csv: not modelled, 1 rows kept in raw.unmodelled_rows" in out
+    (line,) = err.splitlines()
+    assert line.startswith("error: gp 2025-03: gp_registrations_2025-03_part2.csv: missing")
