@@ -246,3 +246,15 @@ def test_the_same_table_twice_in_a_period_fails_the_second_file(
     assert "table uasc delivered twice (also a.csv)" in failed.problem
     # Its rows were not read, so it left no findings behind.
     assert batch.findings == []
+
+
+def test_an_xml_file_of_another_kind_is_kept_even_when_it_is_one_element(
+    tmp_path: Path, xml_schema
+) -> None:
+    write(tmp_path / "2024-25", "return.xml", GOOD_XML)
+    write(tmp_path / "2024-25", "receipt.xml", '<Receipt status="ok">received 2025-04-02</Receipt>')
+    batch = read_source_period(xml_schema, tmp_path / "2024-25", "2024-25")
+    (kept,) = [x for x in batch.unmodelled_xml if x.path.name == "receipt.xml"]
+    assert [(e.path, e.text, e.attributes) for e in kept.elements] == [
+        ("Receipt", "received 2025-04-02", {"status": "ok"})
+    ]

@@ -423,9 +423,12 @@ def _read_delivered(delivered: _Delivered, schema: SourceSchema, batch: SourceBa
             content = xml_content(root, schema)
             for result in _read_xml_tables(path, sha256, content, schema, batch):
                 batch.tables[result.table.name] = result
-        else:  # an XML file of a kind the source does not model: keep all of it
+            if content.unmodelled:
+                batch.unmodelled_xml.append(
+                    UnmodelledXml(path, sha256, root.tag, content.unmodelled)
+                )
+        else:  # an XML file of a kind the source does not model: keep all of it (and log it)
             content = xml_content(root, SourceSchema(schema.source, schema.cadence, re.compile("")))
-        if content.unmodelled:
             batch.unmodelled_xml.append(UnmodelledXml(path, sha256, root.tag, content.unmodelled))
         return
     parsed = delivered.csv

@@ -148,7 +148,8 @@ def xml_content(root: Element, schema: SourceSchema) -> XmlContent:
         for i in range(1, len(steps) + 1)
     }
     records: dict[str, list[tuple[int, dict[str, str | None]]]] = {t: [] for t in schema.tables}
-    consumed: set[int] = {id(root)}
+    # The root of a return the schema models is its envelope; any other root is content.
+    consumed: set[int] = {id(root)} if by_path else set()
     enclosing: dict[int, tuple[str, str]] = {}  # element -> (table, key) of its record
 
     def visit(node: Element, path: str, key: tuple[int, ...], record: tuple[str, str] | None):
