@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import xml.etree.ElementTree as ET
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -21,6 +22,7 @@ import xmlschema
 from linkage_ops.ingest import load_period, load_schema, reconcile_period
 from linkage_ops.ingest.collection_year import parse_year_label
 from linkage_ops.ingest.reader import check_value
+from linkage_ops.quality import period_parameters, raw_suite, validate
 from linkage_ops.synthetic.authority import generate_authority
 
 SOURCE = "children_in_need"
@@ -210,6 +212,23 @@ def test_a_return_with_another_years_sex_element_keeps_it_and_flags_the_missing_
         "select text from raw.unmodelled_elements where path like '%/GenderCurrent' order by line"
     ).fetchall()
     assert kept == [("2",), ("1",), ("2",), ("1",), ("2",)]
+    # The raw quality suite warns about the flagged column; it does not block the period.
+    schema = load_schema(SOURCE)
+    suite = raw_suite(SOURCE, schema.for_period("2024-25").tables["child"])
+    frame = con.execute(f"select * from raw.{SOURCE}__child").df()
+    result = validate(frame, suite, parameters=period_parameters(date(2025, 3, 31)))
+    assert result.errors == []
+    assert ("Sex", "expect_column_values_to_not_be_null") in [
+        (f.column, f.expectation) for f in result.warnings
+    ]
+    # A column whose bad values are quarantined stays critical.
+    severities = {
+        (e["kwargs"].get("column"), e["type"]): e["severity"]
+        for e in raw_suite(SOURCE, schema.for_period("2024-25").tables["cin_details"])[
+            "expectations"
+        ]
+    }
+    assert severities[("ReferralSource", "expect_column_values_to_be_in_set")] == "critical"
 
 
 def test_true_false_yes_no_values_from_some_suppliers_load(tmp_path, con) -> None:
