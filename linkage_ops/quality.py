@@ -130,7 +130,8 @@ def _uniqueness(source: str, table: TableSchema) -> list[dict]:
 def raw_suite(source: str, table: TableSchema, extras_dir: Path | None = None) -> dict:
     """The suite of a raw table, from its schema in the collection year checked: columns
     present, mandatory fields filled, code lists and the record key unique in its file
-    (critical: the loader quarantines bad rows, so a failure means a loading bug); dates in the
+    (critical: the loader quarantines bad rows, so a failure means a loading bug; a warning
+    for a column whose bad values the loader flags and loads); dates in the
     period's range (warning for any outside; critical when over 5% are, i.e. the wrong period's
     file or a misread date format); identifier and postcode validity (warning below 95%); the
     row count against the previous period (warning outside 0.4-2.5 times, once it had 100
@@ -138,6 +139,9 @@ def raw_suite(source: str, table: TableSchema, extras_dir: Path | None = None) -
     expectations = _uniqueness(source, table)
     for rule in table.columns:
         column = rule.name
+        # A column whose bad values the loader loads and flags (on_invalid: flag) may hold
+        # them: a warning, not the critical failure a quarantined column's would be.
+        rule_severity = "warning" if rule.on_invalid == "flag" else "critical"
         expectations.append(
             {"type": "expect_column_to_exist", "kwargs": {"column": column}, "severity": "critical"}
         )
@@ -146,7 +150,7 @@ def raw_suite(source: str, table: TableSchema, extras_dir: Path | None = None) -
                 {
                     "type": "expect_column_values_to_not_be_null",
                     "kwargs": {"column": column},
-                    "severity": "critical",
+                    "severity": rule_severity,
                 }
             )
         if rule.type == "code" and rule.codes:
@@ -154,7 +158,7 @@ def raw_suite(source: str, table: TableSchema, extras_dir: Path | None = None) -
                 {
                     "type": "expect_column_values_to_be_in_set",
                     "kwargs": {"column": column, "value_set": sorted(rule.codes)},
-                    "severity": "critical",
+                    "severity": rule_severity,
                 }
             )
         if rule.type == "date":

@@ -126,11 +126,14 @@ def test_every_run_and_every_check_succeeds(warehouse) -> None:
     for result in warehouse["first"] + warehouse["second"]:
         assert result.success, result.run_id
         failed = [
-            evaluation.check_name
+            (evaluation.asset_key.path[0], evaluation.check_name)
             for evaluation in result.get_asset_check_evaluations()
             if not evaluation.passed
         ]
-        assert failed == []
+        # The synthetic returns carry the recording errors real ones do (e.g. a duplicated
+        # SSDA903 episode, which staging repairs), so a raw suite may warn, depending on the
+        # draw. Nothing else may fail.
+        assert [f for f in failed if f != ("raw", "expectation_warnings")] == []
     evaluations = [e for r in warehouse["first"] for e in r.get_asset_check_evaluations()]
     assert len(evaluations) > 20  # reconciliation checks and dbt tests really ran
     # The Great Expectations suites ran on every raw table of every period loaded.

@@ -2,8 +2,12 @@
 
 ``Message`` holds a ``Header`` and one ``Child`` per child with a CIN episode open at some
 point in the year, under the case-management system's ``LAchildID``. It carries no names.
-The child's sex element changed in 2025 (``GenderCurrent`` 1/2/0/9 before, ``Sex`` M/F/U
-from then); ``CHILD_SEX_FROM_YEAR`` says which a return uses.
+The file follows DfE's layout for its year, as ``linkage_ops/schemas/xsd/children_in_need_<year>
+.xsd`` states it (tests validate the files against it): DfE's element order (``ReferralNFA``
+after the ``Section47`` blocks), ``1``/``0`` for yes/no, no empty ``Reviews`` or wrapper
+elements, and the child's sex element of the year's schema (``GenderCurrent`` 1/2/0 up to the
+2023-24 return, ``Sex`` M/F/U from 2024-25). Referrals that led to no further action usually
+carry no ``PrimaryNeedCode``: no assessment decided one.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from linkage_ops.ingest.schema import load_schema
 from linkage_ops.synthetic.output import remove_csv_files
 from linkage_ops.synthetic.population import LA_NUMBER, Population
 from linkage_ops.synthetic.recording_errors import (
@@ -32,11 +37,15 @@ from linkage_ops.synthetic.social_care import (
 from linkage_ops.synthetic.truth import TruthRecord
 
 SOURCE = "children_in_need"
-# (first return Year it applies to, element name, codes for M/F/U).
-CHILD_SEX_FROM_YEAR: tuple[tuple[int, str, dict[str, str]], ...] = (
-    (2025, "Sex", {"M": "M", "F": "F", "U": "U"}),
-    (0, "GenderCurrent", {"M": "1", "F": "2", "U": "0"}),
-)
+# The child's sex element (whichever the year's schema has) and its code for M/F/U.
+CHILD_SEX_CODES: dict[str, dict[str, str]] = {
+    "Sex": {"M": "M", "F": "F", "U": "U"},
+    "GenderCurrent": {"M": "1", "F": "2", "U": "0"},
+}
+UNBORN_SEX = "U"  # GenderCurrent 0 "not recorded or unborn"; Sex U
+# Most referrals that led to no further action carry no primary need code.
+NFA_WITHOUT_NEED_SHARE = 0.75
+YES_NO = {True: "1", False: "0"}
 SOFTWARE_CODE = "SyntheticCMS"
 RELEASE = "ver 3.1.21"
 SERIAL_NO = "001"
@@ -52,12 +61,10 @@ def return_year(year: CollectionYear) -> int:
 
 
 def child_sex_element(year: CollectionYear) -> tuple[str, dict[str, str]]:
-    """The sex element and its codes for ``year``'s return."""
-    return next(
-        (element, codes)
-        for first, element, codes in CHILD_SEX_FROM_YEAR
-        if return_year(year) >= first
-    )
+    """The sex element of ``year``'s return (from the year's schema) and its codes."""
+    columns = load_schema(SOURCE).for_year(return_year(year)).tables["child"].column_names
+    element = next(name for name in CHILD_SEX_CODES if name in columns)
+    return element, CHILD_SEX_CODES[element]
 
 
 def cin_file(landing_dir: Path, year: CollectionYear) -> Path:
@@ -103,7 +110,7 @@ def write_children_in_need(
             _text(identifiers, "FormerUPN", child.former_upn)
             _text(identifiers, "UPNunknown", unknown)
             _text(identifiers, "PersonBirthDate", person.date_of_birth.isoformat())
-        _text(identifiers, sex_element, sex_codes[child.sex])
+        _text(identifiers, sex_element, sex_codes[UNBORN_SEX if record.unborn else child.sex])
         if child.died_on is not None and child.died_on <= last:
             _text(identifiers, "PersonDeathDate", child.died_on.isoformat())
         characteristics = ET.SubElement(element, "ChildCharacteristics")
@@ -115,7 +122,8 @@ def write_children_in_need(
             if episode.referral_date <= last and (
                 episode.closure_date is None or episode.closure_date >= first
             ):
-                _cin_details(element, episode)
+                without_need = episode.referral_nfa and chance.random() < NFA_WITHOUT_NEED_SHARE
+                _cin_details(element, episode, without_need)
         truth.append(
             TruthRecord(
                 SOURCE, year.label, record.la_child_id, child.child_id,
@@ -143,10 +151,6 @@ def _day(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
-
-
 def _header(message: ET.Element, year: CollectionYear) -> None:
     header = ET.SubElement(message, "Header")
     details = ET.SubElement(header, "CollectionDetails")
@@ -163,23 +167,25 @@ def _header(message: ET.Element, year: CollectionYear) -> None:
     _text(source, "DateTime", f"{year.last_day.year}-05-01{EXPORT_TIME}")
 
 
-def _cin_details(parent: ET.Element, episode: CinEpisode) -> None:
+def _cin_details(parent: ET.Element, episode: CinEpisode, without_need: bool) -> None:
+    """One ``CINdetails`` in DfE's element order: the episode's items, its assessments, plans
+    and section 47 enquiries, ``ReferralNFA``, then its child protection plans."""
     details = ET.SubElement(parent, "CINdetails")
     _text(details, "CINreferralDate", episode.referral_date.isoformat())
     _text(details, "ReferralSource", episode.referral_source)
-    _text(details, "PrimaryNeedCode", episode.primary_need)
+    _text(details, "PrimaryNeedCode", None if without_need else episode.primary_need)
     _text(details, "CINclosureDate", _day(episode.closure_date))
     _text(details, "ReasonForClosure", episode.closure_reason)
     _text(details, "DateOfInitialCPC", _day(episode.initial_cpc))
-    _text(details, "ReferralNFA", _bool(episode.referral_nfa))
     for assessment in episode.assessments:
         element = ET.SubElement(details, "Assessments")
         _text(element, "AssessmentActualStartDate", assessment.start.isoformat())
         _text(element, "AssessmentInternalReviewDate", _day(assessment.authorised))
         _text(element, "AssessmentAuthorisationDate", _day(assessment.authorised))
-        factors = ET.SubElement(element, "FactorsIdentifiedAtAssessment")
-        for factor in assessment.factors:
-            _text(factors, "AssessmentFactors", factor)
+        if assessment.factors:
+            factors = ET.SubElement(element, "FactorsIdentifiedAtAssessment")
+            for factor in assessment.factors:
+                _text(factors, "AssessmentFactors", factor)
     for plan in episode.plans:
         element = ET.SubElement(details, "CINPlanDates")
         _text(element, "CINPlanStartDate", plan.start.isoformat())
@@ -189,7 +195,8 @@ def _cin_details(parent: ET.Element, episode: CinEpisode) -> None:
         _text(element, "S47ActualStartDate", enquiry.start.isoformat())
         _text(element, "InitialCPCtarget", enquiry.initial_cpc_target.isoformat())
         _text(element, "DateOfInitialCPC", _day(enquiry.initial_cpc))
-        _text(element, "ICPCnotRequired", _bool(enquiry.icpc_not_required))
+        _text(element, "ICPCnotRequired", YES_NO[enquiry.icpc_not_required])
+    _text(details, "ReferralNFA", YES_NO[episode.referral_nfa])
     for plan in episode.protection_plans:
         element = ET.SubElement(details, "ChildProtectionPlans")
         _text(element, "CPPstartDate", plan.start.isoformat())
@@ -197,9 +204,10 @@ def _cin_details(parent: ET.Element, episode: CinEpisode) -> None:
         _text(element, "InitialCategoryOfAbuse", plan.initial_category)
         _text(element, "LatestCategoryOfAbuse", plan.latest_category)
         _text(element, "NumberOfPreviousCPP", str(plan.previous_plans))
-        reviews = ET.SubElement(element, "Reviews")
-        for review in plan.reviews:
-            _text(reviews, "CPPreviewDate", review.isoformat())
+        if plan.reviews:  # Reviews holds at least one date or is left out
+            reviews = ET.SubElement(element, "Reviews")
+            for review in plan.reviews:
+                _text(reviews, "CPPreviewDate", review.isoformat())
 
 
 def cin_children(children: list[SocialCareChild], year: CollectionYear) -> list[SocialCareChild]:

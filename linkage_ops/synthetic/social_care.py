@@ -30,16 +30,18 @@ NEED_CODES = {
     "N1": 0.55, "N2": 0.04, "N3": 0.06, "N4": 0.15, "N5": 0.08,
     "N6": 0.03, "N7": 0.01, "N8": 0.02, "N9": 0.04, "N0": 0.02,
 }  # fmt: skip
+# Referral sources (codelists/cin_referral_source), roughly as DfE's national figures: police
+# (6) about 30%, schools (2A) 20%, health services (3*) 15%, LA services (5*) 12%.
 REFERRAL_SOURCES = {
-    "1A": 0.02, "1B": 0.01, "1C": 0.01, "1D": 0.02, "2A": 0.02, "2B": 0.01,
-    "3A": 0.17, "3B": 0.03, "3C": 0.03, "3D": 0.02, "3E": 0.06, "3F": 0.02,
-    "4": 0.02, "5A": 0.16, "5B": 0.03, "5C": 0.02, "5D": 0.02, "6": 0.07,
-    "7": 0.02, "8": 0.05, "9": 0.2, "10": 0.09,
+    "1A": 0.045, "1B": 0.006, "1C": 0.012, "1D": 0.014, "2A": 0.21, "2B": 0.012,
+    "3A": 0.025, "3B": 0.03, "3C": 0.005, "3D": 0.015, "3E": 0.035, "3F": 0.04,
+    "4": 0.015, "5A": 0.04, "5B": 0.03, "5C": 0.035, "5D": 0.02, "6": 0.295,
+    "7": 0.03, "8": 0.055, "9": 0.008, "10": 0.023,
 }  # fmt: skip
 ASSESSMENT_FACTORS = (
     "1A", "1B", "1C", "2A", "2B", "2C", "3A", "3B", "3C", "4A", "4B", "4C", "5A", "5B", "5C",
     "6A", "6B", "6C", "7A", "8B", "8C", "8D", "8E", "8F", "9A", "10A", "11A", "12A", "13A",
-    "14A", "15A", "16A", "17A", "18B", "18C", "19A", "19B", "19C", "20", "21", "22A", "23A",
+    "14A", "15A", "16A", "17A", "18B", "18C", "19B", "19C", "20", "21", "22A", "23A",
     "24A",
 )  # fmt: skip
 ABUSE_CATEGORIES = {"NEG": 0.52, "EMO": 0.36, "PHY": 0.06, "SAB": 0.04, "MUL": 0.02}
@@ -48,7 +50,7 @@ SECTION47_SHARE = 0.25
 INITIAL_CPC_SHARE = 0.45
 CPP_AFTER_CPC_SHARE = 0.85
 CIN_PLAN_SHARE = 0.5
-# Closure reasons: RC7 services ceased, RC8 closed after assessment, RC9 universal services,
+# Closure reasons: RC7 services ceased, RC8 closed after assessment, RC9 referred to early help,
 # RC5 transferred to another LA. RC2 (died) and RC1 (adopted) follow from events.
 CLOSURE_REASONS = {"RC7": 0.45, "RC8": 0.25, "RC9": 0.22, "RC5": 0.08}
 DISABILITIES = ("MOB", "HAND", "PC", "INC", "COMM", "LD", "HEAR", "VIS", "BEH", "CON", "AUT")

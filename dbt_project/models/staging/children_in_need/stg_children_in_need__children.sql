@@ -26,7 +26,8 @@ renamed as (
         source._source_file as source_file,
         source._row_number as source_row_number
     from source
-    -- Sex (M/F/U) from 2025, GenderCurrent (1/2/0/9) before: both are DfE codes.
+    -- Sex (M/F/U) from the 2024-25 return, GenderCurrent (1/2/0/9) up to 2023-24: the
+    -- seed maps both DfE code sets to M/F/U.
     left join sex_codes on coalesce(source.sex, source.gendercurrent) = sex_codes.code
 )
 
