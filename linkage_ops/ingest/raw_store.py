@@ -15,6 +15,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from linkage_ops.ingest.collection_year import parse_year_label
 from linkage_ops.ingest.reader import Finding, SourceBatch, TableBatch
 from linkage_ops.ingest.schema import SourceSchema
 
@@ -200,6 +201,18 @@ def loaded_periods(con: duckdb.DuckDBPyConnection, source: str) -> set[str]:
             f"select distinct period from {RAW_SCHEMA}.load_log where source = ?", [source]
         ).fetchall()
     }
+
+
+def loaded_collection_year(con: duckdb.DuckDBPyConnection, source: str, period: str) -> int | None:
+    """The collection year (the year it ends in) whose schema a loaded period was read with,
+    from ``raw.load_log``; ``None`` when the period is not loaded."""
+    if not has_raw_table(con, "load_log"):
+        return None
+    (label,) = con.execute(
+        f"select max(collection_year) from {RAW_SCHEMA}.load_log where source = ? and period = ?",
+        [source, period],
+    ).fetchone()
+    return parse_year_label(label) if label else None
 
 
 def loaded_files(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Delivery]:

@@ -15,6 +15,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from linkage_ops.census_calendar import cadence_of, newest_period, period_end
 from linkage_ops.ingest import load_schema, raw_table_name
+from linkage_ops.ingest.raw_store import loaded_collection_year
 from linkage_ops.quality import (
     EXPECTATIONS_DIR,
     QualityResult,
@@ -91,8 +92,10 @@ def build_quality_checks(source: str) -> dg.AssetChecksDefinition:
         this_period_end = period_end(cadence, period)
         results = []
         union = load_schema(source)
-        year = union.for_period(period)
         with warehouse.connect() as con:
+            # The year the period was read with (a return may state a year of its own).
+            stated = loaded_collection_year(con, source, period)
+            year = union.for_year(stated) if stated else union.for_period(period)
             for table in tables:
                 # A table the period's year does not have is checked by its newest layout.
                 suite = raw_suite(source, year.tables.get(table) or union.tables[table])
