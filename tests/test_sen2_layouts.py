@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import shutil
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -23,8 +25,10 @@ from linkage_ops.census_calendar import sen2_census_day
 from linkage_ops.ingest import PeriodLoad, load_period, load_schema, reconcile_period
 from linkage_ops.quality import period_parameters, raw_suite, validate
 from linkage_ops.synthetic.population import build_population
+from linkage_ops.synthetic.school_census import blade_date
 from linkage_ops.synthetic.school_year import CollectionYear
 from linkage_ops.synthetic.sen2 import write_sen2
+from linkage_ops.synthetic.social_care import social_care_events
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sen2"
 MODULES = {
@@ -287,11 +291,11 @@ def generated(tmp_path_factory):
     population = build_population(1500, YEAR.label, np.random.default_rng(21))
     landing = tmp_path_factory.mktemp("sen2_generated") / "landing"
     paths, truth = write_sen2(population, YEAR, [], landing, np.random.default_rng(22))
-    return landing, paths, truth
+    return landing, paths, truth, population
 
 
 def test_the_generated_download_has_the_fixture_layout(generated) -> None:
-    _, paths, _ = generated
+    _, paths, _, _ = generated
     written = {path.name: header_of(path) for path in paths}
     by_hand = {
         path.name: header_of(path)
@@ -304,7 +308,7 @@ def test_the_generated_download_has_the_fixture_layout(generated) -> None:
 
 
 def test_the_generated_download_loads_with_nothing_rejected_or_unmodelled(generated, con) -> None:
-    landing, _, truth = generated
+    landing, _, truth, _ = generated
     load = load_period(con, landing, "sen2", "2025", run_id="t")
     assert load.collection_year == "2025"
     assert load.failed == [] and load.unmodelled == []
@@ -336,3 +340,45 @@ def test_the_generated_download_loads_with_nothing_rejected_or_unmodelled(genera
         "from raw.sen2__placementdetail"
     ).fetchall()
     assert placements and {count for (count,) in placements} == {1}
+
+
+def test_the_generated_download_meets_the_raw_quality_suites(generated, con) -> None:
+    landing, _, _, _ = generated
+    load_period(con, landing, "sen2", "2025", run_id="t")
+    parameters = period_parameters(sen2_census_day("2025"))
+    for name, table in load_schema("sen2").for_period("2025").tables.items():
+        frame = con.execute(f"select * from raw.sen2__{name}").df()
+        result = validate(frame, raw_suite("sen2", table), parameters=parameters)
+        assert result.findings == [], (name, result.describe())
+
+
+def test_a_pupil_joining_their_school_after_census_day_is_placed_from_the_plan_start(
+    generated, tmp_path: Path, con
+) -> None:
+    # A pupil on the year's roll may join the school after the January census: the placement
+    # cannot start after the census it is counted on.
+    *_, population = generated
+    census = sen2_census_day("2025")
+    send = next(
+        s
+        for s in social_care_events(population, YEAR).send
+        if s.plan is not None and s.plan.urn and s.plan.cease_date is None
+    )
+    children = list(population.children)
+    children[send.child.index] = replace(send.child, entry_date=census + timedelta(days=30))
+    later = replace(population, children=children)
+    landing = tmp_path / "landing"
+    _, truth = write_sen2(later, YEAR, [], landing, np.random.default_rng(22))
+    load_period(con, landing, "sen2", "2025", run_id="t")
+    (person_id,) = [t.record_id for t in truth if t.child_id == send.child.child_id]
+    entry = con.execute(
+        """
+        select placement.entrydate
+        from raw.sen2__placementdetail as placement
+        inner join raw.sen2__activeplans as plans using (activeplanstableid)
+        inner join raw.sen2__requests as requests using (requeststableid)
+        where requests.persontableid = ?
+        """,
+        [person_id],
+    ).fetchall()
+    assert entry == [(blade_date(send.plan.start),)]

@@ -239,7 +239,7 @@ def _plan_modules(
         activeplanstableid=active_id,
         **_setting(plan),
         placementrank=1,
-        entrydate=blade_date(_entry_date(send.child, plan)),
+        entrydate=blade_date(_entry_date(send.child, plan, census)),
         senunitindicator=blade_bool(False),
         resourcedprovisionindicator=blade_bool(False),
     )
@@ -288,10 +288,11 @@ def _setting(plan: EhcPlan) -> dict[str, str]:
     return {"urn": plan.urn, "ukprn": plan.ukprn, "sensetting": plan.setting}
 
 
-def _entry_date(child: Child, plan: EhcPlan) -> date:
-    """A pupil entered the school named on their roll; anyone else the setting at the plan's
+def _entry_date(child: Child, plan: EhcPlan, census: date) -> date:
+    """A pupil entered the school named on their roll (by census day; a pupil who joins it
+    later in the year is placed from the plan's start); anyone else the setting at the plan's
     start."""
-    if plan.urn and child.entry_date is not None:
+    if plan.urn and child.entry_date is not None and child.entry_date <= census:
         return child.entry_date
     return plan.start
 
