@@ -37,8 +37,17 @@ IDENTIFIER_PATTERNS = {
     "upn": r"^([A-Za-z]\d{11}[0-9A-Za-z]|UN[1-5])$",
     "postcode": r"^[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}$",
 }
-# Dates that may lie after the period: planned or expected ones.
-FUTURE_DATES = {"ExpectedPersonBirthDate", "InitialCPCtarget", "DUC", "DOLO_END"}
+# Dates that may lie after the period: planned or expected ones, and when a return was made
+# (SEN2's header datetime, after its census day).
+FUTURE_DATES = {
+    "ExpectedPersonBirthDate",
+    "InitialCPCtarget",
+    "DUC",
+    "DOLO_END",
+    "phasetransferduedate",
+    "phasetransferfinaldate",
+    "datetime",
+}
 # Parents' dates of birth.
 PARENT_DATES = {"MOTHER_DATE_OF_BIRTH"}
 # SSDA903 tables with several rows per child: the key, unique in a sound return. Repeats do

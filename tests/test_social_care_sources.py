@@ -89,8 +89,9 @@ def test_paths_and_period_folders(written) -> None:
     assert "looked_after/2024-25/header.csv" in names["looked_after"]
     assert "looked_after/2024-25/episodes.csv" in names["looked_after"]
     assert len(names["looked_after"]) == 11
+    assert "sen2/2025/Blade-Export_16-01-2025_sen2.csv" in names["sen2"]
     assert "sen2/2025/Blade-Export_16-01-2025_person.csv" in names["sen2"]
-    assert len(names["sen2"]) == 8
+    assert len(names["sen2"]) == 9
 
 
 @pytest.mark.parametrize(
@@ -254,8 +255,13 @@ def test_ehc_plans_match_census_sen_provision(population, written) -> None:
         if send.plan is not None and send.child.is_pupil:
             assert send.child.sen_provision == "E"
     person_children = {t.child_id for t in results["sen2"][1]}
+    # An active plan hangs off the request that led to it; the request names the person.
+    request_people = {
+        row["requeststableid"]: row["persontableid"]
+        for row in read_csv(landing / "sen2/2025/Blade-Export_16-01-2025_requests.csv")
+    }
     active_people = {
-        row["persontableid"]
+        request_people[row["requeststableid"]]
         for row in read_csv(landing / "sen2/2025/Blade-Export_16-01-2025_activeplans.csv")
     }
     truth = {str(t.record_id): t.child_id for t in results["sen2"][1]}

@@ -83,12 +83,18 @@ EHC_NEW_PLAN_IN_YEAR_SHARE = 0.12  # of plans, issued in the calendar year befor
 WEEK20_SHARE = 0.5
 SEN_TYPES = {
     "ASD": 0.31, "SEMH": 0.17, "SLCN": 0.16, "MLD": 0.1, "SLD": 0.07, "PD": 0.05,
-    "SPLD": 0.04, "HI": 0.02, "VI": 0.01, "PMLD": 0.02, "MSI": 0.005, "OTH": 0.045,
+    "SPLD": 0.04, "HI": 0.02, "VI": 0.01, "PMLD": 0.02, "MSI": 0.005, "OTH": 0.035, "DS": 0.01,
 }  # fmt: skip
-SEN_SETTINGS = {"primary": "MSM", "secondary": "MSA", "special": "SM"}
+# Where a plan is delivered (SEN2 from 2025): a school by its URN, a college by its UKPRN, and
+# only a setting with neither by a SEN setting code (EYP early years provider, NEET, EHE ...).
 EARLY_YEARS_SETTING = "EYP"
-POST16_SETTINGS = ("FEC", "SPI", "NEET")
-PLAN_CEASE_REASONS = ("1", "2", "3", "4", "5", "6")
+POST16_PLACEMENTS = {
+    "college": 0.6, "NEET": 0.2, "EHE": 0.05, "OPA": 0.05, "OLA": 0.05, "NIEO": 0.05,
+}  # fmt: skip
+COLLEGE_UKPRNS = ("10099101", "10099102", "10099103")
+# Plans of young people past school age that ceased in the calendar year before the census.
+POST16_PLAN_CEASED_SHARE = 0.25
+PLAN_CEASE_REASONS = {"2": 0.3, "3": 0.1, "4": 0.2, "5": 0.2, "6": 0.2}
 
 
 @dataclass(slots=True)
@@ -245,11 +251,12 @@ class EhcPlan:
     """An education, health and care plan."""
 
     start: date
-    setting: str
+    setting: str  # a SEN setting code, only where the plan names no URN or UKPRN
     urn: str
     needs: tuple[str, ...]
     cease_date: date | None = None
     cease_reason: str = ""
+    ukprn: str = ""
 
 
 @dataclass(slots=True)
@@ -687,17 +694,29 @@ class _Builder:
             start = issued
         else:
             start = _day_between(rnd, earliest_start, min(latest_start, cal_first))
+        setting, urn, ukprn = "", "", ""
         if child.is_pupil and child.school is not None:
-            setting, urn = SEN_SETTINGS[child.school.phase], f"1{child.school.estab:05d}"
+            urn = f"1{child.school.estab:05d}"
         elif age < 5:
-            setting, urn = EARLY_YEARS_SETTING, ""
+            setting = EARLY_YEARS_SETTING
         else:
-            setting, urn = rnd.choice(POST16_SETTINGS), ""
+            setting = _pick(rnd, POST16_PLACEMENTS)
+            if setting == "college":
+                setting, ukprn = "", rnd.choice(COLLEGE_UKPRNS)
         count = rnd.choice((1, 1, 2, 3))
         drawn = tuple(dict.fromkeys(_pick(rnd, SEN_TYPES) for _ in range(count)))
         # The same needs as the School Census records, where the child is a pupil.
         needs = child.sen_needs or drawn
-        return SendChild(child, requests, EhcPlan(start, setting, urn, needs))
+        plan = EhcPlan(start, setting, urn, needs, ukprn=ukprn)
+        if (
+            not child.is_pupil
+            and age >= 16
+            and start < cal_first
+            and rnd.random() < POST16_PLAN_CEASED_SHARE
+        ):
+            plan.cease_date = _day_between(rnd, cal_first, cal_last)
+            plan.cease_reason = _pick(rnd, PLAN_CEASE_REASONS)
+        return SendChild(child, requests, plan)
 
     def _request_only(self, child: Child, cal_first: date, cal_last: date) -> SendChild:
         rnd = self.rnd

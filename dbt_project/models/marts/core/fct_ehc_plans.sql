@@ -1,9 +1,10 @@
 {#-
     One row per EHC plan in each SEN2 return: every plan active on the January census day
-    (activeplans), and every plan issued in the year (namedplan) that is not one of those
-    (it ceased, or the return lists no active plan for the person). An active plan takes the
-    start date of the person's latest plan issued in the year and not ceased; SEN2 does not carry
-    the start of a plan issued in an earlier year, so that stays blank.
+    (activeplans, which reaches its person through the request it hangs off), and every plan
+    issued or ceased in the year (namedplan) that is not one of those (it ceased, or the return
+    lists no active plan for the person). An active plan takes the start date of the person's
+    latest plan issued in the year and not ceased; SEN2 does not carry the start of a plan
+    issued in an earlier year, so that stays blank.
 -#}
 with
 
@@ -78,6 +79,7 @@ active as (
         true as is_active_on_census_day,
         main_placements.sen_setting,
         main_placements.establishment_urn,
+        main_placements.provider_ukprn,
         primary_needs.sen_type as primary_need,
         active_plans.last_review_date
     from active_plans
@@ -107,6 +109,7 @@ issued_not_active as (
         false as is_active_on_census_day,
         main_named_settings.sen_setting,
         main_named_settings.establishment_urn,
+        main_named_settings.provider_ukprn,
         cast(null as varchar) as primary_need,
         cast(null as date) as last_review_date
     from named_plans
@@ -138,6 +141,7 @@ final as (
         plans.is_active_on_census_day,
         plans.sen_setting,
         plans.establishment_urn,
+        plans.provider_ukprn,
         plans.primary_need,
         plans.last_review_date,
         coalesce(

@@ -16,8 +16,8 @@ renamed as (
     select
         source._period || '/' || source.namedplantableid as named_plan_record_id,
         source._period as census_period,
-        cast(source.namedplantableid as integer) as named_plan_id,
-        cast(source.assessmenttableid as integer) as assessment_id,
+        source.namedplantableid as named_plan_id,
+        source.assessmenttableid as assessment_id,
         source._period || '/' || requests.persontableid as person_record_id,
         source.ceasereason as cease_reason,
         {{ parse_blade_date('source.startdate') }} as plan_start_date,

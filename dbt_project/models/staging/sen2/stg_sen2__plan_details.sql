@@ -8,9 +8,10 @@ renamed as (
     select
         source._period || '/' || source.plandetailtableid as plan_detail_record_id,
         source._period as census_period,
-        cast(source.plandetailtableid as integer) as plan_detail_id,
-        cast(source.namedplantableid as integer) as named_plan_id,
+        source.plandetailtableid as plan_detail_id,
+        source.namedplantableid as named_plan_id,
         {{ clean_text('source.urn') }} as establishment_urn,
+        {{ clean_text('source.ukprn') }} as provider_ukprn,
         {{ clean_text('source.sensetting') }} as sen_setting,
         cast(source.placementrank as integer) as placement_rank,
         source._source_file as source_file,

@@ -7,11 +7,11 @@ source as (
 renamed as (
     select
         source._period as census_period,
+        source.senneedtableid as sen_need_id,
+        source.activeplanstableid as active_plan_id,
         source.sentype as sen_type,
         source._source_file as source_file,
         source._row_number as source_row_number,
-        cast(source.senneedtableid as integer) as sen_need_id,
-        cast(source.activeplanstableid as integer) as active_plan_id,
         cast(source.sentyperank as integer) as sen_type_rank,
         source._period || '/' || source.senneedtableid as sen_need_record_id
     from source
