@@ -122,6 +122,12 @@ def warehouse(tmp_path_factory):
         }
 
 
+# The synthetic SSDA903 keys a few children's episodes twice, as real returns do; the raw suite
+# warns about repeated (CHILD, DECOM) by design (staging repairs them). Whether a small
+# authority draws one depends on the seed, so that warning may fire; nothing else may.
+DELIBERATE_WARNINGS = {("raw/looked_after/episodes", "expectation_warnings")}
+
+
 def test_every_run_and_every_check_succeeds(warehouse) -> None:
     for result in warehouse["first"] + warehouse["second"]:
         assert result.success, result.run_id
@@ -129,6 +135,8 @@ def test_every_run_and_every_check_succeeds(warehouse) -> None:
             (evaluation.asset_key.path[0], evaluation.check_name)
             for evaluation in result.get_asset_check_evaluations()
             if not evaluation.passed
+            and (evaluation.asset_key.to_user_string(), evaluation.check_name)
+            not in DELIBERATE_WARNINGS
         ]
         # The synthetic returns carry the recording errors real ones do (e.g. a duplicated
         # SSDA903 episode, which staging repairs), so a raw suite may warn, depending on the

@@ -136,6 +136,7 @@ def test_the_union_has_every_table_and_column_of_any_year(schema) -> None:
         (("codes: sexes", "codes: genders"), "code list 'genders' not found"),
         (("    tables:\n      header:", "    tables:\n      headr:"), "no such table to change"),
         (("type: code, codes: [P1, P2]", "type: code"), "a code column needs codes"),
+        (("present_if: ACTIV", "present_if: {ACTIV: F1}"), "present_if: expected a path"),
     ],
 )
 def test_a_schema_with_an_unknown_key_or_reference_is_refused(

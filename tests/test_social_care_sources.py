@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from linkage_ops.identifiers import is_valid_nhs_number, is_valid_upn
-from linkage_ops.ingest import load_period
+from linkage_ops.ingest import load_period, load_schema
+from linkage_ops.ingest.schema import load_codelist
 from linkage_ops.synthetic.children_in_need import (
     child_sex_element,
     cin_file,
@@ -150,8 +151,9 @@ def test_formats(written) -> None:
         assert re.fullmatch(r"LA\d{6}", row["CHILD"])
         assert uk_date.match(row["DECOM"])
         assert row["DEC"] == "" or uk_date.match(row["DEC"])
+    # The 2024-25 return codes SEX M/F/U (1/2 up to 2023-24).
     for row in read_csv(landing / "looked_after/2024-25/header.csv"):
-        assert row["SEX"] in {"1", "2"}
+        assert row["SEX"] in {"M", "F", "U"}
     for month in MONTHS:
         for row in read_csv(landing / f"social_care_clients/{month}/clients_{month}.csv"):
             assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["DOB"])
@@ -312,6 +314,50 @@ def copy_period(written, source: str, period: str, tmp_path: Path) -> Path:
     target = tmp_path / "landing"
     shutil.copytree(landing / source / period, target / source / period)
     return target
+
+
+# DoLo orders are rare (a few in a hundred looked-after children aged 10+): 2026-27 is written
+# for a county-sized population so that some are drawn.
+@pytest.mark.parametrize(
+    ("start_year", "children"), [(2023, 1500), (2024, 1500), (2025, 1500), (2026, 40000)]
+)
+def test_the_903_follows_the_layout_and_codes_of_its_year(tmp_path, start_year, children) -> None:
+    """The writer takes each year's tables and code lists from the loader's schema of that
+    year: SEX 1/2 up to 2023-24 and M/F/U after, placements valid in the year, OC3 ACTIV and
+    ACCOM 0 for a leaver who died or went home, DoLo from 2026-27; and the loader accepts
+    every row it writes."""
+    year = CollectionYear(start_year)
+    schema = load_schema("looked_after").for_period(year.label)
+    population = build_population(children, year.label, np.random.default_rng(start_year))
+    landing = tmp_path / "landing"
+    paths, _ = write_looked_after(population, year, [], landing, np.random.default_rng(3))
+    assert sorted(p.stem for p in paths) == sorted(schema.tables)
+    assert ("dolo" in schema.tables) == (start_year >= 2026)
+    folder = landing / "looked_after" / year.label
+
+    def column(table: str, name: str) -> list[str]:
+        return [row[name] for row in read_csv(folder / f"{table}.csv")]
+
+    def codes(table: str, name: str) -> frozenset[str]:
+        return next(r.codes for r in schema.tables[table].columns if r.name == name)
+
+    sexes = set(column("header", "SEX"))
+    assert sexes and sexes <= ({"M", "F", "U"} if start_year >= 2024 else {"1", "2"})
+    places = set(column("episodes", "PLACE"))
+    assert places and places <= codes("episodes", "PLACE")
+    assert places <= load_codelist("placement").codes(start_year + 1)
+    for row in read_csv(folder / "oc3.csv"):
+        nothing_recorded = row["IN_TOUCH"] in {"DIED", "RHOM"}
+        assert (row["ACTIV"] == row["ACCOM"] == "0") == nothing_recorded
+    reasons = {r for r in column("swepisodes", "SW_REASON") if r}
+    assert reasons and reasons <= codes("swepisodes", "SW_REASON")
+    if "dolo" in schema.tables:
+        dolo = read_csv(folder / "dolo.csv")
+        assert dolo and {r["CHILD"] for r in dolo} <= set(column("header", "CHILD"))
+    with duckdb.connect() as con:
+        load = load_period(con, landing, "looked_after", year.label, run_id="t")
+    assert [f for f in load.findings if f.action == "rejected"] == []
+    assert load.unmodelled == [] and load.failed == []
 
 
 def test_bad_903_rows_are_quarantined_or_flagged(written, tmp_path, con) -> None:

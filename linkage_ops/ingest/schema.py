@@ -208,9 +208,11 @@ class TableSchema:
     # spaces, e.g. 2024_autumn_pupilonroll.csv, gp_registrations_2024-10.csv).
     names: tuple[str, ...] = ()
     # XML only: slash path of the record elements below the root, and a value that must be
-    # present for an element to be a record of this table (several tables may share elements).
+    # present for an element to be a record of this table (several tables may share elements),
+    # optionally one of ``present_values`` (``present_if: {UASC: ['1']}``).
     record_path: str | None = None
     present_if: str | None = None
+    present_values: frozenset[str] | None = None
     rules: tuple[RowRule, ...] = ()
     description: str = ""
 
@@ -390,11 +392,26 @@ def _row_rule(where: str, spec: dict) -> RowRule:
 XML_KEY_COLUMNS = (FieldRule(name="_xml_key"), FieldRule(name="_parent_xml_key"))
 
 
+def _present_if(where: str, spec: object) -> tuple[str | None, frozenset[str] | None]:
+    """``present_if: PATH`` (a value must be there) or ``{PATH: [values]}`` (one of them)."""
+    if spec is None or isinstance(spec, str):
+        return spec, None
+    if (
+        not isinstance(spec, dict)
+        or len(spec) != 1
+        or not isinstance(next(iter(spec.values())), list)
+    ):
+        raise SchemaError(f"{where}.present_if: expected a path or one path: [values] pair")
+    ((path, values),) = spec.items()
+    return str(path), frozenset(str(value) for value in values)
+
+
 def _table(where: str, name: str, spec: dict, source: dict, year: int | None) -> TableSchema:
     spec = _check_keys(where, spec, TABLE_KEYS)
     for key in ("record_id", "columns"):
         if key not in spec:
             raise SchemaError(f"{where}: missing {key}")
+    present_if, present_values = _present_if(where, spec.get("present_if"))
     columns = tuple(
         _field_rule(f"{where}.columns.{column}", column, rule, source, year)
         for column, rule in spec["columns"].items()
@@ -408,7 +425,8 @@ def _table(where: str, name: str, spec: dict, source: dict, year: int | None) ->
         columns=columns,
         names=tuple([names] if isinstance(names, str) else names),
         record_path=spec.get("record_path"),
-        present_if=spec.get("present_if"),
+        present_if=present_if,
+        present_values=present_values,
         rules=tuple(
             _row_rule(f"{where}.rules[{i}]", rule) for i, rule in enumerate(spec.get("rules", []))
         ),

@@ -197,11 +197,20 @@ def _values(
     consumed: set[int],
 ) -> dict[str, str | None] | None:
     """A record's values, marking the elements read as consumed; ``None`` when the table's
-    ``present_if`` value is absent (the element is a record of another table)."""
+    ``present_if`` value is absent or not one of its ``present_values`` (the element is a
+    record of another table). A marker that decided the question (blank, or one of the values)
+    is consumed: the record's existence is what it says. Any other value is kept as unmodelled."""
     if table.present_if is not None:
         marker = element.find(table.present_if)
-        if marker is None or marker.text is None:
+        if marker is None:
             return None
+        if marker.text is None:
+            consumed.add(id(marker))
+            return None
+        if table.present_values is not None:
+            if marker.text not in table.present_values:
+                return None
+            consumed.add(id(marker))
     values: dict[str, str | None] = {}
     for rule in table.columns:
         if rule.name == "_xml_key":

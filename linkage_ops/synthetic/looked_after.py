@@ -1,8 +1,13 @@
-"""The SSDA903 return (children looked after) as the authority submits it: CSV tables.
+"""The SSDA903 return (children looked after) as the authority submits it: CSV tables in the
+layout of the collection year they are for.
 
-One file per table, ``landing/looked_after/<year>/<table>.csv``; the loader recognises each
-table by its columns, not its name. Dates are ``dd/mm/YYYY``. Like real returns, a few
-children's episodes are duplicated, overlap, or are left open in the middle of care.
+One file per table of that year's schema, ``landing/looked_after/<year>/<table>.csv``; the
+loader recognises each table by its columns, not its name. Dates are ``dd/mm/YYYY``. The year
+decides the codes, as DfE's guide for it does: SEX 1/2 up to 2023-24 and M/F/U from 2024-25
+(code list ssda903_sex), only placements valid in the year (code list placement, drawn in
+``social_care``), and from 2026-27 a DoLo table of deprivation of liberty orders. A care leaver
+who has died or returned home has ACTIV and ACCOM ``0``, the correct code. Like real returns, a
+few children's episodes are duplicated, overlap, or are left open in the middle of care.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from linkage_ops.ingest.schema import load_schema
+from linkage_ops.ingest.schema import load_codelist, load_schema
 from linkage_ops.synthetic.output import remove_csv_files, write_csv
 from linkage_ops.synthetic.population import Population
 from linkage_ops.synthetic.recording_errors import (
@@ -31,13 +36,18 @@ from linkage_ops.synthetic.social_care import (
 from linkage_ops.synthetic.truth import TruthRecord
 
 SOURCE = "looked_after"
-# The loader's own schema, so the writer and the reader cannot drift apart.
-TABLE_COLUMNS: dict[str, list[str]] = load_schema(SOURCE).columns_by_table
-# SEX codes by the first collection year they apply to (1/2 up to 2024-25, M/F/U after).
-SEX_CODES_FROM_YEAR: tuple[tuple[int, dict[str, str]], ...] = (
-    (2025, {"M": "M", "F": "F", "U": "U"}),
-    (0, {"M": "1", "F": "2", "U": "1"}),
-)
+# SEX as the return codes it: M/F/U where the year's code list has them (from 2024-25), else
+# the older 1/2 coding.
+SEX_CODES = {"M": "M", "F": "F", "U": "U"}
+OLDER_SEX_CODES = {"M": "1", "F": "2", "U": "1"}
+# Care leavers (OC3): whether the authority is in touch. A young person who has died or returned
+# home has no activity or accommodation recorded: ACTIV and ACCOM are 0.
+IN_TOUCH = ("YES", "YES", "YES", "NO", "RHOM")
+NOTHING_RECORDED = frozenset({"DIED", "RHOM"})
+ACTIVITIES = ("F1", "P1", "F2", "G4", "G5")
+ACCOMMODATION = ("V1", "K1", "E1", "D1", "B1", "C2")
+# Deprivation of liberty orders (DoLo, from 2026-27): share of looked-after children aged 10+.
+DOLO_SHARE_AGED_10 = 0.03
 # Data-quality faults real returns carry (shares of looked-after children).
 DUPLICATED_EPISODE_SHARE = 0.04
 OVERLAPPING_EPISODE_SHARE = 0.03
@@ -57,9 +67,16 @@ def eighteenth_birthday(birth: date) -> date:
         return date(birth.year + 18, 3, 1)
 
 
+def table_columns(year: CollectionYear) -> dict[str, list[str]]:
+    """The tables and columns of the return for ``year``: the loader's own schema of that year,
+    so the writer and the reader cannot drift apart."""
+    return load_schema(SOURCE).for_period(year.label).columns_by_table
+
+
 def sex_codes(year: CollectionYear) -> dict[str, str]:
-    """The SEX code list the return uses in ``year``."""
-    return next(codes for first, codes in SEX_CODES_FROM_YEAR if year.start_year >= first)
+    """The SEX codes the return uses in ``year`` (its code list, ssda903_sex)."""
+    valid = load_codelist("ssda903_sex").codes(year.start_year + 1)
+    return SEX_CODES if set(SEX_CODES.values()) <= valid else OLDER_SEX_CODES
 
 
 def looked_after_file(landing_dir: Path, year: CollectionYear, table: str) -> Path:
@@ -76,6 +93,7 @@ def write_looked_after(
 ) -> tuple[list[Path], list[TruthRecord]]:
     """Write the SSDA903 tables for ``year`` (``months`` is ignored: an annual return)."""
     chance = random.Random(int(rng.integers(1 << 62)))
+    columns_by_table = table_columns(year)
     events = social_care_events(population, year)
     # The return is sorted by the case-management id.
     children = sorted(events.looked_after, key=lambda c: c.la_child_id)
@@ -83,7 +101,7 @@ def write_looked_after(
     sexes = sex_codes(year)
     first, last = year.first_day, year.last_day
 
-    rows: dict[str, list[tuple]] = {table: [] for table in TABLE_COLUMNS}
+    rows: dict[str, list[tuple]] = {table: [] for table in columns_by_table}
     truth: list[TruthRecord] = []
     for record, wanted in zip(children, candidates, strict=True):
         child, care, child_id = record.child, record.care, record.la_child_id
@@ -113,11 +131,7 @@ def write_looked_after(
         if care.start <= last - timedelta(days=365) and care.end is None:
             rows["oc2"].append(_oc2_row(child_id, dob, age_on(child.date_of_birth, last), chance))
         if age_on(child.date_of_birth, last) == 17:
-            rows["oc3"].append(
-                (child_id, dob, chance.choice(("YES", "YES", "YES", "NO", "RHOM")),
-                 chance.choice(("F1", "P1", "F2", "G4", "G5")),
-                 chance.choice(("V1", "K1", "E1", "D1", "B1", "C2")))
-            )  # fmt: skip
+            rows["oc3"].append(_oc3_row(record, dob, last, chance))
         # A return knows only what was decided by its year end.
         if care.adoption is not None and care.adoption.decided <= last:
             adoption = care.adoption
@@ -127,12 +141,9 @@ def write_looked_after(
                  "1" if adoption.foster_carer else "0", str(adoption.adopters),
                  adoption.adopter_sexes, adoption.adopter_legal_status)
             )  # fmt: skip
-            if adoption.placed is not None:
-                ended = care.end if care.episodes[-1].reason_ceased in {"E11", "E12"} else None
-                rows["placedadoption"].append(
-                    (child_id, dob, uk_date(adoption.placed), uk_date(ended),
-                     care.episodes[-1].reason_ceased if ended else "")
-                )  # fmt: skip
+            # PlacedAdoption: the decision that the child should be placed for adoption; its
+            # ceased date and reason (RD1-RD4) are for a decision reversed, which we do not model.
+            rows["placedadoption"].append((child_id, dob, uk_date(adoption.decided), "", ""))
         if care.start >= first:
             permanence = care.previous_permanence
             rows["prevperm"].append(
@@ -149,11 +160,13 @@ def write_looked_after(
             for worker, start, end, reason in care.social_workers
             if end is None or end >= first
         )
+        if "dolo" in rows and age_on(child.date_of_birth, last) >= 10:
+            rows["dolo"].extend(_dolo_rows(record, dob, first, last, chance))
 
     folder = landing_dir / SOURCE / year.label
     remove_csv_files(folder)
     paths = []
-    for table, columns in TABLE_COLUMNS.items():
+    for table, columns in columns_by_table.items():
         path = looked_after_file(landing_dir, year, table)
         write_csv(path, columns, rows[table])
         paths.append(path)
@@ -182,10 +195,41 @@ def _episode_rows(record: SocialCareChild, first: date, chance: random.Random) -
         start = date(*reversed([int(p) for p in rows[1][1].split("/")]))
         rows[1][1] = uk_date(start - timedelta(days=chance.randint(2, 10)))
     elif len(rows) >= 2 and draw < OVERLAPPING_EPISODE_SHARE + OPEN_EPISODE_SHARE:
-        rows[0][7], rows[0][8] = "", ""  # an end never recorded
+        rows[0][7], rows[0][8], rows[0][9] = "", "", ""  # an end never recorded
     elif rows and draw < OVERLAPPING_EPISODE_SHARE + OPEN_EPISODE_SHARE + DUPLICATED_EPISODE_SHARE:
         rows.insert(1, list(rows[0]))  # the same episode keyed twice
     return [tuple(row) for row in rows]
+
+
+def _oc3_row(record: SocialCareChild, dob: str, last: date, chance: random.Random) -> tuple:
+    """A care leaver's outcomes: ACTIV and ACCOM are 0 when they have died or gone home."""
+    died = record.child.died_on is not None and record.child.died_on <= last
+    in_touch = "DIED" if died else chance.choice(IN_TOUCH)
+    if in_touch in NOTHING_RECORDED:
+        return (record.la_child_id, dob, in_touch, "0", "0")
+    return (
+        record.la_child_id,
+        dob,
+        in_touch,
+        chance.choice(ACTIVITIES),
+        chance.choice(ACCOMMODATION),
+    )
+
+
+def _dolo_rows(
+    record: SocialCareChild, dob: str, first: date, last: date, chance: random.Random
+) -> list[tuple]:
+    """A deprivation of liberty order made while the child was looked after in the year, for a
+    few children aged 10 or over; some have ended by the year end."""
+    care = record.care
+    assert care is not None
+    if chance.random() >= DOLO_SHARE_AGED_10:
+        return []
+    in_care_from, in_care_until = max(care.start, first), min(care.end or last, last)
+    start = in_care_from + timedelta(days=chance.randint(0, (in_care_until - in_care_from).days))
+    end = start + timedelta(days=chance.randint(28, 270))
+    ended = end if end <= in_care_until else None
+    return [(record.la_child_id, dob, uk_date(start), uk_date(ended))]
 
 
 def _oc2_row(child_id: str, dob: str, age: int, chance: random.Random) -> tuple:

@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from linkage_ops.ingest.schema import load_codelist
 from linkage_ops.synthetic.population import Child, Household, Population
 from linkage_ops.synthetic.recording_errors import wrong_check_letter
 from linkage_ops.synthetic.school_year import CensusPeriod, CollectionYear, age_on
@@ -58,10 +59,13 @@ DISABLED_SHARE = {"N": 0.05, "K": 0.2, "E": 0.6}
 
 # SSDA903: legal statuses, placements and how episodes end.
 LEGAL_STATUS_AT_START = {"C2": 0.18, "C1": 0.2, "V2": 0.45, "L1": 0.05, "L2": 0.08, "J2": 0.04}
+# Placement shares; only the codes the year's return accepts are drawn (code list placement:
+# K3 from 2024-25; H5 and Z1 retired and Z11-Z14 added in 2025-26), so a retired code's share
+# passes to its successors.
 PLACEMENTS = {
     "U1": 0.06, "U2": 0.05, "U3": 0.08, "U4": 0.25, "U5": 0.12, "U6": 0.12,
-    "K2": 0.1, "R1": 0.03, "P1": 0.06, "H5": 0.05, "S1": 0.01, "R2": 0.01,
-    "T0": 0.01, "Z1": 0.01,
+    "K2": 0.1, "R1": 0.03, "P1": 0.06, "H5": 0.05, "K3": 0.05, "S1": 0.01, "R2": 0.01,
+    "T0": 0.01, "Z1": 0.01, "Z11": 0.0025, "Z12": 0.0025, "Z13": 0.0025, "Z14": 0.0025,
 }  # fmt: skip
 PROVIDERS = {"U": ("PR1", "PR4", "PR5"), "K": ("PR1", "PR4"), "P": ("PR0",)}
 PLACE_CHANGE_REASONS = ("CARPL", "CLOSE", "ALLEG", "STAND", "APPRR", "CREQB", "CREQO", "LAREQ")
@@ -73,7 +77,13 @@ ADOPTION_SHARE_UNDER_FIVE = 0.25
 UASC_SHARE_AGED_14_NOT_WHITE_BRITISH = 0.45
 MISSING_SHARE_AGED_11 = 0.2
 MOTHER_SHARE_FEMALE_AGED_14 = 0.2
-SOCIAL_WORKER_CHANGE_REASONS = ("MGMTDEC", "LEFTROLE", "ORGRESTRUCT", "FAMILYREQ", "OTHERREAS")
+# Why a child's social worker changed (code list social_worker_change_reason). DfE expects a
+# reason on every social worker episode starting on or after 1 April 2023, the first included.
+SOCIAL_WORKER_CHANGE_REASONS = (
+    "MANAGE", "LEFTRL", "ORGRST", "ABSENC", "CHCHAN", "PCCHAN", "OTHERS",
+)  # fmt: skip
+FIRST_SOCIAL_WORKER_REASON = "OTHERS"
+SOCIAL_WORKER_REASONS_FROM = date(2023, 4, 1)
 
 # SEND: EHC plans. Pupils with census senprovision E have one; some younger and older too.
 EHC_UNDER_FIVE_SHARE = 0.006
@@ -172,6 +182,7 @@ class CareEpisode:
     urn: str
     end: date | None = None
     reason_ceased: str = ""
+    # Why the placement changed when this episode ended (REASON_PLACE_CHANGE).
     reason_place_change: str = ""
 
 
@@ -327,6 +338,8 @@ class _Builder:
             if c.date_of_birth <= self.last and (c.died_on is None or c.died_on >= self.first)
         ]
         self.postcodes = sorted({h.address.postcode for h in population.households})
+        valid = load_codelist("placement").codes(year.start_year + 1)
+        self.placements = {code: share for code, share in PLACEMENTS.items() if code in valid}
 
     def _risk(self, child: Child) -> float:
         fsm = FSM_RISK if child.household.fsm_periods else 1.0
@@ -574,15 +587,17 @@ class _Builder:
                 )
             care.missing.sort(key=lambda m: m[1])
         worker_start = start
+        # The reason is recorded on the episode it starts: why this social worker took over.
+        reason = FIRST_SOCIAL_WORKER_REASON if start >= SOCIAL_WORKER_REASONS_FROM else ""
         for _ in range(rnd.randint(1, 3)):
             worker_end = worker_start + timedelta(days=rnd.randint(90, 700))
             ended = worker_end if worker_end <= (care.end or cutoff) else None
-            reason = rnd.choice(SOCIAL_WORKER_CHANGE_REASONS) if ended else ""
             care.social_workers.append(
                 (f"SW{rnd.randint(1000, 9999)}", worker_start, ended, reason)
             )
             if ended is None:
                 break
+            reason = rnd.choice(SOCIAL_WORKER_CHANGE_REASONS)
             worker_start = worker_end + timedelta(days=1)
         if rnd.random() < 0.1:
             care.previous_permanence = rnd.choice(("P1", "P2", "P3", "P4"))
@@ -596,7 +611,7 @@ class _Builder:
         rnd = self.rnd
         cutoff = self._cutoff(child)
         legal = _pick(rnd, LEGAL_STATUS_AT_START)
-        episodes = [self._care_episode(start, "S", legal, _pick(rnd, PLACEMENTS))]
+        episodes = [self._care_episode(start, "S", legal, _pick(rnd, self.placements))]
         day = start
         adoption_placed = False
         while True:
@@ -611,13 +626,15 @@ class _Builder:
             elif previous.legal_status in {"L1", "L2", "C1"}:
                 reason, legal, place = "L", "C2", previous.placement
             else:
-                reason, place = "P", _pick(rnd, PLACEMENTS)
+                reason, place = "P", _pick(rnd, self.placements)
                 if place == previous.placement:
                     continue
             previous.end, previous.reason_ceased = day, "X1"
             episode = self._care_episode(day, reason, legal, place)
-            if reason in {"P", "U"}:
-                episode.reason_place_change = rnd.choice(PLACE_CHANGE_REASONS)
+            # DfE records why a placement changed on the episode that ended (none for a
+            # temporary placement).
+            if reason in {"P", "U"} and not previous.placement.startswith("T"):
+                previous.reason_place_change = rnd.choice(PLACE_CHANGE_REASONS)
             episodes.append(episode)
         if end is not None:
             episodes[-1].end = end

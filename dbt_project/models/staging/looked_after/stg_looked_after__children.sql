@@ -29,7 +29,8 @@ renamed as (
         source._source_file as source_file,
         source._row_number as source_row_number
     from source
-    left join sex_codes on source.sex = sex_codes.code
+    -- SEX is 1/2 up to the 2023-24 return and M/F/U from 2024-25: the seed conforms both.
+    left join sex_codes on upper(trim(source.sex)) = sex_codes.code
 )
 
 select * from renamed
