@@ -108,6 +108,21 @@ def newest_period(source: str, periods) -> str | None:
     return max(periods, key=lambda period: period_end(cadence_of(source), period), default=None)
 
 
+def comparable_period(source: str, period: str, periods) -> str | None:
+    """The newest of ``periods`` earlier than ``period`` that it can be compared with (a row
+    count, say). For the School Census that is the same term a year or more earlier: each term
+    exports its own tables and columns (autumn's fsmperiodsonroll and addressesonroll, the
+    summer term's attendance in two halves, the year's phase leavers), so autumn and spring
+    counts differ by design. Otherwise the newest earlier period."""
+    cadence = cadence_of(source)
+    end = period_end(cadence, period)
+    earlier = [p for p in periods if period_end(cadence, p) < end]
+    if cadence == "school_census":
+        term = period.split("-")[1]
+        earlier = [p for p in earlier if p.split("-")[1] == term]
+    return newest_period(source, earlier)
+
+
 def periods_due_on(source: str, day: date) -> list[str]:
     """The periods of ``source`` that fall due on ``day``."""
     return {

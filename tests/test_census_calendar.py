@@ -123,3 +123,14 @@ def test_the_newest_period_is_by_the_calendar_not_by_name() -> None:
     )
     assert newest_period("gp", ["2025-03", "2024-12"]) == "2025-03"
     assert newest_period("gp", []) is None
+
+
+def test_a_school_census_term_is_compared_with_the_same_term_earlier() -> None:
+    from linkage_ops.census_calendar import comparable_period
+
+    loaded = ["2023-autumn", "2024-spring", "2024-summer", "2024-autumn", "2025-spring"]
+    # Each term exports its own tables: spring is compared with spring, not with autumn.
+    assert comparable_period("school_census", "2025-spring", loaded) == "2024-spring"
+    assert comparable_period("school_census", "2024-autumn", loaded) == "2023-autumn"
+    assert comparable_period("school_census", "2023-autumn", loaded) is None
+    assert comparable_period("gp", "2025-03", ["2025-01", "2025-02", "2025-04"]) == "2025-02"

@@ -119,7 +119,9 @@ YOUNG_CARER_SHARE = 0.015
 SERVICE_FAMILY_SHARE = 0.02
 PART_TIME_RECEPTION_SHARE = 0.02
 PLAA_SHARE = 0.004
-PLAA_CODES = ("A", "S", "R")
+# Post looked after arrangements (School Census plaa): adoption, special guardianship,
+# residence or child arrangements order.
+PLAA_CODES = ("A", "G", "R", "C")
 # Type of need (School Census ``senneeds``), by provision: K SEN support, E EHC plan. Roughly
 # England's shares; NSA (no specialist assessment) is only recorded for SEN support.
 SEN_NEED_SHARES: dict[str, dict[str, float]] = {

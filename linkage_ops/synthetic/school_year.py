@@ -1,6 +1,8 @@
-"""Census days, academic years and national curriculum years.
+"""Census days, academic years, national curriculum years and the school terms whose
+attendance a census reports.
 
-The census-day rules are data (``CENSUS_TERMS``): a term is the nth Thursday of a month.
+The census-day rules are data (``CENSUS_TERMS``): a term is the nth Thursday of a month. Term
+dates are a typical English local authority's pattern (``school_term`` says how each is made).
 """
 
 from __future__ import annotations
@@ -152,3 +154,119 @@ def parse_collection_year(label: str) -> CollectionYear:
     if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
         raise ValueError(f"collection year must look like 2024-25: {label!r}")
     return CollectionYear(int(match.group(1)))
+
+
+# --- Terms whose attendance a census reports --------------------------------------------------
+
+# The attendance codes of the School Attendance (Pupil Registration) (England) Regulations 2024
+# apply to sessions from this day; earlier terms were registered with the old codes.
+NEW_ATTENDANCE_CODES_FROM = date(2024, 8, 19)
+
+
+@dataclass(frozen=True)
+class SchoolTerm:
+    """A stretch of the school year: the school meets on the weekdays from ``first_day`` to
+    ``last_day`` except ``closed_days`` (half-term weeks, bank holidays)."""
+
+    name: str
+    first_day: date
+    last_day: date
+    closed_days: frozenset[date] = frozenset()
+
+    def school_days(self, start: date | None = None, end: date | None = None) -> int:
+        """Days the school met from ``start`` to ``end`` (inclusive), within the term."""
+        first = max(self.first_day, start or self.first_day)
+        last = min(self.last_day, end or self.last_day)
+        days, day = 0, first
+        while day <= last:
+            if day.weekday() < 5 and day not in self.closed_days:
+                days += 1
+            day += timedelta(days=1)
+        return days
+
+    @property
+    def new_attendance_codes(self) -> bool:
+        """Registered with the attendance codes of August 2024 (C1, C2, J1, K, Q, Y1-Y7)."""
+        return self.first_day >= NEW_ATTENDANCE_CODES_FROM
+
+
+def easter_sunday(year: int) -> date:
+    """Easter Sunday of ``year`` (the Gregorian computus)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    m = (32 + 2 * e + 2 * i - h - k) % 7
+    n = (a + 11 * h + 22 * m) // 451
+    month, day = divmod(h + m - 7 * n + 114, 31)
+    return date(year, month, day + 1)
+
+
+def _week_from(monday: date) -> frozenset[date]:
+    return frozenset(monday + timedelta(days=i) for i in range(5))
+
+
+def _weekday_on_or_before(day: date) -> date:
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def school_term(name: str, year: int) -> SchoolTerm:
+    """The ``autumn`` term (September to December of ``year``, a half-term week at the end of
+    October), the ``spring`` term (January of ``year`` to Easter, a half-term week in
+    February), or the first and second halves of the ``summer`` term (``summer_half_1``: the
+    week after Easter Monday to the spring bank holiday, less the early May bank holiday;
+    ``summer_half_2``: a week after the spring bank holiday to 22 July)."""
+    easter = easter_sunday(year)
+    spring_bank_holiday = nth_weekday(year, 5, calendar.MONDAY, 1)
+    while spring_bank_holiday.month == 5:  # the last Monday of May
+        spring_bank_holiday += timedelta(days=7)
+    spring_bank_holiday -= timedelta(days=7)
+    if name == "autumn":
+        last_monday_of_october = nth_weekday(year, 11, calendar.MONDAY, 1) - timedelta(days=7)
+        return SchoolTerm(
+            name,
+            first_school_day(year),
+            _weekday_on_or_before(date(year, 12, 20)),
+            _week_from(last_monday_of_october),
+        )
+    if name == "spring":
+        first = date(year, 1, 6)
+        while first.weekday() >= 5:
+            first += timedelta(days=1)
+        return SchoolTerm(
+            name,
+            first,
+            easter - timedelta(days=3),
+            _week_from(nth_weekday(year, 2, calendar.MONDAY, 3)),
+        )
+    if name == "summer_half_1":
+        return SchoolTerm(
+            name,
+            easter + timedelta(days=8),
+            spring_bank_holiday - timedelta(days=3),
+            frozenset({nth_weekday(year, 5, calendar.MONDAY, 1)}),
+        )
+    if name == "summer_half_2":
+        return SchoolTerm(
+            name,
+            spring_bank_holiday + timedelta(days=7),
+            _weekday_on_or_before(date(year, 7, 22)),
+        )
+    raise ValueError(f"no school term {name!r}")
+
+
+def reported_terms(period: CensusPeriod) -> dict[str, SchoolTerm]:
+    """The attendance a census reports, one term in arrears: spring reports the autumn term,
+    summer the spring term, and autumn the previous summer term in two halves (``termly`` is
+    the first half, ``summerhalfterm2`` the second)."""
+    if period.term == "spring":
+        return {"termly": school_term("autumn", period.year - 1)}
+    if period.term == "summer":
+        return {"termly": school_term("spring", period.year)}
+    return {
+        "termly": school_term("summer_half_1", period.year),
+        "summerhalfterm2": school_term("summer_half_2", period.year),
+    }

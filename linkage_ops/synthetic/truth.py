@@ -41,9 +41,9 @@ RECORDS_COLUMNS = ("source", "period", "source_record_id", "child_id", "errors")
 class TruthRecord:
     """One landing record and the child it belongs to.
 
-    ``record_id`` is the record's id within its period (an integer table id, or a string such
-    as ``leaver-3``); ``source_record_id`` is ``<period>/<record_id>``, exactly as the source's
-    staging model builds it.
+    ``record_id`` is the record's id within its period (a table id, which may be opaque text,
+    or a string such as ``leaver-<id>``); ``source_record_id`` is ``<period>/<record_id>``,
+    exactly as the source's staging model builds it.
     """
 
     source: str

@@ -13,7 +13,7 @@ data/reports/<run id>/.
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from linkage_ops.census_calendar import cadence_of, newest_period, period_end
+from linkage_ops.census_calendar import cadence_of, comparable_period, period_end
 from linkage_ops.ingest import load_schema, raw_table_name
 from linkage_ops.ingest.raw_store import loaded_collection_year
 from linkage_ops.quality import (
@@ -103,9 +103,7 @@ def build_quality_checks(source: str) -> dg.AssetChecksDefinition:
                 periods = [
                     p for (p,) in con.execute(f"select distinct _period from {relation}").fetchall()
                 ]
-                previous = newest_period(
-                    source, [p for p in periods if period_end(cadence, p) < this_period_end]
-                )
+                previous = comparable_period(source, period, periods)
                 previous_rows = None
                 if previous is not None:
                     previous_rows = con.execute(

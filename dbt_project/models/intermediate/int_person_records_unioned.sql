@@ -6,7 +6,7 @@
         'source_record_id': 'leaver_record_id', 'period': 'census_period',
         'first_name': 'forename', 'middle_names': 'middle_names', 'last_name': 'surname',
         'former_last_name': 'former_surname', 'date_of_birth': 'date_of_birth', 'sex': 'sex',
-        'upn': 'upn', 'former_upn': 'former_upn'}, {}),
+        'postcode': 'postcode', 'upn': 'upn', 'former_upn': 'former_upn'}, {}),
     ('gp', 'stg_gp__registrations', {'source_record_id': 'registration_record_id', 'first_name': 'forename', 'last_name': 'surname'}, health),
     ('children_in_need', 'stg_children_in_need__children', {
         'source_record_id': 'child_record_id', 'period': 'collection_year',

@@ -1,14 +1,60 @@
+{#- Pupils' home addresses: spring and summer export them as addresses, autumn as
+    addressesonroll. -#}
 with
 
-source as (
+addresses as (
     select * from {{ source('school_census', 'addresses') }}
+),
+
+addresses_on_roll as (
+    select * from {{ source('school_census', 'addressesonroll') }}
+),
+
+unioned as (
+    select
+        _period,
+        'addresses' as source_table,
+        addressestableid as address_id,
+        pupilonrolltableid,
+        postcode,
+        uniquepropertyreferencenumber,
+        saon,
+        paon,
+        street,
+        locality,
+        town,
+        posttown,
+        administrativearea,
+        _source_file,
+        _row_number
+    from addresses
+    union all
+    select
+        _period,
+        'addressesonroll' as source_table,
+        addressesonrolltableid as address_id,
+        pupilonrolltableid,
+        postcode,
+        uniquepropertyreferencenumber,
+        saon,
+        paon,
+        street,
+        locality,
+        town,
+        posttown,
+        administrativearea,
+        _source_file,
+        _row_number
+    from addresses_on_roll
 ),
 
 renamed as (
     select
         _period as census_period,
-        cast(addressestableid as integer) as address_id,
-        cast(pupilonrolltableid as integer) as pupil_on_roll_id,
+        source_table,
+        address_id,
+        pupilonrolltableid as pupil_on_roll_id,
+        _period || '/' || pupilonrolltableid as pupil_record_id,
         {{ normalise_postcode('postcode') }} as postcode,
         {{ clean_text('uniquepropertyreferencenumber') }} as uprn,
         {{ clean_text('saon') }} as secondary_addressable_object,
@@ -20,7 +66,7 @@ renamed as (
         {{ clean_text('administrativearea') }} as administrative_area,
         _source_file as source_file,
         _row_number as source_row_number
-    from source
+    from unioned
 )
 
 select * from renamed

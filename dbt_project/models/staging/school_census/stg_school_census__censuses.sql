@@ -7,7 +7,7 @@ source as (
 renamed as (
     select
         _period as census_period,
-        cast(schoolcensustableid as integer) as school_census_id,
+        schoolcensustableid as school_census_id,
         term as census_term,
         cast(year as integer) as census_year,
         {{ parse_blade_date('referencedate') }} as census_date,

@@ -4,26 +4,40 @@ source as (
     select * from {{ source('school_census', 'pupilnolongeronroll') }}
 ),
 
+addresses_off_roll as (
+    select * from {{ source('school_census', 'addressesoffroll') }}
+),
+
 sex_codes as (
     select * from {{ ref('conformed_sex_codes') }}
     where code_system = 'dfe'
 ),
 
+-- Autumn sends each leaver's last known address (UPRN and postcode); take the first if a
+-- school sends more. Spring and summer send none.
+leaver_address as (
+    select
+        _period,
+        pupilnolongeronrolltableid,
+        postcode,
+        uniquepropertyreferencenumber
+    from addresses_off_roll
+    qualify row_number() over (
+        partition by _period, pupilnolongeronrolltableid order by addressesoffrolltableid
+    ) = 1
+),
+
 renamed as (
     select
         source._period as census_period,
-        source.ethnicity as ethnicity_code,
-        source.language as language_code,
-        source.enrolstatus as enrolment_status,
-        source.senprovision as sen_provision,
-        source.ncyearactual as national_curriculum_year,
+        {{ clean_text('source.ethnicity') }} as ethnicity_code,
+        {{ clean_text('source.language') }} as language_code,
         source.ncyearleaving as national_curriculum_year_leaving,
-        source.plaa as previously_looked_after_code,
         source._source_file as source_file,
         source._row_number as source_row_number,
-        cast(source.pupilnolongeronrolltableid as integer) as leaver_id,
-        cast(source.schoolcensustableid as integer) as school_census_id,
-        -- Not a pupil on roll's id: the same number can belong to a pupil in pupilonroll.
+        source.pupilnolongeronrolltableid as leaver_id,
+        source.schoolcensustableid as school_census_id,
+        -- Not a pupil on roll's id: the same id can belong to a pupil in pupilonroll.
         source._period || '/leaver-' || source.pupilnolongeronrolltableid as leaver_record_id,
         upper({{ clean_text('source.upn') }}) as upn,
         upper({{ clean_text('source.formerupn') }}) as former_upn,
@@ -35,13 +49,26 @@ renamed as (
         {{ clean_text('source.formersurname') }} as former_surname,
         {{ parse_blade_date('source.dob') }} as date_of_birth,
         coalesce(sex_codes.sex, 'U') as sex,
+        {{ normalise_postcode('leaver_address.postcode') }} as postcode,
+        {{ clean_text('leaver_address.uniquepropertyreferencenumber') }} as uprn,
         {{ parse_blade_date('source.entrydate') }} as entry_date,
         {{ parse_blade_date('source.leavingdate') }} as leaving_date,
         {{ parse_boolean('source.parttime') }} as is_part_time,
-        {{ parse_boolean('source.youngcarer') }} as is_young_carer,
-        {{ parse_boolean('source.servicechild') }} as is_service_child
+        cast(source.termlysessionspossible as integer) as termly_sessions_possible,
+        cast(source.termlysessionsauthorised as integer) as termly_sessions_authorised,
+        cast(source.termlysessionsunauthorised as integer) as termly_sessions_unauthorised,
+        cast(source.summerhalfterm2sessionspossible as integer)
+            as summer_half_term_2_sessions_possible,
+        cast(source.summerhalfterm2sessionsauthorised as integer)
+            as summer_half_term_2_sessions_authorised,
+        cast(source.summerhalfterm2sessionsunauthorised as integer)
+            as summer_half_term_2_sessions_unauthorised
     from source
     left join sex_codes on source.sex = sex_codes.code
+    left join leaver_address
+        on
+            source._period = leaver_address._period
+            and source.pupilnolongeronrolltableid = leaver_address.pupilnolongeronrolltableid
 )
 
 select * from renamed

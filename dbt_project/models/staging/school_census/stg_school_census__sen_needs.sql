@@ -10,8 +10,8 @@ renamed as (
         sentype as sen_type,
         _source_file as source_file,
         _row_number as source_row_number,
-        cast(senneedstableid as integer) as sen_need_id,
-        cast(pupilonrolltableid as integer) as pupil_on_roll_id,
+        senneedstableid as sen_need_id,
+        pupilonrolltableid as pupil_on_roll_id,
         cast(sentyperank as integer) as sen_type_rank,
         -- The pupil's record id, as stg_school_census__pupils builds it.
         _period || '/' || pupilonrolltableid as pupil_record_id
