@@ -59,7 +59,8 @@ renamed as (
             as person_record_id,
         {{ parse_blade_date('startdate') }} as start_date,
         cast(sessions as integer) as sessions,
-        category as exclusion_category,
+        -- Some exports name a suspension SUSP: one code for it downstream.
+        case when category = 'SUSP' then 'FIXD' else category end as exclusion_category,
         category = 'PERM' as is_permanent,
         {{ clean_text('reason1') }} as reason_1,
         {{ clean_text('reason2') }} as reason_2,
