@@ -11,7 +11,6 @@ import duckdb
 
 from linkage_ops.alerts import Alert, AlertSettings, send_alert
 from orchestration.resources import WarehouseResource
-from orchestration.sources.assets import FILES_READABLE
 from orchestration.sources.freshness import (
     FRESHNESS,
     describe_freshness,
@@ -58,9 +57,9 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext, warehouse: Warehou
         ),
         warehouse,
     )
-    # A failed blocking check fails its run: say what each failed check saw. (Files that could
-    # not be read are named in the run's own error above: their check is not sent again.)
-    alert_failed_checks(context.instance, run, warehouse, skip={FILES_READABLE})
+    # A failed blocking check fails its run: say what each failed check saw (unless the run's
+    # own error above already said it, e.g. the files that could not be read).
+    alert_failed_checks(context.instance, run, warehouse, already_said=seen)
 
 
 def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetCheckEvaluation]:
@@ -76,15 +75,16 @@ def alert_failed_checks(
     instance: dg.DagsterInstance,
     run: dg.DagsterRun,
     warehouse: WarehouseResource,
-    skip: frozenset[str] | set[str] = frozenset(),
+    already_said: str = "",
 ) -> None:
     """One alert per check that failed in ``run``, with what the check saw; a check that saw
     the same on several assets (a file that failed, on each table of its source) is one alert
-    naming them all."""
+    naming them all, and one whose finding ``already_said`` holds is not sent again."""
     source, period = _source_and_period(run)
     grouped: dict[tuple[str, str, bool], list[str]] = {}
     for evaluation in failed_checks(instance, run.run_id):
-        if evaluation.check_name in skip:
+        finding = evaluation.metadata.get("seen")
+        if finding is not None and str(finding.value) in already_said:
             continue
         details = ", ".join(
             f"{name}={getattr(value, 'value', value)}"

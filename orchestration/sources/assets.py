@@ -18,7 +18,6 @@ from orchestration.resources import WarehouseResource
 from orchestration.sources.partitions import periods_partitions
 
 ROWS_RECONCILE = "rows_reconcile"
-FILES_READABLE = "files_readable"
 UNMODELLED_CONTENT = "unmodelled_content"
 
 
@@ -51,10 +50,10 @@ def landing_files_spec(source: str) -> dg.AssetSpec:
 def build_source_assets(source: str) -> dg.AssetsDefinition:
     """A multi-asset with one raw table per table of ``source``'s schema (every collection
     year's) and one for its unmodelled content. Checks on each: ``rows_reconcile`` (blocking:
-    rows read = rows loaded + rows quarantined) and ``files_readable`` (blocking: every file of
-    the period was read; a file that failed holds the refresh back until the delivery is fixed
-    or accepted); on ``unmodelled``, ``unmodelled_content`` (WARN: something arrived that no
-    table models, kept verbatim in raw.unmodelled_rows / raw.unmodelled_elements)."""
+    every file of the period was read, and rows read = rows loaded + rows quarantined; a file
+    that could not be read holds the refresh back until the delivery is fixed or accepted); on
+    ``unmodelled``, ``unmodelled_content`` (WARN: something arrived that no table models, kept
+    verbatim in raw.unmodelled_rows / raw.unmodelled_elements)."""
     schema = load_schema(source)
     keys = {name: raw_asset_key(source, name) for name in raw_assets(source)}
 
@@ -90,18 +89,9 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
                     ROWS_RECONCILE,
                     asset=key,
                     blocking=True,
-                    description="Rows read = rows loaded + rows quarantined, and the raw table "
-                    "holds exactly the rows loaded for the period.",
-                )
-                for key in keys.values()
-            ),
-            *(
-                dg.AssetCheckSpec(
-                    FILES_READABLE,
-                    asset=key,
-                    blocking=True,
-                    description="Every file of the period could be read (a file that fails "
-                    "alone is named with its problem; the period's other files still load).",
+                    description="Every file of the period was read (a file that fails alone is "
+                    "named with its problem), rows read = rows loaded + rows quarantined, and the "
+                    "raw table holds exactly the rows loaded for the period.",
                 )
                 for key in keys.values()
             ),
@@ -167,27 +157,21 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
         unmodelled_reconciled = [by_name[UNMODELLED], by_name[UNMODELLED_XML]]
         for name, key in keys.items():
             parts = unmodelled_reconciled if name == UNMODELLED else [by_name[name]]
+            balanced = all(part.balanced for part in parts)
             yield dg.AssetCheckResult(
                 asset_key=key,
                 check_name=ROWS_RECONCILE,
-                passed=all(part.balanced for part in parts),
+                # A file that could not be read leaves its rows neither loaded nor quarantined.
+                passed=balanced and not failures,
                 metadata={
                     "period": period,
                     "rows_read": sum(part.rows_read for part in parts),
                     "rows_loaded": sum(part.rows_loaded for part in parts),
                     "rows_quarantined": sum(part.rows_quarantined for part in parts),
                     "rows_in_raw": sum(part.rows_in_raw for part in parts),
-                },
-            )
-            yield dg.AssetCheckResult(
-                asset_key=key,
-                check_name=FILES_READABLE,
-                passed=not failures,
-                metadata={
-                    "period": period,
                     "failed_files": len(failures),
                     "seen": "; ".join(f"{name}: {problem}" for name, problem in failures)
-                    or "every file read",
+                    or ("every file read, rows reconcile" if balanced else "rows do not add up"),
                 },
             )
         yield dg.AssetCheckResult(

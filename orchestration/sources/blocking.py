@@ -12,10 +12,10 @@ import duckdb
 
 from linkage_ops.ingest.raw_store import loaded_periods
 from orchestration.settings import SOURCES
-from orchestration.sources.assets import FILES_READABLE, ROWS_RECONCILE, raw_asset_key, raw_assets
+from orchestration.sources.assets import ROWS_RECONCILE, raw_asset_key, raw_assets
 from orchestration.sources.quality_checks import EXPECTATIONS
 
-BLOCKING_RAW_CHECKS = (EXPECTATIONS, ROWS_RECONCILE, FILES_READABLE)
+BLOCKING_RAW_CHECKS = (EXPECTATIONS, ROWS_RECONCILE)
 HISTORY_LIMIT = 1000  # evaluations read per check: decades of monthly periods
 
 
@@ -26,7 +26,7 @@ def failed_blocking_checks(
     newest evaluation of a blocking check failed. (Periods no longer in the warehouse, e.g.
     after it was rebuilt, do not count.)"""
     failures = []
-    reported_files: set[tuple[str, str | None]] = set()  # a failed file, once per period
+    reported: set[tuple[str, str | None, str, str]] = set()  # the same finding, once per period
     for source in SOURCES:
         loaded = loaded_periods(con, source)
         for table in raw_assets(source):
@@ -45,11 +45,12 @@ def failed_blocking_checks(
                 for period, evaluation in sorted(newest.items(), key=lambda item: str(item[0])):
                     if evaluation.passed or (period and period not in loaded):
                         continue
-                    if check == FILES_READABLE:
-                        if (source, period) in reported_files:
-                            continue
-                        reported_files.add((source, period))
                     seen = evaluation.metadata.get("seen")
+                    # A file that failed fails the check of every table of its source: once.
+                    finding = (source, period, check, seen.value if seen else "")
+                    if seen and finding in reported:
+                        continue
+                    reported.add(finding)
                     failures.append(
                         f"{key.asset_key.to_user_string()} {period or ''}: {check}"
                         + (f" ({seen.value})" if seen else "")
