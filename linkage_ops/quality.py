@@ -240,6 +240,46 @@ def _observed(result: dict) -> str:
     return "failed"
 
 
+# Expectations about each value hold of no values at all: an empty period (a table a term or
+# year does not export) needs no Great Expectations run, which costs ~0.4 s a table.
+VACUOUS_PREFIXES = ("expect_column_values_", "expect_compound_columns_")
+
+
+def _vacuous(spec: dict) -> bool | None:
+    """Whether ``spec`` holds of an empty table, or None if that takes evaluating it."""
+    if spec["type"].startswith(VACUOUS_PREFIXES):
+        return True
+    if spec["type"] == "expect_table_row_count_to_be_between":
+        kwargs = spec["kwargs"]
+        return (kwargs.get("min_value") or 0) <= 0
+    return None if spec["type"] != "expect_column_to_exist" else True
+
+
+def _validate_empty(frame: pd.DataFrame, suite: dict, specs: list[dict]) -> QualityResult:
+    findings = []
+    for spec in specs:
+        column = spec["kwargs"].get("column")
+        held = _vacuous(spec) and (
+            spec["type"] != "expect_column_to_exist" or column in frame.columns
+        )
+        if not held:
+            findings.append(
+                Finding(
+                    expectation=spec["type"],
+                    column=column,
+                    severity="warn" if spec.get("severity") == "warning" else "error",
+                    observed="observed 0 rows" if column is None else "column missing",
+                )
+            )
+    return QualityResult(
+        suite=suite["name"],
+        table=suite.get("meta", {}).get("table", ""),
+        rows=0,
+        evaluated=len(specs),
+        findings=findings,
+    )
+
+
 def validate(
     frame: pd.DataFrame,
     suite: dict,
@@ -268,6 +308,8 @@ def validate(
                 "severity": "warning",
             }
         )
+    if frame.empty and all(_vacuous(spec) is not None for spec in specs):
+        return _validate_empty(frame, suite, specs)
     context = gx.get_context(mode="ephemeral")
     expectations = [
         ExpectationConfiguration(

@@ -141,3 +141,14 @@ def test_a_raw_suite_is_the_schema_of_the_year_checked_plus_hand_written_additio
     # The tighter volume rule now warns where the default would not.
     assert validate(gp_rows(150), tuned, 200, MARCH_2025).warnings
     assert not validate(gp_rows(150), SUITE, 200, MARCH_2025).warnings
+
+
+def test_an_empty_period_is_judged_without_running_every_expectation() -> None:
+    empty = gp_rows(0)
+    assert check(empty).findings == []
+    # A table that had rows last period and has none now is still a volume warning.
+    (drop,) = check(empty, previous_rows=400).findings
+    assert (drop.expectation, drop.severity) == ("expect_table_row_count_to_be_between", "warn")
+    # And a column missing from it is still an error.
+    (missing,) = check(empty.drop(columns="SEX")).errors
+    assert (missing.expectation, missing.column) == ("expect_column_to_exist", "SEX")
