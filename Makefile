@@ -8,7 +8,7 @@ MANIFEST := dbt_project/target/manifest.json
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export DAGSTER_HOME := $(CURDIR)/.dagster
 
-.PHONY: install demo test lint ui clean
+.PHONY: install demo test test-fast lint ui clean
 
 install: $(INSTALLED)
 
@@ -35,9 +35,17 @@ lint: $(MANIFEST)
 	ruff format --check .
 	cd dbt_project && WAREHOUSE_DUCKDB_PATH=$$(mktemp -d)/lint.duckdb sqlfluff lint models
 
+# Two processes (the machine has two cores); a test file stays in one process, so module
+# fixtures such as a built warehouse are made once.
+PYTEST_PARALLEL := -n 2 --dist loadfile
+
 test: lint $(DAGSTER_CONFIG)
 	dagster definitions validate -w workspace.yaml
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest $(PYTEST_PARALLEL)
+
+# The quick loop while developing: no lint, no end-to-end runs of the whole graph.
+test-fast: $(MANIFEST) $(DAGSTER_CONFIG)
+	$(PYTHON) -m pytest $(PYTEST_PARALLEL) -m "not integration"
 
 ui: $(MANIFEST) $(DAGSTER_CONFIG)
 	dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

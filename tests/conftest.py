@@ -1,10 +1,16 @@
 """Shared fixtures: the dbt manifest must exist before the Dagster definitions load."""
 
 import pytest
+from filelock import FileLock
 
 from orchestration.dbt.project import dbt_project
 
 
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest() -> None:
-    dbt_project.preparer.prepare(dbt_project)
+    # `make test` runs the suite in two processes (pytest-xdist): one prepares the manifest at
+    # a time, so neither reads a half-written one.
+    target = dbt_project.project_dir / "target"
+    target.mkdir(exist_ok=True)
+    with FileLock(str(target / ".prepare.lock")):
+        dbt_project.preparer.prepare(dbt_project)
