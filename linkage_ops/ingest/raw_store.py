@@ -303,32 +303,17 @@ def _loads(batch: SourceBatch, schema: SourceSchema) -> list[TableLoad]:
                 ),
             )
         )
-    for unmodelled in batch.unmodelled_files:
+    kept = [
+        (UNMODELLED, "unmodelled_rows", f.path.name, f.file_sha256, len(f.rows))
+        for f in batch.unmodelled_files
+    ] + [
+        (UNMODELLED_XML, "unmodelled_elements", x.path.name, x.file_sha256, len(x.elements))
+        for x in batch.unmodelled_xml
+    ]
+    for table, relation, name, sha256, count in kept:
         loads.append(
             TableLoad(
-                UNMODELLED,
-                f"{RAW_SCHEMA}.unmodelled_rows",
-                unmodelled.path.name,
-                unmodelled.file_sha256,
-                len(unmodelled.rows),
-                len(unmodelled.rows),
-                0,
-                0,
-                outcome="unmodelled",
-            )
-        )
-    for xml in batch.unmodelled_xml:
-        loads.append(
-            TableLoad(
-                UNMODELLED_XML,
-                f"{RAW_SCHEMA}.unmodelled_elements",
-                xml.path.name,
-                xml.file_sha256,
-                len(xml.elements),
-                len(xml.elements),
-                0,
-                0,
-                outcome="unmodelled",
+                table, f"{RAW_SCHEMA}.{relation}", name, sha256, count, count, 0, 0, "unmodelled"
             )
         )
     for failed in batch.failed:
