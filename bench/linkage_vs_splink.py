@@ -9,19 +9,26 @@
     .venv/bin/python bench/linkage_vs_splink.py --warehouse /tmp/county/warehouse.duckdb \
         --truth /tmp/county/truth
 
+    # Any CSV in the person-record shape with a `truth` column, e.g. the independent generator:
+    .venv/bin/python -m linkage_ops.synthetic.independent_people --people 20000 --out /tmp/p.csv
+    .venv/bin/python bench/linkage_vs_splink.py --dataset /tmp/p.csv
+
 Both engines get the same records from `intermediate.int_person_records_unioned`. By default
 exact repeats within a source (a monthly feed sending the same child's details every month)
 are dropped first, as anyone would before running Splink; `--all-records` keeps them. Each
 engine runs in its own process so that wall time and peak memory are its own, and both
 configure the same blocking rules. Prints, per engine: wall time (training included), peak
 memory, pairwise precision, recall and F1 against the synthetic truth, and twin pairs wrongly
-merged (a key holding records of both twins).
+merged (a key holding records of both twins; only where the truth names twins), and this
+engine's pair completeness (the share of true pairs of profiles that blocking made candidates)
+and review queue.
 """
 
 import argparse
 import multiprocessing
 import resource
 import time
+from itertools import combinations
 from pathlib import Path
 
 import duckdb
@@ -50,11 +57,36 @@ def records_from(warehouse: Path, all_records: bool) -> pd.DataFrame:
         con.close()
 
 
+def records_from_dataset(path: Path) -> tuple[pd.DataFrame, pd.Series]:
+    """Person records and their truth from a CSV with a ``truth`` column."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "truth" not in frame.columns:
+        raise SystemExit(f"{path}: no truth column")
+    truth = frame.set_index("record_id").truth
+    records = frame.drop(columns=[c for c in ("truth", "errors") if c in frame.columns])
+    records = records.replace("", None)
+    if "source_record_id" not in records.columns:
+        records["source_record_id"] = records["record_id"]
+    return records, truth
+
+
 def run_this_engine(records: pd.DataFrame) -> pd.Series:
     from linkage_ops.linkage import link_records
 
-    bridge = link_records(records).bridge
-    return bridge.set_index("record_id").person_key
+    result = link_records(records)
+    summary = result.summary
+    thresholds = summary["thresholds"]
+    print(
+        f"  this engine: {summary['profiles']:,} profiles, {summary['candidate_pairs']:,} "
+        f"candidate pairs; thresholds match {thresholds['match_threshold']:.2f} / review "
+        f"{thresholds['review_threshold']:.2f} ({thresholds['match_source']}); EM converged: "
+        f"{summary['em_converged']}; review queue {summary['review_pairs']:,} pairs, "
+        f"{summary['children_in_review']:,} of {summary['children']:,} children "
+        f"({summary['children_in_review'] / max(summary['children'], 1):.2%}), "
+        f"{summary['review_deferred']:,} deferred",
+        flush=True,
+    )
+    return result.bridge.set_index("record_id").person_key
 
 
 def run_splink(records: pd.DataFrame) -> pd.Series:
@@ -108,9 +140,11 @@ def run_splink(records: pd.DataFrame) -> pd.Series:
     )
     db_api = DuckDBAPI()
     linker = Linker(db_api.register(frame), settings, log_level=30)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("nhs_number"), block_on("upn")], recall=0.7
-    )
+    if frame.nhs_number.notna().any() or frame.upn.notna().any():
+        deterministic, recall = [block_on("nhs_number"), block_on("upn")], 0.7
+    else:  # no identifiers: the plain rule from Splink's own examples
+        deterministic, recall = [block_on("first_name", "last_name", "date_of_birth")], 0.5
+    linker.training.estimate_probability_two_random_records_match(deterministic, recall=recall)
     linker.training.estimate_u_using_random_sampling(max_pairs=5e6, seed=1)
     # Two sessions that between them train every comparison.
     linker.training.estimate_parameters_using_expectation_maximisation(
@@ -137,6 +171,27 @@ def _measure(engine: str, records: pd.DataFrame, queue: multiprocessing.Queue) -
     queue.put((seconds, peak, keys))
 
 
+def pair_completeness(records: pd.DataFrame, truth: pd.Series) -> tuple[float, int]:
+    """The share of true pairs of profiles (records of one person with different identity
+    fields) that blocking or a shared identifier puts in front of the model, and their number."""
+    from linkage_ops.linkage.blocking import BlockingKeys, candidate_pairs
+    from linkage_ops.linkage.engine import _profiles_of, identifier_pairs
+    from linkage_ops.linkage.settings import DEFAULT_SETTINGS
+
+    _, profiles = _profiles_of(records)
+    person = truth.reindex(profiles.record_id).to_numpy()
+    n = len(profiles)
+    candidates = candidate_pairs(BlockingKeys(profiles), DEFAULT_SETTINGS.blocking).pairs
+    found = set((candidates[:, 0] * n + candidates[:, 1]).tolist())
+    found |= {int(a) * n + int(b) for a, b in identifier_pairs(profiles)}
+    rows = pd.Series(range(n)).groupby(person)
+    true_pairs = [
+        (a, b) for members in rows.groups.values() for a, b in combinations(sorted(members), 2)
+    ]
+    hit = sum(1 for a, b in true_pairs if a * n + b in found)
+    return (hit / len(true_pairs) if true_pairs else 1.0), len(true_pairs)
+
+
 def twin_pairs_merged(keys: pd.Series, truth: pd.Series, children: pd.DataFrame) -> int:
     """Twin pairs with a record of each twin under one key."""
     frame = pd.DataFrame({"key": keys, "child_id": truth.reindex(keys.index)})
@@ -156,12 +211,24 @@ def main() -> None:
     parser.add_argument("--truth", type=Path, default=Path("data/truth"))
     parser.add_argument("--all-records", action="store_true", help="keep exact repeats")
     parser.add_argument("--engines", nargs="+", choices=list(ENGINES), default=list(ENGINES))
+    parser.add_argument(
+        "--dataset",
+        type=Path,
+        help="a CSV of person records with a truth column, instead of a warehouse",
+    )
     args = parser.parse_args()
 
-    records = records_from(args.warehouse, args.all_records)
-    truth = load_truth(args.truth)
-    children = pd.read_csv(args.truth / "children.csv", dtype=str, keep_default_na=False)
-    print(f"{len(records):,} person records from {args.warehouse}")
+    if args.dataset:
+        records, truth = records_from_dataset(args.dataset)
+        children = None
+        print(f"{len(records):,} person records from {args.dataset}")
+    else:
+        records = records_from(args.warehouse, args.all_records)
+        truth = load_truth(args.truth)
+        children = pd.read_csv(args.truth / "children.csv", dtype=str, keep_default_na=False)
+        print(f"{len(records):,} person records from {args.warehouse}")
+    completeness, true_pairs = pair_completeness(records, truth)
+    print(f"pair completeness (this engine's blocking): {completeness:.4f} of {true_pairs:,}")
     print(
         f"{'engine':<12}{'seconds':>9}{'peak MiB':>10}{'precision':>11}{'recall':>9}"
         f"{'F1':>9}{'twins merged':>14}"
@@ -174,7 +241,7 @@ def main() -> None:
         seconds, peak, keys = queue.get()
         process.join()
         scores = pairwise_scores(keys, truth.reindex(keys.index))
-        merged = twin_pairs_merged(keys, truth, children)
+        merged = twin_pairs_merged(keys, truth, children) if children is not None else "n/a"
         print(
             f"{engine:<12}{seconds:>9.1f}{peak:>10,.0f}{scores.precision:>11.4f}"
             f"{scores.recall:>9.4f}{scores.f1:>9.4f}{merged:>14}"

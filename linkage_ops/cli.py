@@ -26,7 +26,7 @@ from linkage_ops.ingest import (
     load_period,
     load_schema,
 )
-from linkage_ops.linkage import FellegiSunterModel, link_records
+from linkage_ops.linkage import FellegiSunterModel, ModelLevelsMismatch, link_records
 from linkage_ops.linkage.store import (
     read_state_decisions,
     read_state_folder,
@@ -138,9 +138,15 @@ def _link(args: argparse.Namespace) -> int:
     state = read_state_folder(args.state) if args.state else None
     decisions = read_state_decisions(args.state) if args.state else None
     run_id = datetime.now().strftime("cli-%Y%m%dT%H%M%S")
-    model = (
-        FellegiSunterModel.from_json(args.model.read_text(encoding="utf-8")) if args.model else None
-    )
+    try:
+        model = (
+            FellegiSunterModel.from_json(args.model.read_text(encoding="utf-8"), str(args.model))
+            if args.model
+            else None
+        )
+    except ModelLevelsMismatch as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     result = link_records(records, state=state, run_id=run_id, decisions=decisions, model=model)
     _write_table(result.bridge, args.out)
     if args.state:
@@ -152,6 +158,14 @@ def _link(args: argparse.Namespace) -> int:
     print(
         f"{len(result.bridge):,} records -> {result.bridge.person_key.nunique():,} person keys; "
         f"written to {args.out}"
+    )
+    thresholds = result.summary["thresholds"]
+    print(
+        f"match threshold {thresholds['match_threshold']:.2f} "
+        f"({thresholds['match_source']}; expected precision "
+        f"{thresholds['expected_precision']:.4f}, recall {thresholds['expected_recall']:.4f}), "
+        f"review from {thresholds['review_threshold']:.2f}; "
+        f"{result.summary['review_pairs']:,} pairs wait for a reviewer"
     )
     if not result.history.empty:
         print(f"key changes since the last run: {len(result.history):,} (see {args.state})")

@@ -18,6 +18,13 @@ _UPN_PATTERN = re.compile(r"^[A-Za-z][0-9]{11}[0-9A-Za-z]$")
 _NHS_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 # Never issued: synthetic data lives here.
 NHS_TEST_RANGE = (9_990_000_000, 9_999_999_999)
+# The shape of a UK postcode (outward code, optional space, inward code), in upper case.
+UK_POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
+
+
+def is_uk_postcode(value: str) -> bool:
+    """``"HR1 2AB"`` and ``"hr12ab"`` are UK-shaped; ``"02139"`` and ``"1012 AB"`` are not."""
+    return bool(UK_POSTCODE.match(value.strip().upper()))
 
 
 def normalise_upn(value: object) -> str | None:

@@ -5,7 +5,7 @@ import pytest
 
 from linkage_ops.evaluation import error_analysis, pairwise_scores
 from linkage_ops.identifiers import make_upn
-from linkage_ops.linkage import MatchRules, link_records, standardise_records
+from linkage_ops.linkage import link_records, standardise_records
 
 UPN_A = make_upn(884, 2001, 2019, 1)
 UPN_B = make_upn(884, 2001, 2019, 2)
@@ -235,8 +235,8 @@ def test_possible_twins_wait_for_a_reviewer_with_weights_that_add_up() -> None:
 
 
 def test_pairs_between_the_thresholds_wait_for_a_reviewer() -> None:
-    rules = MatchRules()
-    # Same first name, address and birth year; surname and birthday differ: not enough.
+    # Same surname; first name, birthday and postcode each one typo apart: too much doubt to
+    # link, too much agreement to drop.
     records = [
         record(
             "gp:1",
@@ -248,18 +248,20 @@ def test_pairs_between_the_thresholds_wait_for_a_reviewer() -> None:
         ),
         record(
             "cyps:1",
-            first_name="Maisie",
-            last_name="Powell",
-            date_of_birth="2012-03-02",
-            postcode="HR1 1AA",
+            first_name="Maisee",
+            last_name="Clarke",
+            date_of_birth="2012-09-15",
+            postcode="HR7 1AA",
             sex="F",
         ),
     ]
-    result = link_records(pd.DataFrame(records), rules)
+    result = link_records(pd.DataFrame(records))
     assert result.bridge.person_key.nunique() == 2
     (waiting,) = result.review_queue.to_dict("records")
     assert waiting["decision"] == "review"
-    assert rules.review_threshold <= waiting["match_weight"] < rules.threshold
+    thresholds = result.summary["thresholds"]
+    assert thresholds["review_threshold"] <= waiting["match_weight"]
+    assert waiting["match_weight"] < thresholds["match_threshold"]
 
 
 def test_a_reviewers_match_links_and_non_match_is_never_auto_linked_again() -> None:

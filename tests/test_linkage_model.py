@@ -1,20 +1,18 @@
 """Comparison levels and the Fellegi-Sunter model: levels on hand-made pairs, and training
 without labels on a generated population whose truth the test knows."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from linkage_ops.identifiers import nhs_check_digit
 from linkage_ops.linkage import FellegiSunterModel, link_records, standardise_records
+from linkage_ops.linkage.blocking import BlockingKeys, block_pairs, pairs_within_groups
 from linkage_ops.linkage.comparisons import ProfileColumns, compare
-from linkage_ops.linkage.model import (
-    TrainingSettings,
-    block_pairs,
-    default_model,
-    pairs_within_groups,
-    train_model,
-)
+from linkage_ops.linkage.model import default_model, train_model
+from linkage_ops.linkage.settings import DEFAULT_SETTINGS, TrainingSettings
 from linkage_ops.linkage.standardise import NICKNAMES_PATH
 
 REFERENCE = NICKNAMES_PATH.parent
@@ -172,7 +170,8 @@ def population(children: int, seed: int = 7) -> tuple[pd.DataFrame, pd.Series]:
 def trained() -> tuple[FellegiSunterModel, pd.DataFrame, pd.Series]:
     records, truth = population(3_000)
     profiles = standardise_records(records)
-    return train_model(profiles, settings=TrainingSettings(u_sample_pairs=400_000)), records, truth
+    settings = replace(DEFAULT_SETTINGS, training=TrainingSettings(u_sample_pairs=400_000))
+    return train_model(profiles, linkage_settings=settings), records, truth
 
 
 def test_u_from_random_pairs_matches_the_population(trained) -> None:
@@ -222,10 +221,10 @@ def test_linking_the_generated_population_is_accurate(trained) -> None:
 
 def test_block_pairs_samples_to_a_cap_and_counts_the_whole_block() -> None:
     records, _ = population(2_000, seed=3)
-    columns = ProfileColumns.from_profiles(standardise_records(records))
-    _, _, total = block_pairs(columns, ("birth_year",))
+    keys = BlockingKeys(standardise_records(records))
+    _, _, total = block_pairs(keys, ("birth_year",))
     left, right, capped_total = block_pairs(
-        columns, ("birth_year",), max_pairs=total // 10, rng=np.random.default_rng(1)
+        keys, ("birth_year",), max_pairs=total // 10, rng=np.random.default_rng(1)
     )
     assert capped_total == total
     assert total // 20 < len(left) < total // 5

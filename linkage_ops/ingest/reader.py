@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from linkage_ops.identifiers import is_valid_nhs_number, is_valid_upn
+from linkage_ops.identifiers import is_uk_postcode, is_valid_nhs_number, is_valid_upn
 from linkage_ops.ingest.aliases import authority_aliases, map_header
 from linkage_ops.ingest.collection_year import parse_year_label
 from linkage_ops.ingest.errors import UnreadableFileError
@@ -37,7 +37,6 @@ from linkage_ops.ingest.xml_reader import (
     xml_content,
 )
 
-_POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
 _INTEGER = re.compile(r"^-?\d+$")
 _BOOLEANS = frozenset({"True", "False", "true", "false", "TRUE", "FALSE", "1", "0"})
 DELIMITERS = (",", "\t", "|", ";")
@@ -169,7 +168,7 @@ def check_value(rule: FieldRule, value: str | None) -> str | None:
         reason = "UPN fails its pattern or check letter"
     elif rule.type == "nhs_number" and not is_valid_nhs_number(value):
         reason = "NHS number fails Modulus 11"
-    elif rule.type == "postcode" and not _POSTCODE.match(value.upper()):
+    elif rule.type == "postcode" and not is_uk_postcode(value):
         reason = "not a UK postcode"
     return reason
 

@@ -4,15 +4,19 @@ Each comparison has ordered levels; a pair takes the first level whose rule it m
 is always ``missing`` (either side blank: no evidence either way, weight 0).
 
 - first_name: exact; nickname (both in one group of the nickname table: Bill / William,
-  Sammy / Samuel); Jaro-Winkler >= 0.92
-  (``close``) or >= 0.82 (``similar``); ``swapped`` (one record's first name is the other's
-  surname); different.
+  Sammy / Samuel); Jaro-Winkler at or above the ``close`` or ``similar`` cut-off; ``prefix``
+  (one is the other cut short, or its initial); ``swapped`` (one record's first name is the
+  other's surname); different.
 - last_name: exact; ``part_or_former`` (a part of a double-barrelled name or a former surname
-  is the other's surname); close / similar as above, also over the parts; swapped; different.
-- date_of_birth: exact; day and month swapped; ``near`` (one day apart or one digit off);
-  ``year_only``; different.
-- postcode: full; sector; district; different.
+  is the other's surname); close / similar as above, also over the parts; prefix; swapped;
+  different.
+- date_of_birth: exact; day and month swapped; ``near`` (one day apart, one digit off, or two
+  neighbouring digits transposed); ``year_month``; ``year_only``; different.
+- postcode: full; sector; district (UK postcodes only); ``close`` (one character added, dropped,
+  changed or two swapped: a typo, in any country's format); different.
 - sex: agree; disagree (``U`` counts as missing).
+
+The levels, their order and the cut-offs are data (``settings.DEFAULT_SETTINGS``).
 
 Strings become integer codes once per run (``ProfileColumns``); pairs are compared as arrays,
 names through rapidfuzz ``cpdist`` on the pairs that need it, never in a loop over pairs.
@@ -24,30 +28,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Prefix
 from rapidfuzz.process import cpdist
 
+from linkage_ops.linkage.settings import DEFAULT_SETTINGS
 from linkage_ops.linkage.standardise import nickname_groups
 
-COMPARISONS: dict[str, tuple[str, ...]] = {
-    "first_name": ("missing", "exact", "nickname", "close", "similar", "swapped", "different"),
-    "last_name": (
-        "missing",
-        "exact",
-        "part_or_former",
-        "close",
-        "similar",
-        "swapped",
-        "different",
-    ),
-    "date_of_birth": ("missing", "exact", "day_month_swapped", "near", "year_only", "different"),
-    "postcode": ("missing", "full", "sector", "district", "different"),
-    "sex": ("missing", "agree", "disagree"),
-}
-CLOSE_SIMILARITY = 0.92
-SIMILAR_SIMILARITY = 0.82
+COMPARISONS: dict[str, tuple[str, ...]] = DEFAULT_SETTINGS.levels
+CLOSE_SIMILARITY = DEFAULT_SETTINGS.cut_off("close")
+SIMILAR_SIMILARITY = DEFAULT_SETTINGS.cut_off("similar")
 # Comparisons whose exact level is adjusted for how common the value is (term frequency).
-TERM_FREQUENCY_COMPARISONS = ("first_name", "last_name")
+TERM_FREQUENCY_COMPARISONS = tuple(
+    comparison.name for comparison in DEFAULT_SETTINGS.comparisons if comparison.term_frequency
+)
 
 
 def level_code(comparison: str, level: str) -> int:
@@ -102,33 +95,10 @@ class ProfileColumns:
     dob_text: np.ndarray  # 8-byte YYYYMMDD
     birth_year: np.ndarray
     postcode: np.ndarray  # codes
+    postcode_text: np.ndarray  # strings
     sector: np.ndarray
     district: np.ndarray
     sex: np.ndarray  # codes, -1 for U
-
-    def codes(self, column: str) -> np.ndarray:
-        """Integer codes of a standardised profile column, -1 where it is blank."""
-        known = {
-            "dob_text": self.dob_day,
-            "birth_year": np.where(self.dob_day >= 0, self.birth_year, -1),
-            "first_name_canonical": self.canonical_code,
-            "last_name_std": self.last_code,
-            "postcode_std": self.postcode,
-            "postcode_sector": self.sector,
-            "postcode_district": self.district,
-        }
-        return known[column]
-
-    def block_key(self, rule: tuple[str, ...]) -> np.ndarray:
-        """One integer per profile for the values of the rule's columns; -1 if any is blank."""
-        key = np.zeros(len(self.dob_day), dtype=np.int64)
-        blank = np.zeros(len(self.dob_day), dtype=bool)
-        for column in rule:
-            codes = self.codes(column).astype(np.int64)
-            blank |= codes < 0
-            key = key * (int(codes.max(initial=0)) + 1) + np.maximum(codes, 0)
-            key = pd.factorize(key)[0].astype(np.int64)  # keep the numbers small
-        return np.where(blank, -1, key)
 
     @classmethod
     def from_profiles(cls, profiles: pd.DataFrame) -> ProfileColumns:
@@ -176,6 +146,7 @@ class ProfileColumns:
             dob_text=profiles.dob_text.to_numpy(dtype="S8"),
             birth_year=profiles.birth_year.to_numpy(dtype=np.int32),
             postcode=postcode,
+            postcode_text=profiles.postcode_std.to_numpy(dtype=object),
             sector=sector,
             district=district,
             sex=sex,
@@ -193,6 +164,30 @@ def _jaro_winkler(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return cpdist(
         left.tolist(), right.tolist(), scorer=JaroWinkler.normalized_similarity, workers=-1
     )
+
+
+def _one_is_prefix(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """One name is the other cut short (or its initial): the shorter is the common prefix."""
+    if len(left) == 0:
+        return np.zeros(0, dtype=bool)
+    common = cpdist(left.tolist(), right.tolist(), scorer=Prefix.similarity, workers=-1)
+    shorter = np.minimum(
+        np.fromiter(map(len, left), dtype=np.int64, count=len(left)),
+        np.fromiter(map(len, right), dtype=np.int64, count=len(right)),
+    )
+    return (shorter > 0) & (common == shorter)
+
+
+def _fuzzy_levels(
+    whole_l: np.ndarray, whole_r: np.ndarray, settled: np.ndarray, similarity: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """close, similar and prefix for the pairs not ``settled`` by an earlier level."""
+    close = similarity >= CLOSE_SIMILARITY
+    similar = similarity >= SIMILAR_SIMILARITY
+    prefix = np.zeros(len(similarity), dtype=bool)
+    rest = np.flatnonzero(~(settled | similar))
+    prefix[rest] = _one_is_prefix(whole_l[rest], whole_r[rest])
+    return close, similar, prefix
 
 
 def _select(conditions: list[np.ndarray], comparison: str, levels: list[str]) -> np.ndarray:
@@ -225,17 +220,13 @@ def _first_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -
         canonical = _jaro_winkler(p.canonical[l_rows[resolved]], p.canonical[r_rows[resolved]])
         similarity[fuzzy[resolved]] = np.maximum(similarity[fuzzy[resolved]], canonical)
     swapped = _equal(fl, p.last_code[right]) | _equal(p.last_code[left], fr)
+    close, similar, prefix = _fuzzy_levels(
+        p.first[left], p.first[right], missing | exact | nickname, similarity
+    )
     return _select(
-        [
-            missing,
-            exact,
-            nickname,
-            similarity >= CLOSE_SIMILARITY,
-            similarity >= SIMILAR_SIMILARITY,
-            swapped,
-        ],
+        [missing, exact, nickname, close, similar, prefix, swapped],
         "first_name",
-        ["missing", "exact", "nickname", "close", "similar", "swapped"],
+        ["missing", "exact", "nickname", "close", "similar", "prefix", "swapped"],
     )
 
 
@@ -262,17 +253,13 @@ def _last_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) ->
             scores = _jaro_winkler(other[a_rows[some]], whole[b_rows[some]])
             similarity[fuzzy[some]] = np.maximum(similarity[fuzzy[some]], scores)
     swapped = _equal(ll, p.first_code[right]) | _equal(p.first_code[left], lr)
+    close, similar, prefix = _fuzzy_levels(
+        p.last[left], p.last[right], missing | exact | part_or_former, similarity
+    )
     return _select(
-        [
-            missing,
-            exact,
-            part_or_former,
-            similarity >= CLOSE_SIMILARITY,
-            similarity >= SIMILAR_SIMILARITY,
-            swapped,
-        ],
+        [missing, exact, part_or_former, close, similar, prefix, swapped],
         "last_name",
-        ["missing", "exact", "part_or_former", "close", "similar", "swapped"],
+        ["missing", "exact", "part_or_former", "close", "similar", "prefix", "swapped"],
     )
 
 
@@ -281,30 +268,58 @@ def _date_of_birth_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray
     missing = (dl < 0) | (dr < 0)
     text_l = np.frombuffer(p.dob_text[left].tobytes(), dtype=np.uint8).reshape(-1, 8)
     text_r = np.frombuffer(p.dob_text[right].tobytes(), dtype=np.uint8).reshape(-1, 8)
-    one_digit_off = (text_l != text_r).sum(axis=1) == 1
+    differ = text_l != text_r
+    one_digit_off = differ.sum(axis=1) == 1
+    # Two neighbouring digits typed the wrong way round (2012-03-14 / 2012-03-41 is not a
+    # date, but 2012-03-12 / 2012-03-21 and 2021 / 2012 are).
+    transposed = np.zeros(len(left), dtype=bool)
+    two_off = differ.sum(axis=1) == 2
+    for i in range(7):
+        transposed |= (
+            two_off
+            & differ[:, i]
+            & differ[:, i + 1]
+            & (text_l[:, i] == text_r[:, i + 1])
+            & (text_l[:, i + 1] == text_r[:, i])
+        )
     return _select(
         [
             missing,
             dl == dr,
             _equal(p.dob_swapped_day[left], dr) | _equal(dl, p.dob_swapped_day[right]),
-            (np.abs(dl - dr) <= 1) | one_digit_off,
+            (np.abs(dl - dr) <= 1) | one_digit_off | transposed,
+            ~differ[:, 4:].any(axis=1),
+            ~differ[:, :6].any(axis=1),
             p.birth_year[left] == p.birth_year[right],
         ],
         "date_of_birth",
-        ["missing", "exact", "day_month_swapped", "near", "year_only"],
+        ["missing", "exact", "day_month_swapped", "near", "month_day", "year_month", "year_only"],
     )
 
 
 def _postcode_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    missing = (p.postcode[left] < 0) | (p.postcode[right] < 0)
+    full = p.postcode[left] == p.postcode[right]
+    sector = _equal(p.sector[left], p.sector[right])
+    district = _equal(p.district[left], p.district[right])
+    # One typo apart, in any country's format (only where nothing above settled it).
+    close = np.zeros(len(left), dtype=bool)
+    rest = np.flatnonzero(~(missing | full | sector | district))
+    if len(rest):
+        close[rest] = (
+            cpdist(
+                p.postcode_text[left[rest]].tolist(),
+                p.postcode_text[right[rest]].tolist(),
+                scorer=DamerauLevenshtein.distance,
+                score_cutoff=2,
+                workers=-1,
+            )
+            <= 1
+        )
     return _select(
-        [
-            (p.postcode[left] < 0) | (p.postcode[right] < 0),
-            p.postcode[left] == p.postcode[right],
-            _equal(p.sector[left], p.sector[right]),
-            _equal(p.district[left], p.district[right]),
-        ],
+        [missing, full, sector, district, close],
         "postcode",
-        ["missing", "full", "sector", "district"],
+        ["missing", "full", "sector", "district", "close"],
     )
 
 

@@ -10,9 +10,12 @@ Training (``train_model``), as Splink does it:
 1. ``u`` from random pairs of profiles (nearly all pairs of different children; pairs sharing a
    valid NHS number, UPN or LA child id are left out so that known matches do not inflate it).
 2. ``m`` by expectation maximisation on blocked candidate pairs with ``u`` held fixed. Each
-   session blocks on one rule and estimates only the comparisons outside it (a block on date of
-   birth says nothing about how often a child's date of birth agrees); ``m`` is the mean over
-   the sessions that estimated it.
+   session blocks on one rule (``TrainingSettings.blocks``) and leaves out the comparisons
+   inside it (a block on date of birth says nothing about how often a child's date of birth
+   agrees). What an earlier session estimated, a later one holds at that estimate: on its own,
+   a session blocked on names with only the birth date and the address left to estimate can
+   settle on a "match" class that is every pair of namesakes. Each session reports whether it
+   converged, and why not if it did not.
 3. The prior (probability that two random profiles are one child) from how many matches each
    session found, scaled by how often a match meets that session's blocking rule.
 
@@ -33,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from linkage_ops.linkage.blocking import BlockingKeys, block_pairs
 from linkage_ops.linkage.comparisons import (
     COMPARISONS,
     TERM_FREQUENCY_COMPARISONS,
@@ -40,20 +44,32 @@ from linkage_ops.linkage.comparisons import (
     compare,
     level_code,
 )
-
-# The blocking rules of the EM sessions (columns of the standardised profiles).
-TRAINING_BLOCKS: tuple[tuple[str, ...], ...] = (
-    ("dob_text",),
-    ("first_name_canonical", "last_name_std"),
+from linkage_ops.linkage.settings import (
+    DEFAULT_SETTINGS,
+    LinkageSettings,
+    TrainingSettings,
+    check_levels,
 )
-# Which comparison each blocking column belongs to (those are fixed in a session).
-BLOCKED_COMPARISON = {
-    "dob_text": "date_of_birth",
-    "birth_year": "date_of_birth",
-    "first_name_canonical": "first_name",
-    "last_name_std": "last_name",
-    "postcode_std": "postcode",
-    "postcode_district": "postcode",
+
+# Which comparisons each blocking key fixes (a session blocked on it does not estimate them).
+BLOCKED_COMPARISONS = {
+    "dob_text": ("date_of_birth",),
+    "birth_year": ("date_of_birth",),
+    "dob_year_month": ("date_of_birth",),
+    "dob_month_day": ("date_of_birth",),
+    "dob_year_day": ("date_of_birth",),
+    "first_name_canonical": ("first_name",),
+    "first_name_std": ("first_name",),
+    "first_name_soundex": ("first_name",),
+    "last_name_std": ("last_name",),
+    "last_name_soundex": ("last_name",),
+    "names_soundex": ("first_name", "last_name"),
+    "names_initials": ("first_name", "last_name"),
+    "names_prefixes": ("first_name", "last_name"),
+    "postcode_std": ("postcode",),
+    "postcode_sector": ("postcode",),
+    "postcode_district": ("postcode",),
+    "sex": ("sex",),
 }
 # Trained on the 10,000-child synthetic authority (``linkage-ops link ... --save-model``); used
 # when the records to link are too few to train on.
@@ -65,24 +81,17 @@ _START_M = {"exact": 0.85, "full": 0.8, "agree": 0.95}
 
 
 @dataclass
-class TrainingSettings:
-    u_sample_pairs: int = 1_000_000
-    em_max_pairs: int = 1_000_000
-    em_max_iterations: int = 50
-    em_tolerance: float = 1e-5
-    # Pseudo-count that keeps a level never seen among matches from an infinite weight.
-    pseudo_count: float = 1.0
-    seed: int = 2024
-    # Fewer profiles than this are too few to train on: the shipped model is used instead.
-    min_profiles: int = 1_000
-
-
-@dataclass
 class FellegiSunterModel:
     prior: float
     m: dict[str, dict[str, float]]
     u: dict[str, dict[str, float]]
     training: dict = field(default_factory=dict)
+    # The settings it was trained with (saved with it).
+    settings: LinkageSettings = DEFAULT_SETTINGS
+
+    @property
+    def levels(self) -> dict[str, tuple[str, ...]]:
+        return self.settings.levels
 
     def for_population(self, profiles: int) -> FellegiSunterModel:
         """The same model for a population of another size: each profile is expected to have
@@ -93,7 +102,9 @@ class FellegiSunterModel:
         prior = min(self.prior * (trained_on - 1) / (profiles - 1), 0.5)
         # The prior now belongs to this population; say so, so that it is not scaled twice.
         training = self.training | {"profiles": profiles, "prior_scaled_from_profiles": trained_on}
-        return FellegiSunterModel(prior=prior, m=self.m, u=self.u, training=training)
+        return FellegiSunterModel(
+            prior=prior, m=self.m, u=self.u, training=training, settings=self.settings
+        )
 
     @property
     def prior_weight(self) -> float:
@@ -163,18 +174,24 @@ class FellegiSunterModel:
                 },
                 "term_frequency_adjusted": list(TERM_FREQUENCY_COMPARISONS),
                 "training": self.training,
+                "settings": self.settings.to_dict(),
             },
             indent=2,
         )
 
     @classmethod
-    def from_json(cls, text: str) -> FellegiSunterModel:
+    def from_json(cls, text: str, where: str = "model") -> FellegiSunterModel:
+        """A saved model. One trained with other comparison levels than this engine's is
+        refused (``ModelLevelsMismatch``) with a message saying how to retrain."""
         data = json.loads(text)
         comparisons = data["comparisons"]
+        check_levels({name: ["missing", *levels] for name, levels in comparisons.items()}, where)
         return cls(
             prior=data["prior"],
             m={c: {lv: p["m"] for lv, p in levels.items()} for c, levels in comparisons.items()},
             u={c: {lv: p["u"] for lv, p in levels.items()} for c, levels in comparisons.items()},
+            # The file records the settings it was trained with; only the comparison levels
+            # must agree with this engine (checked above), so the engine's own settings apply.
             training=data.get("training", {}),
         )
 
@@ -182,64 +199,15 @@ class FellegiSunterModel:
 @cache
 def default_model() -> FellegiSunterModel:
     """The shipped model, for inputs too small to train on."""
-    return FellegiSunterModel.from_json(DEFAULT_MODEL_PATH.read_text(encoding="utf-8"))
+    return FellegiSunterModel.from_json(
+        DEFAULT_MODEL_PATH.read_text(encoding="utf-8"), str(DEFAULT_MODEL_PATH)
+    )
 
 
 def term_frequencies(values: pd.Series) -> pd.Series:
     """Share of non-blank profiles holding each value."""
     present = values[values != ""]
     return present.value_counts(normalize=True)
-
-
-def block_pairs(
-    columns: ProfileColumns,
-    rule: tuple[str, ...],
-    max_pairs: int | None = None,
-    rng: np.random.Generator | None = None,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Pairs of profile rows (left < right) agreeing on every column of ``rule`` (blank
-    never agrees). With ``max_pairs``, a random share of profiles is kept so that about that
-    many pairs come back (every pair equally likely to be kept). Also returns the number of
-    pairs the rule gives without sampling."""
-    group = columns.block_key(rule)
-    sizes = np.bincount(group[group >= 0])
-    total = int((sizes * (sizes - 1) // 2).sum())
-    rows = np.flatnonzero(group >= 0)
-    if max_pairs is not None and total > max_pairs:
-        rng = rng or np.random.default_rng(0)
-        rows = rows[rng.random(len(rows)) < math.sqrt(max_pairs / total)]
-    left, right = pairs_within_groups(group[rows], rows)
-    return left, right, total
-
-
-def pairs_within_groups(group: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair of ``rows`` (smaller first) that share a ``group`` value."""
-    order = np.argsort(group, kind="stable")
-    group, rows = group[order], rows[order]
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    sizes = np.diff(np.r_[starts, len(group)])
-    lefts, rights = [], []
-    # One pass per position within a group: pair every member with each later member.
-    for offset in range(1, int(sizes.max(initial=1))):
-        members = sizes > offset
-        if not members.any():
-            break
-        # Member i of a group pairs with member i + offset, for every i that has one.
-        for_starts = starts[members]
-        counts = sizes[members] - offset
-        first = np.repeat(for_starts, counts) + _ranges(counts)
-        lefts.append(rows[first])
-        rights.append(rows[first + offset])
-    if not lefts:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    left, right = np.concatenate(lefts), np.concatenate(rights)
-    return np.minimum(left, right).astype(np.int64), np.maximum(left, right).astype(np.int64)
-
-
-def _ranges(counts: np.ndarray) -> np.ndarray:
-    """``[0..c0-1, 0..c1-1, ...]`` for each count."""
-    ends = np.cumsum(counts)
-    return np.arange(ends[-1]) - np.repeat(ends - counts, counts)
 
 
 def _known_matches(profiles: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -281,10 +249,15 @@ def _expectation_maximisation(
     m: dict[str, dict[str, float]],
     u: dict[str, dict[str, float]],
     settings: TrainingSettings,
-) -> tuple[dict[str, dict[str, float]], float, int, bool]:
+    held: frozenset[str] = frozenset(),
+) -> tuple[dict[str, dict[str, float]], float, int, bool, float]:
     """EM for m (u fixed) over the comparisons in ``levels``. Works on the distinct
-    comparison vectors with their counts. Returns m, the share of matches, iterations and
-    whether it converged."""
+    comparison vectors with their counts. Returns m, the share of matches, iterations,
+    whether it converged and the largest change of the last iteration.
+
+    Comparisons in ``held`` (estimated by an earlier session) weigh the pairs with the m
+    given but are not re-estimated: they anchor the match class, so that EM cannot settle on
+    a "match" class that is really every pair of a block full of namesakes."""
     names = list(levels)
     # Each comparison vector as one integer (a digit per comparison), counted.
     base = max(len(COMPARISONS[name]) for name in names)
@@ -301,6 +274,7 @@ def _expectation_maximisation(
     share = 0.5
     converged = False
     iteration = 0
+    change = float("inf")
     while not converged and iteration < settings.em_max_iterations:
         iteration += 1
         log_m = [
@@ -315,6 +289,8 @@ def _expectation_maximisation(
         new_share = float(weight.sum() / counts.sum())
         change = abs(new_share - share)
         for column, name in enumerate(names):
+            if name in held:
+                continue
             level_count = len(COMPARISONS[name])
             matched = np.bincount(vectors[:, column], weights=weight, minlength=level_count)[1:]
             matched = matched + settings.pseudo_count / (level_count - 1)
@@ -324,7 +300,7 @@ def _expectation_maximisation(
                 m[name][level] = float(value)
         share = min(max(new_share, 1e-9), 1 - 1e-9)
         converged = change < settings.em_tolerance
-    return m, share, iteration, converged
+    return m, share, iteration, converged, change
 
 
 def _starting_m() -> dict[str, dict[str, float]]:
@@ -340,25 +316,37 @@ def _starting_m() -> dict[str, dict[str, float]]:
 def train_model(
     profiles: pd.DataFrame,
     columns: ProfileColumns | None = None,
-    settings: TrainingSettings | None = None,
+    linkage_settings: LinkageSettings | None = None,
+    keys: BlockingKeys | None = None,
 ) -> FellegiSunterModel:
     """Estimate u by random sampling and m by EM on ``profiles`` (standardised, deduplicated
     identity profiles); see the module docstring."""
-    settings = settings or TrainingSettings()
+    linkage_settings = linkage_settings or DEFAULT_SETTINGS
+    settings = linkage_settings.training
     columns = columns or ProfileColumns.from_profiles(profiles)
+    keys = keys or BlockingKeys(profiles)
     u, u_pairs = estimate_u(profiles, columns, settings)
     rng = np.random.default_rng(settings.seed + 1)
     estimates: dict[str, list[dict[str, float]]] = {name: [] for name in COMPARISONS}
     sessions = []
     session_results = []
-    for rule in TRAINING_BLOCKS:
-        fixed = {BLOCKED_COMPARISON[column] for column in rule}
-        left, right, total = block_pairs(columns, rule, settings.em_max_pairs, rng)
+    for rule in settings.blocks:
+        fixed = {name for column in rule for name in BLOCKED_COMPARISONS[column]}
+        left, right, total = block_pairs(keys, rule, settings.em_max_pairs, rng)
+        if len(left) == 0:
+            sessions.append(
+                {"blocking_rule": list(rule), "pairs_in_block": 0, "skipped": "no pairs"}
+            )
+            continue
         levels = compare(columns, left, right)
-        estimated = {name: codes for name, codes in levels.items() if name not in fixed}
-        m, share, iterations, converged = _expectation_maximisation(
-            estimated, _starting_m(), u, settings
+        used = {name: codes for name, codes in levels.items() if name not in fixed}
+        # What an earlier session estimated is held at that estimate here.
+        held = frozenset(name for name in used if estimates[name])
+        start = _starting_m() | {name: estimates[name][0] for name in held}
+        m, share, iterations, converged, change = _expectation_maximisation(
+            used, start, u, settings, held
         )
+        estimated = [name for name in used if name not in held]
         for name in estimated:
             estimates[name].append(m[name])
         session_results.append((rule, share, total))
@@ -370,12 +358,26 @@ def train_model(
                 "estimated": sorted(estimated),
                 "iterations": iterations,
                 "converged": bool(converged),
+                "last_change": float(change),
+                **(
+                    {}
+                    if converged
+                    else {
+                        "why_not_converged": f"still changing by {change:.2g} after "
+                        f"{iterations} iterations (tolerance {settings.em_tolerance:g})"
+                    }
+                ),
                 "share_of_matches": float(share),
+                "held": sorted(held),
             }
         )
+    # A comparison no session could estimate keeps where EM would have started.
+    start = _starting_m()
     m = {
         name: {
             level: float(np.mean([estimate[level] for estimate in estimates[name]]))
+            if estimates[name]
+            else start[name][level]
             for level in COMPARISONS[name][1:]
         }
         for name in COMPARISONS
@@ -389,9 +391,11 @@ def train_model(
             "profiles": len(profiles),
             "u_random_pairs": u_pairs,
             "em_sessions": sessions,
+            "em_converged": all(session.get("converged", True) for session in sessions),
             "prior_by_session": prior_estimates,
             "seed": settings.seed,
         },
+        settings=linkage_settings,
     )
 
 
@@ -406,10 +410,12 @@ def _prior(
     estimates = []
     for rule, share, total in session_results:
         chance = 1.0
-        for name in {BLOCKED_COMPARISON[column] for column in rule}:
+        for name in {name for column in rule for name in BLOCKED_COMPARISONS[column]}:
             agreeing = ["exact"] + (["nickname"] if name == "first_name" else [])
             chance *= sum(m[name][level] for level in agreeing)
         estimates.append(float(share * total / chance / all_pairs))
+    if not estimates:
+        return 1.0 / max(len(profiles), 2), estimates
     return float(np.clip(np.mean(estimates), 1e-12, 0.5)), estimates
 
 

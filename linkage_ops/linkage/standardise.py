@@ -1,8 +1,9 @@
 """Standardise person records before they are compared.
 
 Names lose case, accents, punctuation and extra spaces; forenames also get a canonical form
-through the shipped nickname table (Bill -> WILLIAM); postcodes lose spaces and gain their
-sector and district; identifiers are validated so that an invalid one is never an exact key.
+through the shipped nickname table (Bill -> WILLIAM); postcodes lose spaces and, when they are
+UK postcodes, gain their sector and district; identifiers are validated so that an invalid one
+is never an exact key.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from linkage_ops.identifiers import valid_nhs_numbers, valid_upns
+from linkage_ops.identifiers import is_uk_postcode, valid_nhs_numbers, valid_upns
 
 NICKNAMES_PATH = Path(__file__).resolve().parent.parent / "reference_data" / "nicknames.csv"
 _NOT_LETTERS = re.compile(r"[^A-Z ]+")
@@ -139,8 +140,11 @@ def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
 
     postcode = _each_distinct(frame["postcode"], standardise_postcode)
     frame["postcode_std"] = postcode
-    frame["postcode_district"] = _each_distinct(postcode, lambda code: (code or "")[:-3])
-    frame["postcode_sector"] = _each_distinct(postcode, lambda code: (code or "")[:-2])
+    # Sector and district only mean something for a UK postcode; any other format is compared
+    # as given (see comparisons.py).
+    uk = _each_distinct(postcode, lambda code: code if code and is_uk_postcode(code) else "")
+    frame["postcode_district"] = _each_distinct(uk, lambda code: (code or "")[:-3])
+    frame["postcode_sector"] = _each_distinct(uk, lambda code: (code or "")[:-2])
 
     frame["sex"] = frame["sex"].fillna("U")
     frame["nhs_number_valid"] = valid_nhs_numbers(frame["nhs_number"])

@@ -88,6 +88,22 @@ def person_key_bridge(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         "links": int((pairs.decision == "link").sum()),
         "refused_identifier_conflicts": int((pairs.decision == "identifier_conflict").sum()),
         "review_queue": len(result.review_queue),
+        "review_deferred": int(result.summary["review_deferred"]),
+        "children_in_review": int(result.summary["children_in_review"]),
+        "threshold/match": float(result.summary["thresholds"]["match_threshold"]),
+        "threshold/review": float(result.summary["thresholds"]["review_threshold"]),
+        "threshold/how_chosen": str(result.summary["thresholds"]["match_source"]),
+        "threshold/expected_precision": float(result.summary["thresholds"]["expected_precision"]),
+        "threshold/expected_recall": float(result.summary["thresholds"]["expected_recall"]),
+        "model/em_converged": bool(result.model.training.get("em_converged", True)),
+        "blocking/rules": dg.MetadataValue.md(
+            "| rule | pairs | used |\n|---|---|---|\n"
+            + "\n".join(
+                f"| {rule['rule']} | {rule['pairs']:,} | {rule['reason']} |"
+                for rule in result.summary["blocking_rules"]
+            )
+        ),
+        **{f"auto_rules/{rule}": count for rule, count in result.summary["auto_rules"].items()},
         "keys_issued": int((registry.issued_in_run == run_id).sum()),
         "keys_merged": int((history.reason == "merge").sum()),
         "keys_split": int((history.reason == "split").sum()),

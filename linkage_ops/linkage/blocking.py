@@ -1,0 +1,305 @@
+"""Candidate pairs: which profiles are worth comparing.
+
+A pair is a candidate when it agrees on every key of at least one blocking rule
+(``LinkageSettings.blocking``). Keys are deliberately varied so that several wrong fields at
+once do not hide a match: exact values, Soundex codes of names (a typo often keeps the code),
+first and last name in either order, initials, and parts of the birth date (a mistyped digit
+leaves two of year, month and day intact). Postcodes are used as given when they are not UK
+postcodes (sector and district only exist for UK ones).
+
+Which rules run is chosen from the data: a rule is left out when it would give more pairs than
+the remaining pair budget allows (a key mostly blank in this data is cheap and kept; a key too
+coarse for this population is dropped), and the run reports each rule's pairs and fate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from linkage_ops.linkage.settings import BlockingSettings
+
+_SOUNDEX_DIGITS = dict(zip("BFPVCGJKQSXZDTLMNR", "111122222222334556", strict=True))
+
+
+@cache
+def soundex(name: str) -> str:
+    """American Soundex of a standardised name (``ROBERT`` -> ``R163``); blank stays blank.
+    Spaces are ignored, so a double-barrelled surname is coded as one word."""
+    letters = [letter for letter in name if "A" <= letter <= "Z"]
+    if not letters:
+        return ""
+    first = letters[0]
+    digits = []
+    previous = _SOUNDEX_DIGITS.get(first, "")
+    for letter in letters[1:]:
+        if letter in "HW":  # H and W do not separate letters with the same code
+            continue
+        digit = _SOUNDEX_DIGITS.get(letter, "")
+        if digit and digit != previous:
+            digits.append(digit)
+        previous = digit  # a vowel separates: the same code after it is written again
+    return (first + "".join(digits) + "000")[:4]
+
+
+def _factorise(values: pd.Series) -> np.ndarray:
+    """Integer codes, -1 where blank."""
+    codes, _ = pd.factorize(values.where(values.astype(bool), None))
+    return codes.astype(np.int64)
+
+
+def _each_distinct(values: pd.Series, function) -> pd.Series:
+    codes, distinct = pd.factorize(values)
+    mapped = np.array([function(value) for value in distinct] + [""], dtype=object)
+    return pd.Series(mapped[codes], index=values.index)
+
+
+def _sorted_pair(left: pd.Series, right: pd.Series) -> pd.Series:
+    """``a|b`` with the smaller first, blank if either is blank: names in either order."""
+    low = np.where(left <= right, left, right)
+    high = np.where(left <= right, right, left)
+    pair = pd.Series(low, index=left.index) + "|" + pd.Series(high, index=left.index)
+    return pair.where((left != "") & (right != ""), "")
+
+
+def _key_values(profiles: pd.DataFrame, key: str) -> pd.Series:
+    """The text of one blocking key for every profile (blank: no key)."""
+    dob = profiles.dob_text
+
+    def first_sdx() -> pd.Series:
+        return _each_distinct(profiles.first_name_std, soundex)
+
+    def last_sdx() -> pd.Series:
+        return _each_distinct(profiles.last_name_std, soundex)
+
+    derived = {
+        "first_name_soundex": first_sdx,
+        "last_name_soundex": last_sdx,
+        "names_soundex": lambda: _sorted_pair(first_sdx(), last_sdx()),
+        "names_initials": lambda: _sorted_pair(
+            profiles.first_name_std.str[:1], profiles.last_name_std.str[:1]
+        ),
+        "names_prefixes": lambda: _sorted_pair(
+            profiles.first_name_std.str[:2], profiles.last_name_std.str[:2]
+        ),
+        "birth_year": lambda: dob.str[:4],
+        "dob_year_month": lambda: dob.str[:6],
+        "dob_month_day": lambda: dob.str[4:],
+        "dob_year_day": lambda: dob.str[:4] + dob.str[6:],
+    }
+    if key in derived:
+        return derived[key]()
+    return profiles[key].fillna("").astype(str)
+
+
+KEYS = (
+    "dob_text",
+    "birth_year",
+    "dob_year_month",
+    "dob_month_day",
+    "dob_year_day",
+    "first_name_canonical",
+    "first_name_std",
+    "last_name_std",
+    "first_name_soundex",
+    "last_name_soundex",
+    "names_soundex",
+    "names_initials",
+    "names_prefixes",
+    "postcode_std",
+    "postcode_sector",
+    "postcode_district",
+    "sex",
+)
+
+
+@dataclass
+class BlockingKeys:
+    """Integer codes of each blocking key per profile (-1: blank), worked out on first use."""
+
+    profiles: pd.DataFrame
+    _codes: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.profiles)
+
+    def codes(self, key: str) -> np.ndarray:
+        if key not in KEYS:
+            raise ValueError(f"unknown blocking key {key!r}; known keys: {', '.join(KEYS)}")
+        if key not in self._codes:
+            values = _key_values(self.profiles, key)
+            if key == "sex":
+                values = values.where(values != "U", "")
+            self._codes[key] = _factorise(values)
+        return self._codes[key]
+
+    def block_key(self, rule: tuple[str, ...]) -> np.ndarray:
+        """One integer per profile for the values of the rule's keys; -1 if any is blank."""
+        key = np.zeros(len(self), dtype=np.int64)
+        blank = np.zeros(len(self), dtype=bool)
+        for column in rule:
+            codes = self.codes(column)
+            blank |= codes < 0
+            key = key * (int(codes.max(initial=0)) + 1) + np.maximum(codes, 0)
+            key = pd.factorize(key)[0].astype(np.int64)  # keep the numbers small
+        return np.where(blank, -1, key)
+
+    def completeness(self, key: str) -> float:
+        """Share of profiles with this key."""
+        return float((self.codes(key) >= 0).mean()) if len(self) else 0.0
+
+
+def block_pairs(
+    keys: BlockingKeys,
+    rule: tuple[str, ...],
+    max_pairs: int | None = None,
+    rng: np.random.Generator | None = None,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Pairs of profile rows (left < right) agreeing on every key of ``rule`` (blank never
+    agrees). With ``max_pairs``, a random share of profiles is kept so that about that many
+    pairs come back (every pair equally likely to be kept). Also returns the number of pairs
+    the rule gives without sampling."""
+    group = keys.block_key(rule)
+    total = _pair_count(group)
+    rows = np.flatnonzero(group >= 0)
+    if max_pairs is not None and total > max_pairs:
+        rng = rng or np.random.default_rng(0)
+        rows = rows[rng.random(len(rows)) < math.sqrt(max_pairs / total)]
+    left, right = pairs_within_groups(group[rows], rows)
+    return left, right, total
+
+
+def _pair_count(group: np.ndarray) -> int:
+    sizes = np.bincount(group[group >= 0])
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def pairs_within_groups(group: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of ``rows`` (smaller first) that share a ``group`` value."""
+    order = np.argsort(group, kind="stable")
+    group, rows = group[order], rows[order]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    sizes = np.diff(np.r_[starts, len(group)])
+    lefts, rights = [], []
+    # One pass per position within a group: pair every member with each later member.
+    for offset in range(1, int(sizes.max(initial=1))):
+        members = sizes > offset
+        if not members.any():
+            break
+        # Member i of a group pairs with member i + offset, for every i that has one.
+        for_starts = starts[members]
+        counts = sizes[members] - offset
+        first = np.repeat(for_starts, counts) + _ranges(counts)
+        lefts.append(rows[first])
+        rights.append(rows[first + offset])
+    if not lefts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    left, right = np.concatenate(lefts), np.concatenate(rights)
+    return np.minimum(left, right).astype(np.int64), np.maximum(left, right).astype(np.int64)
+
+
+def _ranges(counts: np.ndarray) -> np.ndarray:
+    """``[0..c0-1, 0..c1-1, ...]`` for each count."""
+    ends = np.cumsum(counts)
+    return np.arange(ends[-1]) - np.repeat(ends - counts, counts)
+
+
+def unique_pairs(
+    lefts: list[np.ndarray], rights: list[np.ndarray], n: int, sort: bool = True
+) -> np.ndarray:
+    """Distinct (left, right) pairs as an array of shape (pairs, 2); sorted unless ``sort`` is
+    false (hashing millions of candidate pairs is much faster than sorting them)."""
+    if not lefts:
+        return np.zeros((0, 2), dtype=np.int64)
+    keys = pd.unique(np.concatenate(lefts) * n + np.concatenate(rights))
+    if sort:
+        keys = np.sort(keys)
+    return np.stack([keys // n, keys % n], axis=1)
+
+
+@dataclass
+class RuleReport:
+    rule: tuple[str, ...]
+    pairs: int
+    used: bool
+    reason: str
+
+
+@dataclass
+class Candidates:
+    """The candidate pairs, shape (pairs, 2), and what each rule contributed."""
+
+    pairs: np.ndarray
+    rules: list[RuleReport]
+
+    def report(self) -> list[dict[str, object]]:
+        return [
+            {"rule": " & ".join(r.rule), "pairs": r.pairs, "used": r.used, "reason": r.reason}
+            for r in self.rules
+        ]
+
+
+def choose_rules(keys: BlockingKeys, settings: BlockingSettings) -> list[RuleReport]:
+    """Which rules run on these profiles: in order, each within what is left of the budget
+    (``max_pairs_per_profile`` times the profiles); a rule whose keys include every key of a
+    rule already used adds no pair and is skipped."""
+    budget = settings.max_pairs_per_profile * max(len(keys), 1)
+    spent = 0
+    chosen: list[RuleReport] = []
+    for rule in settings.rules:
+        narrower_of = next((r.rule for r in chosen if r.used and set(r.rule) <= set(rule)), None)
+        if narrower_of is not None:
+            chosen.append(RuleReport(rule, 0, False, f"within {' & '.join(narrower_of)}"))
+            continue
+        pairs = _pair_count(keys.block_key(rule))
+        if spent + pairs > budget:
+            chosen.append(
+                RuleReport(rule, pairs, False, f"over the pair budget ({budget:,.0f} pairs)")
+            )
+            continue
+        spent += pairs
+        chosen.append(RuleReport(rule, pairs, True, "used"))
+    return chosen
+
+
+def candidate_pairs(keys: BlockingKeys, settings: BlockingSettings) -> Candidates:
+    """Profile row pairs (left < right) that agree on every key of a chosen blocking rule."""
+    rules = choose_rules(keys, settings)
+    lefts, rights = [], []
+    for report in rules:
+        if report.used:
+            left, right, _ = block_pairs(keys, report.rule)
+            lefts.append(left)
+            rights.append(right)
+    if settings.day_month_swap:
+        left, right = _day_month_swapped(keys)
+        lefts.append(left)
+        rights.append(right)
+    return Candidates(unique_pairs(lefts, rights, len(keys), sort=False), rules)
+
+
+def _day_month_swapped(keys: BlockingKeys) -> tuple[np.ndarray, np.ndarray]:
+    """A day/month swap puts the same child under another birthday: join the swapped date to
+    the plain one at the same postcode."""
+    profiles = keys.profiles
+    dates, _ = pd.factorize(
+        pd.concat([profiles.dob_text, profiles.dob_swapped_text], ignore_index=True)
+    )
+    plain_date, swapped_date = dates[: len(profiles)], dates[len(profiles) :]
+    postcode = keys.codes("postcode_std")
+    blank = np.flatnonzero((profiles.dob_swapped_text == "").to_numpy())
+    swapped_date = swapped_date.copy()
+    swapped_date[blank] = -1
+    plain = np.flatnonzero((plain_date >= 0) & (postcode >= 0))
+    swapped = np.flatnonzero((swapped_date >= 0) & (postcode >= 0))
+    joined = pd.DataFrame(
+        {"row_s": swapped, "day": swapped_date[swapped], "postcode": postcode[swapped]}
+    ).merge(pd.DataFrame({"row": plain, "day": plain_date[plain], "postcode": postcode[plain]}))
+    joined = joined[joined.row != joined.row_s]
+    left = np.minimum(joined.row, joined.row_s).to_numpy(dtype=np.int64)
+    right = np.maximum(joined.row, joined.row_s).to_numpy(dtype=np.int64)
+    return left, right

@@ -1,0 +1,274 @@
+"""Clusters of profiles: which candidate pairs become one child.
+
+Order: reviewers' decisions, then shared identifiers (unless the two records clearly disagree on
+both date of birth and first name: then a reviewer decides), then scored candidate pairs,
+strongest first. A cluster never holds two different valid NHS numbers or two different valid
+UPNs: a link that would join such clusters is refused (``identifier_conflict``). Because links
+are taken strongest first, the refused link is always the weakest of the chain that would have
+joined two identified children (this is what keeps twins apart).
+
+Between the review and match thresholds:
+
+- pairs with two different valid identifiers are different children (``distinct_identifiers``);
+- a record that matches, equally well, children that identifiers tell apart waits for a
+  reviewer (``ambiguous``), and so does a pair born the same day with different first names
+  where twins are plausible: same surname or address (``possible_twins``). The model takes
+  fields as independent, but twins agree on everything else;
+- obvious classes are decided by the settings' auto rules (``auto_link`` / ``auto_non_match``,
+  with the rule's name in ``rule``);
+- pairs whose two profiles end up in one child anyway need no reviewer (``already_linked``);
+- the rest wait for a reviewer (``review``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from linkage_ops.linkage.blocking import pairs_within_groups
+from linkage_ops.linkage.comparisons import COMPARISONS, ProfileColumns, compare
+from linkage_ops.linkage.settings import AutoRule
+from linkage_ops.linkage.thresholds import ThresholdChoice
+
+
+class Clusters:
+    """Union-find that refuses to join clusters holding different valid identifiers, or
+    holding two profiles a reviewer said are not the same child."""
+
+    def __init__(self, nhs: list[str | None], upn: list[str | None]) -> None:
+        self.parent = list(range(len(nhs)))
+        # A cluster holds at most one valid NHS number and one valid UPN.
+        self.nhs = [value if isinstance(value, str) else None for value in nhs]
+        self.upn = [value if isinstance(value, str) else None for value in upn]
+        self.forbidden: dict[int, set[int]] = {}  # root -> profiles it must never join
+
+    def find(self, item: int) -> int:
+        root = item
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[item] != root:
+            self.parent[item], item = root, self.parent[item]
+        return root
+
+    def roots(self) -> np.ndarray:
+        """Every item's root, by following parents as arrays until nothing changes."""
+        parent = np.array(self.parent, dtype=np.int64)
+        while True:
+            grandparent = parent[parent]
+            if (grandparent == parent).all():
+                return parent
+            parent = grandparent
+
+    def forbid(self, left: int, right: int) -> None:
+        """Never put these two in one cluster (a reviewer's non-match)."""
+        self.forbidden.setdefault(self.find(left), set()).add(right)
+        self.forbidden.setdefault(self.find(right), set()).add(left)
+
+    def _forbidden_between(self, a: int, b: int) -> bool:
+        return any(self.find(item) == b for item in self.forbidden.get(a, ())) or any(
+            self.find(item) == a for item in self.forbidden.get(b, ())
+        )
+
+    def union(self, left: int, right: int) -> str:
+        """Join two clusters. Returns ``link``, or why not: ``identifier_conflict`` or
+        ``reviewed_non_match`` (and nothing changes)."""
+        a, b = self.find(left), self.find(right)
+        if a == b:
+            return "link"
+        nhs_a, nhs_b, upn_a, upn_b = self.nhs[a], self.nhs[b], self.upn[a], self.upn[b]
+        if (nhs_a and nhs_b and nhs_a != nhs_b) or (upn_a and upn_b and upn_a != upn_b):
+            return "identifier_conflict"
+        if self.forbidden and self._forbidden_between(a, b):
+            return "reviewed_non_match"
+        self.parent[b] = a
+        self.nhs[a], self.upn[a] = nhs_a or nhs_b, upn_a or upn_b
+        if b in self.forbidden:
+            self.forbidden.setdefault(a, set()).update(self.forbidden.pop(b))
+        return "link"
+
+
+def _ambiguous_best_matches(
+    scored: pd.DataFrame, clusters: Clusters, threshold: float
+) -> np.ndarray:
+    """Pairs above the threshold whose record matches, equally well, records of two or more
+    children that identifiers tell apart: a nameless A&E record with a twin's birth date and
+    address must not be given to either twin. They go to review."""
+    above = scored[scored.match_weight >= threshold]
+    if above.empty:
+        return np.zeros(len(scored), dtype=bool)
+    both_ways = pd.DataFrame(
+        {
+            "profile": np.r_[above.row_l, above.row_r],
+            "partner": np.r_[above.row_r, above.row_l],
+            "weight": np.r_[above.match_weight, above.match_weight],
+        }
+    )
+    best = both_ways[both_ways.weight == both_ways.groupby("profile").weight.transform("max")]
+    # Torn: the best partners' clusters carry different valid NHS numbers or UPNs.
+    roots = clusters.roots()[best.partner.to_numpy()]
+    nhs = pd.Series([clusters.nhs[root] for root in roots], index=best.index)
+    upn = pd.Series([clusters.upn[root] for root in roots], index=best.index)
+    torn_profiles = (nhs.groupby(best.profile).nunique() > 1) | (
+        upn.groupby(best.profile).nunique() > 1
+    )
+    torn_best = best[best.profile.isin(torn_profiles[torn_profiles].index)]
+    torn_pairs = pd.MultiIndex.from_arrays(
+        [
+            np.minimum(torn_best.profile, torn_best.partner),
+            np.maximum(torn_best.profile, torn_best.partner),
+        ]
+    )
+    return pd.MultiIndex.from_arrays([scored.row_l, scored.row_r]).isin(torn_pairs)
+
+
+def _in_twin_household(profiles: pd.DataFrame, columns: ProfileColumns) -> np.ndarray:
+    """Per profile: two children born the same day seem to live at its postcode. Profiles
+    sharing its birthday and postcode carry two different valid NHS numbers or UPNs, or two
+    first names that are not variants of each other."""
+    key = ["dob_text", "postcode_std"]
+    grouped = profiles.groupby(key)
+    children = np.maximum(
+        grouped.nhs_number_valid.transform("nunique").to_numpy(),
+        grouped.upn_valid.transform("nunique").to_numpy(),
+    )
+    twins = children > 1
+    household = grouped.ngroup().to_numpy()
+    named = np.flatnonzero(
+        (profiles.first_name_std != "").to_numpy()
+        & (profiles.dob_text != "").to_numpy()
+        & (profiles.postcode_std != "").to_numpy()
+    )
+    left, right = pairs_within_groups(household[named], named)
+    if len(left):
+        first_names = compare(columns, left, right)["first_name"]
+        different = first_names == COMPARISONS["first_name"].index("different")
+        twins |= np.isin(household, household[left[different]]) & (household >= 0)
+    return twins
+
+
+def _auto_decisions(
+    scored: pd.DataFrame, rules: tuple[AutoRule, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pair: the decision of the first auto rule it meets (or ``""``), the rule's name, and
+    whether the rule applies above the match threshold too."""
+    decision = np.full(len(scored), "", dtype=object)
+    name = np.full(len(scored), "", dtype=object)
+    any_weight = np.zeros(len(scored), dtype=bool)
+    for rule in rules:
+        meets = decision == ""
+        for comparison, allowed in rule.levels:
+            meets &= scored[f"{comparison}_level"].isin(allowed).to_numpy()
+        decision[meets] = "auto_" + rule.decision
+        name[meets] = rule.name
+        any_weight[meets] = rule.any_weight
+    return decision, name, any_weight
+
+
+def cluster_profiles(
+    profiles: pd.DataFrame,
+    columns: ProfileColumns,
+    by_identifier: pd.DataFrame,
+    scored: pd.DataFrame,
+    reviewed: pd.DataFrame,
+    thresholds: ThresholdChoice,
+    auto_rules: tuple[AutoRule, ...],
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Cluster identity profiles. ``by_identifier`` holds the scored pairs that share an
+    identifier, ``scored`` the scored candidate pairs from the review threshold up.
+
+    Returns each profile's cluster root and the pairs with their ``decision`` (and ``rule``
+    for auto decisions).
+    """
+    clusters = Clusters(profiles.nhs_number_valid.tolist(), profiles.upn_valid.tolist())
+    for left, right in reviewed.loc[reviewed.decision == "non_match", ["row_l", "row_r"]].values:
+        clusters.forbid(int(left), int(right))
+    for left, right in reviewed.loc[reviewed.decision == "match", ["row_l", "row_r"]].values:
+        clusters.union(int(left), int(right))
+
+    # "Clearly conflicting": both records have a date of birth and a first name, and neither
+    # agrees (a birth year alone is not agreement). A blank field is no evidence either way.
+    conflicting = (
+        by_identifier.date_of_birth_level.isin(["different", "year_only", "year_month"]).to_numpy()
+        & (by_identifier.first_name_level == "different").to_numpy()
+    )
+    identifier_decisions = np.full(len(by_identifier), "identifier_review", dtype=object)
+    row_l, row_r = by_identifier.row_l.to_numpy(), by_identifier.row_r.to_numpy()
+    for position in np.flatnonzero(~conflicting):
+        outcome = clusters.union(int(row_l[position]), int(row_r[position]))
+        identifier_decisions[position] = "identifier_link" if outcome == "link" else outcome
+    by_identifier = by_identifier.assign(decision=identifier_decisions, rule="")
+
+    scored = scored.sort_values(
+        ["match_weight", "row_l", "row_r"], ascending=[False, True, True]
+    ).reset_index(drop=True)
+    weights = scored.match_weight.to_numpy()
+    # Two different valid identifiers settle a borderline pair (twins): no review needed.
+    distinct_identifiers = np.zeros(len(scored), dtype=bool)
+    for column in ("nhs_number_valid", "upn_valid"):
+        values = profiles[column].to_numpy(dtype=object)
+        a, b = values[scored.row_l.to_numpy()], values[scored.row_r.to_numpy()]
+        distinct_identifiers |= pd.notna(a) & pd.notna(b) & (a != b)
+    ambiguous = _ambiguous_best_matches(scored, clusters, thresholds.match_threshold)
+    # Born the same day with different first names, at one address or under one surname, is
+    # how twins look: the model, which takes the fields as independent, would link them, so a
+    # reviewer decides. So does a nameless record that matches on birthday and address in a
+    # household where twins live.
+    same_birthday = (scored.date_of_birth_level == "exact").to_numpy()
+    one_household = scored.last_name_level.isin(["exact", "part_or_former"]).to_numpy() | (
+        scored.postcode_level.isin(["full", "sector"]).to_numpy()
+    )
+    nameless_in_twin_household = (
+        same_birthday
+        & (scored.first_name_level == "missing").to_numpy()
+        & (scored.postcode_level == "full").to_numpy()
+        & _in_twin_household(profiles, columns)[scored.row_l.to_numpy()]
+    )
+    possible_twins = (
+        same_birthday & one_household & (scored.first_name_level == "different").to_numpy()
+    ) | nameless_in_twin_household
+    auto_decision, auto_rule, any_weight = _auto_decisions(scored, auto_rules)
+    settled = distinct_identifiers | ambiguous | possible_twins
+    auto_decision[settled] = ""
+    above = weights >= thresholds.match_threshold
+    auto = (auto_decision != "") & (~above | any_weight)
+    held_back = ambiguous | possible_twins | (auto & (auto_decision == "auto_non_match"))
+    decisions = np.select(
+        [distinct_identifiers, ambiguous, possible_twins, auto],
+        ["distinct_identifiers", "ambiguous", "possible_twins", auto_decision],
+        default="review",
+    ).astype(object)
+    rule = np.where(auto, auto_rule, "")
+    row_l, row_r = scored.row_l.to_numpy(), scored.row_r.to_numpy()
+    # Above the threshold, a pair with two different identifiers is tried too, and refused
+    # (``identifier_conflict``), so the pair table shows what kept the children apart.
+    automatic = ~held_back & (above | (auto & (auto_decision == "auto_link")))
+    for position in np.flatnonzero(automatic):
+        outcome = clusters.union(int(row_l[position]), int(row_r[position]))
+        if outcome == "link" and auto[position] and not above[position]:
+            outcome = "auto_link"
+        decisions[position] = outcome
+    scored = scored.assign(decision=decisions, rule=rule)
+
+    pairs = pd.concat([by_identifier, scored], ignore_index=True)
+    roots = clusters.roots()
+    # A borderline pair whose profiles ended up in one child anyway needs no reviewer; nor does
+    # one whose children hold different valid identifiers (a match could never join them).
+    waiting = pairs.decision.isin(
+        ["review", "possible_twins", "ambiguous", "auto_non_match"]
+    ).to_numpy()
+    root_l, root_r = roots[pairs.row_l.to_numpy()], roots[pairs.row_r.to_numpy()]
+    pairs.loc[waiting & (root_l == root_r), "decision"] = "already_linked"
+    held_apart = np.zeros(len(pairs), dtype=bool)
+    for held in (clusters.nhs, clusters.upn):
+        values = np.array(held, dtype=object)
+        a, b = values[root_l], values[root_r]
+        held_apart |= pd.notna(a) & pd.notna(b) & (a != b)
+    waiting = waiting & (pairs.decision != "auto_non_match").to_numpy()
+    pairs.loc[waiting & (root_l != root_r) & held_apart, "decision"] = "distinct_identifiers"
+    decided = reviewed.set_index(["row_l", "row_r"]).decision
+    keys = pd.MultiIndex.from_arrays([pairs.row_l, pairs.row_r])
+    reviewer = decided.reindex(keys).to_numpy()
+    pairs["decision"] = np.where(
+        pd.isna(reviewer), pairs.decision, "reviewed_" + pd.Series(reviewer).astype(str)
+    )
+    return roots, pairs

@@ -1,0 +1,231 @@
+"""Linkage that holds on data we did not generate: blocking that survives several wrong fields,
+thresholds from the model, settings as one data object, a review queue in priority order."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from linkage_ops.evaluation import pairwise_scores
+from linkage_ops.linkage import (
+    DEFAULT_SETTINGS,
+    FellegiSunterModel,
+    LinkageSettings,
+    ModelLevelsMismatch,
+    link_records,
+    standardise_records,
+)
+from linkage_ops.linkage.blocking import BlockingKeys, candidate_pairs, choose_rules, soundex
+from linkage_ops.linkage.engine import prioritise_review
+from linkage_ops.linkage.model import default_model, train_model
+from linkage_ops.linkage.settings import BlockingSettings, TrainingSettings
+from linkage_ops.linkage.thresholds import choose_thresholds, expected_curves
+from linkage_ops.synthetic.independent_people import generate_people
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("ROBERT", "R163"),
+        ("RUPERT", "R163"),
+        ("RUBIN", "R150"),
+        ("ASHCRAFT", "A261"),
+        ("TYMCZAK", "T522"),
+        ("PFISTER", "P236"),
+        ("HONEYMAN", "H555"),
+        ("", ""),
+    ],
+)
+def test_soundex_follows_the_published_algorithm(name: str, code: str) -> None:
+    assert soundex(name) == code
+
+
+def _filler(count: int, seed: int = 7) -> list[dict[str, str]]:
+    """Unrelated people, so that blocking works on a population, not on two records."""
+    rng = np.random.default_rng(seed)
+    firsts = ["Amelia", "Noah", "Isla", "Leo", "Ava", "Oscar", "Mia", "Theo", "Zara", "Kai"]
+    lasts = ["Khan", "Evans", "Nowak", "Begum", "Murphy", "Silva", "Okafor", "Chen", "Shaw"]
+    return [
+        {
+            "record_id": f"filler:{i}",
+            "source": "filler",
+            "first_name": str(rng.choice(firsts)),
+            "last_name": str(rng.choice(lasts)),
+            "date_of_birth": str(
+                pd.Timestamp("2008-01-01") + pd.Timedelta(days=int(rng.integers(0, 6000)))
+            )[:10],
+            "postcode": f"{int(rng.integers(10000, 99999))}",
+            "sex": str(rng.choice(["F", "M"])),
+        }
+        for i in range(count)
+    ]
+
+
+def test_blocking_finds_a_pair_with_one_error_in_each_of_name_date_and_postcode() -> None:
+    child = {
+        "source": "clinic",
+        "first_name": "Oliver",
+        "last_name": "Price",
+        "date_of_birth": "2014-03-07",
+        "postcode": "02139",
+        "sex": "M",
+    }
+    mistyped = child | {
+        "first_name": "Olivre",  # transposed letters
+        "last_name": "Prise",  # keyboard neighbour
+        "date_of_birth": "2014-08-07",  # one digit
+        "postcode": "02193",  # transposed digits, not a UK postcode
+    }
+    records = [child | {"record_id": "a:1"}, mistyped | {"record_id": "b:1"}, *_filler(400)]
+    profiles = standardise_records(pd.DataFrame(records))
+    keys = BlockingKeys(profiles)
+    found = {tuple(pair) for pair in candidate_pairs(keys, DEFAULT_SETTINGS.blocking).pairs}
+    assert (0, 1) in found
+    # Exact keys alone (the rules that needed two fields to agree as written) miss it.
+    exact_only = BlockingSettings(
+        rules=tuple(
+            rule
+            for rule in DEFAULT_SETTINGS.blocking.rules
+            if not any("soundex" in k for k in rule)
+        )[:7],
+        day_month_swap=False,
+    )
+    assert (0, 1) not in {tuple(pair) for pair in candidate_pairs(keys, exact_only).pairs}
+
+
+def test_a_postcode_that_is_not_uk_shaped_is_compared_as_given() -> None:
+    profiles = standardise_records(
+        pd.DataFrame(
+            [
+                {"record_id": "a", "postcode": "1012 AB"},
+                {"record_id": "b", "postcode": "hr1 2ab"},
+            ]
+        )
+    )
+    assert profiles.postcode_std.tolist() == ["1012AB", "HR12AB"]
+    # Sector and district only exist for UK postcodes.
+    assert profiles.postcode_sector.tolist() == ["", "HR12"]
+    assert profiles.postcode_district.tolist() == ["", "HR1"]
+
+
+def test_a_rule_too_coarse_for_the_population_is_left_out_and_reported() -> None:
+    everyone_same_day = [
+        person | {"date_of_birth": "2015-05-05"} for person in _filler(300, seed=3)
+    ]
+    keys = BlockingKeys(standardise_records(pd.DataFrame(everyone_same_day)))
+    settings = BlockingSettings(
+        rules=(("dob_text", "first_name_canonical"), ("dob_text",), ("dob_text", "sex")),
+        max_pairs_per_profile=20,
+    )
+    reports = {report.rule: report for report in choose_rules(keys, settings)}
+    assert reports[("dob_text", "first_name_canonical")].used
+    assert not reports[("dob_text",)].used
+    assert "budget" in reports[("dob_text",)].reason
+    assert reports[("dob_text",)].pairs == 300 * 299 // 2
+    # Narrower than a rule already used adds nothing.
+    settings = replace(settings, max_pairs_per_profile=1_000)
+    reports = {report.rule: report for report in choose_rules(keys, settings)}
+    assert not reports[("dob_text", "sex")].used
+    assert reports[("dob_text", "sex")].reason == "within dob_text"
+
+
+def test_a_model_file_with_a_missing_level_is_refused_with_how_to_retrain() -> None:
+    saved = json.loads(default_model().to_json())
+    del saved["comparisons"]["date_of_birth"]["month_day"]
+    with pytest.raises(ModelLevelsMismatch) as refused:
+        FellegiSunterModel.from_json(json.dumps(saved), "old_model.json")
+    message = str(refused.value)
+    assert message.startswith("old_model.json:")
+    assert "date_of_birth lacks month_day" in message
+    assert "--save-model" in message
+    # The shipped model agrees with the engine and round-trips.
+    again = FellegiSunterModel.from_json(default_model().to_json())
+    assert again.m == default_model().m
+
+
+def test_settings_are_one_data_object_that_round_trips_and_refuses_unknown_keys() -> None:
+    data = DEFAULT_SETTINGS.to_dict()
+    assert LinkageSettings.from_dict(json.loads(json.dumps(data))) == DEFAULT_SETTINGS
+    assert [c["name"] for c in data["comparisons"]] == list(DEFAULT_SETTINGS.levels)
+    assert data["comparisons"][0]["levels"][0] == "missing"
+    with pytest.raises(ValueError, match="unknown thresholds setting"):
+        LinkageSettings.from_dict(data | {"thresholds": {"match_treshold": 5}})
+    # A trained model file carries the settings it was trained with.
+    assert json.loads(default_model().to_json())["settings"]["blocking"]["rules"]
+
+
+def test_threshold_selection_is_deterministic_and_follows_the_evidence() -> None:
+    model = default_model().for_population(20_000)
+    settings = DEFAULT_SETTINGS.thresholds
+    first = choose_thresholds(model, settings)
+    assert first == choose_thresholds(FellegiSunterModel.from_json(model.to_json()), settings)
+    assert first.review_threshold <= first.match_threshold
+    assert first.expected_precision >= settings.target_precision
+    curves = expected_curves(model)
+    assert (np.diff(curves["weight"]) < 0).all() and (np.diff(curves["recall"]) >= 0).all()
+    # The choice is the model's: other m values, other thresholds; and the more profiles, the
+    # more chance pairs at any weight, so the threshold never comes down as a population grows.
+    open_floors = replace(settings, min_match_probability=0.01, min_review_probability=0.01)
+    weak_m = {name: dict(levels) for name, levels in model.m.items()}
+    weak_m["date_of_birth"]["near"] += weak_m["date_of_birth"]["exact"] * 0.5
+    weak_m["date_of_birth"]["exact"] *= 0.5
+    strong_choice = choose_thresholds(model, open_floors)
+    weak_choice = choose_thresholds(replace(model, m=weak_m), open_floors)
+    assert weak_choice.match_source == strong_choice.match_source == "model"
+    assert weak_choice.match_threshold != strong_choice.match_threshold
+    by_size = [
+        choose_thresholds(default_model().for_population(n), open_floors).match_threshold
+        for n in (2_000, 20_000, 200_000, 2_000_000)
+    ]
+    assert by_size == sorted(by_size) and by_size[0] < by_size[-1]
+    # A fixed threshold overrides the model.
+    fixed = choose_thresholds(model, replace(settings, match_weight=9.0))
+    assert (fixed.match_threshold, fixed.match_source) == (9.0, "fixed")
+
+
+def test_em_reports_whether_it_converged_and_why_not() -> None:
+    records = generate_people(1_500, seed=5, preset="moderate").drop(columns=["truth", "errors"])
+    profiles = standardise_records(records.replace("", None))
+    converged = train_model(profiles)
+    assert converged.training["em_converged"] is True
+    assert all(s["converged"] for s in converged.training["em_sessions"])
+    cut_short = replace(DEFAULT_SETTINGS, training=TrainingSettings(em_max_iterations=1))
+    stopped = train_model(profiles, linkage_settings=cut_short)
+    assert stopped.training["em_converged"] is False
+    session = stopped.training["em_sessions"][0]
+    assert "after 1 iterations" in session["why_not_converged"]
+
+
+def test_review_puts_key_changing_pairs_first() -> None:
+    # Profiles 0-5. Keys: P1 (profiles 0, 1), P2 (2), P3 (3), P9 (4, new this run), P8 (5, new).
+    profile_keys = np.array(["P1", "P1", "P2", "P3", "P9", "P8"], dtype=object)
+    profile_records = np.array([1, 1, 4, 2, 1, 1])
+    pairs = pd.DataFrame(
+        {
+            "row_l": [4, 2, 0, 3],
+            "row_r": [5, 3, 1, 4],
+            "record_id_l": ["e", "c", "a", "d"],
+            "record_id_r": ["f", "d", "b", "e"],
+            "decision": ["review", "review", "identifier_review", "possible_twins"],
+            "match_probability": [0.5, 0.9, 0.7, 0.5],
+        }
+    )
+    ordered = prioritise_review(pairs, profile_keys, profile_records, {"P1", "P2", "P3"})
+    # A non-match would split P1; a match would retire P2 or P3; the rest join new records.
+    assert ordered.impact.tolist() == ["split_key", "merge_keys", "join_records", "join_records"]
+    assert ordered.record_id_l.tolist() == ["a", "c", "d", "e"]
+    assert ordered.priority.tolist() == [1, 2, 3, 4]
+    assert ordered.records_affected.tolist()[:2] == [1, 2]
+
+
+def test_an_identifier_free_mistyped_population_links_well() -> None:
+    people = generate_people(1_500, seed=11, preset="moderate")
+    truth = people.set_index("record_id").truth
+    result = link_records(people.drop(columns=["truth", "errors"]).replace("", None))
+    keys = result.bridge.set_index("record_id").person_key
+    scores = pairwise_scores(keys, truth.reindex(keys.index))
+    assert scores.precision > 0.9 and scores.recall > 0.85
+    # Most children need no reviewer.
+    assert result.summary["children_in_review"] <= 0.05 * result.summary["children"]
