@@ -70,10 +70,10 @@ class ThresholdSettings:
     precision and recall it expects at each weight: the match threshold is the lowest weight at
     which the pairs it links are at least ``target_precision`` precise; the review threshold is
     the highest weight below that at which linking and reviewing together reach
-    ``target_recall``. Neither goes below its floor (a pair's own probability). A fixed ``match_weight`` or
-    ``review_weight`` overrides the choice. At most ``review_share`` of the children found (or
-    ``min_review_children``, if more) wait in the review queue, the most consequential pairs
-    first; the rest are ``review_deferred`` to a later refresh.
+    ``target_recall``. Neither goes below its floor (a pair's own probability). A fixed
+    ``match_weight`` or ``review_weight`` overrides the choice. At most ``review_share`` of the
+    children found (or ``min_review_children``, if more) wait in the review queue, the most
+    consequential pairs first; the rest are ``review_deferred`` to a later refresh.
     """
 
     target_precision: float = 0.999
