@@ -167,6 +167,10 @@ def test_the_warehouse_store_keeps_keys_queue_and_decisions(tmp_path) -> None:
     )
     assert keys["gp:1"] == keys["school_census:1"]
     assert con.execute("select count(*) from linkage.review_queue").fetchone()[0] == 0
+    # An empty queue still has text columns (not DuckDB's NULL type), so models can read it.
+    described = con.execute("describe linkage.review_queue").fetchall()
+    types = {column[0]: column[1] for column in described}
+    assert types["record_id_l"] == types["impact"] == types["first_name_l"] == "VARCHAR"
     history = con.execute(
         "select old_person_key, new_person_key, reason from linkage.key_history"
     ).fetchall()

@@ -66,6 +66,12 @@ def write_linkage(con: duckdb.DuckDBPyConnection, result: LinkageResult, run_id:
             prior=result.model.prior, prior_weight=result.model.prior_weight, run_id=run_id
         ),
     }
+    # Text columns as text even when empty or all blank (a queue with no pair waiting would
+    # otherwise become columns of DuckDB's NULL type, which no model can cast).
+    frames = {
+        table: frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object})
+        for table, frame in frames.items()
+    }
     con.execute(f"create schema if not exists {SCHEMA}")
     con.execute("begin transaction")
     try:
