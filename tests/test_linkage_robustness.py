@@ -115,19 +115,27 @@ def test_a_rule_too_coarse_for_the_population_is_left_out_and_reported() -> None
         person | {"date_of_birth": "2015-05-05"} for person in _filler(300, seed=3)
     ]
     keys = BlockingKeys(standardise_records(pd.DataFrame(everyone_same_day)))
+    rules = (("dob_text", "first_name_canonical"), ("dob_text",), ("dob_text", "sex"))
     settings = BlockingSettings(
-        rules=(("dob_text", "first_name_canonical"), ("dob_text",), ("dob_text", "sex")),
-        max_pairs_per_profile=20,
+        rules=rules, max_pairs_per_profile=100, max_rule_pairs_per_profile=20
     )
     reports = {report.rule: report for report in choose_rules(keys, settings)}
     assert reports[("dob_text", "first_name_canonical")].used
     assert not reports[("dob_text",)].used
-    assert "budget" in reports[("dob_text",)].reason
+    assert "too coarse" in reports[("dob_text",)].reason
     assert reports[("dob_text",)].pairs == 300 * 299 // 2
-    # Narrower than a rule already used adds nothing.
-    settings = replace(settings, max_pairs_per_profile=1_000)
+    # Within the per-rule limit, the cheapest run first until the total budget is spent.
+    settings = BlockingSettings(
+        rules=rules, max_pairs_per_profile=100, max_rule_pairs_per_profile=1e6
+    )
     reports = {report.rule: report for report in choose_rules(keys, settings)}
-    assert not reports[("dob_text", "sex")].used
+    assert reports[("dob_text", "first_name_canonical")].used
+    assert reports[("dob_text", "sex")].used
+    assert "budget" in reports[("dob_text",)].reason
+    # With room for everything, a rule narrower than another used one adds nothing.
+    settings = replace(settings, max_pairs_per_profile=1e6)
+    reports = {report.rule: report for report in choose_rules(keys, settings)}
+    assert reports[("dob_text",)].used
     assert reports[("dob_text", "sex")].reason == "within dob_text"
 
 

@@ -7,9 +7,9 @@ first and last name in either order, initials, and parts of the birth date (a mi
 leaves two of year, month and day intact). Postcodes are used as given when they are not UK
 postcodes (sector and district only exist for UK ones).
 
-Which rules run is chosen from the data: a rule is left out when it would give more pairs than
-the remaining pair budget allows (a key mostly blank in this data is cheap and kept; a key too
-coarse for this population is dropped), and the run reports each rule's pairs and fate.
+Which rules run is chosen from the data: a rule too coarse for this population is left out, and
+the rest run cheapest first within a pair budget (a key mostly blank in this data is cheap and
+kept); the run reports each rule's pairs and fate.
 """
 
 from __future__ import annotations
@@ -123,6 +123,7 @@ class BlockingKeys:
 
     profiles: pd.DataFrame
     _codes: dict[str, np.ndarray] = field(default_factory=dict)
+    _rule_keys: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.profiles)
@@ -138,15 +139,23 @@ class BlockingKeys:
         return self._codes[key]
 
     def block_key(self, rule: tuple[str, ...]) -> np.ndarray:
-        """One integer per profile for the values of the rule's keys; -1 if any is blank."""
-        key = np.zeros(len(self), dtype=np.int64)
-        blank = np.zeros(len(self), dtype=bool)
-        for column in rule:
-            codes = self.codes(column)
-            blank |= codes < 0
-            key = key * (int(codes.max(initial=0)) + 1) + np.maximum(codes, 0)
-            key = pd.factorize(key)[0].astype(np.int64)  # keep the numbers small
-        return np.where(blank, -1, key)
+        """One integer per profile for the values of the rule's keys; -1 if any is blank.
+        Worked out once per rule."""
+        if rule not in self._rule_keys:
+            key = np.zeros(len(self), dtype=np.int64)
+            blank = np.zeros(len(self), dtype=bool)
+            span = 1
+            for column in rule:
+                codes = self.codes(column)
+                blank |= codes < 0
+                size = int(codes.max(initial=0)) + 1
+                if span * size >= 2**62:  # renumber before the product could overflow
+                    key = pd.factorize(key)[0].astype(np.int64)
+                    span = int(key.max(initial=0)) + 1
+                key = key * size + np.maximum(codes, 0)
+                span *= size
+            self._rule_keys[rule] = np.where(blank, -1, key)
+        return self._rule_keys[rule]
 
     def completeness(self, key: str) -> float:
         """Share of profiles with this key."""
@@ -174,7 +183,7 @@ def block_pairs(
 
 
 def _pair_count(group: np.ndarray) -> int:
-    sizes = np.bincount(group[group >= 0])
+    sizes = pd.Series(group[group >= 0]).value_counts(sort=False).to_numpy(dtype=np.int64)
     return int((sizes * (sizes - 1) // 2).sum())
 
 
@@ -244,26 +253,37 @@ class Candidates:
 
 
 def choose_rules(keys: BlockingKeys, settings: BlockingSettings) -> list[RuleReport]:
-    """Which rules run on these profiles: in order, each within what is left of the budget
-    (``max_pairs_per_profile`` times the profiles); a rule whose keys include every key of a
-    rule already used adds no pair and is skipped."""
-    budget = settings.max_pairs_per_profile * max(len(keys), 1)
+    """Which rules run on these profiles (reported in the settings' order).
+
+    A rule giving more than ``max_rule_pairs_per_profile`` pairs per profile is too coarse for
+    this population and left out. Of the rest, the cheapest go first while the total stays
+    within ``max_pairs_per_profile`` pairs per profile: as many rules as the budget allows. A
+    rule whose keys include every key of a rule already used adds no pair and is skipped."""
+    profiles = max(len(keys), 1)
+    budget = settings.max_pairs_per_profile * profiles
+    cap = settings.max_rule_pairs_per_profile * profiles
+    counted = [(rule, _pair_count(keys.block_key(rule))) for rule in settings.rules]
+    reports: dict[tuple[str, ...], RuleReport] = {}
     spent = 0
-    chosen: list[RuleReport] = []
-    for rule in settings.rules:
-        narrower_of = next((r.rule for r in chosen if r.used and set(r.rule) <= set(rule)), None)
-        if narrower_of is not None:
-            chosen.append(RuleReport(rule, 0, False, f"within {' & '.join(narrower_of)}"))
-            continue
-        pairs = _pair_count(keys.block_key(rule))
-        if spent + pairs > budget:
-            chosen.append(
-                RuleReport(rule, pairs, False, f"over the pair budget ({budget:,.0f} pairs)")
+    for rule, pairs in sorted(counted, key=lambda item: item[1]):
+        if pairs > cap:
+            reports[rule] = RuleReport(rule, pairs, False, f"too coarse (over {cap:,.0f} pairs)")
+        elif spent + pairs > budget:
+            reports[rule] = RuleReport(
+                rule, pairs, False, f"over the pair budget ({budget:,.0f} pairs)"
             )
-            continue
-        spent += pairs
-        chosen.append(RuleReport(rule, pairs, True, "used"))
-    return chosen
+        else:
+            spent += pairs
+            reports[rule] = RuleReport(rule, pairs, True, "used")
+    # A used rule whose keys include all of another used rule's keys finds nothing new.
+    used = [rule for rule, report in reports.items() if report.used]
+    for rule in used:
+        wider = next((other for other in used if other != rule and set(other) < set(rule)), None)
+        if wider is not None:
+            reports[rule] = RuleReport(
+                rule, reports[rule].pairs, False, f"within {' & '.join(wider)}"
+            )
+    return [reports[rule] for rule in settings.rules]
 
 
 def candidate_pairs(keys: BlockingKeys, settings: BlockingSettings) -> Candidates:

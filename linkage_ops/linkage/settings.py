@@ -31,14 +31,16 @@ class Comparison:
 class BlockingSettings:
     """Candidate pairs agree on every key of at least one rule (keys: ``blocking.KEYS``).
 
-    Rules are tried in order; a rule that would give more than ``max_pairs_per_profile`` pairs
-    per profile on this data (a key mostly blank, or too coarse for this population) is left out
-    and the run says so. A rule whose keys include all of a kept rule's keys adds nothing and is
-    skipped.
+    A rule giving more than ``max_rule_pairs_per_profile`` pairs per profile on this data is too
+    coarse for this population and left out; the rest run cheapest first while the total stays
+    within ``max_pairs_per_profile`` pairs per profile (a key mostly blank is cheap and kept).
+    A rule whose keys include all of a used rule's keys adds nothing and is skipped. The run
+    reports each rule's pairs and fate.
     """
 
     rules: tuple[tuple[str, ...], ...]
-    max_pairs_per_profile: float = 40.0
+    max_pairs_per_profile: float = 16.0
+    max_rule_pairs_per_profile: float = 4.0
     # Also join a birth date read day-for-month to the plain one within the same address.
     day_month_swap: bool = True
 
