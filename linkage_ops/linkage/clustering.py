@@ -214,6 +214,10 @@ def cluster_profiles(
     # reviewer decides. So does a nameless record that matches on birthday and address in a
     # household where twins live.
     same_birthday = (scored.date_of_birth_level == "exact").to_numpy()
+    # Twins' records with a typo in the birth date still look like twins.
+    birthday_within_a_typo = scored.date_of_birth_level.isin(
+        ["exact", "near", "day_month_swapped"]
+    ).to_numpy()
     one_household = scored.last_name_level.isin(["exact", "part_or_former"]).to_numpy() | (
         scored.postcode_level.isin(["full", "sector"]).to_numpy()
     )
@@ -224,7 +228,7 @@ def cluster_profiles(
         & _in_twin_household(profiles, columns)[scored.row_l.to_numpy()]
     )
     possible_twins = (
-        same_birthday & one_household & (scored.first_name_level == "different").to_numpy()
+        birthday_within_a_typo & one_household & (scored.first_name_level == "different").to_numpy()
     ) | nameless_in_twin_household
     auto_decision, auto_rule, any_weight = _auto_decisions(scored, auto_rules)
     settled = distinct_identifiers | ambiguous | possible_twins

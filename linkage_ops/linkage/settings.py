@@ -343,7 +343,7 @@ DEFAULT_SETTINGS = LinkageSettings(
                 ("last_name", ("exact", "part_or_former")),
                 ("postcode", ("full",)),
                 ("date_of_birth", ("different", "year_only")),
-                ("first_name", ("missing", "similar", "prefix", "swapped", "different")),
+                ("first_name", ("missing", "close", "similar", "prefix", "swapped", "different")),
             ),
             any_weight=True,
         ),
