@@ -22,14 +22,17 @@ import numpy as np
 import pandas as pd
 
 from linkage_ops.linkage.settings import BlockingSettings
+from linkage_ops.linkage.standardise import each_distinct
 
 _SOUNDEX_DIGITS = dict(zip("BFPVCGJKQSXZDTLMNR", "111122222222334556", strict=True))
 
 
 @cache
-def soundex(name: str) -> str:
+def soundex(name: str | None) -> str:
     """American Soundex of a standardised name (``ROBERT`` -> ``R163``); blank stays blank.
     Spaces are ignored, so a double-barrelled surname is coded as one word."""
+    if not isinstance(name, str):
+        return ""
     letters = [letter for letter in name if "A" <= letter <= "Z"]
     if not letters:
         return ""
@@ -52,12 +55,6 @@ def _factorise(values: pd.Series) -> np.ndarray:
     return codes.astype(np.int64)
 
 
-def _each_distinct(values: pd.Series, function) -> pd.Series:
-    codes, distinct = pd.factorize(values)
-    mapped = np.array([function(value) for value in distinct] + [""], dtype=object)
-    return pd.Series(mapped[codes], index=values.index)
-
-
 def _sorted_pair(left: pd.Series, right: pd.Series) -> pd.Series:
     """``a|b`` with the smaller first, blank if either is blank: names in either order."""
     low = np.where(left <= right, left, right)
@@ -71,10 +68,10 @@ def _key_values(profiles: pd.DataFrame, key: str) -> pd.Series:
     dob = profiles.dob_text
 
     def first_sdx() -> pd.Series:
-        return _each_distinct(profiles.first_name_std, soundex)
+        return each_distinct(profiles.first_name_std, soundex)
 
     def last_sdx() -> pd.Series:
-        return _each_distinct(profiles.last_name_std, soundex)
+        return each_distinct(profiles.last_name_std, soundex)
 
     derived = {
         "first_name_soundex": first_sdx,
@@ -156,10 +153,6 @@ class BlockingKeys:
                 span *= size
             self._rule_keys[rule] = np.where(blank, -1, key)
         return self._rule_keys[rule]
-
-    def completeness(self, key: str) -> float:
-        """Share of profiles with this key."""
-        return float((self.codes(key) >= 0).mean()) if len(self) else 0.0
 
 
 def block_pairs(

@@ -12,7 +12,7 @@ message saying how to retrain (``check_levels``).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -127,10 +127,6 @@ class LinkageSettings:
 
     def cut_off(self, name: str) -> float:
         return dict(self.similarity)[name]
-
-    def with_thresholds(self, **changes: Any) -> LinkageSettings:
-        """The same settings with some threshold settings changed."""
-        return replace(self, thresholds=replace(self.thresholds, **changes))
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -88,7 +88,7 @@ def standardise_postcode(value: object) -> str:
     return re.sub(r"[^A-Z0-9]", "", value.upper())
 
 
-def _each_distinct(values: pd.Series, function: Callable[[object], str | None]) -> pd.Series:
+def each_distinct(values: pd.Series, function: Callable[[object], str | None]) -> pd.Series:
     """``values.map(function)``, calling ``function`` once per distinct value (names repeat:
     a county has a few thousand first names among a million records)."""
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
@@ -108,14 +108,14 @@ def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
             frame[column] = None
     nicknames = nickname_to_formal()
 
-    frame["first_name_std"] = _each_distinct(
+    frame["first_name_std"] = each_distinct(
         frame["first_name"], lambda name: standardise_name(name).split(" ")[0]
     )
-    frame["first_name_canonical"] = _each_distinct(
+    frame["first_name_canonical"] = each_distinct(
         frame["first_name_std"], lambda name: nicknames.get(name, name)
     )
-    frame["last_name_std"] = _each_distinct(frame["last_name"], standardise_name)
-    frame["former_last_name_std"] = _each_distinct(frame["former_last_name"], standardise_name)
+    frame["last_name_std"] = each_distinct(frame["last_name"], standardise_name)
+    frame["former_last_name_std"] = each_distinct(frame["former_last_name"], standardise_name)
 
     # Dates are worked out once per distinct value (a county has a few thousand birthdays).
     codes, distinct = pd.factorize(frame["date_of_birth"], use_na_sentinel=True)
@@ -138,20 +138,20 @@ def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
     frame["dob_swapped_text"] = spread(dob_swapped_text, "")
     frame["birth_year"] = spread(dob.dt.year.fillna(0).astype(int), 0).astype(int)
 
-    postcode = _each_distinct(frame["postcode"], standardise_postcode)
+    postcode = each_distinct(frame["postcode"], standardise_postcode)
     frame["postcode_std"] = postcode
     # Sector and district only mean something for a UK postcode; any other format is compared
     # as given (see comparisons.py).
-    uk = _each_distinct(postcode, lambda code: code if code and is_uk_postcode(code) else "")
-    frame["postcode_district"] = _each_distinct(uk, lambda code: (code or "")[:-3])
-    frame["postcode_sector"] = _each_distinct(uk, lambda code: (code or "")[:-2])
+    uk = each_distinct(postcode, lambda code: code if code and is_uk_postcode(code) else "")
+    frame["postcode_district"] = each_distinct(uk, lambda code: (code or "")[:-3])
+    frame["postcode_sector"] = each_distinct(uk, lambda code: (code or "")[:-2])
 
     frame["sex"] = frame["sex"].fillna("U")
     frame["nhs_number_valid"] = valid_nhs_numbers(frame["nhs_number"])
     frame["upn_valid"] = valid_upns(frame["upn"])
     frame["former_upn_valid"] = valid_upns(frame["former_upn"])
     # The case-management id is shared by every social care return of one authority.
-    frame["la_child_id_std"] = _each_distinct(
+    frame["la_child_id_std"] = each_distinct(
         frame["la_child_id"],
         lambda value: value.strip().upper() if isinstance(value, str) and value.strip() else None,
     )
