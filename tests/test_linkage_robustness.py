@@ -110,6 +110,32 @@ def test_a_postcode_that_is_not_uk_shaped_is_compared_as_given() -> None:
     assert profiles.postcode_district.tolist() == ["", "HR1"]
 
 
+def test_birth_dates_of_any_century_are_compared_not_taken_as_blank() -> None:
+    """A date before 1970 once counted as blank (negative days since the epoch): a parent's or
+    grandparent's birth date, or any older population, lost its strongest field."""
+    from linkage_ops.linkage.comparisons import ProfileColumns, compare, level_names
+
+    profiles = standardise_records(
+        pd.DataFrame(
+            {
+                "record_id": list("abcdef"),
+                "date_of_birth": [
+                    "1956-04-09",
+                    "1956-04-09",
+                    "1956-04-08",
+                    "1912-03-04",
+                    "1912-04-03",
+                    "2091-01-01",
+                ],
+            }
+        )
+    )
+    columns = ProfileColumns.from_profiles(profiles)
+    left, right = np.array([0, 0, 3, 0]), np.array([1, 2, 4, 5])
+    levels = level_names("date_of_birth", compare(columns, left, right)["date_of_birth"])
+    assert list(levels) == ["exact", "near", "day_month_swapped", "different"]
+
+
 def test_a_rule_too_coarse_for_the_population_is_left_out_and_reported() -> None:
     everyone_same_day = [
         person | {"date_of_birth": "2015-05-05"} for person in _filler(300, seed=3)

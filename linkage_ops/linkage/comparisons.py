@@ -37,6 +37,9 @@ from linkage_ops.linkage.standardise import nickname_groups
 COMPARISONS: dict[str, tuple[str, ...]] = DEFAULT_SETTINGS.levels
 CLOSE_SIMILARITY = DEFAULT_SETTINGS.cut_off("close")
 SIMILAR_SIMILARITY = DEFAULT_SETTINGS.cut_off("similar")
+# Birth dates are counted in days from the earliest date pandas holds, so that every real date,
+# a grandparent's in 1930 included, is a day number >= 0 (-1 is blank).
+DAY_ZERO = np.datetime64(pd.Timestamp.min.ceil("D").date(), "D")
 # Comparisons whose exact level is adjusted for how common the value is (term frequency).
 TERM_FREQUENCY_COMPARISONS = tuple(
     comparison.name for comparison in DEFAULT_SETTINGS.comparisons if comparison.term_frequency
@@ -90,7 +93,7 @@ class ProfileColumns:
     # Pairs of first names that are nicknames or variants of each other, as code-pair keys.
     name_count: int
     variant_pairs: pd.Index
-    dob_day: np.ndarray  # days since 1970-01-01, -1 if missing
+    dob_day: np.ndarray  # days since DAY_ZERO (always >= 0), -1 if missing
     dob_swapped_day: np.ndarray
     dob_text: np.ndarray  # 8-byte YYYYMMDD
     birth_year: np.ndarray
@@ -122,11 +125,12 @@ class ProfileColumns:
         sex = _codes(profiles.sex.where(profiles.sex != "U", ""))[0]
 
         def days(text: pd.Series) -> np.ndarray:
-            """Days since 1970-01-01 (-1 for blank), worked out once per distinct date."""
+            """Days since ``DAY_ZERO`` (-1 for blank), worked out once per distinct date."""
             codes, distinct = pd.factorize(text)
             parsed = pd.to_datetime(pd.Series(distinct).replace("", None), format="%Y%m%d")
-            epoch_days = (parsed - pd.Timestamp("1970-01-01")).dt.days
-            return epoch_days.fillna(-1).astype(np.int32).to_numpy()[codes]
+            day = parsed.to_numpy(dtype="datetime64[D]")
+            numbers = np.where(np.isnat(day), -1, (day - DAY_ZERO).astype(np.int64))
+            return numbers.astype(np.int32)[codes]
 
         return cls(
             first=profiles.first_name_std.to_numpy(dtype=object),
