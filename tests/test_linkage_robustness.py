@@ -263,3 +263,70 @@ def test_an_identifier_free_mistyped_population_links_well() -> None:
     assert scores.precision > 0.9 and scores.recall > 0.85
     # Most children need no reviewer.
     assert result.summary["children_in_review"] <= 0.05 * result.summary["children"]
+
+
+def _households(count: int, second_child: str) -> list[dict[str, str]]:
+    """``count`` households, each with a child recorded three times and a second name on the
+    same birthday: a twin recorded twice under their own name (``"twin"``), or one record of
+    the first child with the first name replaced (``"replaced"``)."""
+    firsts = ["Amelia", "Noah", "Isla", "Leo", "Ava", "Oscar", "Mia", "Theo", "Zara", "Kai"]
+    others = ["Bethan", "Callum", "Dylan", "Erin", "Fraser", "Gwen", "Harvey", "Iris", "Jude"]
+    surnames = ["Khan", "Evans", "Nowak", "Begum", "Murphy", "Silva", "Okafor", "Chen", "Shaw"]
+    rows = []
+    for h in range(count):
+        base = {
+            "last_name": f"{surnames[h % len(surnames)]}{'son' * (h // len(surnames))}",
+            "date_of_birth": str(pd.Timestamp("2012-01-01") + pd.Timedelta(days=37 * h))[:10],
+            "postcode": f"{9000 + h}",
+        }
+        for copy in range(3):
+            rows.append(
+                base
+                | {
+                    "record_id": f"h{h}:child:{copy}",
+                    "source": f"source{copy}",
+                    "first_name": firsts[h % len(firsts)],
+                }
+            )
+        copies = 2 if second_child == "twin" else 1
+        for copy in range(copies):
+            rows.append(
+                base
+                | {
+                    "record_id": f"h{h}:{second_child}:{copy}",
+                    "source": f"source{copy}",
+                    "first_name": others[h % len(others)],
+                }
+            )
+    return rows
+
+
+def test_a_one_off_first_name_is_held_as_a_possible_twin_only_where_the_population_has_twins() -> (
+    None
+):
+    # The pair in question: Jon recorded twice, Ryan once, same surname, birthday and postcode.
+    pair = [{"record_id": f"jon:{i}", "source": f"s{i}", "first_name": "Jon"} for i in range(2)] + [
+        {"record_id": "ryan", "source": "s9", "first_name": "Ryan"}
+    ]
+    for row in pair:
+        row |= {"last_name": "Pryce", "date_of_birth": "2015-04-04", "postcode": "7001"}
+
+    def link(population: list[dict[str, str]]) -> tuple[pd.Series, dict[str, object]]:
+        result = link_records(pd.DataFrame(population + pair + _filler(400)))
+        return result.bridge.set_index("record_id").person_key, result.summary["twins"]
+
+    # Twins are common here (each twin recorded twice under their own name): Ryan may be
+    # Jon's twin, seen once. A reviewer decides.
+    keys, twins = link(_households(30, "twin"))
+    assert twins["one_off_names_held_as_twins"] is True
+    assert twins["with_both_names_attested"] >= 30
+    assert keys["ryan"] != keys["jon:0"]
+    assert keys["h3:twin:0"] != keys["h3:child:0"]
+
+    # No twins here, but first names are often replaced: Ryan is Jon with a wrong first name.
+    keys, twins = link(_households(30, "replaced"))
+    assert twins["one_off_names_held_as_twins"] is False
+    assert twins["households_with_two_first_names"] >= 30
+    assert twins["with_both_names_attested"] == 0
+    assert keys["ryan"] == keys["jon:0"]
+    assert keys["h3:replaced:0"] == keys["h3:child:0"]

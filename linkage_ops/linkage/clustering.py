@@ -22,12 +22,14 @@ Between the review and match thresholds:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from linkage_ops.linkage.blocking import pairs_within_groups
 from linkage_ops.linkage.comparisons import COMPARISONS, ProfileColumns, compare
-from linkage_ops.linkage.settings import AutoRule
+from linkage_ops.linkage.settings import AutoRule, TwinSettings
 from linkage_ops.linkage.thresholds import ThresholdChoice
 
 
@@ -121,29 +123,73 @@ def _ambiguous_best_matches(
     return pd.MultiIndex.from_arrays([scored.row_l, scored.row_r]).isin(torn_pairs)
 
 
-def _in_twin_household(profiles: pd.DataFrame, columns: ProfileColumns) -> np.ndarray:
-    """Per profile: two children born the same day seem to live at its postcode. Profiles
-    sharing its birthday and postcode carry two different valid NHS numbers or UPNs, or two
-    first names that are not variants of each other."""
-    key = ["dob_text", "postcode_std"]
-    grouped = profiles.groupby(key)
+@dataclass
+class TwinEvidence:
+    """What the population says about twins (see ``TwinSettings``)."""
+
+    attested: np.ndarray  # per profile: another record born that day there gives its name
+    in_twin_household: np.ndarray  # per profile: twins seem to live at its birthday and postcode
+    households: int  # households (birthday and surname, or postcode) showing two first names
+    attested_households: int  # ... of which both names are attested
+    one_offs_held: bool  # one-off first names are held as possible twins too
+
+    def report(self) -> dict[str, object]:
+        return {
+            "households_with_two_first_names": self.households,
+            "with_both_names_attested": self.attested_households,
+            "one_off_names_held_as_twins": self.one_offs_held,
+        }
+
+
+def twin_evidence(
+    profiles: pd.DataFrame, columns: ProfileColumns, settings: TwinSettings
+) -> TwinEvidence:
+    """Per profile, whether its first name is attested: two sources give the profile, or
+    another profile born the same day, under its surname or at its postcode, gives (nearly)
+    the same first name. A twin is a child of their own, recorded again and again under their
+    own name; a first name mistyped beyond recognition or replaced by another is a one-off in
+    its record. And, per population, how often two first names on one birthday in one
+    household are both attested."""
+    first_name = COMPARISONS["first_name"]
+    agree = [first_name.index(level) for level in ("exact", "nickname", "close")]
+    attested = (profiles.sources > 1).to_numpy()
+    grouped = []
+    for place in ("last_name_std", "postcode_std"):
+        named = np.flatnonzero(
+            (profiles.first_name_std != "").to_numpy()
+            & (profiles.dob_text != "").to_numpy()
+            & (profiles[place] != "").to_numpy()
+        )
+        household = profiles.groupby(["dob_text", place]).ngroup().to_numpy()
+        left, right = pairs_within_groups(household[named], named)
+        levels = compare(columns, left, right)["first_name"] if len(left) else np.zeros(0)
+        same_name = np.isin(levels, agree)
+        attested[left[same_name]] = True
+        attested[right[same_name]] = True
+        grouped.append((household, left, right, levels == first_name.index("different")))
+
+    households = attested_households = 0
+    for household, left, right, different in grouped:
+        both = different & attested[left] & attested[right]
+        households += len(np.unique(household[left[different]]))
+        attested_households += len(np.unique(household[left[both]]))
+    one_offs_held = (
+        households < settings.min_households
+        or attested_households >= settings.min_attested_share * households
+    )
+    # Households at one postcode where twins seem to live: two first names on one birthday
+    # (both attested, unless one-off names are held too), or two different valid NHS numbers
+    # or UPNs.
+    household, left, right, different = grouped[1]
+    shown = different & (one_offs_held | (attested[left] & attested[right]))
+    twins = np.isin(household, household[left[shown]])
+    by_postcode = profiles.groupby(["dob_text", "postcode_std"])
     children = np.maximum(
-        grouped.nhs_number_valid.transform("nunique").to_numpy(),
-        grouped.upn_valid.transform("nunique").to_numpy(),
+        by_postcode.nhs_number_valid.transform("nunique").to_numpy(),
+        by_postcode.upn_valid.transform("nunique").to_numpy(),
     )
-    twins = children > 1
-    household = grouped.ngroup().to_numpy()
-    named = np.flatnonzero(
-        (profiles.first_name_std != "").to_numpy()
-        & (profiles.dob_text != "").to_numpy()
-        & (profiles.postcode_std != "").to_numpy()
-    )
-    left, right = pairs_within_groups(household[named], named)
-    if len(left):
-        first_names = compare(columns, left, right)["first_name"]
-        different = first_names == COMPARISONS["first_name"].index("different")
-        twins |= np.isin(household, household[left[different]]) & (household >= 0)
-    return twins
+    twins |= (children > 1) & (profiles.postcode_std != "").to_numpy()
+    return TwinEvidence(attested, twins, households, attested_households, one_offs_held)
 
 
 def _auto_decisions(
@@ -172,6 +218,7 @@ def cluster_profiles(
     reviewed: pd.DataFrame,
     thresholds: ThresholdChoice,
     auto_rules: tuple[AutoRule, ...],
+    twins: TwinEvidence,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Cluster identity profiles. ``by_identifier`` holds the scored pairs that share an
     identifier, ``scored`` the scored candidate pairs from the review threshold up.
@@ -225,10 +272,21 @@ def cluster_profiles(
         same_birthday
         & (scored.first_name_level == "missing").to_numpy()
         & (scored.postcode_level == "full").to_numpy()
-        & _in_twin_household(profiles, columns)[scored.row_l.to_numpy()]
+        & twins.in_twin_household[scored.row_l.to_numpy()]
     )
+    # Twins are two children each recorded under their own name (or of different sexes). A
+    # first name that is a one-off in its record is held too only where the population shows
+    # twins (see ``TwinSettings``).
+    twins_plausible = (
+        twins.attested[scored.row_l.to_numpy()] & twins.attested[scored.row_r.to_numpy()]
+    ) | (scored.sex_level == "disagree").to_numpy()
+    if twins.one_offs_held:
+        twins_plausible[:] = True
     possible_twins = (
-        birthday_within_a_typo & one_household & (scored.first_name_level == "different").to_numpy()
+        birthday_within_a_typo
+        & one_household
+        & (scored.first_name_level == "different").to_numpy()
+        & twins_plausible
     ) | nameless_in_twin_household
     auto_decision, auto_rule, any_weight = _auto_decisions(scored, auto_rules)
     settled = distinct_identifiers | ambiguous | possible_twins

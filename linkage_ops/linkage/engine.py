@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from linkage_ops.linkage.blocking import BlockingKeys, candidate_pairs, unique_pairs
-from linkage_ops.linkage.clustering import cluster_profiles
+from linkage_ops.linkage.clustering import cluster_profiles, twin_evidence
 from linkage_ops.linkage.comparisons import (
     COMPARISONS,
     TERM_FREQUENCY_COMPARISONS,
@@ -329,6 +329,8 @@ def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     _, first_record = np.unique(std.profile.to_numpy(), return_index=True)
     profiles["record_id"] = std.record_id.to_numpy()[first_record]
     profiles["source"] = std.source.to_numpy()[first_record]
+    # How many sources gave exactly these identity fields.
+    profiles["sources"] = std.groupby("profile").source.nunique().to_numpy()
     return std, profiles
 
 
@@ -388,6 +390,7 @@ def link_records(
         profiles, candidates.pairs[~already], min_weight=thresholds.review_threshold, **score
     )
     # 4. Cluster.
+    twins = twin_evidence(profiles, columns, settings.twins)
     roots, pairs = cluster_profiles(
         profiles,
         columns,
@@ -396,6 +399,7 @@ def link_records(
         _reviewed_profiles(std, decisions),
         thresholds,
         settings.auto_rules,
+        twins,
     )
     # 5. Key.
     std["cluster"] = roots[std.profile.to_numpy()]
@@ -479,6 +483,7 @@ def link_records(
             "blocking_rules": candidates.report(),
             "thresholds": thresholds.as_dict(),
             "em_converged": model.training.get("em_converged"),
+            "twins": twins.report(),
             "decisions": {
                 str(decision): int(count)
                 for decision, count in pairs.decision.value_counts().sort_index().items()

@@ -109,6 +109,26 @@ class AutoRule:
 
 
 @dataclass(frozen=True)
+class TwinSettings:
+    """When a pair born the same day in one household, with different first names, is held
+    for a reviewer as possible twins instead of linked.
+
+    Twins are two children, each recorded under their own name: two different first names each
+    given by more than one record ("attested") are twins, and so are different sexes. A first
+    name that is a one-off in its record may be a twin seen once, or the child's own record
+    with the name mistyped or replaced. Which is likelier depends on the population: where
+    attested twins make up at least ``min_attested_share`` of the households that show two
+    first names on one birthday, one-off names are held too; where they do not (a population
+    without twins, or whose first names are often replaced), one-off names are left to the
+    model. Below ``min_households`` such households there is too little to judge, and one-off
+    names are held.
+    """
+
+    min_attested_share: float = 0.2
+    min_households: int = 20
+
+
+@dataclass(frozen=True)
 class LinkageSettings:
     comparisons: tuple[Comparison, ...]
     # Jaro-Winkler similarity at or above which names are ``close`` / ``similar``.
@@ -117,6 +137,7 @@ class LinkageSettings:
     training: TrainingSettings = field(default_factory=TrainingSettings)
     thresholds: ThresholdSettings = field(default_factory=ThresholdSettings)
     auto_rules: tuple[AutoRule, ...] = ()
+    twins: TwinSettings = field(default_factory=TwinSettings)
     # Pairs are compared this many at a time, to bound memory at county scale.
     chunk_pairs: int = 2_000_000
 
@@ -146,6 +167,8 @@ class LinkageSettings:
             training["blocks"] = tuple(tuple(block) for block in training["blocks"])
         thresholds = dict(data.get("thresholds", {}))
         _check_keys(ThresholdSettings, thresholds, "thresholds")
+        twins = dict(data.get("twins", {}))
+        _check_keys(TwinSettings, twins, "twins")
         auto_rules = []
         for item in data.get("auto_rules", []):
             _check_keys(AutoRule, item, "auto rule")
@@ -164,6 +187,7 @@ class LinkageSettings:
             training=TrainingSettings(**training),
             thresholds=ThresholdSettings(**thresholds),
             auto_rules=tuple(auto_rules),
+            twins=TwinSettings(**twins),
             chunk_pairs=int(data.get("chunk_pairs", cls.chunk_pairs)),
         )
 
