@@ -324,7 +324,9 @@ DEFAULT_SETTINGS = LinkageSettings(
         ),
     ),
     auto_rules=(
-        # One child written twice with at most a typo in a name: no reviewer needed.
+        # One child written twice with at most a typo in one field, at one address: no
+        # reviewer needed. A typo in a name is obvious without an address too; namesakes born
+        # a day or a digit apart are not (one name may be shared by many children).
         AutoRule(
             "birth_date_same_names_within_a_typo",
             "link",
@@ -332,6 +334,7 @@ DEFAULT_SETTINGS = LinkageSettings(
                 ("date_of_birth", ("exact",)),
                 ("first_name", ("exact", "nickname", "close")),
                 ("last_name", ("exact", "part_or_former", "close")),
+                ("postcode", ("missing", "full", "sector", "close")),
             ),
         ),
         AutoRule(
@@ -341,6 +344,7 @@ DEFAULT_SETTINGS = LinkageSettings(
                 ("date_of_birth", ("near", "day_month_swapped")),
                 ("first_name", ("exact", "nickname")),
                 ("last_name", ("exact", "part_or_former")),
+                ("postcode", ("full", "sector", "close")),
             ),
         ),
         # No name on one side and no shared address: a birthday alone cannot tell which of the
