@@ -18,6 +18,7 @@ Every setting is in one object, ``settings.LinkageSettings``.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -334,6 +335,19 @@ def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return std, profiles
 
 
+class _Stopwatch:
+    """Seconds spent in each step, for the summary."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] = round(now - self._last, 2)
+        self._last = now
+
+
 def link_records(
     records: pd.DataFrame,
     settings: LinkageSettings | None = None,
@@ -353,10 +367,12 @@ def link_records(
     names the first record of each profile.
     """
     settings = settings or DEFAULT_SETTINGS
+    stopwatch = _Stopwatch()
     # 1. Profile.
     std, profiles = _profiles_of(records)
     columns = ProfileColumns.from_profiles(profiles)
     blocking_keys = BlockingKeys(profiles)
+    stopwatch.lap("profile")
     enough_to_train = len(profiles) >= settings.training.min_profiles
     if model is not None:
         origin = "given"
@@ -368,8 +384,10 @@ def link_records(
     # match: the prior is never scaled up beyond a population of ``min_profiles``.
     model = model.for_population(max(len(profiles), settings.training.min_profiles))
     thresholds = choose_thresholds(model, settings.thresholds)
+    stopwatch.lap("train")
     # 2. Block.
     candidates = candidate_pairs(blocking_keys, settings.blocking)
+    stopwatch.lap("block")
     # 3. Score. Name frequencies from a handful of records say nothing about how common a
     # name is.
     score = {
@@ -389,6 +407,7 @@ def link_records(
     scored = score_pairs(
         profiles, candidates.pairs[~already], min_weight=thresholds.review_threshold, **score
     )
+    stopwatch.lap("score")
     # 4. Cluster.
     twins = twin_evidence(profiles, columns, settings.twins)
     roots, pairs = cluster_profiles(
@@ -401,6 +420,7 @@ def link_records(
         settings.auto_rules,
         twins,
     )
+    stopwatch.lap("cluster")
     # 5. Key.
     std["cluster"] = roots[std.profile.to_numpy()]
     keys = assign_person_keys(std[["record_id", "cluster"]], state, run_id)
@@ -467,6 +487,7 @@ def link_records(
             "match_probability",
         ]
     ].copy()
+    stopwatch.lap("key")
     return LinkageResult(
         bridge=bridge,
         pairs=pairs.drop(columns=["row_l", "row_r"]),
@@ -501,5 +522,6 @@ def link_records(
             "children_in_review": len(
                 set(profile_keys[waiting.row_l]) | set(profile_keys[waiting.row_r])
             ),
+            "seconds": stopwatch.seconds,
         },
     )

@@ -104,6 +104,8 @@ def person_key_bridge(context: dg.AssetExecutionContext, warehouse: WarehouseRes
             )
         ),
         **{f"auto_rules/{rule}": count for rule, count in result.summary["auto_rules"].items()},
+        **{f"twins/{name}": value for name, value in result.summary["twins"].items()},
+        **{f"seconds/{step}": seconds for step, seconds in result.summary["seconds"].items()},
         "keys_issued": int((registry.issued_in_run == run_id).sum()),
         "keys_merged": int((history.reason == "merge").sum()),
         "keys_split": int((history.reason == "split").sum()),
