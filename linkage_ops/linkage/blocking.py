@@ -55,16 +55,22 @@ def _factorise(values: pd.Series) -> np.ndarray:
     return codes.astype(np.int64)
 
 
-def _sorted_pair(left: pd.Series, right: pd.Series) -> pd.Series:
-    """``a|b`` with the smaller first, blank if either is blank: names in either order."""
-    low = np.where(left <= right, left, right)
-    high = np.where(left <= right, right, left)
-    pair = pd.Series(low, index=left.index) + "|" + pd.Series(high, index=left.index)
-    return pair.where((left != "") & (right != ""), "")
+def _sorted_pair(left: pd.Series, right: pd.Series) -> np.ndarray:
+    """One code per unordered pair of values (names in either order), -1 if either is blank."""
+    values = np.concatenate([left.to_numpy(dtype=object), right.to_numpy(dtype=object)])
+    codes, uniques = pd.factorize(np.where(values == "", None, values))
+    a, b = codes[: len(left)].astype(np.int64), codes[len(left) :].astype(np.int64)
+    pair = np.minimum(a, b) * max(len(uniques), 1) + np.maximum(a, b)
+    return np.where((a < 0) | (b < 0), -1, pd.factorize(pair)[0]).astype(np.int64)
 
 
-def _key_values(profiles: pd.DataFrame, key: str) -> pd.Series:
-    """The text of one blocking key for every profile (blank: no key)."""
+def _part(values: pd.Series, start: int, stop: int | None = None) -> pd.Series:
+    """``value[start:stop]`` for every value, worked out once per distinct value."""
+    return each_distinct(values, lambda v: v[start:stop] if isinstance(v, str) else "")
+
+
+def _key_values(profiles: pd.DataFrame, key: str) -> pd.Series | np.ndarray:
+    """One blocking key for every profile: its text (blank: no key), or its codes."""
     dob = profiles.dob_text
 
     def first_sdx() -> pd.Series:
@@ -73,20 +79,19 @@ def _key_values(profiles: pd.DataFrame, key: str) -> pd.Series:
     def last_sdx() -> pd.Series:
         return each_distinct(profiles.last_name_std, soundex)
 
+    first, last = profiles.first_name_std, profiles.last_name_std
     derived = {
         "first_name_soundex": first_sdx,
         "last_name_soundex": last_sdx,
         "names_soundex": lambda: _sorted_pair(first_sdx(), last_sdx()),
-        "names_initials": lambda: _sorted_pair(
-            profiles.first_name_std.str[:1], profiles.last_name_std.str[:1]
+        "names_initials": lambda: _sorted_pair(_part(first, 0, 1), _part(last, 0, 1)),
+        "names_prefixes": lambda: _sorted_pair(_part(first, 0, 2), _part(last, 0, 2)),
+        "birth_year": lambda: _part(dob, 0, 4),
+        "dob_year_month": lambda: _part(dob, 0, 6),
+        "dob_month_day": lambda: _part(dob, 4),
+        "dob_year_day": lambda: each_distinct(
+            dob, lambda v: v[:4] + v[6:] if isinstance(v, str) else ""
         ),
-        "names_prefixes": lambda: _sorted_pair(
-            profiles.first_name_std.str[:2], profiles.last_name_std.str[:2]
-        ),
-        "birth_year": lambda: dob.str[:4],
-        "dob_year_month": lambda: dob.str[:6],
-        "dob_month_day": lambda: dob.str[4:],
-        "dob_year_day": lambda: dob.str[:4] + dob.str[6:],
     }
     if key in derived:
         return derived[key]()
@@ -130,9 +135,11 @@ class BlockingKeys:
             raise ValueError(f"unknown blocking key {key!r}; known keys: {', '.join(KEYS)}")
         if key not in self._codes:
             values = _key_values(self.profiles, key)
-            if key == "sex":
-                values = values.where(values != "U", "")
-            self._codes[key] = _factorise(values)
+            if isinstance(values, pd.Series):  # text, not yet codes
+                if key == "sex":
+                    values = values.where(values != "U", "")
+                values = _factorise(values)
+            self._codes[key] = values
         return self._codes[key]
 
     def block_key(self, rule: tuple[str, ...]) -> np.ndarray:
