@@ -211,11 +211,11 @@ def term_frequencies(values: pd.Series) -> pd.Series:
 
 
 def _known_matches(profiles: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Pairs sharing a valid NHS number, UPN or LA child id."""
     known = np.zeros(len(left), dtype=bool)
     for column in ("nhs_number_valid", "upn_valid", "la_child_id_std"):
-        values = profiles[column].to_numpy(dtype=object)
-        a, b = values[left], values[right]
-        known |= pd.notna(a) & (a == b)
+        codes = pd.factorize(profiles[column])[0]  # -1 where blank
+        known |= (codes[left] >= 0) & (codes[left] == codes[right])
     return known
 
 
