@@ -330,3 +330,30 @@ def test_a_one_off_first_name_is_held_as_a_possible_twin_only_where_the_populati
     assert twins["with_both_names_attested"] == 0
     assert keys["ryan"] == keys["jon:0"]
     assert keys["h3:replaced:0"] == keys["h3:child:0"]
+
+
+def test_names_written_the_other_way_round_with_typos_are_swapped() -> None:
+    from linkage_ops.linkage.comparisons import ProfileColumns, compare, level_names
+
+    profiles = standardise_records(
+        pd.DataFrame(
+            {
+                "record_id": list("abcd"),
+                "first_name": ["Samuel", "Ryman", "Ryan", "Sara"],
+                "last_name": ["Ryan", "Samel", "Samuel", "Sykes"],
+            }
+        )
+    )
+    columns = ProfileColumns.from_profiles(profiles)
+    left, right = np.array([0, 0, 0]), np.array([1, 2, 3])
+    levels = compare(columns, left, right)
+    assert list(level_names("first_name", levels["first_name"])) == [
+        "swapped",
+        "swapped",
+        "different",
+    ]
+    assert list(level_names("last_name", levels["last_name"])) == [
+        "swapped",
+        "swapped",
+        "different",
+    ]

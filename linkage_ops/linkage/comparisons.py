@@ -86,6 +86,8 @@ class ProfileColumns:
     last_parts: tuple[np.ndarray, np.ndarray]  # first and last part of the surname (strings)
     former: np.ndarray
     first_code: np.ndarray  # int codes in one name code space shared by all name columns
+    first_initial: np.ndarray  # the first letter's code point (0 if blank)
+    last_initial: np.ndarray
     canonical_code: np.ndarray
     last_code: np.ndarray
     last_part_codes: tuple[np.ndarray, np.ndarray]
@@ -139,6 +141,8 @@ class ProfileColumns:
             last_parts=(part_first.to_numpy(dtype=object), part_last.to_numpy(dtype=object)),
             former=profiles.former_last_name_std.to_numpy(dtype=object),
             first_code=first,
+            first_initial=_initials(profiles.first_name_std),
+            last_initial=_initials(profiles.last_name_std),
             canonical_code=canonical,
             last_code=last,
             last_part_codes=(part_a, part_b),
@@ -180,6 +184,31 @@ def _one_is_prefix(left: np.ndarray, right: np.ndarray) -> np.ndarray:
         np.fromiter(map(len, right), dtype=np.int64, count=len(right)),
     )
     return (shorter > 0) & (common == shorter)
+
+
+def _initials(names: pd.Series) -> np.ndarray:
+    """The code point of each name's first letter, 0 where blank."""
+    codes, distinct = pd.factorize(names)
+    initial = np.array([ord(name[0]) if name else 0 for name in distinct] + [0], dtype=np.int32)
+    return initial[codes]
+
+
+def _swapped_within_a_typo(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Forename and surname written the other way round, each within a typo (``close``) of the
+    other record's: SAMUEL RYAN / RYMAN SAMEL. Only pairs whose initials cross are compared."""
+    crossed = np.flatnonzero(
+        (p.first_initial[left] > 0)
+        & (p.first_initial[right] > 0)
+        & (p.first_initial[left] == p.last_initial[right])
+        & (p.last_initial[left] == p.first_initial[right])
+    )
+    swapped = np.zeros(len(left), dtype=bool)
+    if len(crossed):
+        l_rows, r_rows = left[crossed], right[crossed]
+        swapped[crossed] = (_jaro_winkler(p.first[l_rows], p.last[r_rows]) >= CLOSE_SIMILARITY) & (
+            _jaro_winkler(p.last[l_rows], p.first[r_rows]) >= CLOSE_SIMILARITY
+        )
+    return swapped
 
 
 def _fuzzy_levels(
@@ -224,6 +253,7 @@ def _first_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -
         canonical = _jaro_winkler(p.canonical[l_rows[resolved]], p.canonical[r_rows[resolved]])
         similarity[fuzzy[resolved]] = np.maximum(similarity[fuzzy[resolved]], canonical)
     swapped = _equal(fl, p.last_code[right]) | _equal(p.last_code[left], fr)
+    swapped |= _swapped_within_a_typo(p, left, right)
     close, similar, prefix = _fuzzy_levels(
         p.first[left], p.first[right], missing | exact | nickname, similarity
     )
@@ -257,6 +287,7 @@ def _last_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) ->
             scores = _jaro_winkler(other[a_rows[some]], whole[b_rows[some]])
             similarity[fuzzy[some]] = np.maximum(similarity[fuzzy[some]], scores)
     swapped = _equal(ll, p.first_code[right]) | _equal(p.first_code[left], lr)
+    swapped |= _swapped_within_a_typo(p, left, right)
     close, similar, prefix = _fuzzy_levels(
         p.last[left], p.last[right], missing | exact | part_or_former, similarity
     )
