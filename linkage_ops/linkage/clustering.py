@@ -162,7 +162,7 @@ def twin_evidence(
         )
         household = profiles.groupby(["dob_text", place]).ngroup().to_numpy()
         left, right = pairs_within_groups(household[named], named)
-        levels = compare(columns, left, right)["first_name"] if len(left) else np.zeros(0)
+        levels = compare(columns, left, right, only=("first_name",))["first_name"]
         same_name = np.isin(levels, agree)
         attested[left[same_name]] = True
         attested[right[same_name]] = True

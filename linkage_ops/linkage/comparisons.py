@@ -375,9 +375,16 @@ _LEVEL_FUNCTIONS = {
 }
 
 
-def compare(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> dict[str, np.ndarray]:
-    """The level code of every comparison for each pair (``left[i]``, ``right[i]``)."""
-    return {name: function(p, left, right) for name, function in _LEVEL_FUNCTIONS.items()}
+def compare(
+    p: ProfileColumns, left: np.ndarray, right: np.ndarray, only: tuple[str, ...] | None = None
+) -> dict[str, np.ndarray]:
+    """The level code of every comparison (or of those in ``only``) for each pair
+    (``left[i]``, ``right[i]``)."""
+    return {
+        name: function(p, left, right)
+        for name, function in _LEVEL_FUNCTIONS.items()
+        if only is None or name in only
+    }
 
 
 def level_names(comparison: str, codes: np.ndarray) -> pd.Categorical:
