@@ -212,13 +212,18 @@ def _swapped_within_a_typo(p: ProfileColumns, left: np.ndarray, right: np.ndarra
 
 
 def _fuzzy_levels(
-    whole_l: np.ndarray, whole_r: np.ndarray, settled: np.ndarray, similarity: np.ndarray
+    whole_l: np.ndarray,
+    whole_r: np.ndarray,
+    settled: np.ndarray,
+    similarity: np.ndarray,
+    same_initial: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """close, similar and prefix for the pairs not ``settled`` by an earlier level."""
+    """close, similar and prefix for the pairs not ``settled`` by an earlier level (only names
+    with the same initial can be one the other cut short)."""
     close = similarity >= CLOSE_SIMILARITY
     similar = similarity >= SIMILAR_SIMILARITY
     prefix = np.zeros(len(similarity), dtype=bool)
-    rest = np.flatnonzero(~(settled | similar))
+    rest = np.flatnonzero(~(settled | similar) & same_initial)
     prefix[rest] = _one_is_prefix(whole_l[rest], whole_r[rest])
     return close, similar, prefix
 
@@ -255,7 +260,11 @@ def _first_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -
     swapped = _equal(fl, p.last_code[right]) | _equal(p.last_code[left], fr)
     swapped |= _swapped_within_a_typo(p, left, right)
     close, similar, prefix = _fuzzy_levels(
-        p.first[left], p.first[right], missing | exact | nickname, similarity
+        p.first[left],
+        p.first[right],
+        missing | exact | nickname,
+        similarity,
+        p.first_initial[left] == p.first_initial[right],
     )
     return _select(
         [missing, exact, nickname, close, similar, prefix, swapped],
@@ -289,7 +298,11 @@ def _last_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) ->
     swapped = _equal(ll, p.first_code[right]) | _equal(p.first_code[left], lr)
     swapped |= _swapped_within_a_typo(p, left, right)
     close, similar, prefix = _fuzzy_levels(
-        p.last[left], p.last[right], missing | exact | part_or_former, similarity
+        p.last[left],
+        p.last[right],
+        missing | exact | part_or_former,
+        similarity,
+        p.last_initial[left] == p.last_initial[right],
     )
     return _select(
         [missing, exact, part_or_former, close, similar, prefix, swapped],
