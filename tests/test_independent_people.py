@@ -290,6 +290,27 @@ def test_name_pools(heavy):
     assert heavy.people["origin"].nunique() >= 10
 
 
+def test_surnames_have_a_long_tail_as_real_ones_do(heavy):
+    # In England and Wales Smith, the commonest surname, is about 1.3% of people and the 40
+    # commonest cover about an eighth; a pool of 40 names would make namesakes everywhere.
+    shares = heavy.people["last_name"].value_counts(normalize=True)
+    assert shares.iloc[0] < 0.04
+    assert shares.iloc[:40].sum() < 0.5
+    assert heavy.people["last_name"].nunique() > 0.2 * len(heavy.people)
+
+
+def test_brothers_and_sisters_are_not_given_one_name_spelled_two_ways(heavy):
+    people = heavy.people
+    family = people["first_name"].map(independent_people._family)
+    siblings = people.assign(family=family).merge(
+        people.assign(family=family), on="household", suffixes=("", "_other")
+    )
+    siblings = siblings[siblings.truth < siblings.truth_other]
+    assert len(siblings) > 100
+    assert independent_people._family("Seán") == independent_people._family("Shaun")
+    assert not (siblings.family == siblings.family_other).any()
+
+
 def test_independent_of_the_synthetic_authority():
     source = Path(independent_people.__file__).read_text(encoding="utf-8")
     imported = set()

@@ -18,6 +18,12 @@ Training (``train_model``), as Splink does it:
    converged, and why not if it did not.
 3. The prior (probability that two random profiles are one child) from how many matches each
    session found, scaled by how often a match meets that session's blocking rule.
+4. The household: brothers and sisters share a surname and an address, so agreeing on both is
+   far commoner among different children than the product of the two ``u`` says, and a model
+   that multiplies them links a sibling whose record lacks the birth date. ``household_u`` is
+   counted instead: pairs of profiles sharing both values, less the matches expected among
+   them, over all pairs of different children. A pair at both levels (``settings.household``)
+   weighs ``log2(m_surname * m_address / household_u)`` for the two together.
 
 Term frequency: the exact level of a name is worth more for a rare name than for a common one,
 ``log2(u_exact / frequency of the name)`` is added to the exact level's weight.
@@ -88,6 +94,9 @@ class FellegiSunterModel:
     training: dict = field(default_factory=dict)
     # The settings it was trained with (saved with it).
     settings: LinkageSettings = DEFAULT_SETTINGS
+    # Probability that two different children are at every ``settings.household`` level
+    # (None: not estimated; the levels are then taken as independent).
+    household_u: float | None = None
 
     @property
     def levels(self) -> dict[str, tuple[str, ...]]:
@@ -99,16 +108,32 @@ class FellegiSunterModel:
         trained_on = int(self.training.get("profiles", 0))
         if trained_on < 2 or profiles < 2 or profiles == trained_on:
             return self
-        prior = min(self.prior * (trained_on - 1) / (profiles - 1), 0.5)
+        scale = (trained_on - 1) / (profiles - 1)
+        prior = min(self.prior * scale, 0.5)
+        # Brothers and sisters per child stay as they were, as matches do.
+        household_u = None if self.household_u is None else min(self.household_u * scale, 1.0)
         # The prior now belongs to this population; say so, so that it is not scaled twice.
         training = self.training | {"profiles": profiles, "prior_scaled_from_profiles": trained_on}
         return FellegiSunterModel(
-            prior=prior, m=self.m, u=self.u, training=training, settings=self.settings
+            prior=prior,
+            m=self.m,
+            u=self.u,
+            training=training,
+            settings=self.settings,
+            household_u=household_u,
         )
 
     @property
     def prior_weight(self) -> float:
         return math.log2(self.prior / (1 - self.prior))
+
+    @property
+    def household_weight(self) -> float | None:
+        """The weight of a pair at every household level together (see the module docstring)."""
+        if self.household_u is None:
+            return None
+        m = math.prod(self.m[name][level] for name, level in self.settings.household)
+        return math.log2(m / self.household_u)
 
     def level_weights(self, comparison: str) -> np.ndarray:
         """log2(m/u) per level code; 0 for ``missing``."""
@@ -173,6 +198,11 @@ class FellegiSunterModel:
                     for comparison, levels in COMPARISONS.items()
                 },
                 "term_frequency_adjusted": list(TERM_FREQUENCY_COMPARISONS),
+                "household": {
+                    "levels": [list(level) for level in self.settings.household],
+                    "u": self.household_u,
+                    "weight": self.household_weight,
+                },
                 "training": self.training,
                 "settings": self.settings.to_dict(),
             },
@@ -193,6 +223,7 @@ class FellegiSunterModel:
             # The file records the settings it was trained with; only the comparison levels
             # must agree with this engine (checked above), so the engine's own settings apply.
             training=data.get("training", {}),
+            household_u=(data.get("household") or {}).get("u"),
         )
 
 
@@ -387,6 +418,7 @@ def train_model(
         prior=prior,
         m=m,
         u=u,
+        household_u=_household_u(profiles, m, prior, linkage_settings),
         training={
             "profiles": len(profiles),
             "u_random_pairs": u_pairs,
@@ -411,12 +443,50 @@ def _prior(
     for rule, share, total in session_results:
         chance = 1.0
         for name in {name for column in rule for name in BLOCKED_COMPARISONS[column]}:
-            agreeing = ["exact"] + (["nickname"] if name == "first_name" else [])
+            # The block's own level (exact, or full for a postcode); a nickname is blocked too.
+            agreeing = [COMPARISONS[name][1]] + (["nickname"] if name == "first_name" else [])
             chance *= sum(m[name][level] for level in agreeing)
         estimates.append(float(share * total / chance / all_pairs))
     if not estimates:
         return 1.0 / max(len(profiles), 2), estimates
     return float(np.clip(np.mean(estimates), 1e-12, 0.5)), estimates
+
+
+# The profile column whose equality is each comparison's first agreeing level.
+_AGREEMENT_COLUMNS = {
+    ("first_name", "exact"): "first_name_std",
+    ("last_name", "exact"): "last_name_std",
+    ("date_of_birth", "exact"): "dob_text",
+    ("postcode", "full"): "postcode_std",
+}
+
+
+def _household_u(
+    profiles: pd.DataFrame,
+    m: dict[str, dict[str, float]],
+    prior: float,
+    linkage_settings: LinkageSettings,
+) -> float | None:
+    """Probability that two profiles of different children share every household level:
+    pairs of profiles that share the values, less the matches expected among them, over all
+    pairs of different children (at least half a pair)."""
+    levels = linkage_settings.household
+    if not levels:
+        return None
+    unknown = [level for level in levels if level not in _AGREEMENT_COLUMNS]
+    if unknown:
+        raise ValueError(
+            f"household levels {unknown} are not ones the engine can count; "
+            f"use some of {sorted(_AGREEMENT_COLUMNS)}"
+        )
+    values = profiles[[_AGREEMENT_COLUMNS[level] for level in levels]]
+    present = values[(values != "").all(axis=1) & values.notna().all(axis=1)]
+    sizes = present.groupby(list(present.columns), sort=False).size().to_numpy(np.float64)
+    sharing = float((sizes * (sizes - 1) / 2).sum())
+    all_pairs = len(profiles) * (len(profiles) - 1) / 2
+    matches = prior * all_pairs
+    expected_matches = matches * math.prod(m[name][level] for name, level in levels)
+    return max(sharing - expected_matches, 0.5) / max(all_pairs - matches, 1.0)
 
 
 def match_weights(
@@ -437,4 +507,14 @@ def match_weights(
             adjustment = np.log2(u_exact / np.where(frequency > 0, frequency, u_exact))
             weight = np.where(exact, weight + adjustment, weight)
         weights[name] = weight.astype(np.float32)
+    joint = model.household_weight
+    if joint is not None and all(name in levels for name, _ in model.settings.household):
+        # A household counted once: the last of its comparisons carries what the two
+        # together are worth beyond the others.
+        both = np.logical_and.reduce(
+            [levels[name] == level_code(name, level) for name, level in model.settings.household]
+        )
+        *others, (last, _) = model.settings.household
+        rest = np.sum([weights[name] for name, _ in others], axis=0)
+        weights[last] = np.where(both, joint - rest, weights[last]).astype(np.float32)
     return weights

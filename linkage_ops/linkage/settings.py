@@ -138,6 +138,11 @@ class LinkageSettings:
     thresholds: ThresholdSettings = field(default_factory=ThresholdSettings)
     auto_rules: tuple[AutoRule, ...] = ()
     twins: TwinSettings = field(default_factory=TwinSettings)
+    # Levels of two comparisons that people who live together share (brothers and sisters:
+    # one surname, one address). The model takes comparisons as independent, which counts a
+    # household twice; a pair at both levels gets their joint weight instead, from how many
+    # pairs of profiles of different children share both (``model.Household``).
+    household: tuple[tuple[str, str], ...] = (("last_name", "exact"), ("postcode", "full"))
     # Pairs are compared this many at a time, to bound memory at county scale.
     chunk_pairs: int = 2_000_000
 
@@ -152,6 +157,7 @@ class LinkageSettings:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["similarity"] = dict(self.similarity)
+        data["household"] = [list(level) for level in self.household]
         return data
 
     @classmethod
@@ -188,6 +194,7 @@ class LinkageSettings:
             thresholds=ThresholdSettings(**thresholds),
             auto_rules=tuple(auto_rules),
             twins=TwinSettings(**twins),
+            household=tuple(tuple(level) for level in data.get("household", cls.household)),
             chunk_pairs=int(data.get("chunk_pairs", cls.chunk_pairs)),
         )
 

@@ -52,28 +52,27 @@ class ThresholdChoice:
 
 def _curves(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every comparison vector's match weight (prior included), its probability among matches
-    and among non-matches; sorted by weight, highest first."""
-    per_comparison = []
-    for comparison, levels in model.levels.items():
-        present = [level for level in levels if level != "missing"]
-        per_comparison.append(
-            [
-                (
-                    math.log2(model.m[comparison][level] / model.u[comparison][level]),
-                    model.m[comparison][level],
-                    model.u[comparison][level],
-                )
-                for level in present
-            ]
-        )
-    rows = [
-        (
-            sum(item[0] for item in combination),
-            math.prod(item[1] for item in combination),
-            math.prod(item[2] for item in combination),
-        )
-        for combination in itertools.product(*per_comparison)
+    and among non-matches; sorted by weight, highest first. A vector at every household level
+    has the household's ``u`` for those levels together (``model.household_u``)."""
+    per_comparison = [
+        [
+            ((comparison, level), model.m[comparison][level], model.u[comparison][level])
+            for level in levels
+            if level != "missing"
+        ]
+        for comparison, levels in model.levels.items()
     ]
+    household = set(model.settings.household) if model.household_u is not None else set()
+    rows = []
+    for combination in itertools.product(*per_comparison):
+        m = math.prod(item[1] for item in combination)
+        if household and household <= {item[0] for item in combination}:
+            u = model.household_u * math.prod(
+                item[2] for item in combination if item[0] not in household
+            )
+        else:
+            u = math.prod(item[2] for item in combination)
+        rows.append((math.log2(m / u), m, u))
     table = np.array(rows)
     order = np.lexsort((-table[:, 1], -table[:, 0]))  # weight, then m: deterministic
     table = table[order]

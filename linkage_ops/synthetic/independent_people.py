@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import random
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -172,6 +173,74 @@ _POOLS: dict[str, dict[str, str]] = {
         "Khoury Al-Masri Masri Aziz Barakat Hammoud Suleiman Sulaiman Qasim Kassem",
     },
 }
+
+# The listed surnames are each origin's commonest. Most people carry a rarer one: in England and
+# Wales the 40 commonest surnames cover about an eighth of people (Smith alone about 1.3%), so a
+# population drawn from 40 names would have dozens of namesakes per birthday where a real one has
+# none. The rest of each origin's surnames are composed from its name elements: a long tail.
+# Origins whose surnames are genuinely concentrated (Chinese, or patronymic) keep their lists.
+_SURNAME_TAIL_SHARE = {
+    "british": 0.85,
+    "irish": 0.6,
+    "polish": 0.7,
+    "romanian": 0.6,
+    "somali": 0.0,
+    "pakistani": 0.2,
+    "bangladeshi": 0.2,
+    "nigerian": 0.6,
+    "portuguese": 0.5,
+    "chinese": 0.0,
+    "arabic": 0.3,
+}
+_SURNAME_ELEMENTS: dict[str, tuple[str, str]] = {
+    # origin: (stems, endings or prefixes); no endings: the stems are whole names.
+    "british": (
+        "Ash Black Brad Bright Brook Brom Cald Carl Chad Chester Cole Crans Dal Den Dun Ely Fair "
+        "Farn Ford Gold Grant Green Hal Hart Haw Hay Hed Holl Kings Lang Lind Marl Mid Mil New "
+        "Nor Oak Ped Rad Rams Red Rock Roth Rush Sel Shel Stan Stock Ther Thorn Wake Wal War Wed "
+        "Wel Went West Whit Wil Wind Wool Sut Pres Bur Hors Mor",
+        "ley ton worth field wood ford by ham well more den stone bridge combe dale hurst shaw "
+        "wick low ridge",
+    ),
+    "irish": (
+        "Brien Connell Donnell Dowd Driscoll Dwyer Farrell Flaherty Gorman Hara Keeffe Leary "
+        "Mahony Malley Rourke Shea Toole Grath Namara Kenna Guinness Gowan Dermott Cann Keown "
+        "Sweeney Loughlin Hale Carthy Callan Garry Nally Gillan Kiernan Cormack",
+        "O' Mc Mac",
+    ),
+    "polish": (
+        "Adam Bara Bor Chmiel Dud Gór Jasin Kacz Kos Krup Lis Maj Mar Ostrow Pietrz Rut Sad Sob "
+        "Stas Tom Urban Wal Wit Zaj Żuk Bogdan Cies Dom Gaj Kub Sikor Wrob Czarn Bial",
+        "ski czyk owski ewicz ak ek ka",
+    ),
+    "romanian": (
+        "Vas Dobr Petr Mih Ghe Nic Andr Bad Cost Drag Ion Man Mar Pav Sim Stef Tom Vlad Zah "
+        "Barb Cazac Enach Grig Lup Mocan Neg Olt Preda Sav Tanas",
+        "escu eanu aru ache uta",
+    ),
+    "nigerian": (
+        "Ade Ola Olu Oyin Ayo Aki Baba Chi Nnam Oko Ugo Obi Ike Eze Ona Adu Ogun Ifeanyi Nwa Ama",
+        "yemi wale tunde bayo kunle nna ke gwu di oma chukwu nde lade nuga sola",
+    ),
+    "pakistani": ("Abbasi Bhatti Cheema Gill Hashmi Kayani Sheikh Siddiqui Warraich", ""),
+    "bangladeshi": ("Sikder Mollah Munshi Patwary Majumder Khandaker Biswas Mondal", ""),
+    "arabic": ("Al-Amin Al-Rashid Al-Najjar Al-Tamimi Al-Zahrani Ghanem Jaber Nassar", ""),
+}
+
+
+def _compose(stems: list[str], endings: list[str]) -> list[str]:
+    if not endings:  # whole names
+        return stems
+    if all(e[0].isupper() for e in endings):  # prefixes: O'Brien, McNamara
+        return [e + s for s in stems for e in endings]
+    return [s + e for s in stems for e in endings]
+
+
+def _portuguese_tail() -> list[str]:
+    """Two family names, as Portuguese and Brazilian families carry them (Silva Santos)."""
+    listed = [n for n in _words(_POOLS["portuguese"]["last"]) if " " not in n]
+    return [f"{a} {b}" for a, b in itertools.permutations(listed, 2)]
+
 
 # Share of households of each origin, and of children with a middle name in each origin.
 _ORIGIN_SHARES = {
@@ -388,6 +457,24 @@ _NAME_POOLS = {
 }
 
 
+_SURNAME_TAILS = {
+    origin: (
+        _portuguese_tail()
+        if origin == "portuguese"
+        else _compose(*(_words(text) for text in _SURNAME_ELEMENTS.get(origin, ("", ""))))
+    )
+    for origin in _POOLS
+}
+
+
+def _surname(origin: str, pyr: random.Random) -> str:
+    """A household's surname: one of the origin's commonest, or one from its long tail."""
+    tail = _SURNAME_TAILS[origin]
+    if tail and pyr.random() < _SURNAME_TAIL_SHARE[origin]:
+        return pyr.choice(tail)
+    return _NAME_POOLS[origin]["last"].draw(pyr)
+
+
 def name_pool_sizes() -> tuple[int, int]:
     """The number of distinct first names and surnames in the pools."""
     first = {n for parts in _NAME_POOLS.values() for s in "FM" for n in parts[s].names}
@@ -494,12 +581,21 @@ def _other_origin(origin: str, pyr: random.Random) -> str:
     return pyr.choices(others, weights=[_ORIGIN_SHARES[o] for o in others])[0]
 
 
+def _family(name: str) -> str:
+    """A first name's family: its spellings and accents are one name (Sean, Seán, Shaun)."""
+    plain = "".join(
+        c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)
+    ).casefold()
+    return min(FIRST_NAME_VARIANTS.get(name.casefold(), [plain]), key=str.casefold).casefold()
+
+
 def _first_name(origin: str, sex: str, taken: set[str], pyr: random.Random) -> str:
-    """A first name not already used in the household; 15% from another origin."""
+    """A first name whose family (``taken``: see ``_family``) is not already used in the
+    household: parents do not call two children Sean and Shaun. 15% from another origin."""
     for _ in range(50):
         source = origin if pyr.random() < 0.85 else _other_origin(origin, pyr)
         name = _NAME_POOLS[source][sex].draw(pyr)
-        if name not in taken:
+        if _family(name) not in taken:
             return name
     return name
 
@@ -516,14 +612,15 @@ def _twin_names(origin: str, sex: str, taken: set[str], pyr: random.Random) -> l
         alike = [
             n
             for n in _NAME_POOLS[origin][sex].names
-            if n[0] == first[0] and n != first and n not in taken
+            if n[0] == first[0] and _family(n) not in taken | {_family(first)}
         ]
         if alike:
             return [(first, sex), (pyr.choice(alike), sex)]
-        return [(first, sex), (_first_name(origin, sex, taken | {first}, pyr), sex)]
+        return [(first, sex), (_first_name(origin, sex, taken | {_family(first)}, pyr), sex)]
     second_sex = sex if pyr.random() < 0.5 else ("F" if sex == "M" else "M")
     first = _first_name(origin, sex, taken, pyr)
-    return [(first, sex), (_first_name(origin, second_sex, taken | {first}, pyr), second_sex)]
+    second = _first_name(origin, second_sex, taken | {_family(first)}, pyr)
+    return [(first, sex), (second, second_sex)]
 
 
 def _alternative_surname(origin: str, surname: str, pyr: random.Random) -> str:
@@ -531,7 +628,7 @@ def _alternative_surname(origin: str, surname: str, pyr: random.Random) -> str:
     roll = pyr.random()
     source = origin if roll < 0.6 else _other_origin(origin, pyr)
     for _ in range(20):
-        other = _NAME_POOLS[source]["last"].draw(pyr)
+        other = _surname(source, pyr)
         if other != surname and SURNAME_VARIANTS.get(other.casefold()) != SURNAME_VARIANTS.get(
             surname.casefold(), [surname]
         ):
@@ -548,7 +645,7 @@ def _build_population(people: int, pyr: random.Random) -> list[_Person]:
         household += 1
         household_id = f"H{household:06d}"
         origin = pyr.choices(origins, weights=origin_weights)[0]
-        surname = _NAME_POOLS[origin]["last"].draw(pyr)
+        surname = _surname(origin, pyr)
         alternative = _alternative_surname(origin, surname, pyr)
         fathers_name = _NAME_POOLS[origin]["M"].draw(pyr)
         # Addresses: one before the period, the first, and maybe a move or two.
@@ -574,11 +671,11 @@ def _build_population(people: int, pyr: random.Random) -> list[_Person]:
                 (name_a, sex_a), (name_b, sex_b) = _twin_names(origin, sex, taken, pyr)
                 children.append((name_a, sex_a, born, ""))
                 children.append((name_b, sex_b, born, "twin"))
-                taken |= {name_a, name_b}
+                taken |= {_family(name_a), _family(name_b)}
             else:
                 name = _first_name(origin, sex, taken, pyr)
                 children.append((name, sex, born, ""))
-                taken.add(name)
+                taken.add(_family(name))
 
         for first, sex, born, twin in children:
             truth = f"T{len(persons) + 1:06d}"
@@ -587,9 +684,10 @@ def _build_population(people: int, pyr: random.Random) -> list[_Person]:
                 if origin in _FATHERS_NAME_AS_MIDDLE:
                     middle = fathers_name
                 else:
-                    middle = _first_name(origin, sex, {first}, pyr)
+                    middle = _first_name(origin, sex, {_family(first)}, pyr)
                     if pyr.random() < 0.08:  # a second middle name
-                        middle += " " + _first_name(origin, sex, {first, middle}, pyr)
+                        used = {_family(first), _family(middle)}
+                        middle += " " + _first_name(origin, sex, used, pyr)
             own_postcodes, own_moves = list(postcodes), list(move_times)
             if pyr.random() < 0.04:  # this child alone moves (to a relative, into care)
                 own_postcodes.append(_new_postcode(shape, pyr)[0])
