@@ -25,6 +25,7 @@ import duckdb
 
 from linkage_ops.ingest import available_sources, landing_periods, load_period
 from linkage_ops.synthetic import generate_authority
+from orchestration.settings import LINKED_MODELS
 
 
 def build_person_records(database: Path) -> None:
@@ -34,7 +35,7 @@ def build_person_records(database: Path) -> None:
     project = Path(__file__).resolve().parent.parent / "dbt_project"
     selection = ["path:seeds", "path:models/staging", "path:models/intermediate"]
     subprocess.run(
-        [str(dbt), "build", "--quiet", "--select", *selection],
+        [str(dbt), "build", "--quiet", "--select", *selection, "--exclude", LINKED_MODELS],
         cwd=project,
         env=os.environ | {"WAREHOUSE_DUCKDB_PATH": str(database.resolve())},
         check=True,

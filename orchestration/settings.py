@@ -9,6 +9,9 @@ from linkage_ops.ingest import available_sources
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# dbt models that read what linkage wrote (the person keys): they build with the marts, after
+# linkage, not with staging and intermediate before it.
+LINKED_MODELS = "path:models/intermediate/linked"
 
 # Every source with a schema in linkage_ops/schemas (and staging models in dbt_project).
 SOURCES = tuple(available_sources())

@@ -1,7 +1,8 @@
 {#-
     Select a staging model's identifying fields in the standard person-record shape that
     linkage reads. `fields` maps a standard column to the model's column, falling back to
-    `defaults` (the columns every health feed shares); a column neither names is null.
+    `defaults` (the columns every health feed shares); a column neither names is null. The
+    record's id in linkage is the model's own `person_record_id` (macro person_record_id).
 -#}
 {% macro person_record(source_name, model, fields, defaults={}) -%}
     {%- set standard = [
@@ -11,6 +12,7 @@
     select
         '{{ source_name }}' as source,
         {{ fields.get('source_record_id') }} as source_record_id,
+        person_record_id,
         {{ fields.get('period', defaults.get('period')) }} as period,
         {%- for column in standard %}
         {%- set model_column = fields.get(column, defaults.get(column)) %}

@@ -10,7 +10,7 @@ from linkage_ops.ingest.raw_store import ensure_raw_tables
 from orchestration.dbt.project import dbt_project, ensure_manifest
 from orchestration.dbt.translator import translator
 from orchestration.resources import WarehouseResource
-from orchestration.settings import SOURCES
+from orchestration.settings import LINKED_MODELS, SOURCES
 from orchestration.sources.blocking import failed_blocking_checks
 
 ensure_manifest()
@@ -35,6 +35,8 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
     project=dbt_project,
     dagster_dbt_translator=translator,
     select="path:seeds path:models/staging path:models/intermediate",
+    # Models that read what linkage wrote (the person keys) build with the marts.
+    exclude=LINKED_MODELS,
     name="dbt_staging_and_intermediate",
 )
 def dbt_staging_and_intermediate(
@@ -65,7 +67,7 @@ def dbt_staging_and_intermediate(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=translator,
-    select="path:models/marts",
+    select=f"path:models/marts {LINKED_MODELS}",
     name="dbt_marts",
 )
 def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):

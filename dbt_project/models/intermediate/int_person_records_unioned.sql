@@ -18,7 +18,7 @@
         'date_of_birth': 'date_of_birth', 'sex': 'sex', 'upn': 'upn',
         'la_child_id': 'la_child_id'}, {}),
     ('sen2', 'stg_sen2__persons', {
-        'source_record_id': 'person_record_id', 'period': 'census_period',
+        'source_record_id': 'sen2_person_id', 'period': 'census_period',
         'first_name': 'forename', 'last_name': 'surname', 'date_of_birth': 'date_of_birth',
         'sex': 'sex', 'postcode': 'postcode', 'upn': 'upn'}, {}),
     ('community_services', 'stg_community_services__patients',
@@ -59,6 +59,7 @@ school_census_records as (
     select
         'school_census' as source,
         pupils.pupil_record_id as source_record_id,
+        pupils.person_record_id,
         pupils.census_period as period,
         pupils.forename as first_name,
         pupils.middle_names,
@@ -96,8 +97,8 @@ unioned as (
 -- noqa: enable=LT02
 
 select
-    *,
-    source || ':' || source_record_id as record_id,
+    * exclude (person_record_id),
+    person_record_id as record_id,
     {{ is_valid_nhs_number('nhs_number') }} as nhs_number_is_valid,
     {{ is_valid_upn('upn') }} as upn_is_valid,
     {{ is_valid_upn('former_upn') }} as former_upn_is_valid

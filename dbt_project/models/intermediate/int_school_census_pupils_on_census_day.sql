@@ -37,7 +37,7 @@ select
     censuses.establishment_number,
     pupils.national_curriculum_year,
     pupils.sen_provision,
-    'school_census:' || pupils.pupil_record_id as record_id,
+    pupils.person_record_id,
     fsm_on_census_day.pupil_on_roll_id is not null as is_fsm_eligible
 from pupils
 inner join censuses

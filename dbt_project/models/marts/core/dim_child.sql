@@ -8,8 +8,8 @@
 {%- set known_ethnicity = "ethnicity_code not in ('NOBT', 'REFU')" -%}
 with
 
-bridge as (
-    select * from {{ source('linkage', 'person_key_bridge') }}
+person_keys as (
+    select * from {{ ref('int_person_keys') }}
 ),
 
 person_records as (
@@ -87,49 +87,49 @@ admissions as (
 
 recorded_ethnicities as (
     select
-        'school_census:' || pupil_record_id as record_id,
+        person_record_id,
         ethnicity_code
     from pupils
     union all
     select
-        'children_in_need:' || child_record_id as record_id,
+        person_record_id,
         ethnicity_code
     from cin_children
     union all
     select
-        'looked_after:' || child_record_id as record_id,
+        person_record_id,
         ethnicity_code
     from looked_after_children
     union all
     select
-        'sen2:' || person_record_id as record_id,
+        person_record_id,
         ethnicity_code
     from sen2_persons
     union all
     select
-        'community_services:' || patient_record_id as record_id,
+        person_record_id,
         ethnicity_code
     from community_patients
     union all
     select
-        'camhs:' || patient_record_id as record_id,
+        person_record_id,
         ethnicity_code
     from camhs_patients
     union all
     select
-        'emergency_care:' || attendance_record_id as record_id,
+        person_record_id,
         ethnicity_code
     from ae_attendances
     union all
     select
-        'admitted_care:' || episode_record_id as record_id,
+        person_record_id,
         ethnicity_code
     from admissions
 ),
 
 linked_records as (
     select
-        bridge.person_key,
+        person_keys.person_key,
         person_records.record_id,
         person_records.source,
         person_records.date_of_birth,
@@ -139,8 +139,9 @@ linked_records as (
         {{ record_period_end('person_records.source', 'person_records.period') }}
             as period_end_date
     from person_records
-    inner join bridge on person_records.record_id = bridge.record_id
-    left join recorded_ethnicities on person_records.record_id = recorded_ethnicities.record_id
+    inner join person_keys on person_records.record_id = person_keys.person_record_id
+    left join recorded_ethnicities
+        on person_records.record_id = recorded_ethnicities.person_record_id
 ),
 
 golden_record as (
@@ -163,11 +164,11 @@ golden_record as (
 died as (
     -- Any record in the deaths feed; a later extract's date of death corrects an earlier one.
     select
-        bridge.person_key,
+        person_keys.person_key,
         arg_max(deaths.date_of_death, deaths.extract_period) as died_on
     from deaths
-    inner join bridge on 'deaths:' || deaths.death_record_id = bridge.record_id
-    group by bridge.person_key
+    inner join person_keys on deaths.person_record_id = person_keys.person_record_id
+    group by person_keys.person_key
 ),
 
 latest_census as (
@@ -220,9 +221,9 @@ care_status as (
 ),
 
 in_care_leaver_return as (
-    select distinct bridge.person_key
+    select distinct person_keys.person_key
     from care_leavers
-    inner join bridge on 'looked_after:' || care_leavers.child_record_id = bridge.record_id
+    inner join person_keys on care_leavers.person_record_id = person_keys.person_record_id
 ),
 
 latest_sen2_return as (

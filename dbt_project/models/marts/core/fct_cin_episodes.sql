@@ -5,8 +5,8 @@ cin_details as (
     select * from {{ ref('stg_children_in_need__cin_details') }}
 ),
 
-bridge as (
-    select * from {{ source('linkage', 'person_key_bridge') }}
+person_keys as (
+    select * from {{ ref('int_person_keys') }}
 ),
 
 as_at as (
@@ -14,15 +14,11 @@ as_at as (
 ),
 
 linked as (
-    -- The child's person record is its Child element: <collection year>/<LAchildID>.
     select
         cin_details.*,
-        bridge.person_key
+        person_keys.person_key
     from cin_details
-    inner join bridge
-        on
-            bridge.record_id
-            = 'children_in_need:' || cin_details.collection_year || '/' || cin_details.la_child_id
+    inner join person_keys on cin_details.person_record_id = person_keys.person_record_id
 ),
 
 deduplicated as (

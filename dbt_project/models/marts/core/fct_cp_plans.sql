@@ -5,8 +5,8 @@ child_protection_plans as (
     select * from {{ ref('stg_children_in_need__child_protection_plans') }}
 ),
 
-bridge as (
-    select * from {{ source('linkage', 'person_key_bridge') }}
+person_keys as (
+    select * from {{ ref('int_person_keys') }}
 ),
 
 as_at as (
@@ -16,13 +16,10 @@ as_at as (
 linked as (
     select
         child_protection_plans.*,
-        bridge.person_key
+        person_keys.person_key
     from child_protection_plans
-    inner join bridge
-        on
-            bridge.record_id
-            = 'children_in_need:' || child_protection_plans.collection_year
-            || '/' || child_protection_plans.la_child_id
+    inner join person_keys
+        on child_protection_plans.person_record_id = person_keys.person_record_id
 ),
 
 deduplicated as (

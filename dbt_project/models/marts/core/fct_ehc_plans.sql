@@ -28,8 +28,8 @@ plan_details as (
     select * from {{ ref('stg_sen2__plan_details') }}
 ),
 
-bridge as (
-    select * from {{ source('linkage', 'person_key_bridge') }}
+person_keys as (
+    select * from {{ ref('int_person_keys') }}
 ),
 
 as_at as (
@@ -133,7 +133,7 @@ plans as (
 final as (
     select
         plans.ehc_plan_id,
-        bridge.person_key,
+        person_keys.person_key,
         plans.census_period,
         plans.plan_start_date,
         plans.plan_cease_date,
@@ -150,7 +150,7 @@ final as (
             false
         ) as is_open
     from plans
-    inner join bridge on 'sen2:' || plans.person_record_id = bridge.record_id
+    inner join person_keys on plans.person_record_id = person_keys.person_record_id
     cross join as_at
 )
 

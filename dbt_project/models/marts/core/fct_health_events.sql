@@ -37,8 +37,8 @@ child_health_events as (
     select * from {{ ref('stg_child_health__events') }}
 ),
 
-bridge as (
-    select * from {{ source('linkage', 'person_key_bridge') }}
+person_keys as (
+    select * from {{ ref('int_person_keys') }}
 ),
 
 latest_gp_registrations as (
@@ -60,7 +60,7 @@ events as (
     select
         'gp:' || cast(registration_id as varchar) as health_event_id,
         'gp' as feed,
-        'gp:' || registration_record_id as record_id,
+        person_record_id,
         'gp_registration_start' as event_type,
         registration_start_date as event_date,
         registration_end_date as end_date,
@@ -75,7 +75,7 @@ events as (
     select
         'emergency_care:' || attendance_record_id as health_event_id,
         'emergency_care' as feed,
-        'emergency_care:' || attendance_record_id as record_id,
+        person_record_id,
         'ae_attendance' as event_type,
         arrival_date as event_date,
         cast(null as date) as end_date,
@@ -90,7 +90,7 @@ events as (
     select
         'admitted_care:' || episode_record_id as health_event_id,
         'admitted_care' as feed,
-        'admitted_care:' || episode_record_id as record_id,
+        person_record_id,
         'admission' as event_type,
         admission_date as event_date,
         discharge_date as end_date,
@@ -105,7 +105,7 @@ events as (
     select
         'camhs:' || service_request_id as health_event_id,
         'camhs' as feed,
-        'camhs:' || patient_record_id as record_id,
+        person_record_id,
         'camhs_referral' as event_type,
         referral_received_date as event_date,
         discharge_date as end_date,
@@ -120,7 +120,7 @@ events as (
     select
         'community_services:' || care_contact_record_id as health_event_id,
         'community_services' as feed,
-        'community_services:' || patient_record_id as record_id,
+        person_record_id,
         'community_contact' as event_type,
         care_contact_date as event_date,
         cast(null as date) as end_date,
@@ -135,7 +135,7 @@ events as (
     select
         'cyps:' || cast(referral_id as varchar) as health_event_id,
         'cyps' as feed,
-        'cyps:' || referral_record_id as record_id,
+        person_record_id,
         'cyps_referral' as event_type,
         referral_date as event_date,
         closure_date as end_date,
@@ -150,7 +150,7 @@ events as (
     select
         'child_health:' || event_record_id as health_event_id,
         'child_health' as feed,
-        'child_health:' || event_record_id as record_id,
+        person_record_id,
         'child_health_event' as event_type,
         event_date,
         cast(null as date) as end_date,
@@ -164,7 +164,7 @@ events as (
 final as (
     select
         events.health_event_id,
-        bridge.person_key,
+        person_keys.person_key,
         events.feed,
         events.event_type,
         events.event_date,
@@ -176,7 +176,7 @@ final as (
             as waiting_days,
         events.extract_period
     from events
-    inner join bridge on events.record_id = bridge.record_id
+    inner join person_keys on events.person_record_id = person_keys.person_record_id
 )
 
 select * from final

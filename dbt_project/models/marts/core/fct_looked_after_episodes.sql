@@ -18,20 +18,16 @@ episodes as (
     select * from {{ ref('stg_looked_after__episodes') }}
 ),
 
-bridge as (
-    select * from {{ source('linkage', 'person_key_bridge') }}
+person_keys as (
+    select * from {{ ref('int_person_keys') }}
 ),
 
 linked as (
-    -- The child's person record is its Header row: <collection year>/<CHILD>.
     select
         episodes.*,
-        bridge.person_key
+        person_keys.person_key
     from episodes
-    inner join bridge
-        on
-            bridge.record_id
-            = 'looked_after:' || episodes.collection_year || '/' || episodes.la_child_id
+    inner join person_keys on episodes.person_record_id = person_keys.person_record_id
 ),
 
 deduplicated as (

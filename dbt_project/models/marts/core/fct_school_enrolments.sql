@@ -5,14 +5,14 @@ pupils_on_census_day as (
     select * from {{ ref('int_school_census_pupils_on_census_day') }}
 ),
 
-bridge as (
-    select * from {{ source('linkage', 'person_key_bridge') }}
+person_keys as (
+    select * from {{ ref('int_person_keys') }}
 ),
 
 final as (
     select
-        bridge.source_record_id as enrolment_id,
-        bridge.person_key,
+        person_keys.source_record_id as enrolment_id,
+        person_keys.person_key,
         pupils_on_census_day.census_period,
         pupils_on_census_day.census_date,
         pupils_on_census_day.establishment_number,
@@ -20,7 +20,8 @@ final as (
         pupils_on_census_day.sen_provision,
         pupils_on_census_day.is_fsm_eligible
     from pupils_on_census_day
-    inner join bridge on pupils_on_census_day.record_id = bridge.record_id
+    inner join person_keys
+        on pupils_on_census_day.person_record_id = person_keys.person_record_id
 )
 
 select * from final

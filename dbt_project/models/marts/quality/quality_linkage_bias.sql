@@ -5,8 +5,8 @@
 -#}
 with
 
-bridge as (
-    select * from {{ source('linkage', 'person_key_bridge') }}
+person_keys as (
+    select * from {{ ref('int_person_keys') }}
 ),
 
 children as (
@@ -16,12 +16,12 @@ children as (
 records as (
     select
         children.sex,
-        bridge.match_method != 'singleton' as is_linked,
+        person_keys.match_method != 'singleton' as is_linked,
         coalesce(children.ethnicity, 'not known') as ethnicity,
         coalesce(children.age_band, 'not known') as age_band,
         coalesce(children.postcode_district, 'not known') as postcode_district
-    from bridge
-    inner join children on bridge.person_key = children.person_key
+    from person_keys
+    inner join children on person_keys.person_key = children.person_key
 ),
 
 by_characteristic as (

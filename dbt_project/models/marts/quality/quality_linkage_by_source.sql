@@ -5,8 +5,8 @@
 -#}
 with
 
-bridge as (
-    select * from {{ source('linkage', 'person_key_bridge') }}
+person_keys as (
+    select * from {{ ref('int_person_keys') }}
 ),
 
 person_records as (
@@ -18,23 +18,23 @@ review_queue as (
 ),
 
 keys_in_review as (
-    select distinct bridge.person_key
+    select distinct person_keys.person_key
     from review_queue
-    inner join bridge
+    inner join person_keys
         on
-            review_queue.record_id_l = bridge.record_id
-            or review_queue.record_id_r = bridge.record_id
+            review_queue.record_id_l = person_keys.person_record_id
+            or review_queue.record_id_r = person_keys.person_record_id
 ),
 
 records as (
     select
-        bridge.source,
+        person_keys.source,
         person_records.period,
-        bridge.match_method != 'singleton' as is_linked,
+        person_keys.match_method != 'singleton' as is_linked,
         keys_in_review.person_key is not null as is_in_review
-    from bridge
-    inner join person_records on bridge.record_id = person_records.record_id
-    left join keys_in_review on bridge.person_key = keys_in_review.person_key
+    from person_keys
+    inner join person_records on person_keys.person_record_id = person_records.record_id
+    left join keys_in_review on person_keys.person_key = keys_in_review.person_key
 ),
 
 cells as (

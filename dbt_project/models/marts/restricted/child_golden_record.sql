@@ -11,8 +11,8 @@ dim_child as (
     select * from {{ ref('dim_child') }}
 ),
 
-bridge as (
-    select * from {{ source('linkage', 'person_key_bridge') }}
+person_keys as (
+    select * from {{ ref('int_person_keys') }}
 ),
 
 person_records as (
@@ -21,12 +21,12 @@ person_records as (
 
 linked_records as (
     select
-        bridge.person_key,
+        person_keys.person_key,
         person_records.*,
         {{ record_period_end('person_records.source', 'person_records.period') }}
             as period_end_date
     from person_records
-    inner join bridge on person_records.record_id = bridge.record_id
+    inner join person_keys on person_records.record_id = person_keys.person_record_id
 ),
 
 identifiers as (

@@ -25,8 +25,8 @@ health_outcomes as (
     select * from {{ ref('stg_looked_after__oc2') }}
 ),
 
-bridge as (
-    select * from {{ source('linkage', 'person_key_bridge') }}
+person_keys as (
+    select * from {{ ref('int_person_keys') }}
 ),
 
 as_at as (
@@ -63,10 +63,10 @@ latest_return as (
 
 health_assessed as (
     -- An up-to-date health assessment in the latest SSDA903 return's OC2 table.
-    select distinct bridge.person_key
+    select distinct person_keys.person_key
     from health_outcomes
     inner join latest_return on health_outcomes.collection_year = latest_return.collection_year
-    inner join bridge on 'looked_after:' || health_outcomes.child_record_id = bridge.record_id
+    inner join person_keys on health_outcomes.person_record_id = person_keys.person_record_id
     where health_outcomes.had_health_assessment
 ),
 

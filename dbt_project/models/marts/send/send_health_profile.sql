@@ -16,8 +16,8 @@ children as (
     where not is_deceased and (has_ehc_plan or has_sen_support)
 ),
 
-bridge as (
-    select * from {{ source('linkage', 'person_key_bridge') }}
+person_keys as (
+    select * from {{ ref('int_person_keys') }}
 ),
 
 census_needs as (
@@ -38,16 +38,16 @@ health_events as (
 
 needs as (
     select
-        bridge.person_key,
+        person_keys.person_key,
         census_needs.sen_type as need,
         1 as source_order,
         census_needs.census_period as period
     from census_needs
-    inner join bridge on 'school_census:' || census_needs.pupil_record_id = bridge.record_id
+    inner join person_keys on census_needs.person_record_id = person_keys.person_record_id
     where census_needs.sen_type_rank = 1
     union all
     select
-        bridge.person_key,
+        person_keys.person_key,
         sen2_needs.sen_type as need,
         2 as source_order,
         sen2_needs.census_period as period
@@ -56,7 +56,7 @@ needs as (
         on
             sen2_needs.census_period = sen2_plans.census_period
             and sen2_needs.active_plan_id = sen2_plans.active_plan_id
-    inner join bridge on 'sen2:' || sen2_plans.person_record_id = bridge.record_id
+    inner join person_keys on sen2_plans.person_record_id = person_keys.person_record_id
     where sen2_needs.sen_type_rank = 1
 ),
 

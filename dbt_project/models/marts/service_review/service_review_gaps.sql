@@ -15,8 +15,8 @@ children as (
     where not is_deceased
 ),
 
-bridge as (
-    select * from {{ source('linkage', 'person_key_bridge') }}
+person_keys as (
+    select * from {{ ref('int_person_keys') }}
 ),
 
 outcomes as (
@@ -28,10 +28,9 @@ health_events as (
 ),
 
 health_assessed as (
-    -- OC2 rows share the looked-after child's record id (period/child).
-    select distinct bridge.person_key
+    select distinct person_keys.person_key
     from outcomes
-    inner join bridge on 'looked_after:' || outcomes.child_record_id = bridge.record_id
+    inner join person_keys on outcomes.person_record_id = person_keys.person_record_id
     where outcomes.had_health_assessment
 ),
 

@@ -22,6 +22,8 @@ renamed as (
         source._source_file as source_file,
         source._row_number as source_row_number,
         source._period || '/' || source.epikey as episode_record_id,
+        {{ person_record_id('admitted_care', "source._period || '/' || source.epikey") }}
+            as person_record_id,
         cast(source.epikey as bigint) as episode_key,
         {{ normalise_nhs_number('source.newnhsno') }} as nhs_number,
         {{ parse_date('source.dob', '%Y-%m-%d') }} as date_of_birth,

@@ -16,6 +16,8 @@ renamed as (
         source._source_file as source_file,
         source._row_number as source_row_number,
         source._period || '/' || source.birth_id as birth_record_id,
+        {{ person_record_id('births', "source._period || '/' || source.birth_id") }}
+            as person_record_id,
         cast(source.birth_id as integer) as birth_id,
         {{ normalise_nhs_number('source.nhs_number') }} as nhs_number,
         {{ parse_date('source.date_of_birth', '%Y-%m-%d') }} as date_of_birth,

@@ -15,6 +15,7 @@ renamed as (
         _source_file as source_file,
         _row_number as source_row_number,
         _period || '/' || localpatientid as patient_record_id,
+        {{ person_record_id('camhs', "_period || '/' || localpatientid") }} as person_record_id,
         {{ parse_date('referralrequestreceiveddate', '%Y-%m-%d') }} as referral_received_date,
         {{ parse_date('firstcontactdate', '%Y-%m-%d') }} as first_contact_date,
         {{ parse_date('servdischdate', '%Y-%m-%d') }} as discharge_date

@@ -19,6 +19,8 @@ renamed as (
         source._source_file as source_file,
         source._row_number as source_row_number,
         source._period || '/' || source.event_id as event_record_id,
+        {{ person_record_id('child_health', "source._period || '/' || source.event_id") }}
+            as person_record_id,
         cast(source.event_id as integer) as event_id,
         {{ normalise_nhs_number('source.nhs_number') }} as nhs_number,
         {{ clean_text('source.forename') }} as forename,

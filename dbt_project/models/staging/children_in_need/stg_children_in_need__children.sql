@@ -12,6 +12,8 @@ sex_codes as (
 renamed as (
     select
         source._period || '/' || source.lachildid as child_record_id,
+        {{ person_record_id('children_in_need', "source._period || '/' || source.lachildid") }}
+            as person_record_id,
         source._period as collection_year,
         source._xml_key as child_xml_key,
         {{ clean_text('source.lachildid') }} as la_child_id,

@@ -12,6 +12,9 @@ renamed as (
     select
         source._period || '/' || source._xml_key as cin_details_record_id,
         source._period as collection_year,
+        -- The child's person record is its Child element: <collection year>/<LAchildID>.
+        {{ person_record_id('children_in_need', "source._period || '/' || children.lachildid") }}
+            as person_record_id,
         source._xml_key as cin_details_xml_key,
         children.lachildid as la_child_id,
         source.referralsource as referral_source,

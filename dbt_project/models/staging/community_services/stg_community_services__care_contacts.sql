@@ -15,6 +15,8 @@ renamed as (
         _row_number as source_row_number,
         _period || '/' || carecontactid as care_contact_record_id,
         _period || '/' || localpatientid as patient_record_id,
+        {{ person_record_id('community_services', "_period || '/' || localpatientid") }}
+            as person_record_id,
         cast(carecontactid as integer) as care_contact_id,
         {{ parse_date('carecontdate', '%Y-%m-%d') }} as care_contact_date
     from source

@@ -25,6 +25,8 @@ renamed as (
         source._source_file as source_file,
         source._row_number as source_row_number,
         source._period || '/' || source.localpatientid as patient_record_id,
+        {{ person_record_id('community_services', "source._period || '/' || source.localpatientid") }}
+            as person_record_id,
         {{ normalise_nhs_number('source.nhsnumber') }} as nhs_number,
         {{ parse_date('source.personbirthdate', '%Y-%m-%d') }} as date_of_birth,
         coalesce(sex_codes.sex, 'U') as sex,

@@ -16,6 +16,8 @@ renamed as (
         source._source_file as source_file,
         source._row_number as source_row_number,
         source._period || '/' || source.referral_id as referral_record_id,
+        {{ person_record_id('cyps', "source._period || '/' || source.referral_id") }}
+            as person_record_id,
         cast(source.referral_id as integer) as referral_id,
         {{ normalise_nhs_number('source.nhs_number') }} as nhs_number,
         {{ clean_text('source.forename') }} as forename,

@@ -16,6 +16,8 @@ renamed as (
         source._source_file as source_file,
         source._row_number as source_row_number,
         source._period || '/' || source.death_id as death_record_id,
+        {{ person_record_id('deaths', "source._period || '/' || source.death_id") }}
+            as person_record_id,
         cast(source.death_id as integer) as death_id,
         {{ normalise_nhs_number('source.nhs_number') }} as nhs_number,
         {{ clean_text('source.forename') }} as forename,

@@ -24,6 +24,8 @@ renamed as (
         source._source_file as source_file,
         source._row_number as source_row_number,
         source._period || '/' || source.attendance_id as attendance_record_id,
+        {{ person_record_id('emergency_care', "source._period || '/' || source.attendance_id") }}
+            as person_record_id,
         cast(source.attendance_id as integer) as attendance_id,
         {{ normalise_nhs_number('source.nhs_number') }} as nhs_number,
         {{ parse_date('source.person_birth_date', '%Y-%m-%d') }} as date_of_birth,

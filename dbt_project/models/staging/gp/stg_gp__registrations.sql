@@ -12,6 +12,8 @@ sex_codes as (
 renamed as (
     select
         source._period || '/' || source.registration_id as registration_record_id,
+        {{ person_record_id('gp', "source._period || '/' || source.registration_id") }}
+            as person_record_id,
         source._period as extract_period,
         cast(source.registration_id as integer) as registration_id,
         {{ normalise_nhs_number('source.nhs_number') }} as nhs_number,

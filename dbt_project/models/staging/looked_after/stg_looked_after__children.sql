@@ -12,6 +12,8 @@ sex_codes as (
 renamed as (
     select
         source._period || '/' || source.child as child_record_id,
+        {{ person_record_id('looked_after', "source._period || '/' || source.child") }}
+            as person_record_id,
         source._period as collection_year,
         {{ clean_text('source.child') }} as la_child_id,
         -- UN1-UN5 say why there is no UPN; they are not UPNs.

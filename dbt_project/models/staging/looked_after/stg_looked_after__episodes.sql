@@ -9,6 +9,9 @@ renamed as (
     select
         source._period || '/' || source._row_number as episode_record_id,
         source._period as collection_year,
+        -- The child's person record is its Header row: <collection year>/<CHILD>.
+        {{ person_record_id('looked_after', "source._period || '/' || source.child") }}
+            as person_record_id,
         {{ clean_text('source.child') }} as la_child_id,
         source.rne as reason_new_episode,
         source.ls as legal_status,

@@ -8,6 +8,8 @@ renamed as (
     -- Codes 1/0 become booleans; a blank stays null (not recorded).
     select
         source._period || '/' || source.child as child_record_id,
+        {{ person_record_id('looked_after', "source._period || '/' || source.child") }}
+            as person_record_id,
         source._period as collection_year,
         {{ clean_text('source.child') }} as la_child_id,
         {{ parse_date('source.dob', '%d/%m/%Y') }} as date_of_birth,

@@ -87,8 +87,10 @@ renamed as (
         -- The person record the sessions belong to, as the pupils and leavers models build it.
         case when is_on_roll then _period || '/' || pupil_id end as pupil_record_id,
         case when not is_on_roll then _period || '/leaver-' || pupil_id end as leaver_record_id,
-        _period || '/' || case when is_on_roll then '' else 'leaver-' end || pupil_id
-            as person_record_id,
+        {{ person_record_id(
+            'school_census',
+            "_period || '/' || case when is_on_roll then '' else 'leaver-' end || pupil_id"
+        ) }} as person_record_id,
         trim(attendancereason) as attendance_reason
     from unioned
 )

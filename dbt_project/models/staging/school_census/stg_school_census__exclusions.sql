@@ -55,8 +55,10 @@ renamed as (
         is_on_roll,
         case when is_on_roll then _period || '/' || pupil_id end as pupil_record_id,
         case when not is_on_roll then _period || '/leaver-' || pupil_id end as leaver_record_id,
-        _period || '/' || case when is_on_roll then '' else 'leaver-' end || pupil_id
-            as person_record_id,
+        {{ person_record_id(
+            'school_census',
+            "_period || '/' || case when is_on_roll then '' else 'leaver-' end || pupil_id"
+        ) }} as person_record_id,
         {{ parse_blade_date('startdate') }} as start_date,
         cast(sessions as integer) as sessions,
         -- Some exports name a suspension SUSP: one code for it downstream.

@@ -39,6 +39,9 @@ renamed as (
         source.schoolcensustableid as school_census_id,
         -- Not a pupil on roll's id: the same id can belong to a pupil in pupilonroll.
         source._period || '/leaver-' || source.pupilnolongeronrolltableid as leaver_record_id,
+        {{ person_record_id(
+            'school_census', "source._period || '/leaver-' || source.pupilnolongeronrolltableid"
+        ) }} as person_record_id,
         upper({{ clean_text('source.upn') }}) as upn,
         upper({{ clean_text('source.formerupn') }}) as former_upn,
         {{ clean_text('source.uniquelearnernumber') }} as unique_learner_number,

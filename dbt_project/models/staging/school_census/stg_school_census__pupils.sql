@@ -12,6 +12,8 @@ sex_codes as (
 renamed as (
     select
         source._period || '/' || source.pupilonrolltableid as pupil_record_id,
+        {{ person_record_id('school_census', "source._period || '/' || source.pupilonrolltableid") }}
+            as person_record_id,
         source._period as census_period,
         source.pupilonrolltableid as pupil_on_roll_id,
         source.schoolcensustableid as school_census_id,

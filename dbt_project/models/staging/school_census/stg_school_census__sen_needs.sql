@@ -14,7 +14,9 @@ renamed as (
         pupilonrolltableid as pupil_on_roll_id,
         cast(sentyperank as integer) as sen_type_rank,
         -- The pupil's record id, as stg_school_census__pupils builds it.
-        _period || '/' || pupilonrolltableid as pupil_record_id
+        _period || '/' || pupilonrolltableid as pupil_record_id,
+        {{ person_record_id('school_census', "_period || '/' || pupilonrolltableid") }}
+            as person_record_id
     from source
 )
 

@@ -15,7 +15,8 @@ renamed as (
         source.activeplanstableid as active_plan_id,
         source.requeststableid as request_id,
         -- An active plan hangs off the request that led to it; the request names the person.
-        source._period || '/' || requests.persontableid as person_record_id,
+        {{ person_record_id('sen2', "source._period || '/' || requests.persontableid") }}
+            as person_record_id,
         {{ clean_text('source.transferla') }} as transferred_from_la,
         {{ clean_text('source.transferla') }} is not null as is_transferred_in,
         -- The review meeting where the return has it, else the review decision.

@@ -18,7 +18,8 @@ renamed as (
         source._period as census_period,
         source.namedplantableid as named_plan_id,
         source.assessmenttableid as assessment_id,
-        source._period || '/' || requests.persontableid as person_record_id,
+        {{ person_record_id('sen2', "source._period || '/' || requests.persontableid") }}
+            as person_record_id,
         source.ceasereason as cease_reason,
         {{ parse_blade_date('source.startdate') }} as plan_start_date,
         {{ parse_blade_date('source.ceasedate') }} as plan_cease_date,

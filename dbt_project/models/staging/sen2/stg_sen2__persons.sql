@@ -11,7 +11,9 @@ sex_codes as (
 
 renamed as (
     select
-        source._period || '/' || source.persontableid as person_record_id,
+        source._period || '/' || source.persontableid as sen2_person_id,
+        {{ person_record_id('sen2', "source._period || '/' || source.persontableid") }}
+            as person_record_id,
         source._period as census_period,
         source.persontableid as person_id,
         upper({{ clean_text('source.upn') }}) as upn,

@@ -9,7 +9,8 @@ renamed as (
         source._period || '/' || source.requeststableid as request_record_id,
         source._period as census_period,
         source.requeststableid as request_id,
-        source._period || '/' || source.persontableid as person_record_id,
+        {{ person_record_id('sen2', "source._period || '/' || source.persontableid") }}
+            as person_record_id,
         {{ parse_blade_date('source.receiveddate') }} as received_date,
         source.requestoutcome as request_outcome,
         {{ parse_blade_date('source.requestoutcomedate') }} as request_outcome_date,

@@ -12,6 +12,8 @@ sex_codes as (
 renamed as (
     select
         source._period || '/' || source.lachildid as client_record_id,
+        {{ person_record_id('social_care_clients', "source._period || '/' || source.lachildid") }}
+            as person_record_id,
         source._period as extract_period,
         {{ clean_text('source.lachildid') }} as la_child_id,
         {{ clean_text('source.forename') }} as forename,
