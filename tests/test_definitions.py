@@ -28,7 +28,10 @@ def test_definitions_load_and_the_graph_has_every_layer(tmp_path) -> None:
     assert "raw/school_census/pupilonroll" in parents("staging/stg_school_census__pupils")
     assert "raw/gp/registrations" in parents("staging/stg_gp__registrations")
     assert "intermediate/int_person_records_unioned" in parents("linkage/person_key_bridge")
-    assert "linkage/person_key_bridge" in parents("marts/dim_child")
+    # Marts reach the bridge through the one model that reads it.
+    assert parents("intermediate/int_person_keys") == {"linkage/person_key_bridge"}
+    assert "intermediate/int_person_keys" in parents("marts/dim_child")
+    assert "linkage/person_key_bridge" not in parents("marts/dim_child")
 
 
 def test_dbt_tests_and_load_reconciliation_are_asset_checks(tmp_path) -> None:
