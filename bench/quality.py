@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from linkage_ops.census_calendar import cadence_of, newest_period, period_end
+from linkage_ops.census_calendar import newest_period, source_period_end
 from linkage_ops.ingest import available_sources, load_schema
 from linkage_ops.quality import period_parameters, raw_suite, validate
 
@@ -43,7 +43,7 @@ def main() -> None:
             clock = time.perf_counter()
             frame = con.execute(f"select * from {relation} where _period = ?", [period]).df()
             result = validate(
-                frame, suite, None, period_parameters(period_end(cadence_of(source), period))
+                frame, suite, None, period_parameters(source_period_end(source, period))
             )
             timings.append((time.perf_counter() - clock, relation, period, result))
     total = time.perf_counter() - started

@@ -6,6 +6,10 @@
 - Children in Need census and SSDA903: the collection year runs to 31 March; the period is
   ``2024-25``.
 - Health feeds: monthly extracts; the period is the month (``2025-03``).
+- Attainment (cadence ``assessment``): the period is the academic year (``2024-25``); results
+  arrive on a day the source's schema declares (``results_due``, e.g. the first Tuesday on or
+  after 8 July for Key Stage 2), in the academic year's second calendar year. That day is the
+  period end.
 
 Each ``*_due_on(day)`` answers: which period should be loaded on ``day``? Data reaches the
 landing folder some days after the census day or period end (``lag_days``), so a period falls
@@ -17,10 +21,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from linkage_ops.ingest import load_schema
+from linkage_ops.ingest.schema import ResultsDue
 
 THURSDAY = 3
 SCHOOL_CENSUS_TERMS = {"autumn": (10, 1), "spring": (1, 3), "summer": (5, 3)}  # month, nth
-DEFAULT_LAG_DAYS = {"school_census": 7, "sen2": 7, "annual": 1, "monthly": 5}
+# Assessment results are loaded the day after they arrive, as CIN and SSDA903 are the day
+# after their year ends.
+DEFAULT_LAG_DAYS = {"school_census": 7, "sen2": 7, "annual": 1, "monthly": 5, "assessment": 1}
 
 
 def nth_weekday(year: int, month: int, weekday: int, nth: int) -> date:
@@ -29,6 +36,20 @@ def nth_weekday(year: int, month: int, weekday: int, nth: int) -> date:
     first = date(year, month, 1)
     offset = (weekday - first.weekday()) % 7
     return first + timedelta(days=offset + 7 * (nth - 1))
+
+
+def weekday_on_or_after(year: int, month: int, weekday: int, day: int) -> date:
+    """The first ``weekday`` (Monday 0) on or after ``day`` ``month`` ``year``:
+    weekday_on_or_after(2025, 7, 1, 8) is 2025-07-08, a Tuesday."""
+    start = date(year, month, day)
+    return start + timedelta(days=(weekday - start.weekday()) % 7)
+
+
+def results_day(period: str, results_due: ResultsDue) -> date:
+    """``2024-25`` -> the day its results arrive by ``results_due``, in 2025."""
+    return weekday_on_or_after(
+        int(period[:4]) + 1, results_due.month, results_due.weekday, results_due.on_or_after
+    )
 
 
 def school_census_day(period: str) -> date:
@@ -86,8 +107,23 @@ def monthly_due_on(day: date, lag_days: int = DEFAULT_LAG_DAYS["monthly"]) -> li
     return [f"{ended.year}-{ended.month:02d}"]
 
 
-def period_end(cadence: str, period: str) -> date:
-    """The day a period's data describes up to (for freshness)."""
+def assessment_due_on(
+    day: date, results_due: ResultsDue, lag_days: int = DEFAULT_LAG_DAYS["assessment"]
+) -> list[str]:
+    """The academic year whose results arrived (by ``results_due``) ``lag_days`` before
+    ``day``."""
+    arrived = day - timedelta(days=lag_days)
+    period = f"{arrived.year - 1}-{arrived.year % 100:02d}"
+    return [period] if results_day(period, results_due) == arrived else []
+
+
+def period_end(cadence: str, period: str, results_due: ResultsDue | None = None) -> date:
+    """The day a period's data describes up to (for freshness). An ``assessment`` period's is
+    its results day, by its source's ``results_due`` (see ``source_period_end``)."""
+    if cadence == "assessment":
+        if results_due is None:
+            raise ValueError("an assessment period's end needs its source's results_due")
+        return results_day(period, results_due)
     return {
         "school_census": school_census_day,
         "sen2": sen2_census_day,
@@ -96,16 +132,23 @@ def period_end(cadence: str, period: str) -> date:
     }[cadence](period)
 
 
+def source_period_end(source: str, period: str) -> date:
+    """The period end of a period of ``source``, by the rules its schema declares."""
+    schema = load_schema(source)
+    return period_end(schema.cadence, period, schema.results_due)
+
+
 def cadence_of(source: str) -> str:
     """How often ``source`` is collected, as its schema declares: ``school_census`` (termly,
-    census days), ``sen2`` (January census), ``annual`` (year to 31 March) or ``monthly``."""
+    census days), ``sen2`` (January census), ``annual`` (year to 31 March), ``monthly`` or
+    ``assessment`` (an academic year's results, on the schema's ``results_due`` day)."""
     return load_schema(source).cadence
 
 
 def newest_period(source: str, periods) -> str | None:
     """The newest of ``source``'s ``periods`` by the calendar (2025-summer is newer than
     2025-spring, whatever the names sort as); None when there are none."""
-    return max(periods, key=lambda period: period_end(cadence_of(source), period), default=None)
+    return max(periods, key=lambda period: source_period_end(source, period), default=None)
 
 
 def comparable_period(source: str, period: str, periods) -> str | None:
@@ -115,8 +158,8 @@ def comparable_period(source: str, period: str, periods) -> str | None:
     summer term's attendance in two halves, the year's phase leavers), so autumn and spring
     counts differ by design. Otherwise the newest earlier period."""
     cadence = cadence_of(source)
-    end = period_end(cadence, period)
-    earlier = [p for p in periods if period_end(cadence, p) < end]
+    end = source_period_end(source, period)
+    earlier = [p for p in periods if source_period_end(source, p) < end]
     if cadence == "school_census":
         term = period.split("-")[1]
         earlier = [p for p in earlier if p.split("-")[1] == term]
@@ -125,17 +168,20 @@ def comparable_period(source: str, period: str, periods) -> str | None:
 
 def periods_due_on(source: str, day: date) -> list[str]:
     """The periods of ``source`` that fall due on ``day``."""
+    schema = load_schema(source)
+    if schema.cadence == "assessment":
+        return assessment_due_on(day, schema.results_due)
     return {
         "school_census": school_census_due_on,
         "sen2": sen2_due_on,
         "annual": collection_year_due_on,
         "monthly": monthly_due_on,
-    }[cadence_of(source)](day)
+    }[schema.cadence](day)
 
 
 # How late a source's latest period may be, in days after it fell due, before it is overdue:
 # the default for each cadence. A source declares its own in its schema (max_days_late).
-MAX_DAYS_LATE = {"school_census": 14, "sen2": 14, "annual": 45, "monthly": 10}
+MAX_DAYS_LATE = {"school_census": 14, "sen2": 14, "annual": 45, "monthly": 10, "assessment": 14}
 
 
 def max_days_late(source: str) -> int:
@@ -157,11 +203,12 @@ def latest_period_due(source: str, today: date, lookback_days: int = 800) -> str
 def overdue_period(source: str, latest_loaded: str | None, today: date) -> str | None:
     """The period that should have arrived by ``today`` (allowing the source's days late) but
     is newer than the latest one loaded; ``None`` if the source is fresh."""
-    cadence = cadence_of(source)
     # Overdue once more than the allowed days have passed since the period fell due.
     expected = latest_period_due(source, today - timedelta(days=max_days_late(source) + 1))
     if expected is None:
         return None
-    if latest_loaded is None or period_end(cadence, latest_loaded) < period_end(cadence, expected):
+    if latest_loaded is None or source_period_end(source, latest_loaded) < source_period_end(
+        source, expected
+    ):
         return expected
     return None

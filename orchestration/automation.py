@@ -4,7 +4,8 @@ that loads a period as soon as its files land.
 Schedules run daily at 06:00 and ask ``linkage_ops.census_calendar`` whether a period of their
 source fell due that day (a week after a School Census or SEN2 census day, the day after the
 31 March year end for CIN and SSDA903, the 5th of the month for the month before for health
-feeds). Both start stopped: turn them on in the UI (Automation).
+feeds, the day after results day for attainment, by the rule in the source's schema). Both
+start stopped: turn them on in the UI (Automation).
 """
 
 import hashlib
@@ -14,8 +15,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from linkage_ops.census_calendar import cadence_of, periods_due_on
-from linkage_ops.ingest import landing_periods
+from linkage_ops.census_calendar import periods_due_on
+from linkage_ops.ingest import landing_periods, load_schema
 from linkage_ops.ingest.raw_store import Delivery, loaded_files
 from linkage_ops.ingest.reader import file_sha256
 from orchestration.jobs import ingest_job_name, ingest_jobs
@@ -28,7 +29,15 @@ CADENCE_WORDS = {
     "sen2": "a week after the January census day",
     "annual": "the day after the 31 March year end",
     "monthly": "on the 5th, for the month before",
+    # The source's results_due fills in the day, e.g. the first Tuesday on or after 8 July.
+    "assessment": "the day after its results arrive ({results_due})",
 }
+
+
+def cadence_words(source: str) -> str:
+    """When ``source`` loads, in words, from its schema's cadence (and results day)."""
+    schema = load_schema(source)
+    return CADENCE_WORDS[schema.cadence].format(results_due=schema.results_due)
 
 
 def calendar_schedule(source: str) -> dg.ScheduleDefinition:
@@ -39,7 +48,7 @@ def calendar_schedule(source: str) -> dg.ScheduleDefinition:
         cron_schedule="0 6 * * *",
         job_name=ingest_job_name(source),
         default_status=dg.DefaultScheduleStatus.STOPPED,
-        description=f"Load {source} {CADENCE_WORDS[cadence_of(source)]}.",
+        description=f"Load {source} {cadence_words(source)}.",
     )
     def _schedule(context: dg.ScheduleEvaluationContext):
         day = context.scheduled_execution_time.date()

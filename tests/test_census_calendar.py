@@ -134,3 +134,116 @@ def test_a_school_census_term_is_compared_with_the_same_term_earlier() -> None:
     assert comparable_period("school_census", "2024-autumn", loaded) == "2023-autumn"
     assert comparable_period("school_census", "2023-autumn", loaded) is None
     assert comparable_period("gp", "2025-03", ["2025-01", "2025-02", "2025-04"]) == "2025-02"
+
+
+# --- Attainment: cadence assessment, results day from the schema's results_due ----------------
+
+KEY_STAGE_2 = "results_due: {month: 7, weekday: tuesday, on_or_after: 8}"
+ASSESSMENT_SCHEMA = """
+source: results
+cadence: assessment
+period_pattern: '^\\d{4}-\\d{2}$'
+RESULTS_DUE
+tables:
+  pupils:
+    record_id: UPN
+    columns:
+      UPN: {mandatory: true}
+"""
+
+
+def assessment_schema(tmp_path, results_due: str = KEY_STAGE_2, cadence: str = "assessment"):
+    from linkage_ops.ingest import load_schema
+
+    folder = tmp_path / "schemas"
+    (folder / "codelists").mkdir(parents=True, exist_ok=True)
+    text = ASSESSMENT_SCHEMA.replace("RESULTS_DUE", results_due)
+    (folder / "results.yaml").write_text(text.replace("cadence: assessment", f"cadence: {cadence}"))
+    return load_schema("results", folder)
+
+
+@pytest.mark.parametrize(
+    ("period", "results_day"),
+    [
+        ("2021-22", date(2022, 7, 12)),
+        ("2022-23", date(2023, 7, 11)),
+        ("2023-24", date(2024, 7, 9)),
+        ("2024-25", date(2025, 7, 8)),  # 8 July 2025 is a Tuesday
+        ("2025-26", date(2026, 7, 14)),
+    ],
+)
+def test_key_stage_2_results_arrive_on_the_first_tuesday_on_or_after_8_july(
+    tmp_path, period: str, results_day: date
+) -> None:
+    schema = assessment_schema(tmp_path)
+    assert str(schema.results_due) == "the first Tuesday on or after 8 July"
+    assert period_end("assessment", period, schema.results_due) == results_day
+    assert results_day.weekday() == 1  # a Tuesday
+
+
+def test_an_assessment_period_falls_due_the_day_after_its_results(tmp_path, monkeypatch) -> None:
+    from linkage_ops import census_calendar
+
+    schema = assessment_schema(tmp_path)
+    monkeypatch.setattr(census_calendar, "load_schema", lambda source: schema)
+    year = [date(2024, 9, 1) + timedelta(days=n) for n in range(730)]
+    due = {day: periods_due_on("ks2", day) for day in year if periods_due_on("ks2", day)}
+    assert due == {date(2025, 7, 9): ["2024-25"], date(2026, 7, 15): ["2025-26"]}
+    assert census_calendar.source_period_end("ks2", "2023-24") == date(2024, 7, 9)
+    assert census_calendar.max_days_late("ks2") == census_calendar.MAX_DAYS_LATE["assessment"]
+    # Overdue once more than the days late have passed since the day after results day.
+    assert census_calendar.overdue_period("ks2", "2023-24", date(2025, 7, 23)) is None
+    assert census_calendar.overdue_period("ks2", "2023-24", date(2025, 7, 24)) == "2024-25"
+    assert census_calendar.overdue_period("ks2", "2024-25", date(2025, 12, 1)) is None
+    assert census_calendar.newest_period("ks2", ["2024-25", "2022-23", "2023-24"]) == "2024-25"
+    loaded = ["2022-23", "2023-24", "2025-26"]
+    assert census_calendar.comparable_period("ks2", "2024-25", loaded) == "2023-24"
+    assert census_calendar.comparable_period("ks2", "2022-23", loaded) is None
+
+
+def test_the_results_day_rule_is_read_from_the_schema(tmp_path, monkeypatch) -> None:
+    from linkage_ops import census_calendar
+
+    # The last Friday of June is the first Friday on or after 24 June.
+    schema = assessment_schema(
+        tmp_path, "results_due: {month: 6, weekday: friday, on_or_after: 24}"
+    )
+    monkeypatch.setattr(census_calendar, "load_schema", lambda source: schema)
+    assert census_calendar.source_period_end("eyfsp", "2024-25") == date(2025, 6, 27)
+    assert census_calendar.source_period_end("eyfsp", "2023-24") == date(2024, 6, 28)
+    assert periods_due_on("eyfsp", date(2025, 6, 28)) == ["2024-25"]
+    assert periods_due_on("eyfsp", date(2025, 7, 9)) == []
+
+
+@pytest.mark.parametrize(
+    ("results_due", "cadence", "message"),
+    [
+        ("", "assessment", "cadence assessment needs results_due"),
+        (KEY_STAGE_2, "annual", "only a source with cadence assessment"),
+        ("results_due: {month: 7, weekday: tuesday}", "assessment", "missing on_or_after"),
+        ("results_due: {month: 7, weekday: tue, on_or_after: 8}", "assessment", "weekday must"),
+        ("results_due: {month: 13, weekday: friday, on_or_after: 8}", "assessment", "month must"),
+        ("results_due: {month: 2, weekday: friday, on_or_after: 29}", "assessment", "every Feb"),
+        (
+            "results_due: {month: 7, weekday: tuesday, on_or_after: 8, year: 2}",
+            "assessment",
+            "unknown key 'year'",
+        ),
+    ],
+)
+def test_a_results_due_rule_that_cannot_be_followed_is_refused(
+    tmp_path, results_due: str, cadence: str, message: str
+) -> None:
+    from linkage_ops.ingest import SchemaError
+
+    with pytest.raises(SchemaError, match=message):
+        assessment_schema(tmp_path, results_due, cadence)
+
+
+def test_an_assessment_period_is_its_academic_years_collection_year() -> None:
+    from linkage_ops.ingest.collection_year import collection_year, year_label
+
+    assert collection_year("assessment", "2024-25") == 2025
+    assert year_label(2025, "assessment") == "2024-25"
+    with pytest.raises(ValueError, match="results_due"):
+        period_end("assessment", "2024-25")

@@ -32,9 +32,24 @@
     )
 {%- endmacro %}
 
+{% macro attainment_results_date(source_column, period_column) -%}
+    {#- The results day of an attainment period (cadence assessment), as the loader set it from
+        the source schema's results_due rule (2024-25 Key Stage 2 -> 2025-07-08): the rule is
+        read in one place only. Pass qualified columns (records.source): the subquery has a
+        source of its own. -#}
+    (
+        select attainment_periods.results_date
+        from {{ ref('int_attainment_periods_unioned') }} as attainment_periods
+        where
+            attainment_periods.source = {{ source_column }}
+            and attainment_periods.academic_year = {{ period_column }}
+    )
+{%- endmacro %}
+
 {% macro record_period_end(source_column, period_column) -%}
     {#- The period end of a person record (int_person_records_unioned: source, period). SEN2's
-        period is the year of its January census, taken as 31 January. -#}
+        period is the year of its January census, taken as 31 January; an attainment source's
+        (cadence assessment) is its results day, as loaded. -#}
     case
         when {{ source_column }} in ('children_in_need', 'looked_after')
             then {{ collection_year_end(period_column) }}
@@ -42,6 +57,11 @@
             then {{ school_census_month_end(period_column) }}
         when {{ source_column }} = 'sen2'
             then make_date(try_cast({{ period_column }} as integer), 1, 31)
+        when {{ source_column }} in (
+            select attainment_periods.source
+            from {{ ref('int_attainment_periods_unioned') }} as attainment_periods
+        )
+            then {{ attainment_results_date(source_column, period_column) }}
         else {{ monthly_period_end(period_column) }}
     end
 {%- endmacro %}

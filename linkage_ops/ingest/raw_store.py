@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
 import pandas as pd
@@ -20,12 +20,15 @@ from linkage_ops.ingest.reader import Finding, SourceBatch, TableBatch
 from linkage_ops.ingest.schema import SourceSchema
 
 RAW_SCHEMA = "raw"
+# _period_end is the period's end by the source's calendar rules (census day, year end, month
+# end, an assessment's results day), so that dbt reads it rather than repeating the rules.
 LINEAGE_COLUMNS = {
     "_extra_columns": "JSON",
     "_source_file": "VARCHAR",
     "_file_sha256": "VARCHAR",
     "_row_number": "INTEGER",
     "_period": "VARCHAR",
+    "_period_end": "DATE",
     "_loaded_at": "TIMESTAMP",
     "_run_id": "VARCHAR",
 }
@@ -243,7 +246,12 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, schema: SourceSchema) -> N
 
 
 def _table_frame(
-    batch: TableBatch, schema_columns: list[str], period: str, run_id: str, loaded_at: datetime
+    batch: TableBatch,
+    schema_columns: list[str],
+    period: str,
+    period_end: date | None,
+    run_id: str,
+    loaded_at: datetime,
 ) -> pd.DataFrame:
     """The loaded rows as the raw table's columns: schema columns a file lacked are blank, and
     columns beyond the schema are kept in ``_extra_columns``."""
@@ -266,6 +274,7 @@ def _table_frame(
     frame["_source_file"] = batch.path.name
     frame["_file_sha256"] = batch.file_sha256
     frame["_period"] = period
+    frame["_period_end"] = period_end
     frame["_loaded_at"] = loaded_at
     frame["_run_id"] = run_id
     return frame
@@ -334,6 +343,18 @@ def _loads(batch: SourceBatch, schema: SourceSchema) -> list[TableLoad]:
     return loads
 
 
+def _period_end(schema: SourceSchema, period: str) -> date | None:
+    """The period's end by the source's calendar rules; None for a period the rules cannot
+    read (the load never fails for want of it)."""
+    # Imported here: the calendar reads schemas through this package.
+    from linkage_ops.census_calendar import period_end
+
+    try:
+        return period_end(schema.cadence, period, schema.results_due)
+    except (ValueError, KeyError):
+        return None
+
+
 def write_source_batch(
     con: duckdb.DuckDBPyConnection,
     schema: SourceSchema,
@@ -360,11 +381,13 @@ def write_source_batch(
                 f"delete from {RAW_SCHEMA}.{log_table} where source = ? and period = ?",
                 [batch.source, batch.period],
             )
+        period_end = _period_end(schema, batch.period)
         for table_name, table_batch in batch.tables.items():
             frame = _table_frame(
                 table_batch,
                 schema.tables[table_name].column_names,
                 batch.period,
+                period_end,
                 run_id,
                 loaded_at,
             )

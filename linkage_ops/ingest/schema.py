@@ -16,6 +16,7 @@ schema of the collection year a period belongs to, which the loader reads files 
 
 from __future__ import annotations
 
+import calendar
 import copy
 import re
 from dataclasses import dataclass, field, replace
@@ -43,6 +44,7 @@ SOURCE_KEYS = {
     "cadence",
     "period_pattern",
     "max_days_late",
+    "results_due",
     "format",
     "xml_root",
     "formats",
@@ -75,8 +77,10 @@ COLUMN_KEYS = {
 RULE_KEYS = {"require", "when", "reason"}
 YEAR_KEYS = {"description", "tables", "add_tables", "remove_tables"}
 TABLE_PATCH_KEYS = (TABLE_KEYS - {"columns"}) | {"columns", "remove_columns"}
-CODELIST_KEYS = {"name", "description", "codes"}
-CODE_KEYS = {"label", "from", "until"}
+CODELIST_KEYS = {"name", "description", "categories", "codes"}
+CODE_KEYS = {"label", "from", "until", "category"}
+RESULTS_DUE_KEYS = {"month", "weekday", "on_or_after"}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class SchemaError(ValueError):
@@ -101,12 +105,17 @@ def _check_keys(where: str, spec: object, allowed: set[str]) -> dict:
 @dataclass(frozen=True)
 class CodeList:
     """A code list shared by every source that uses it (e.g. DfE ethnicity), with each code's
-    label and, where DfE added or retired it, the collection years it is valid in."""
+    label and, where DfE added or retired it, the collection years it is valid in. A list may
+    sort its codes into categories it declares (attendance codes: present, authorised absence
+    ...): ``categories`` maps each category to what it means, ``category_of`` each code to its
+    category."""
 
     name: str
     description: str
     labels: dict[str, str]
     valid_years: dict[str, tuple[int | None, int | None]]
+    categories: dict[str, str] = field(default_factory=dict)
+    category_of: dict[str, str] = field(default_factory=dict)
 
     def codes(self, year: int | None = None) -> frozenset[str]:
         """The codes valid in collection ``year`` (every code for ``None``)."""
@@ -118,18 +127,39 @@ class CodeList:
             if (self.valid_years[code][0] or 0) <= year <= (self.valid_years[code][1] or 9999)
         )
 
+    def codes_in(self, category: str, year: int | None = None) -> frozenset[str]:
+        """The codes of ``category`` valid in collection ``year`` (every year for ``None``)."""
+        if category not in self.categories:
+            raise KeyError(f"code list {self.name!r} has no category {category!r}")
+        return frozenset(
+            code for code in self.codes(year) if self.category_of.get(code) == category
+        )
+
+
+def _categories(path: Path, document: dict) -> dict[str, str]:
+    """``categories: {name: what it means}``, optional."""
+    categories = document.get("categories")
+    if categories is None:
+        return {}
+    if not isinstance(categories, dict) or not categories:
+        raise SchemaError(f"{path}: categories must be a non-empty mapping of name: meaning")
+    return {str(name): str(meaning or "") for name, meaning in categories.items()}
+
 
 @cache
 def load_codelist(name: str, schema_dir: Path = SCHEMA_DIR) -> CodeList:
-    """``<schema_dir>/codelists/<name>.yaml``."""
+    """``<schema_dir>/codelists/<name>.yaml``. A list that declares ``categories`` gives every
+    code one of them; a list that declares none gives no code a category."""
     path = schema_dir / CODELIST_DIR_NAME / f"{name}.yaml"
     if not path.exists():
         raise SchemaError(f"code list {name!r} not found ({path})")
     document = _check_keys(str(path), yaml.safe_load(path.read_text("utf-8")), CODELIST_KEYS)
     if document.get("name") != name:
         raise SchemaError(f"{path}: name must be {name!r}, the file's own name")
+    categories = _categories(path, document)
     labels: dict[str, str] = {}
     valid: dict[str, tuple[int | None, int | None]] = {}
+    category_of: dict[str, str] = {}
     codes = document.get("codes")
     if isinstance(codes, list):
         codes = {str(code): None for code in codes}
@@ -139,14 +169,26 @@ def load_codelist(name: str, schema_dir: Path = SCHEMA_DIR) -> CodeList:
         code = str(code)
         if spec is None or isinstance(spec, str):
             labels[code], valid[code] = spec or "", (None, None)
-            continue
-        _check_keys(f"{path}: code {code}", spec, CODE_KEYS)
-        labels[code] = spec.get("label") or ""
-        valid[code] = (
-            parse_year_label(spec["from"]) if "from" in spec else None,
-            parse_year_label(spec["until"]) if "until" in spec else None,
-        )
-    return CodeList(name, document.get("description", ""), labels, valid)
+        else:
+            _check_keys(f"{path}: code {code}", spec, CODE_KEYS)
+            labels[code] = spec.get("label") or ""
+            valid[code] = (
+                parse_year_label(spec["from"]) if "from" in spec else None,
+                parse_year_label(spec["until"]) if "until" in spec else None,
+            )
+            if "category" in spec:
+                category_of[code] = str(spec["category"])
+        category = category_of.get(code)
+        if categories and category not in categories:
+            raise SchemaError(
+                f"{path}: code {code}: category must be one of {', '.join(categories)}"
+                + (f", not {category!r}" if category is not None else "")
+            )
+        if not categories and category is not None:
+            raise SchemaError(
+                f"{path}: code {code} has a category but the list declares no categories"
+            )
+    return CodeList(name, document.get("description", ""), labels, valid, categories, category_of)
 
 
 def available_codelists(schema_dir: Path = SCHEMA_DIR) -> list[str]:
@@ -244,6 +286,24 @@ class Recognition:
 
 
 @dataclass(frozen=True)
+class ResultsDue:
+    """When an assessment's results arrive (cadence ``assessment``): the first ``weekday``
+    (Monday 0) on or after day ``on_or_after`` of ``month``, in the second calendar year of the
+    academic year (``results_due: {month: 7, weekday: tuesday, on_or_after: 8}``: Key Stage 2
+    results, the first Tuesday on or after 8 July). linkage_ops.census_calendar reads it."""
+
+    month: int
+    weekday: int
+    on_or_after: int
+
+    def __str__(self) -> str:
+        return (
+            f"the first {WEEKDAYS[self.weekday].title()} on or after "
+            f"{self.on_or_after} {calendar.month_name[self.month]}"
+        )
+
+
+@dataclass(frozen=True)
 class SourceSchema:
     """Everything the loader needs to know about one source's files: across every year
     (``collection_year`` None, from ``load_schema``) or for one year (``for_year``)."""
@@ -258,6 +318,8 @@ class SourceSchema:
     # Freshness: days the latest period may be past due before the source counts as overdue
     # (None: the default for its cadence, linkage_ops.census_calendar.MAX_DAYS_LATE).
     max_days_late: int | None = None
+    # Cadence assessment: the day results arrive each academic year (period end, freshness).
+    results_due: ResultsDue | None = None
     # Where a delivery states its own collection year: (table, column).
     year_from: tuple[str, str] | None = None
     collection_year: int | None = None
@@ -484,6 +546,36 @@ def _document(source: str, schema_dir: Path) -> dict:
     return document
 
 
+def _results_due(document: dict) -> ResultsDue | None:
+    """``results_due``: required with cadence ``assessment``, refused with any other."""
+    where = f"{document['_path']}: results_due"
+    spec = document.get("results_due")
+    if document["cadence"] != "assessment":
+        if spec is not None:
+            raise SchemaError(f"{where}: only a source with cadence assessment has results_due")
+        return None
+    if spec is None:
+        raise SchemaError(
+            f"{where}: cadence assessment needs results_due: "
+            "{month: 7, weekday: tuesday, on_or_after: 8}"
+        )
+    spec = _check_keys(where, spec, RESULTS_DUE_KEYS)
+    missing = sorted(RESULTS_DUE_KEYS - set(spec))
+    if missing:
+        raise SchemaError(f"{where}: missing {', '.join(missing)}")
+    month, weekday, day = spec["month"], str(spec["weekday"]).lower(), spec["on_or_after"]
+    if not isinstance(month, int) or not 1 <= month <= 12:
+        raise SchemaError(f"{where}: month must be 1-12, not {month!r}")
+    if weekday not in WEEKDAYS:
+        raise SchemaError(f"{where}: weekday must be one of {', '.join(WEEKDAYS)}")
+    # Every year has the day: 29 February does not.
+    if not isinstance(day, int) or not 1 <= day <= calendar.monthrange(2001, month)[1]:
+        raise SchemaError(
+            f"{where}: on_or_after must be a day every {calendar.month_name[month]} has"
+        )
+    return ResultsDue(month=month, weekday=WEEKDAYS.index(weekday), on_or_after=day)
+
+
 def _base(document: dict, year: int | None) -> SourceSchema:
     year_from = document.get("year_from")
     if year_from is not None:
@@ -495,6 +587,7 @@ def _base(document: dict, year: int | None) -> SourceSchema:
         format=document.get("format", "csv"),
         xml_root=document.get("xml_root"),
         max_days_late=document.get("max_days_late"),
+        results_due=_results_due(document),
         year_from=(year_from["table"], year_from["column"]) if year_from else None,
         collection_year=year,
         base_year=parse_year_label(document["base_year"]) if "base_year" in document else None,

@@ -83,6 +83,46 @@ RECORDING_ERROR_RATES: dict[str, dict[str, float]] = {
         "upn_wrong_check_letter": 0.003,
         "postcode_typo": 0.01,
     },
+    # Key stage results (ks2.py, ks4.py): the school's record of the pupil, sent from its
+    # information system. Pupils are registered for the KS2 tests by UPN, so a KS2 UPN is never
+    # blank; a KS4 file compiled from schools' exports sometimes lacks one.
+    "ks2": {
+        "forename_typo": 0.01,
+        "surname_typo": 0.01,
+        "surname_change": 0.01,
+        "hyphenation_variant": 0.005,
+        "dob_day_month_swap": 0.003,
+        "upn_wrong_check_letter": 0.002,
+    },
+    "ks4": {
+        "forename_typo": 0.01,
+        "surname_typo": 0.01,
+        "surname_change": 0.015,
+        "hyphenation_variant": 0.005,
+        "dob_day_month_swap": 0.003,
+        "missing_upn": 0.004,
+        "upn_wrong_check_letter": 0.002,
+    },
+    # The EYFS profile and the phonics check (eyfsp.py, phonics.py): each school's export of
+    # its own record of the pupil; a Reception child's UPN is occasionally not yet recorded.
+    "eyfsp": {
+        "forename_typo": 0.01,
+        "surname_typo": 0.01,
+        "surname_change": 0.01,
+        "hyphenation_variant": 0.005,
+        "dob_day_month_swap": 0.003,
+        "missing_upn": 0.004,
+        "upn_wrong_check_letter": 0.002,
+    },
+    "phonics": {
+        "forename_typo": 0.01,
+        "surname_typo": 0.01,
+        "surname_change": 0.01,
+        "hyphenation_variant": 0.005,
+        "dob_day_month_swap": 0.003,
+        "missing_upn": 0.002,
+        "upn_wrong_check_letter": 0.002,
+    },
     # Health feeds (linkage_ops/synthetic/health.py): drawn once per provider and child, so a
     # provider's record of a child carries the same slip in every monthly extract.
     "community_services": {

@@ -23,9 +23,13 @@ from linkage_ops.synthetic.community_services import write_community_services
 from linkage_ops.synthetic.cyps import write_cyps
 from linkage_ops.synthetic.deaths import write_deaths
 from linkage_ops.synthetic.emergency_care import write_emergency_care
+from linkage_ops.synthetic.eyfsp import write_eyfsp
 from linkage_ops.synthetic.gp import write_gp_registrations
 from linkage_ops.synthetic.health import HealthYear, build_health_year
+from linkage_ops.synthetic.ks2 import write_ks2
+from linkage_ops.synthetic.ks4 import write_ks4
 from linkage_ops.synthetic.looked_after import write_looked_after
+from linkage_ops.synthetic.phonics import write_phonics
 from linkage_ops.synthetic.population import Population
 from linkage_ops.synthetic.school_census import write_school_census
 from linkage_ops.synthetic.school_year import CollectionYear
@@ -93,5 +97,9 @@ SOURCE_WRITERS.update(
         "child_health": _with_health_year(write_child_health),
         "births": _with_health_year(write_births),
         "deaths": _with_health_year(write_deaths),
+        "ks2": write_ks2,
+        "ks4": write_ks4,
+        "eyfsp": write_eyfsp,
+        "phonics": write_phonics,
     }
 )

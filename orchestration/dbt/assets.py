@@ -34,7 +34,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=translator,
-    select="path:seeds path:models/staging path:models/intermediate",
+    select="path:seeds path:models/reference path:models/staging path:models/intermediate",
     # Models that read what linkage wrote (the person keys) build with the marts.
     exclude=LINKED_MODELS,
     name="dbt_staging_and_intermediate",

@@ -13,7 +13,7 @@ data/reports/<run id>/.
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from linkage_ops.census_calendar import cadence_of, comparable_period, period_end
+from linkage_ops.census_calendar import comparable_period, source_period_end
 from linkage_ops.ingest import load_schema, raw_table_name
 from linkage_ops.ingest.raw_store import loaded_collection_year
 from linkage_ops.quality import (
@@ -88,8 +88,7 @@ def build_quality_checks(source: str) -> dg.AssetChecksDefinition:
     def _checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
         run = context.op_execution_context.run
         period = run.tags.get("dagster/partition")
-        cadence = cadence_of(source)
-        this_period_end = period_end(cadence, period)
+        this_period_end = source_period_end(source, period)
         results = []
         union = load_schema(source)
         with warehouse.connect() as con:

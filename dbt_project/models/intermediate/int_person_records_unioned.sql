@@ -32,6 +32,20 @@
     ('child_health', 'stg_child_health__events', {'source_record_id': 'event_record_id', 'first_name': 'forename', 'last_name': 'surname'}, health),
     ('births', 'stg_births__births', {'source_record_id': 'birth_record_id'}, health),
     ('deaths', 'stg_deaths__deaths', {'source_record_id': 'death_record_id', 'first_name': 'forename', 'last_name': 'surname'}, health),
+    ('ks2', 'stg_ks2__results', {
+        'source_record_id': 'ks2_result_id', 'period': 'academic_year', 'first_name': 'forename',
+        'last_name': 'surname', 'date_of_birth': 'date_of_birth', 'sex': 'sex', 'upn': 'upn'}, {}),
+    ('ks4', 'stg_ks4__results', {
+        'source_record_id': 'ks4_result_id', 'period': 'academic_year', 'first_name': 'forename',
+        'last_name': 'surname', 'date_of_birth': 'date_of_birth', 'sex': 'sex', 'upn': 'upn'}, {}),
+    ('eyfsp', 'stg_eyfsp__profiles', {
+        'source_record_id': 'eyfsp_profile_id', 'period': 'academic_year',
+        'first_name': 'forename', 'last_name': 'surname', 'date_of_birth': 'date_of_birth',
+        'sex': 'sex', 'postcode': 'postcode', 'upn': 'upn'}, {}),
+    ('phonics', 'stg_phonics__checks', {
+        'source_record_id': 'phonics_check_id', 'period': 'academic_year',
+        'first_name': 'forename', 'last_name': 'surname', 'date_of_birth': 'date_of_birth',
+        'sex': 'sex', 'postcode': 'postcode', 'upn': 'upn'}, {}),
 ] -%}
 with
 

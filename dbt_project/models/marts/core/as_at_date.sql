@@ -1,8 +1,9 @@
 {#-
     The as-at date: the latest date the loaded data covers, the reference day of every
     "current" flag and age in the marts. It is the latest of the School Census days, the ends
-    of the CIN census and SSDA903 collection years (31 March), the SEN2 census days and the
-    ends of the months of the monthly health and case-management extracts.
+    of the CIN census and SSDA903 collection years (31 March), the SEN2 census days, the
+    ends of the months of the monthly health and case-management extracts and the results days
+    of the attainment sources (cadence assessment, as the loader set them).
 -#}
 {%- set monthly_extracts = [
     'stg_gp__registrations', 'stg_social_care_clients__clients',
@@ -26,6 +27,10 @@ looked_after_children as (
 
 sen2_persons as (
     select * from {{ ref('stg_sen2__persons') }}
+),
+
+attainment_periods as (
+    select * from {{ ref('int_attainment_periods_unioned') }}
 ),
 
 collection_years as (
@@ -55,7 +60,10 @@ latest_dates as (
         ) as latest_sen2_census_date,
         (
             select max({{ monthly_period_end('extract_period') }}) from monthly_extracts
-        ) as latest_monthly_extract_end
+        ) as latest_monthly_extract_end,
+        (
+            select max(results_date) from attainment_periods
+        ) as latest_assessment_results_date
 ),
 
 final as (
@@ -64,11 +72,13 @@ final as (
         latest_collection_year_end,
         latest_sen2_census_date,
         latest_monthly_extract_end,
+        latest_assessment_results_date,
         greatest(
             latest_school_census_date,
             latest_collection_year_end,
             latest_sen2_census_date,
-            latest_monthly_extract_end
+            latest_monthly_extract_end,
+            latest_assessment_results_date
         ) as as_at_date
     from latest_dates
 )

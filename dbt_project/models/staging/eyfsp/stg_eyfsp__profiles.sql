@@ -1,0 +1,91 @@
+{#-
+    The 17 early learning goals of the 2021 framework by area, as the return codes them. A good
+    level of development (DfE) is the expected level in every goal of the prime areas
+    (communication and language, personal, social and emotional development, physical
+    development) and of literacy and mathematics.
+-#}
+{%- set early_learning_goals = [
+    ('com_e01', 'listening_attention_understanding'), ('com_e02', 'speaking'),
+    ('pse_e03', 'self_regulation'), ('pse_e04', 'managing_self'),
+    ('pse_e05', 'building_relationships'),
+    ('phy_e06', 'gross_motor_skills'), ('phy_e07', 'fine_motor_skills'),
+    ('lit_e08', 'comprehension'), ('lit_e09', 'word_reading'), ('lit_e10', 'writing'),
+    ('mat_e11', 'number'), ('mat_e12', 'numerical_patterns'),
+    ('utw_e13', 'past_and_present'), ('utw_e14', 'people_culture_communities'),
+    ('utw_e15', 'natural_world'),
+    ('exp_e16', 'creating_with_materials'), ('exp_e17', 'being_imaginative_expressive'),
+] -%}
+{%- set good_level_areas = ['com', 'pse', 'phy', 'lit', 'mat'] -%}
+{%- set good_level_goals = [] -%}
+{%- for column, goal in early_learning_goals if column[:3] in good_level_areas -%}
+    {%- do good_level_goals.append(goal) -%}
+{%- endfor -%}
+with
+
+source as (
+    select * from {{ source('eyfsp', 'profiles') }}
+),
+
+sex_codes as (
+    select * from {{ ref('conformed_sex_codes') }}
+    where code_system = 'dfe'
+),
+
+renamed as (
+    select
+        -- The file has no record id of its own: a child is their row in the year's file.
+        source._period || '/' || source._row_number as eyfsp_profile_id,
+        {{ person_record_id('eyfsp', "source._period || '/' || source._row_number") }}
+            as person_record_id,
+        source._period as academic_year,
+        -- The day the year's results arrived, by the schema's results_due (set at load).
+        cast(source._period_end as date) as results_date,
+        upper({{ clean_text('source.upn') }}) as upn,
+        {{ clean_text('source.forename') }} as forename,
+        {{ clean_text('source.surname') }} as surname,
+        {{ parse_date('source.dob', '%d/%m/%Y') }} as date_of_birth,
+        coalesce(sex_codes.sex, 'U') as sex,
+        {{ normalise_postcode('source.postcode') }} as postcode,
+        -- The school as the file gives it: its DfE number, or LA and establishment apart.
+        coalesce(
+            {{ clean_text('source.laestab') }},
+            {{ clean_text('source.la') }} || {{ clean_text('source.estab') }}
+        ) as school_laestab,
+        {{ clean_text('source.urn') }} as school_urn,
+        -- noqa: disable=LT02
+        -- Each goal as the code list eyfsp_outcome says: 1 emerging, 2 expected, A not assessed.
+        {%- for column, goal in early_learning_goals %}
+        case trim(source.{{ column }})
+            when '1' then 'emerging' when '2' then 'expected' when 'A' then 'not assessed'
+        end as {{ goal }},
+        {%- endfor %}
+        -- noqa: enable=LT02
+        source._source_file as source_file,
+        source._row_number as source_row_number
+    from source
+    left join sex_codes on upper(trim(source.sex)) = sex_codes.code
+),
+
+measured as (
+    select
+        *,
+        -- noqa: disable=LT02
+        (
+            {%- for column, goal in early_learning_goals %}
+            cast({{ goal }} = 'expected' as integer){{ " +" if not loop.last }}
+            {%- endfor %}
+        ) as expected_goal_count,
+        -- A child not assessed (an exemption: every goal A) has no level of development.
+        case
+            when {% for column, goal in early_learning_goals -%}
+                {{ goal }} = 'not assessed'{{ " and " if not loop.last }}
+            {%- endfor %} then null
+            else {% for goal in good_level_goals -%}
+                {{ goal }} = 'expected'{{ " and " if not loop.last }}
+            {%- endfor %}
+        end as good_level_of_development
+        -- noqa: enable=LT02
+    from renamed
+)
+
+select * from measured
