@@ -11,18 +11,7 @@ sex_codes as (
 
 renamed as (
     select
-        -- The download has no record id of its own: a pupil is their row in the file.
-        source._period || '/' || source._row_number as ks2_result_id,
-        {{ person_record_id('ks2', "source._period || '/' || source._row_number") }}
-            as person_record_id,
-        source._period as academic_year,
-        -- The results day, as the loader set it from the schema's results_due rule.
-        cast(source._period_end as date) as results_date,
-        upper({{ clean_text('source.upn') }}) as upn,
-        {{ clean_text('source.forename') }} as forename,
-        {{ clean_text('source.surname') }} as surname,
-        {{ parse_date('source.dob', '%d/%m/%Y') }} as date_of_birth,
-        coalesce(sex_codes.sex, 'U') as sex,
+        {{ attainment_pupil_columns('ks2', 'ks2_result_id') }},
         {{ clean_text('source.laestab') }} as school_laestab,
         {{ clean_text('source.urn') }} as school_urn,
         -- Each test: a raw score (flagged at load, not refused: read leniently), a scaled

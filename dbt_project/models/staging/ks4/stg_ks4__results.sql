@@ -11,21 +11,10 @@ sex_codes as (
 
 renamed as (
     select
-        -- The file has no record id of its own (candidate numbers repeat between schools): a
-        -- pupil is their row in the file.
-        source._period || '/' || source._row_number as ks4_result_id,
-        {{ person_record_id('ks4', "source._period || '/' || source._row_number") }}
-            as person_record_id,
-        source._period as academic_year,
-        -- The results day, as the loader set it from the schema's results_due rule.
-        cast(source._period_end as date) as results_date,
-        upper({{ clean_text('source.upn') }}) as upn,
+        -- (Candidate numbers repeat between schools: they are no record id.)
+        {{ attainment_pupil_columns('ks4', 'ks4_result_id') }},
         {{ clean_text('source.uln') }} as unique_learner_number,
         {{ clean_text('source.candidatenumber') }} as candidate_number,
-        {{ clean_text('source.forename') }} as forename,
-        {{ clean_text('source.surname') }} as surname,
-        {{ parse_date('source.dob', '%d/%m/%Y') }} as date_of_birth,
-        coalesce(sex_codes.sex, 'U') as sex,
         {{ clean_text('source.laestab') }} as school_laestab,
         {{ clean_text('source.urn') }} as school_urn,
         cast(source.attainment8 as decimal(4, 2)) as attainment_8,

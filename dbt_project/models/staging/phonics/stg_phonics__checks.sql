@@ -15,18 +15,7 @@ threshold_marks as (
 
 renamed as (
     select
-        -- The file has no record id of its own: a pupil is their row in the year's file.
-        source._period || '/' || source._row_number as phonics_check_id,
-        {{ person_record_id('phonics', "source._period || '/' || source._row_number") }}
-            as person_record_id,
-        source._period as academic_year,
-        -- The day the year's results arrived, by the schema's results_due (set at load).
-        cast(source._period_end as date) as results_date,
-        upper({{ clean_text('source.upn') }}) as upn,
-        {{ clean_text('source.forenames') }} as forename,
-        {{ clean_text('source.surname') }} as surname,
-        {{ parse_date('source.dob', '%d/%m/%Y') }} as date_of_birth,
-        coalesce(sex_codes.sex, 'U') as sex,
+        {{ attainment_pupil_columns('phonics', 'phonics_check_id', 'forenames') }},
         {{ normalise_postcode('source.postcode') }} as postcode,
         -- The school as the file gives it: its DfE number, or LA and establishment apart.
         coalesce(
