@@ -340,7 +340,14 @@ def test_the_bi_publication_holds_no_names_identifiers_or_small_counts(warehouse
         columns = con.execute(
             "select table_name, column_name, data_type from information_schema.columns"
         ).fetchall()
-        assert {table for table, _, _ in columns} >= {"dim_child", "quality_linkage_by_source"}
+        assert {table for table, _, _ in columns} >= {
+            "dim_child",
+            "quality_linkage_by_source",
+            "fct_attendance",
+            "fct_exclusions",
+            "fct_attainment",
+            "outcomes_attendance_and_exclusions",
+        }
         controlled = {table for table, column, _ in columns if column == "is_suppressed"}
         for table, column, data_type in columns:
             values = [
