@@ -37,7 +37,9 @@ from linkage_ops.synthetic.recording_errors import (
 )
 from linkage_ops.synthetic.school_census import write_school_census
 from linkage_ops.synthetic.school_year import (
+    academic_year_start,
     age_on,
+    first_school_day,
     nc_year_label,
     nc_year_number,
     parse_census_period,
@@ -436,8 +438,15 @@ def test_upns_are_valid_unless_recorded_with_an_error(authority, truth) -> None:
             else:
                 assert is_valid_upn(pupil["upn"]), pupil
                 assert pupil["upn"] == child["upn"]
-                # Issued here, unless the family arrived from another authority this year.
-                assert (pupil["upn"][1:4] == "884") != bool(child["moved_into_authority_on"])
+                # Issued here, unless the family arrived from another authority after the
+                # child started school.
+                day = CENSUS_DAYS[period]
+                born = date.fromisoformat(child["date_of_birth"])
+                started = first_school_day(
+                    academic_year_start(day) - nc_year_number(born, day)
+                ).isoformat()
+                arrived = child["moved_into_authority_on"]
+                assert (pupil["upn"][1:4] == "884") != (arrived > started)
             if pupil["formerupn"]:
                 assert is_valid_upn(pupil["formerupn"])
                 assert pupil["formerupn"] != pupil["upn"]

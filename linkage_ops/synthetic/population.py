@@ -12,7 +12,9 @@ error. Rates and code lists are data at the top of the module so they are easy t
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -195,6 +197,8 @@ class Household:
     # Moved out of the authority during the year: no local record from this day.
     left_on: date | None = None
     children: list[Child] = field(default_factory=list)
+    # Which of the local schools of a phase the family's children go to.
+    school_pick: int = 0
 
     def address_on(self, day: date) -> Address:
         """Where the family lived on ``day`` (the previous address before a move)."""
@@ -204,8 +208,12 @@ class Household:
 
     def lives_here_on(self, day: date) -> bool:
         """The family lives in the authority on ``day``."""
-        return (self.arrived_on is None or self.arrived_on <= day) and (
-            self.left_on is None or day < self.left_on
+        return self.lives_here_during(day, day)
+
+    def lives_here_during(self, first: date, last: date) -> bool:
+        """The family lives in the authority on some day from ``first`` to ``last``."""
+        return (self.arrived_on is None or self.arrived_on <= last) and (
+            self.left_on is None or first < self.left_on
         )
 
 
@@ -241,6 +249,8 @@ class Child:
     left_school_on: date | None = None
     # Set by the population's year of life; a child who dies leaves later censuses and feeds.
     died_on: date | None = None
+    # The child's position among all the children of every year (``index`` is this year's).
+    lifetime_index: int = 0
 
     @property
     def ethnicity(self) -> str:
@@ -280,12 +290,15 @@ class Child:
 
 @dataclass
 class Population:
-    """The whole synthetic authority over one collection year."""
+    """The whole synthetic authority over one collection year (``previous``: the year before)."""
 
     year: CollectionYear
     households: list[Household]
     children: list[Child]
     schools: list[School]
+    # The same authority a year earlier (a child with the same ``child_id`` is the same child),
+    # or None for the first year generated.
+    previous: Population | None = field(default=None, repr=False)
 
     def require_year(self, year: CollectionYear) -> None:
         """Refuse to write one year's returns from another year's population."""
@@ -318,35 +331,121 @@ def build_population(
     """``children`` children aged 0-17 at some point in the collection ``year`` (e.g.
     ``2024-25``), in households of 1-4, with schools, identifiers and the year's births, deaths,
     moves, arrivals and departures."""
+    return build_populations(children, [year], rng)[-1]
+
+
+def build_populations(
+    children: int, years: Sequence[CollectionYear | str], rng: np.random.Generator
+) -> list[Population]:
+    """The same authority over consecutive collection ``years``: one population per year, with
+    about ``children`` children aged 0-17 in each.
+
+    The children and their families are drawn once over the whole span: they age, are born,
+    die, move within the county, arrive and leave on days spread over the years. Each year's
+    population holds the children aged 0-17, alive and living in the authority at some point
+    in that year, as the authority knew them then (later deaths, moves and departures are not
+    yet known). At school a child keeps their school within a phase (unless the family moves
+    to another area), their entry date, UPN and ULN once issued, and their SEN provision
+    while the year's shares allow; a pupil who left for a school outside the authority stays
+    out of its schools.
+    """
     if children < 1:
         raise ValueError("children must be at least 1")
-    if isinstance(year, str):
-        year = parse_collection_year(year)
-    families = _family_birth_dates(children, year, rng)
+    span = [parse_collection_year(y) if isinstance(y, str) else y for y in years]
+    if not span:
+        raise ValueError("at least one collection year is needed")
+    for earlier, later in itertools.pairwise(span):
+        if later.start_year != earlier.start_year + 1:
+            raise ValueError(
+                f"collection years must be consecutive: {earlier.label}, {later.label}"
+            )
+    first_day, last_day = span[0].first_day, span[-1].last_day
+    # Ages are flat, so each extra year brings about one new birth cohort of 18; and families
+    # who arrive later or leave earlier are in only some of the years.
+    extra_years = len(span) - 1
+    movers = (ARRIVED_HOUSEHOLD_SHARE + LEFT_HOUSEHOLD_SHARE) / 3
+    span_children = round(children * (18 + extra_years) / 18 * (1 + movers * extra_years))
+    families = _family_birth_dates(span_children, first_day, last_day, rng)
     book = AddressBook(rng, properties_needed=len(families))
-    households = _households(families, book, year, rng)
-    population = _children(households, families, year, rng)
-    _place_in_schools(population, rng)
-    _allocate_upns(population, rng)
-    _school_circumstances(population, rng)
-    _leave_for_schools_outside_the_authority(population, rng)
-    _deaths(population, rng)
-    return population
+    households = _households(families, book, span, rng)
+    people = _children(households, families, rng)
+    _deaths(people, first_day, last_day, rng)
+    school_life = _SchoolLife(people, rng)
+    populations: list[Population] = []
+    for year in span:
+        population = _as_known_in(year, households)
+        population.previous = populations[-1] if populations else None
+        school_life.place(population)
+        populations.append(population)
+    return populations
+
+
+def _as_known_in(year: CollectionYear, households: list[Household]) -> Population:
+    """The year's population: copies of the families and children of ``year`` as the
+    authority knew them by its end, before school places are decided."""
+    first_day, last_day = year.first_day, year.last_day
+    adult_if_born_by = first_day.replace(year=first_day.year - 18)
+    known: list[Household] = []
+    children: list[Child] = []
+    for household in households:
+        if not household.lives_here_during(first_day, last_day):
+            continue
+        copy = _household_as_known_on(household, last_day)
+        for person in household.children:
+            if not (
+                adult_if_born_by < person.date_of_birth <= last_day
+                and (person.died_on is None or person.died_on > first_day)
+            ):
+                continue
+            child = replace(
+                person,
+                index=len(children),
+                household=copy,
+                died_on=person.died_on if person.died_on and person.died_on <= last_day else None,
+                fsm_periods=[],
+            )
+            children.append(child)
+            copy.children.append(child)
+        if copy.children:
+            known.append(copy)
+    return Population(year=year, households=known, children=children, schools=[])
+
+
+def _household_as_known_on(household: Household, day: date) -> Household:
+    """A copy of the family with what happened after ``day`` not yet known: a later move
+    leaves them at the earlier address, a later departure is not recorded, and free school
+    meal eligibility that began later is absent (a period still open on ``day`` is open)."""
+    address, previous, moved_on = household.address, household.previous_address, household.moved_on
+    if moved_on is not None and moved_on > day and previous is not None:
+        address, previous, moved_on = previous, None, None
+    return replace(
+        household,
+        address=address,
+        previous_address=previous,
+        moved_on=moved_on,
+        left_on=household.left_on if household.left_on and household.left_on <= day else None,
+        fsm_periods=[
+            (start, end if end is not None and end <= day else None)
+            for start, end in household.fsm_periods
+            if start <= day
+        ],
+        children=[],
+    )
 
 
 def _family_birth_dates(
-    children: int, year: CollectionYear, rng: np.random.Generator
+    children: int, first_day: date, last_day: date, rng: np.random.Generator
 ) -> list[list[tuple[date, bool]]]:
-    """Each family's children aged 0-17 during ``year``, eldest first, as (birth date, twin of
-    the previous).
+    """Each family's children aged 0-17 at some point from ``first_day`` to ``last_day``,
+    eldest first, as (birth date, twin of the previous).
 
     A family's youngest may not be born yet and its eldest may already be an adult: only those
-    aged 0-17 at some point in the year are kept, so ages come out flat rather than bunched in
-    the middle of childhood, and about one child in 19 is born during the year, as the youngest
-    of a family with young children or as a family's first.
+    aged 0-17 at some point in the span are kept, so ages come out flat rather than bunched in
+    the middle of childhood, and about one child in 19 a year is born during it, as the
+    youngest of a family with young children or as a family's first.
     """
-    latest = year.last_day
-    earliest = year.first_day.replace(year=year.first_day.year - 18) + timedelta(days=1)
+    latest = last_day
+    earliest = first_day.replace(year=first_day.year - 18) + timedelta(days=1)
     window = (latest - earliest).days
     options = list(HOUSEHOLD_SIZE_SHARES)
     probabilities = np.array(list(HOUSEHOLD_SIZE_SHARES.values()))
@@ -414,27 +513,32 @@ def _surname_draw(rng: np.random.Generator, size: int) -> list[str]:
 def _households(
     families: list[list[tuple[date, bool]]],
     book: AddressBook,
-    year: CollectionYear,
+    years: list[CollectionYear],
     rng: np.random.Generator,
 ) -> list[Household]:
+    """The families, their addresses, moves, arrivals and departures over ``years``."""
     count = len(families)
+    first_day, last_day = years[0].first_day, years[-1].last_day
+    span_days = (last_day - first_day).days + 1
+    # Moves fall in the 12 months before the first year or during the years.
+    move_window = MOVE_WINDOW_DAYS + span_days - 366
     areas = book.draw_areas(count)
     ethnicities = _weighted_pick(ETHNICITY_SHARES, rng, count)
     surnames = _surname_draw(rng, count)
-    moved = rng.random(count) < MOVED_HOUSEHOLD_SHARE
-    move_days = rng.integers(14, MOVE_WINDOW_DAYS + 1, count)
+    moved = rng.random(count) < MOVED_HOUSEHOLD_SHARE * move_window / MOVE_WINDOW_DAYS
+    move_days = rng.integers(14, move_window + 1, count)
     within_area = rng.random(count) < MOVED_WITHIN_AREA_SHARE
     other_area = book.draw_areas(count)
     outside = rng.random(count) < OUTSIDE_LA_SCHOOLS_SHARE
     service = rng.random(count) < SERVICE_FAMILY_SHARE
     language_draw = rng.random(count)
     # Eligibility is dated from the spring census, so some periods open between the censuses.
-    fsm = _fsm_household_periods(count, year.census_periods[1].census_day, rng)
-    year_days = (year.last_day - year.first_day).days + 1
-    arrived = rng.random(count) < ARRIVED_HOUSEHOLD_SHARE
-    left = rng.random(count) < LEFT_HOUSEHOLD_SHARE
-    arrival_days = rng.integers(0, year_days, count)
-    leaving_days = rng.integers(0, year_days, count)
+    fsm = _fsm_household_periods(count, years[-1].census_periods[1].census_day, rng)
+    arrived = rng.random(count) < ARRIVED_HOUSEHOLD_SHARE * len(years)
+    left = rng.random(count) < LEFT_HOUSEHOLD_SHARE * len(years)
+    arrival_days = rng.integers(0, span_days, count)
+    leaving_days = rng.integers(0, span_days, count)
+    school_picks = rng.integers(0, 1 << 30, count)
     households = []
     for i in range(count):
         area = int(areas[i])
@@ -446,20 +550,20 @@ def _households(
             # A move within one postcode unit would leave no trace in any source.
             while previous.postcode == address.postcode:
                 previous = book.take(area if within_area[i] else int(other_area[i]))
-            moved_on = year.last_day - timedelta(days=int(move_days[i]))
+            moved_on = last_day - timedelta(days=int(move_days[i]))
         # Families who arrive or leave are not also given a move within the county.
         arrived_on = None
         left_on = None
         if not moved[i] and arrived[i]:
-            arrived_on = year.first_day + timedelta(days=int(arrival_days[i]))
+            arrived_on = first_day + timedelta(days=int(arrival_days[i]))
         elif not moved[i] and left[i]:
             # No child is born after the family has gone: they would be in no local record.
             youngest_born = families[i][-1][0]
             left_on = max(
-                year.first_day + timedelta(days=int(leaving_days[i])),
+                first_day + timedelta(days=int(leaving_days[i])),
                 youngest_born + timedelta(days=30),
             )
-            if left_on > year.last_day:
+            if left_on > last_day:
                 left_on = None
         language = _language_for(ethnicities[i], float(language_draw[i]))
         households.append(
@@ -477,6 +581,7 @@ def _households(
                 fsm_periods=fsm[i],
                 arrived_on=arrived_on,
                 left_on=left_on,
+                school_pick=int(school_picks[i]),
             )
         )
     return households
@@ -522,9 +627,8 @@ def _fsm_household_periods(
 def _children(
     households: list[Household],
     families: list[list[tuple[date, bool]]],
-    year: CollectionYear,
     rng: np.random.Generator,
-) -> Population:
+) -> list[Child]:
     total = sum(len(f) for f in families)
     sexes = np.where(rng.random(total) < MALE_SHARE, "M", "F").tolist()
     same_sex_twins = rng.random(total) < TWINS_SAME_SEX_SHARE
@@ -549,6 +653,7 @@ def _children(
                 date_of_birth=birth_date,
                 sex=sex,
                 nhs_number=nhs_numbers[index],
+                lifetime_index=index,
             )
             children.append(child)
             household.children.append(child)
@@ -558,7 +663,7 @@ def _children(
         children[second].twin_of = children[first].child_id
     _give_forenames(children, households, rng)
     _give_other_surnames(children, rng)
-    return Population(year=year, households=households, children=children, schools=[])
+    return children
 
 
 def _give_forenames(
@@ -638,27 +743,60 @@ def _phase_start_year(nc_year: int, academic_year: int, phase: str) -> int:
     return academic_year - (nc_year - 7)
 
 
-def _place_in_schools(population: Population, rng: np.random.Generator) -> None:
-    """A school and year group for every child of school age whose family uses LA schools.
+class _SchoolLife:
+    """What stays with a child from one year to the next at school.
 
-    Placement is decided on the autumn census day; a family moving within the county later in
-    the year keeps its schools. A family arriving during the year starts a few weeks later.
+    The draws that place a child (sixth form, special school, an in-year admission, a late
+    UPN, SEN provision, the census flags) are made once per child, so each year decides the
+    same way; the schools are opened once; a child's entry date at a school, UPN, former UPN
+    and ULN are kept once given; a pupil who left for a school outside the authority does not
+    come back to its schools.
     """
-    census_day = population.autumn_census_day
-    academic_year = academic_year_start(census_day)
-    children = population.children
-    year_numbers = [nc_year_number(c.date_of_birth, census_day) for c in children]
-    sixth_form = rng.random(len(children)) < SIXTH_FORM_SHARE
-    special = rng.random(len(children)) < SPECIAL_SCHOOL_SHARE
-    pupils: list[tuple[Child, int, str]] = []
-    for child, year in zip(children, year_numbers, strict=True):
-        if child.household.outside_la_schools or year < 0 or year > 13:
-            continue
-        if year >= 12 and not sixth_form[child.index]:
-            continue
-        phase = "special" if special[child.index] else "primary" if year <= 6 else "secondary"
-        pupils.append((child, year, phase))
 
+    def __init__(self, people: list[Child], rng: np.random.Generator) -> None:
+        count = len(people)
+        self.rng = rng
+        self.draws = {
+            name: rng.random(count)
+            for name in (
+                "sixth_form", "special", "in_year", "entry", "late_upn", "late_upn_year",
+                "sen", "carer", "part_time", "plaa", "dual", "former_upn", "temporary_upn",
+                "main_need", "second_need", "other_need",
+            )
+        }  # fmt: skip
+        self.move_settle = rng.integers(3, 40, count)
+        self.primary_pick = rng.integers(0, 1 << 30, count)
+        self.plaa_code = rng.integers(0, len(PLAA_CODES), count)
+        self.schools: dict[str, list[School]] = {}
+        self.entries: dict[tuple[str, int], date] = {}
+        self.upns: dict[str, tuple[str, str]] = {}
+        self.ulns: dict[str, str] = {}
+        self.next_serial: dict[tuple[int, int], int] = {}
+        self.issued: set[str] = set()
+        self.left_la_schools: set[str] = set()
+
+    def draw(self, name: str, child: Child) -> float:
+        return float(self.draws[name][child.lifetime_index])
+
+    def place(self, population: Population) -> None:
+        """Schools, year groups, identifiers and circumstances for the year's children."""
+        _place_in_schools(population, self)
+        _allocate_upns(population, self)
+        _school_circumstances(population, self)
+        _leave_for_schools_outside_the_authority(population, self)
+
+
+def household_school(schools: list[School], household: Household, day: date) -> School | None:
+    """The school of ``schools`` (one phase) the family's children go to while living where
+    they lived on ``day``: one of the schools in their area (any, if the area has none)."""
+    area_by_outward = {area.outward: i for i, area in enumerate(POSTCODE_AREAS)}
+    area = area_by_outward[household.address_on(day).outward]
+    local = [s for s in schools if s.area_index == area] or schools
+    return local[household.school_pick % len(local)] if local else None
+
+
+def _open_schools(pupils: list[tuple[Child, int, str]], rng: np.random.Generator) -> dict:
+    """The authority's schools, as many per phase as its pupils need, spread over the areas."""
     counts = {phase: sum(1 for _, _, p in pupils if p == phase) for phase in ESTABLISHMENT_RANGES}
     per_school = {
         "primary": PUPILS_PER_PRIMARY,
@@ -679,49 +817,71 @@ def _place_in_schools(population: Population, rng: np.random.Generator) -> None:
         schools[phase] = [
             School(estab=e, phase=phase, area_index=a) for e, a in zip(estabs, areas, strict=True)
         ]
-    by_area = {
-        phase: {a: [s for s in found if s.area_index == a] for a in range(area_count)}
-        for phase, found in schools.items()
-    }
+    table_id = 0
+    for phase in ESTABLISHMENT_RANGES:
+        for school in schools[phase]:
+            table_id += 1
+            school.table_id = table_id
+    return schools
 
-    area_by_outward = {area.outward: i for i, area in enumerate(POSTCODE_AREAS)}
-    household_choice: dict[tuple[str, str], School] = {}
-    in_year = rng.random(len(children)) < IN_YEAR_ADMISSION_SHARE
-    entry_days = rng.random(len(children))
-    move_settle = rng.integers(3, 40, len(children))
+
+def _place_in_schools(population: Population, life: _SchoolLife) -> None:
+    """A school and year group for every child of school age whose family uses LA schools.
+
+    Placement is decided on the autumn census day; a family moving within the county later in
+    the year keeps its schools. A family arriving during the year starts a few weeks later.
+    """
+    census_day = population.autumn_census_day
+    academic_year = academic_year_start(census_day)
+    pupils: list[tuple[Child, int, str]] = []
+    for child in population.children:
+        year = nc_year_number(child.date_of_birth, census_day)
+        if child.household.outside_la_schools or year < 0 or year > 13:
+            continue
+        if child.child_id in life.left_la_schools:
+            continue
+        if year >= 12 and life.draw("sixth_form", child) >= SIXTH_FORM_SHARE:
+            continue
+        special = life.draw("special", child) < SPECIAL_SCHOOL_SHARE
+        phase = "special" if special else "primary" if year <= 6 else "secondary"
+        pupils.append((child, year, phase))
+    if not life.schools:
+        life.schools = _open_schools(pupils, life.rng)
+    population.schools = [s for phase in ESTABLISHMENT_RANGES for s in life.schools[phase]]
+
     for child, year, phase in pupils:
         household = child.household
-        key = (household.household_id, phase)
-        if key not in household_choice:
-            area = area_by_outward[household.address_on(census_day).outward]
-            local = by_area[phase].get(area) or schools[phase]
-            household_choice[key] = local[int(rng.integers(0, len(local)))]
-        child.school = household_choice[key]
+        school = household_school(life.schools[phase], household, census_day)
+        child.school = school
         child.nc_year = year
-        start = first_school_day(_phase_start_year(year, academic_year, phase))
-        if household.arrived_on is not None:
-            # A new arrival starts once a place is found, possibly after a census day.
-            arrival = household.arrived_on + timedelta(days=int(move_settle[child.index]))
-            child.entry_date = _school_day_on_or_after(max(arrival, start))
+        known = life.entries.get((child.child_id, school.estab))
+        if known is not None:
+            child.entry_date = known
             continue
-        entry = start
-        moved_here = (
-            household.moved_on is not None
-            and start < household.moved_on <= census_day
-            and household.previous_address is not None
-            and household.previous_address.outward != household.address.outward
-        )
-        if moved_here:
-            entry = household.moved_on + timedelta(days=int(move_settle[child.index]))
-        elif in_year[child.index]:
-            entry = start + timedelta(days=int(entry_days[child.index] * (census_day - start).days))
-        entry = min(entry, census_day - timedelta(days=1))
-        while entry.weekday() >= 5:
-            entry -= timedelta(days=1)
-        child.entry_date = max(entry, start)
-    population.schools = [s for phase in ESTABLISHMENT_RANGES for s in schools[phase]]
-    for table_id, school in enumerate(population.schools, start=1):
-        school.table_id = table_id
+        start = first_school_day(_phase_start_year(year, academic_year, phase))
+        settle = int(life.move_settle[child.lifetime_index])
+        if household.arrived_on is not None and household.arrived_on > start:
+            # A new arrival starts once a place is found, possibly after a census day.
+            child.entry_date = _school_day_on_or_after(household.arrived_on + timedelta(settle))
+        else:
+            entry = start
+            moved_here = (
+                household.moved_on is not None
+                and start < household.moved_on <= census_day
+                and household.previous_address is not None
+                and household.previous_address.outward != household.address.outward
+            )
+            if moved_here:
+                entry = household.moved_on + timedelta(days=settle)
+            elif life.draw("in_year", child) < IN_YEAR_ADMISSION_SHARE:
+                entry = start + timedelta(
+                    days=int(life.draw("entry", child) * (census_day - start).days)
+                )
+            entry = min(entry, census_day - timedelta(days=1))
+            while entry.weekday() >= 5:
+                entry -= timedelta(days=1)
+            child.entry_date = max(entry, start)
+        life.entries[(child.child_id, school.estab)] = child.entry_date
 
 
 def _school_day_on_or_after(day: date) -> date:
@@ -733,28 +893,25 @@ def _school_day_on_or_after(day: date) -> date:
     return day
 
 
-def _allocate_upns(population: Population, rng: np.random.Generator) -> None:
-    """A permanent UPN for every child who is or was in an LA school, unique county-wide.
+def _allocate_upns(population: Population, life: _SchoolLife) -> None:
+    """A permanent UPN for every child who is or was in an LA school, unique county-wide, kept
+    from year to year.
 
     The UPN carries the establishment of the child's first school and the year it was issued;
     serials run 001-999 per school per year, spilling to another school's number when full.
-    A child whose family arrived during the year keeps the UPN their last authority issued.
+    A child whose family arrived after they started school keeps the UPN their last authority
+    issued.
     """
+    rng = life.rng
     census_day = population.autumn_census_day
     academic_year = academic_year_start(census_day)
     primaries = [s for s in population.schools if s.phase == "primary"]
-    primaries_by_area: dict[int, list[School]] = {}
-    for school in primaries:
-        primaries_by_area.setdefault(school.area_index, []).append(school)
-    area_by_outward = {area.outward: i for i, area in enumerate(POSTCODE_AREAS)}
-    children = population.children
-    late_draw = rng.random(len(children))
-    primary_pick = rng.integers(0, 1 << 30, len(children))
-    late_year_draw = rng.random(len(children))
-
     requests: list[tuple[Child, int, int]] = []
     arrivals: list[tuple[Child, int]] = []
-    for child in children:
+    for child in population.children:
+        if child.child_id in life.upns:
+            child.upn, child.former_upn = life.upns[child.child_id]
+            continue
         year = nc_year_number(child.date_of_birth, census_day)
         was_pupil = child.school is not None or (
             12 <= year <= 13 and not child.household.outside_la_schools
@@ -764,10 +921,11 @@ def _allocate_upns(population: Population, rng: np.random.Generator) -> None:
         reception_year = academic_year - year
         late_share = LATE_UPN_SHARE["english" if child.language in ("ENG", "ENB") else "other"]
         issue_year = reception_year
-        if late_draw[child.index] < late_share and year > 0:
-            issue_year = reception_year + 1 + int(late_year_draw[child.index] * year)
+        if life.draw("late_upn", child) < late_share and year > 0:
+            issue_year = reception_year + 1 + int(life.draw("late_upn_year", child) * year)
             issue_year = min(issue_year, academic_year)
-        if child.household.arrived_on is not None:
+        arrived_on = child.household.arrived_on
+        if arrived_on is not None and arrived_on > first_school_day(reception_year):
             arrivals.append((child, issue_year))
             continue
         school = child.school
@@ -781,60 +939,57 @@ def _allocate_upns(population: Population, rng: np.random.Generator) -> None:
             estab = school.estab
         else:
             # Issued by a primary near where the family lived when the child started school.
-            area = child.household.area_index
-            if child.household.previous_address is not None:
-                area = area_by_outward[child.household.previous_address.outward]
-            local = primaries_by_area.get(area) or primaries
-            estab = local[int(primary_pick[child.index]) % len(local)].estab
+            first_day_at_school = first_school_day(reception_year)
+            estab = household_school(primaries, child.household, first_day_at_school).estab
         requests.append((child, estab, issue_year))
 
     order = rng.permutation(len(requests))
-    next_serial: dict[tuple[int, int], int] = {}
     estab_ring = sorted(s.estab for s in population.schools)
+    issued_now: list[Child] = []
     for position in order.tolist():
         child, estab, issue_year = requests[position]
         chosen = estab
-        if next_serial.get((chosen, issue_year), 1) > UPN_SERIALS_PER_SCHOOL_YEAR:
+        if life.next_serial.get((chosen, issue_year), 1) > UPN_SERIALS_PER_SCHOOL_YEAR:
             start = estab_ring.index(estab) if estab in estab_ring else 0
             for step in range(1, len(estab_ring) + 1):
                 candidate = estab_ring[(start + step) % len(estab_ring)]
-                if next_serial.get((candidate, issue_year), 1) <= UPN_SERIALS_PER_SCHOOL_YEAR:
+                if life.next_serial.get((candidate, issue_year), 1) <= UPN_SERIALS_PER_SCHOOL_YEAR:
                     chosen = candidate
                     break
             else:
                 raise ValueError(f"no UPN serials left for year {issue_year}")
-        serial = next_serial.get((chosen, issue_year), 1)
-        next_serial[(chosen, issue_year)] = serial + 1
+        serial = life.next_serial.get((chosen, issue_year), 1)
+        life.next_serial[(chosen, issue_year)] = serial + 1
         child.upn = make_upn(LA_NUMBER, chosen, issue_year, serial)
+        issued_now.append(child)
 
-    issued_elsewhere: set[str] = set()
     for child, issue_year in arrivals:
         while True:
             la = ARRIVAL_LA_NUMBERS[int(rng.integers(0, len(ARRIVAL_LA_NUMBERS)))]
             estab = int(rng.integers(2001, 3000))
             upn = make_upn(la, estab, issue_year, int(rng.integers(1, 1000)))
-            if upn not in issued_elsewhere:
-                issued_elsewhere.add(upn)
+            if upn not in life.issued:
+                life.issued.add(upn)
                 child.upn = upn
+                issued_now.append(child)
                 break
 
-    _allocate_former_upns(population, rng)
-    _allocate_ulns(population, rng)
+    _allocate_former_upns([c for c in issued_now if c.is_pupil], life)
+    for child in issued_now:
+        life.upns[child.child_id] = (child.upn, child.former_upn)
+    _allocate_ulns(population, life)
 
 
-def _allocate_former_upns(population: Population, rng: np.random.Generator) -> None:
+def _allocate_former_upns(pupils: list[Child], life: _SchoolLife) -> None:
     """Some pupils carry an older UPN: a temporary one (ends in a letter) or another LA's."""
-    pupils = [c for c in population.children if c.is_pupil]
-    chosen = rng.random(len(pupils)) < FORMER_UPN_SHARE
-    temporary = rng.random(len(pupils)) < 0.5
-    issued: set[str] = set()
+    rng = life.rng
     letters = "ABCDEFGHJKLMNPQRTUVWXYZ"
-    for pupil, pick, is_temporary in zip(pupils, chosen, temporary, strict=True):
-        if not pick:
+    for pupil in pupils:
+        if life.draw("former_upn", pupil) >= FORMER_UPN_SHARE:
             continue
         year = int(pupil.upn[8:10])
         while True:
-            if is_temporary:
+            if life.draw("temporary_upn", pupil) < 0.5:
                 serial = int(rng.integers(0, 100))
                 letter = letters[int(rng.integers(0, len(letters)))]
                 body = f"{LA_NUMBER:03d}{pupil.school.estab:04d}{year:02d}{serial:02d}{letter}"
@@ -843,55 +998,58 @@ def _allocate_former_upns(population: Population, rng: np.random.Generator) -> N
                 la = NEIGHBOURING_LA_NUMBERS[int(rng.integers(0, len(NEIGHBOURING_LA_NUMBERS)))]
                 estab = int(rng.integers(2001, 3000))
                 former = make_upn(la, estab, 2000 + year, int(rng.integers(1, 1000)))
-            if former not in issued:
-                issued.add(former)
+            if former not in life.issued:
+                life.issued.add(former)
                 pupil.former_upn = former
                 break
 
 
-def _allocate_ulns(population: Population, rng: np.random.Generator) -> None:
-    """Unique Learner Numbers (10 digits) for pupils aged 14 and over."""
-    older = [
-        c
-        for c in population.children
-        if c.is_pupil and age_on(c.date_of_birth, population.autumn_census_day) >= ULN_FROM_AGE
-    ]
-    issued: set[int] = set()
-    draws = rng.integers(
+def _allocate_ulns(population: Population, life: _SchoolLife) -> None:
+    """Unique Learner Numbers (10 digits) for pupils aged 14 and over, kept once issued."""
+    older = []
+    for child in population.children:
+        if child.child_id in life.ulns:
+            child.uln = life.ulns[child.child_id]
+        elif child.is_pupil and age_on(child.date_of_birth, population.autumn_census_day) >= (
+            ULN_FROM_AGE
+        ):
+            older.append(child)
+    draws = life.rng.integers(
         1_000_000_000, 10_000_000_000, size=len(older) + 50, dtype=np.int64
     ).tolist()
     cursor = 0
     for pupil in older:
-        while draws[cursor] in issued:
+        while str(draws[cursor]) in life.issued:
             cursor += 1
-        issued.add(draws[cursor])
         pupil.uln = str(draws[cursor])
+        life.issued.add(pupil.uln)
+        life.ulns[pupil.child_id] = pupil.uln
         cursor += 1
 
 
-def _school_circumstances(population: Population, rng: np.random.Generator) -> None:
+def _school_circumstances(population: Population, life: _SchoolLife) -> None:
     """SEN provision and types of need, FSM periods and the census flags for each pupil."""
     pupils = [c for c in population.children if c.is_pupil]
     count = len(pupils)
     special = sum(1 for p in pupils if p.school.phase == "special")
     mainstream = max(1, count - special)
     ehc_rate = max(0.0, (SEN_SHARES["E"] * count - special) / mainstream)
-    sen_draw = rng.random(count)
-    carer = rng.random(count) < YOUNG_CARER_SHARE
-    part_time = rng.random(count) < PART_TIME_RECEPTION_SHARE
-    plaa = rng.random(count) < PLAA_SHARE
-    plaa_code = rng.integers(0, len(PLAA_CODES), count)
-    dual = rng.random(count) < DUAL_REGISTERED_SHARE
     academic_year = academic_year_start(population.autumn_census_day)
-    for i, pupil in enumerate(pupils):
-        if pupil.school.phase == "special" or sen_draw[i] < ehc_rate:
+    for pupil in pupils:
+        sen_draw = life.draw("sen", pupil)
+        if pupil.school.phase == "special" or sen_draw < ehc_rate:
             pupil.sen_provision = "E"
-        elif sen_draw[i] < ehc_rate + SEN_SHARES["K"]:
+        elif sen_draw < ehc_rate + SEN_SHARES["K"]:
             pupil.sen_provision = "K"
-        pupil.young_carer = bool(carer[i]) and (pupil.nc_year or 0) >= 3
-        pupil.part_time = bool(part_time[i]) and pupil.nc_year == 0
-        pupil.plaa = PLAA_CODES[int(plaa_code[i])] if plaa[i] else ""
-        pupil.enrol_status = "M" if dual[i] else "C"
+        pupil.young_carer = life.draw("carer", pupil) < YOUNG_CARER_SHARE and (
+            (pupil.nc_year or 0) >= 3
+        )
+        pupil.part_time = life.draw("part_time", pupil) < PART_TIME_RECEPTION_SHARE and (
+            pupil.nc_year == 0
+        )
+        plaa = life.draw("plaa", pupil) < PLAA_SHARE
+        pupil.plaa = PLAA_CODES[int(life.plaa_code[pupil.lifetime_index])] if plaa else ""
+        pupil.enrol_status = "M" if life.draw("dual", pupil) < DUAL_REGISTERED_SHARE else "C"
         # Eligibility can only be recorded once the child is at school (here, for a new arrival).
         school_start = first_school_day(academic_year - (pupil.nc_year or 0))
         if pupil.household.arrived_on is not None and pupil.entry_date is not None:
@@ -900,22 +1058,19 @@ def _school_circumstances(population: Population, rng: np.random.Generator) -> N
             if end is not None and end <= school_start:
                 continue
             pupil.fsm_periods.append((max(start, school_start), end))
-    _sen_needs([p for p in pupils if p.sen_provision != "N"], rng)
+        if pupil.sen_provision != "N":
+            pupil.sen_needs = _sen_needs(pupil.sen_provision, life, pupil)
 
 
-def _sen_needs(pupils: list[Child], rng: np.random.Generator) -> None:
-    """A main type of need for each pupil with SEN provision, and a second for some."""
-    main_draw = rng.random(len(pupils))
-    second_draw = rng.random(len(pupils))
-    other_draw = rng.random(len(pupils))
-    for i, pupil in enumerate(pupils):
-        shares = SEN_NEED_SHARES[pupil.sen_provision]
-        main = _pick_share(shares, float(main_draw[i]))
-        needs = [main]
-        if main != "NSA" and second_draw[i] < SECOND_SEN_NEED_SHARE:
-            others = {code: share for code, share in shares.items() if code not in (main, "NSA")}
-            needs.append(_pick_share(others, float(other_draw[i])))
-        pupil.sen_needs = tuple(needs)
+def _sen_needs(provision: str, life: _SchoolLife, pupil: Child) -> tuple[str, ...]:
+    """A main type of need for a pupil with SEN provision, and a second for some."""
+    shares = SEN_NEED_SHARES[provision]
+    main = _pick_share(shares, life.draw("main_need", pupil))
+    needs = [main]
+    if main != "NSA" and life.draw("second_need", pupil) < SECOND_SEN_NEED_SHARE:
+        others = {code: share for code, share in shares.items() if code not in (main, "NSA")}
+        needs.append(_pick_share(others, life.draw("other_need", pupil)))
+    return tuple(needs)
 
 
 def _pick_share(shares: dict[str, float], draw: float) -> str:
@@ -929,14 +1084,13 @@ def _pick_share(shares: dict[str, float], draw: float) -> str:
     return next(reversed(shares))
 
 
-def _leave_for_schools_outside_the_authority(
-    population: Population, rng: np.random.Generator
-) -> None:
+def _leave_for_schools_outside_the_authority(population: Population, life: _SchoolLife) -> None:
     """Some pupils move to an independent school, home education or a school in another
-    authority after the autumn census, while the family stays: a leaver if before spring."""
+    authority after the autumn census, while the family stays: a leaver if before spring, and
+    out of the authority's schools in later years."""
     pupils = [c for c in population.children if c.is_pupil]
-    leaving = rng.random(len(pupils)) < LEFT_FOR_SCHOOL_OUTSIDE_LA_SHARE
-    day_draw = rng.random(len(pupils))
+    leaving = life.rng.random(len(pupils)) < LEFT_FOR_SCHOOL_OUTSIDE_LA_SHARE
+    day_draw = life.rng.random(len(pupils))
     first = population.autumn_census_day + timedelta(days=1)
     window = (population.year.last_day - first).days + 1
     for pupil, leaves, draw in zip(pupils, leaving, day_draw, strict=True):
@@ -945,32 +1099,52 @@ def _leave_for_schools_outside_the_authority(
         left = first + timedelta(days=int(draw * window))
         if pupil.entry_date is not None and left > pupil.entry_date:
             pupil.left_school_on = left
+            life.left_la_schools.add(pupil.child_id)
 
 
-def _deaths(population: Population, rng: np.random.Generator) -> None:
-    """Set ``died_on`` for the children who die during the year (``DEATHS_PER_1000_A_YEAR``,
-    scaled by the part of the year a child lives in the authority: a baby born during it, a
-    family arriving or leaving)."""
-    year = population.year
-    infant_born_after = year.first_day - timedelta(days=365)
-    children = population.children
+def _deaths(
+    children: list[Child], first_day: date, last_day: date, rng: np.random.Generator
+) -> None:
+    """Set ``died_on`` for the children who die from ``first_day`` to ``last_day``
+    (``DEATHS_PER_1000_A_YEAR``, infants' rate in their first year, scaled by the time a child
+    lives in the authority as a child: a baby born during it, a family arriving or leaving, an
+    18th birthday)."""
     death_draw = rng.random(len(children))
     day_draw = rng.random(len(children))
     for child, dies, when in zip(children, death_draw, day_draw, strict=True):
         household = child.household
-        exposed_from = max(child.date_of_birth, year.first_day, household.arrived_on or date.min)
-        exposed_to = year.last_day
+        born = child.date_of_birth
+        exposed_from = max(born, first_day, household.arrived_on or date.min)
+        exposed_to = min(last_day, _birthday(born, 18) - timedelta(days=1))
         if household.left_on is not None:
-            exposed_to = household.left_on - timedelta(days=1)
+            exposed_to = min(exposed_to, household.left_on - timedelta(days=1))
         exposed_days = (exposed_to - exposed_from).days + 1
         if exposed_days <= 1:
             continue
-        age_band = "infant" if child.date_of_birth > infant_born_after else "child"
-        chance = DEATHS_PER_1000_A_YEAR[age_band] / 1000 * exposed_days / 365
+        first_birthday = born + timedelta(days=365)
+        infant_days = max(
+            0, (min(exposed_to + timedelta(days=1), first_birthday) - exposed_from).days
+        )
+        chance = (
+            (
+                DEATHS_PER_1000_A_YEAR["infant"] * infant_days
+                + DEATHS_PER_1000_A_YEAR["child"] * (exposed_days - infant_days)
+            )
+            / 1000
+            / 365
+        )
         if dies >= chance:
             continue
         died_on = exposed_from + timedelta(days=int(when * exposed_days))
         # A child is alive for at least a day: ``is_alive_on`` is false on the day of death.
-        died_on = max(died_on, child.date_of_birth + timedelta(days=1))
+        died_on = max(died_on, born + timedelta(days=1))
         if died_on <= exposed_to:
             child.died_on = died_on
+
+
+def _birthday(born: date, age: int) -> date:
+    """The day a child born on ``born`` turns ``age`` (1 March for 29 February in other years)."""
+    try:
+        return born.replace(year=born.year + age)
+    except ValueError:
+        return date(born.year + age, 3, 1)

@@ -33,7 +33,13 @@ from pathlib import Path
 import numpy as np
 
 from linkage_ops.synthetic.output import remove_csv_files, write_csv
-from linkage_ops.synthetic.population import LA_NUMBER, Child, Population, School
+from linkage_ops.synthetic.population import (
+    LA_NUMBER,
+    Child,
+    Population,
+    School,
+    household_school,
+)
 from linkage_ops.synthetic.recording_errors import (
     RecordedPerson,
     draw_candidate_errors,
@@ -350,7 +356,7 @@ def _summer_places(population: Population, autumn: CensusPeriod) -> dict[int, _S
     for child in population.children:
         household = child.household
         if (
-            household.arrived_on is not None
+            (household.arrived_on is not None and household.arrived_on > first_day)
             or household.outside_la_schools
             or not child.in_authority_on(first_day)
         ):
@@ -358,12 +364,12 @@ def _summer_places(population: Population, autumn: CensusPeriod) -> dict[int, _S
         year_now = nc_year_number(child.date_of_birth, autumn.census_day)
         school = child.school
         if year_now == 7 and school is not None and school.phase == "secondary":
-            left = _local_school(population, child, "primary")
+            left = _local_school(population, child, "primary", first_day)
             entry = first_school_day(academic_year - 7)
             if left is not None:
                 places[child.index] = _SummerPlace(left, entry, 6, True)
         elif year_now == 12 and school is None:
-            left = _local_school(population, child, "secondary")
+            left = _local_school(population, child, "secondary", first_day)
             if left is not None:
                 places[child.index] = _SummerPlace(
                     left, first_school_day(academic_year - 5), 11, True
@@ -378,11 +384,12 @@ def _summer_places(population: Population, autumn: CensusPeriod) -> dict[int, _S
     return places
 
 
-def _local_school(population: Population, child: Child, phase: str) -> School | None:
-    """An LA school of ``phase`` in the family's area (any, if the area has none)."""
-    schools = [s for s in population.schools if s.phase == phase]
-    local = [s for s in schools if s.area_index == child.household.area_index] or schools
-    return local[child.index % len(local)] if local else None
+def _local_school(population: Population, child: Child, phase: str, day: date) -> School | None:
+    """The LA school of ``phase`` the family's children went to while living where they lived
+    on ``day``."""
+    return household_school(
+        [s for s in population.schools if s.phase == phase], child.household, day
+    )
 
 
 def _on_roll(records: list[PupilRecord], period: CensusPeriod) -> list[Place]:

@@ -57,14 +57,16 @@ class TruthRecord:
         return f"{self.period}/{self.record_id}"
 
 
-def write_truth_children(population: Population, path: Path) -> int:
-    """``truth/children.csv``: one row per child, as they really are."""
+def write_truth_children(populations: list[Population], path: Path) -> int:
+    """``truth/children.csv``: one row per child of any of the years (``populations``, oldest
+    first), as they really are at the end of the last year they were in."""
+    latest = {c.child_id: c for population in populations for c in population.children}
 
     def iso(day: date | None) -> str:
         return day.isoformat() if day else ""
 
     def rows():
-        for child in population.children:
+        for child in latest.values():
             household = child.household
             previous = household.previous_address
             yield (
