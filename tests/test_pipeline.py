@@ -347,6 +347,10 @@ def test_the_bi_publication_holds_no_names_identifiers_or_small_counts(warehouse
             "fct_exclusions",
             "fct_attainment",
             "outcomes_attendance_and_exclusions",
+            "outcomes_by_group",
+            "outcomes_life_events",
+            "fct_life_events",
+            "fct_pupil_outcomes",
         }
         controlled = {table for table, column, _ in columns if column == "is_suppressed"}
         for table, column, data_type in columns:

@@ -44,6 +44,10 @@ health_events as (
     select * from {{ ref('fct_health_events') }}
 ),
 
+pupil_outcomes as (
+    select * from {{ ref('fct_pupil_outcomes') }}
+),
+
 care_leavers as (
     select * from {{ ref('stg_looked_after__oc3') }}
 ),
@@ -270,6 +274,34 @@ health_status as (
     group by health_events.person_key
 ),
 
+latest_attendance as (
+    -- The latest academic year with possible sessions, over the terms reported so far.
+    select
+        person_key,
+        academic_year,
+        overall_absence_rate,
+        is_persistently_absent,
+        is_severely_absent
+    from pupil_outcomes
+    where sessions_possible > 0
+    qualify row_number() over (partition by person_key order by academic_year desc) = 1
+),
+
+latest_attainment as (
+    -- Each measure from the latest year the child was counted in it (arg_max passes over the
+    -- years with no result).
+    select
+        person_key,
+        arg_max(good_level_of_development, academic_year) as good_level_of_development,
+        arg_max(met_phonics_standard, academic_year) as met_phonics_standard,
+        arg_max(met_expected_standard_rwm, academic_year) as met_expected_standard_rwm,
+        arg_max(attainment_8, academic_year) as attainment_8,
+        arg_max(english_maths_grade_4_or_above, academic_year) as english_maths_grade_4_or_above,
+        arg_max(english_maths_grade_5_or_above, academic_year) as english_maths_grade_5_or_above
+    from pupil_outcomes
+    group by person_key
+),
+
 statuses as (
     select
         golden_record.*,
@@ -295,6 +327,16 @@ statuses as (
         ehc_status.has_open_ehc_plan,
         health_status.is_known_to_camhs,
         health_status.is_registered_with_gp,
+        latest_attendance.academic_year as latest_attendance_academic_year,
+        latest_attendance.overall_absence_rate as latest_overall_absence_rate,
+        latest_attendance.is_persistently_absent as is_persistently_absent_latest,
+        latest_attendance.is_severely_absent as is_severely_absent_latest,
+        latest_attainment.good_level_of_development as eyfsp_good_level_of_development,
+        latest_attainment.met_phonics_standard as phonics_met_standard,
+        latest_attainment.met_expected_standard_rwm as ks2_met_expected_standard_rwm,
+        latest_attainment.attainment_8 as ks4_attainment_8,
+        latest_attainment.english_maths_grade_4_or_above as ks4_english_maths_grade_4_or_above,
+        latest_attainment.english_maths_grade_5_or_above as ks4_english_maths_grade_5_or_above,
         {{ age_in_years('golden_record.date_of_birth', 'least(as_at.as_at_date, died.died_on)') }}
             as age_years
     from golden_record
@@ -308,6 +350,8 @@ statuses as (
     left join in_care_leaver_return on golden_record.person_key = in_care_leaver_return.person_key
     left join ehc_status on golden_record.person_key = ehc_status.person_key
     left join health_status on golden_record.person_key = health_status.person_key
+    left join latest_attendance on golden_record.person_key = latest_attendance.person_key
+    left join latest_attainment on golden_record.person_key = latest_attainment.person_key
 ),
 
 final as (
@@ -350,6 +394,16 @@ final as (
         is_on_latest_school_census,
         sen_provision,
         gp_record_count > 0 as is_known_to_gp,
+        latest_attendance_academic_year,
+        latest_overall_absence_rate,
+        is_persistently_absent_latest,
+        is_severely_absent_latest,
+        eyfsp_good_level_of_development,
+        phonics_met_standard,
+        ks2_met_expected_standard_rwm,
+        ks4_attainment_8,
+        ks4_english_maths_grade_4_or_above,
+        ks4_english_maths_grade_5_or_above,
         source_record_count,
         school_census_record_count,
         gp_record_count,

@@ -58,12 +58,8 @@ final as (
         deduplicated.sen_provision,
         deduplicated.is_on_roll,
         deduplicated.times_reported,
-        -- The academic year (1 August to 31 July) the exclusion began in: its first calendar
-        -- year is the year of the day seven months earlier.
-        cast(year(deduplicated.start_date - interval 7 month) as varchar)
-        || '-'
-        || right(cast(year(deduplicated.start_date - interval 7 month) + 1 as varchar), 2)
-            as academic_year,
+        -- The academic year (1 August to 31 July) the exclusion began in.
+        {{ academic_year_of('deduplicated.start_date') }} as academic_year,
         deduplicated.exclusion_category = 'FIXD' as is_suspension,
         deduplicated.exclusion_category = 'LNCH' as is_lunchtime_suspension,
         deduplicated.exclusion_category = 'PERM' as is_permanent_exclusion
