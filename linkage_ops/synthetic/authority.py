@@ -25,6 +25,8 @@ class GenerationSummary:
     records: dict[str, int]
     truth_dir: Path
     years: list[str]
+    # The files each collection year's returns and extracts were written to.
+    files_by_year: dict[str, list[Path]]
 
 
 def random_stream(seed: int, name: str) -> np.random.Generator:
@@ -76,6 +78,7 @@ def generate_authority(
 
     populations = build_populations(children, span, random_stream(seed, "population"))
     files: dict[str, list[Path]] = {}
+    files_by_year: dict[str, list[Path]] = {year.label: [] for year in span}
     records: dict[str, int] = {}
     truth: list[TruthRecord] = []
     for source in SOURCE_WRITERS:
@@ -93,6 +96,7 @@ def generate_authority(
             if overwritten:
                 raise RuntimeError(f"{source} wrote {sorted(overwritten)[0]} for two years")
             files[source] += written
+            files_by_year[year.label] += written
             records[source] += len(source_truth)
             truth += source_truth
 
@@ -109,6 +113,7 @@ def generate_authority(
         records=records,
         truth_dir=truth_dir,
         years=[year.label for year in span],
+        files_by_year=files_by_year,
     )
 
 

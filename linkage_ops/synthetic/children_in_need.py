@@ -1,7 +1,9 @@
 """The Children in Need census as the authority submits it: one XML file per year.
 
 ``Message`` holds a ``Header`` and one ``Child`` per child with a CIN episode open at some
-point in the year, under the case-management system's ``LAchildID``. It carries no names.
+point in the year, under the case-management system's ``LAchildID``. It carries no names. A
+case open at the reference date is in the next year's file under the same ``LAchildID`` with
+the same referral (``social_care`` carries cases over).
 The file follows DfE's layout for its year, as ``linkage_ops/schemas/xsd/children_in_need_<year>
 .xsd`` states it (tests validate the files against it): DfE's element order (``ReferralNFA``
 after the ``Section47`` blocks), ``1``/``0`` for yes/no, no empty ``Reviews`` or wrapper

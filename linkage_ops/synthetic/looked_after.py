@@ -6,7 +6,9 @@ loader recognises each table by its columns, not its name. Dates are ``dd/mm/YYY
 decides the codes, as DfE's guide for it does: SEX 1/2 up to 2023-24 and M/F/U from 2024-25
 (code list ssda903_sex), only placements valid in the year (code list placement, drawn in
 ``social_care``), and from 2026-27 a DoLo table of deprivation of liberty orders. A care leaver
-who has died or returned home has ACTIV and ACCOM ``0``, the correct code. Like real returns, a
+who has died or returned home has ACTIV and ACCOM ``0``, the correct code. A child looked
+after over several years keeps their CHILD id and episodes from one year's return to the next
+(``social_care`` carries the cases over). Like real returns, a
 few children's episodes are duplicated, overlap, or are left open in the middle of care.
 """
 
@@ -29,6 +31,7 @@ from linkage_ops.synthetic.recording_errors import (
 from linkage_ops.synthetic.school_year import CollectionYear, age_on
 from linkage_ops.synthetic.social_care import (
     SocialCareChild,
+    eighteenth_birthday,
     postcode_on,
     recorded_upn,
     social_care_events,
@@ -57,14 +60,6 @@ OPEN_EPISODE_SHARE = 0.02
 def uk_date(day: date | None) -> str:
     """``dd/mm/YYYY``; blank for no date."""
     return f"{day.day:02d}/{day.month:02d}/{day.year:04d}" if day else ""
-
-
-def eighteenth_birthday(birth: date) -> date:
-    """The day a child leaves UASC status (a 29 February birthday counts from 1 March)."""
-    try:
-        return birth.replace(year=birth.year + 18)
-    except ValueError:
-        return date(birth.year + 18, 3, 1)
 
 
 def table_columns(year: CollectionYear) -> dict[str, list[str]]:

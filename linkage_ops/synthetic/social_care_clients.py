@@ -1,8 +1,9 @@
 """The monthly client extract from the children's social care case-management system.
 
 One row per child whose CIN case (or period of care) was open during the month or closed in
-the three months before it, with the names, birth date, postcode and (for about 60%) the NHS
-number the case record holds. A case record's slips are the same every month.
+the three months before it (a case closed late in the previous year is still on the first
+extracts of this one), with the names, birth date, postcode and (for about 60%) the NHS number
+the case record holds. A case record's slips are the same every month.
 """
 
 from __future__ import annotations
@@ -61,9 +62,8 @@ def write_social_care_clients(
 ) -> tuple[list[Path], list[TruthRecord]]:
     """Write one client extract per month in ``months`` (``YYYY-MM``) and their truth rows."""
     chance = random.Random(int(rng.integers(1 << 62)))
-    events = social_care_events(population, year)
     # Unborn children have no name yet; the extract lists named clients only.
-    known = sorted((c for c in events.children if not c.unborn), key=lambda c: c.la_child_id)
+    known = sorted(_clients(population, year), key=lambda c: c.la_child_id)
     has_nickname = np.array([c.child.forename in nicknames() for c in known], dtype=bool)
     candidates = draw_candidate_errors(
         SOURCE, len(known), rng, possible={"forename_nickname": has_nickname}
@@ -115,6 +115,18 @@ def write_social_care_clients(
         write_csv(path, COLUMNS, rows)
         paths.append(path)
     return paths, truth
+
+
+def _clients(population: Population, year: CollectionYear) -> list[SocialCareChild]:
+    """The year's named clients, and the previous year's whose cases had closed by its end
+    (recently closed ones are on this year's first extracts); a case still open then is this
+    year's, under the same id."""
+    clients = {c.la_child_id: c for c in social_care_events(population, year).children}
+    earlier = population.previous
+    if earlier is not None:
+        for client in social_care_events(earlier, earlier.year).children:
+            clients.setdefault(client.la_child_id, client)
+    return [c for c in clients.values() if not c.unborn]
 
 
 def _on_extract(client: SocialCareChild, month_start: date, extract_day: date) -> bool:
