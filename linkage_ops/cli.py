@@ -51,8 +51,17 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
 def _synth(args: argparse.Namespace) -> int:
     from linkage_ops.synthetic import generate_authority
 
-    summary = generate_authority(children=args.children, seed=args.seed, out_dir=args.out)
-    print(f"{summary.children:,} children in {summary.households:,} households")
+    summary = generate_authority(
+        children=args.children,
+        seed=args.seed,
+        out_dir=args.out,
+        collection_year=args.year,
+        years=args.years,
+    )
+    print(
+        f"{summary.children:,} children in {summary.households:,} households over "
+        f"{', '.join(summary.years)}"
+    )
     for source, count in summary.records.items():
         print(f"  {source}: {count:,} records")
     print(f"landing files under {args.out / 'landing'}, ground truth in {summary.truth_dir}")
@@ -197,6 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     synth = commands.add_parser("synth", help="generate a synthetic authority")
     synth.add_argument("--children", type=int, required=True)
     synth.add_argument("--seed", type=int, default=42)
+    synth.add_argument("--year", default="2024-25", help="latest collection year (2024-25)")
+    synth.add_argument(
+        "--years", type=int, default=1, help="consecutive collection years up to --year"
+    )
     synth.add_argument("--out", type=Path, required=True, help="data folder to write into")
     synth.set_defaults(handler=_synth)
 

@@ -105,19 +105,28 @@ def load_suite(path: Path) -> dict:
 
 
 def _date_range(column: str) -> list[dict]:
-    """Every value within the period's range (warning); 95% within it (critical)."""
-    earliest = "earliest_parent_birth" if column in PARENT_DATES else "earliest_birth"
-    kwargs = {"column": column, "min_value": {"$PARAMETER": earliest}}
+    """Every value between its row's bounds (``_with_bounds``: the earliest birth date and the
+    end of the row's period) as a warning; 95% of them, critical."""
+    earliest = "_earliest_parent_birth" if column in PARENT_DATES else "_earliest_birth"
+    pairs = [{"column_A": column, "column_B": earliest}]
     if column not in FUTURE_DATES:
-        kwargs["max_value"] = {"$PARAMETER": "period_end"}
-    return [
-        {"type": "expect_column_values_to_be_between", "kwargs": kwargs, "severity": "warning"},
-        {
-            "type": "expect_column_values_to_be_between",
-            "kwargs": {**kwargs, "mostly": 0.95},
-            "severity": "critical",
-        },
-    ]
+        pairs.append({"column_A": "_period_end", "column_B": column})
+    expectations = []
+    for severity, mostly in (("warning", {}), ("critical", {"mostly": 0.95})):
+        for pair in pairs:
+            expectations.append(
+                {
+                    "type": "expect_column_pair_values_a_to_be_greater_than_b",
+                    "kwargs": {
+                        **pair,
+                        "or_equal": True,
+                        "ignore_row_if": "either_value_is_missing",
+                        **mostly,
+                    },
+                    "severity": severity,
+                }
+            )
+    return expectations
 
 
 def _uniqueness(source: str, table: TableSchema) -> list[dict]:
@@ -130,7 +139,8 @@ def _uniqueness(source: str, table: TableSchema) -> list[dict]:
     return [
         {
             "type": "expect_compound_columns_to_be_unique",
-            "kwargs": {"column_list": [*columns, "_source_file"]},
+            # Within one file of one period (a file may keep its name from month to month).
+            "kwargs": {"column_list": [*columns, "_source_file", "_period"]},
             "severity": severity,
         }
     ]
@@ -202,16 +212,37 @@ def raw_suite(source: str, table: TableSchema, extras_dir: Path | None = None) -
     return suite
 
 
+# How far before a period's end a date of birth may lie: a child the services may still
+# support (care leavers to 25, so 26 years) and a parent (70 years).
+EARLIEST_BIRTH_YEARS = {"earliest_birth": 26, "earliest_parent_birth": 70}
+
+
 def period_parameters(period_end: date) -> dict[str, pd.Timestamp]:
-    """The suite parameters of a period's date ranges: its last day; the earliest birth date
-    of a child the services may still support (care leavers to 25, so 26 years); the earliest
-    of a parent (70 years)."""
+    """The suite parameters of a period's date ranges (mart suites refer to them as
+    ``{"$PARAMETER": "period_end"}``): its last day and the earliest birth dates before it."""
     end = pd.Timestamp(period_end)
     return {
         "period_end": end,
-        "earliest_birth": end - pd.DateOffset(years=26),
-        "earliest_parent_birth": end - pd.DateOffset(years=70),
+        **{name: end - pd.DateOffset(years=years) for name, years in EARLIEST_BIRTH_YEARS.items()},
     }
+
+
+def _with_bounds(frame: pd.DataFrame, parameters: dict | None) -> pd.DataFrame:
+    """``frame`` with the bounds its rows' dates are checked against: ``_period_end`` (the
+    parameters' period end when given, else the row's period end as loaded) and the earliest
+    birth dates before it (``_earliest_birth``, ``_earliest_parent_birth``)."""
+    if parameters and "period_end" in parameters:
+        end = pd.Series(pd.Timestamp(parameters["period_end"]), index=frame.index)
+    elif "_period_end" in frame.columns:
+        end = pd.to_datetime(frame["_period_end"])
+    else:
+        end = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    bounds = {"_period_end": end}
+    for name, years in EARLIEST_BIRTH_YEARS.items():
+        bounds[f"_{name}"] = end.map(
+            lambda day, years=years: day - pd.DateOffset(years=years) if pd.notna(day) else pd.NaT
+        ).astype("datetime64[ns]")
+    return frame.assign(**bounds)
 
 
 def _with_dates(frame: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
@@ -242,7 +273,11 @@ def _observed(result: dict) -> str:
 
 # Expectations about each value hold of no values at all: an empty period (a table a term or
 # year does not export) needs no Great Expectations run, which costs ~0.4 s a table.
-VACUOUS_PREFIXES = ("expect_column_values_", "expect_compound_columns_")
+VACUOUS_PREFIXES = (
+    "expect_column_values_",
+    "expect_column_pair_values_",
+    "expect_compound_columns_",
+)
 
 
 def _vacuous(spec: dict) -> bool | None:
@@ -286,30 +321,97 @@ def validate(
     previous_rows: int | None = None,
     parameters: dict | None = None,
 ) -> QualityResult:
-    """Run ``suite`` on ``frame``. With ``previous_rows``, the suite's volume rule compares this
-    period's row count with the previous period's; ``parameters`` are the suite parameters its
-    expectations refer to (``period_parameters``)."""
+    """Run ``suite`` on ``frame``, one period's rows. With ``previous_rows``, the suite's volume
+    rule compares the row count with the previous period's; ``parameters`` are the suite
+    parameters its expectations refer to (``period_parameters``; the period end also bounds the
+    dates of a frame without ``_period_end``)."""
+    whole = frame.assign(_period=_ONE_PERIOD)
+    return validate_periods(whole, suite, {_ONE_PERIOD: previous_rows}, parameters)[_ONE_PERIOD]
+
+
+_ONE_PERIOD = "period"
+
+
+def validate_periods(
+    frame: pd.DataFrame,
+    suite: dict,
+    previous_rows: dict[str, int | None],
+    parameters: dict | None = None,
+) -> dict[str, QualityResult]:
+    """Run ``suite`` once on the rows of several periods (``frame._period``, one of the keys of
+    ``previous_rows``) and judge each period on its own rows: an expectation about values fails
+    for a period when that period's rows fail it (a ``mostly`` share counted within the
+    period); one about the table, for every period. The volume rule compares each period's row
+    count with its previous period's (``previous_rows``). One Great Expectations run costs
+    about half a second a table whatever its rows, so a backfill validates its periods
+    together."""
+    specs = list(suite["expectations"])
+    frame = _with_bounds(
+        _with_dates(frame, suite.get("meta", {}).get("date_formats", {})), parameters
+    )
+    volume = suite.get("meta", {}).get("volume")
+    rows = frame["_period"].value_counts().to_dict()
+    volumes = {
+        period: _volume(rows.get(period, 0), previous, volume)
+        for period, previous in previous_rows.items()
+    }
+
+    def result(period: str, findings: list[Finding], evaluated: int) -> QualityResult:
+        checked, finding = volumes[period]
+        return QualityResult(
+            suite=suite["name"],
+            table=suite.get("meta", {}).get("table", ""),
+            rows=rows.get(period, 0),
+            evaluated=evaluated + checked,
+            findings=findings + ([finding] if finding else []),
+        )
+
+    if frame.empty and all(_vacuous(spec) is not None for spec in specs):
+        empty = _validate_empty(frame, suite, specs)
+        return {
+            period: result(period, list(empty.findings), len(specs)) for period in previous_rows
+        }
+    outcome = _run_great_expectations(frame, suite["name"], specs, parameters)
+    findings: dict[str, list[Finding]] = {period: [] for period in previous_rows}
+    for expectation in outcome.results:
+        config = expectation.expectation_config
+        severity = "warn" if str(config.severity).endswith("WARNING") else "error"
+        column = _finding_column(config.kwargs)
+        unexpected = (expectation.result or {}).get("unexpected_index_list")
+        if unexpected is None:
+            if not expectation.success:
+                finding = Finding(
+                    config.type, column, severity, _observed(expectation.result or {})
+                )
+                for period in findings:
+                    findings[period].append(finding)
+            continue
+        by_period: dict[str, int] = {}
+        for row in unexpected:
+            by_period[row["_period"]] = by_period.get(row["_period"], 0) + 1
+        mostly = config.kwargs.get("mostly") or 1.0
+        for period, count in by_period.items():
+            judged = _rows_judged(frame, period, config.type, config.kwargs)
+            if judged and 1 - count / judged >= mostly:
+                continue
+            share = 100 * count / judged if judged else 100.0
+            findings.setdefault(period, []).append(
+                Finding(
+                    config.type, column, severity, f"{count:,} unexpected values ({share:.1f}%)"
+                )
+            )
+    return {
+        period: result(period, findings[period], len(outcome.results)) for period in previous_rows
+    }
+
+
+def _run_great_expectations(frame: pd.DataFrame, name: str, specs: list[dict], parameters):
+    """One Great Expectations validation of ``frame``, with the period of each unexpected row."""
     import great_expectations as gx  # slow to import: only when validating
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
 
-    specs = list(suite["expectations"])
-    frame = _with_dates(frame, suite.get("meta", {}).get("date_formats", {}))
-    volume = suite.get("meta", {}).get("volume")
-    if volume and previous_rows and previous_rows >= volume.get("min_previous_rows", 0):
-        specs.append(
-            {
-                "type": "expect_table_row_count_to_be_between",
-                "kwargs": {
-                    "min_value": int(previous_rows * volume["min_ratio"]),
-                    "max_value": int(previous_rows * volume["max_ratio"]),
-                },
-                "severity": "warning",
-            }
-        )
-    if frame.empty and all(_vacuous(spec) is not None for spec in specs):
-        return _validate_empty(frame, suite, specs)
     context = gx.get_context(mode="ephemeral")
     expectations = [
         ExpectationConfiguration(
@@ -317,37 +419,58 @@ def validate(
         ).to_domain_obj()
         for spec in specs
     ]
-    gx_suite = context.suites.add(
-        gx.ExpectationSuite(name=suite["name"], expectations=expectations)
-    )
+    gx_suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
     batch = (
         context.data_sources.add_pandas("warehouse")
-        .add_dataframe_asset(suite["name"])
-        .add_batch_definition_whole_dataframe("period")
+        .add_dataframe_asset(name)
+        .add_batch_definition_whole_dataframe("periods")
         .get_batch(batch_parameters={"dataframe": frame})
     )
-    outcome = batch.validate(
-        gx_suite, result_format="SUMMARY", expectation_parameters=parameters or {}
+    return batch.validate(
+        gx_suite,
+        result_format={
+            "result_format": "COMPLETE",
+            "unexpected_index_column_names": ["_period"],
+            "return_unexpected_index_query": False,
+        },
+        expectation_parameters=parameters or {},
     )
-    findings = [
-        Finding(
-            expectation=result.expectation_config.type,
-            column=result.expectation_config.kwargs.get("column"),
-            severity="warn"
-            if str(result.expectation_config.severity).endswith("WARNING")
-            else "error",
-            observed=_observed(result.result or {}),
-        )
-        for result in outcome.results
-        if not result.success
-    ]
-    return QualityResult(
-        suite=suite["name"],
-        table=suite.get("meta", {}).get("table", ""),
-        rows=len(frame),
-        evaluated=len(outcome.results),
-        findings=findings,
-    )
+
+
+def _finding_column(kwargs: dict) -> str | None:
+    """The column an expectation is about (of a pair, the one that is not a bound)."""
+    if kwargs.get("column"):
+        return kwargs["column"]
+    pair = [kwargs.get("column_A"), kwargs.get("column_B")]
+    named = [c for c in pair if c and not c.startswith("_")]
+    if named:
+        return named[0]
+    return ", ".join(c for c in kwargs.get("column_list", []) if not c.startswith("_")) or None
+
+
+def _rows_judged(frame: pd.DataFrame, period: str, kind: str, kwargs: dict) -> int:
+    """How many of ``period``'s rows an expectation judges: rows with a value in its column
+    (every row for not-null and row-level expectations; both values for a pair)."""
+    rows = frame[frame["_period"] == period]
+    if kind == "expect_column_values_to_not_be_null" or "column_list" in kwargs:
+        return len(rows)
+    columns = [kwargs[key] for key in ("column", "column_A", "column_B") if kwargs.get(key)]
+    return int(rows[columns].notna().all(axis=1).sum()) if columns else len(rows)
+
+
+def _volume(
+    rows: int, previous_rows: int | None, volume: dict | None
+) -> tuple[bool, Finding | None]:
+    """The volume rule (a warning): the period's rows within ``min_ratio``-``max_ratio`` times
+    the previous period's, once that had ``min_previous_rows``. Whether it applied, and its
+    finding if it did not hold."""
+    if not volume or not previous_rows or previous_rows < volume.get("min_previous_rows", 0):
+        return False, None
+    low, high = int(previous_rows * volume["min_ratio"]), int(previous_rows * volume["max_ratio"])
+    if low <= rows <= high:
+        return True, None
+    observed = f"observed {rows} (previous period {previous_rows})"
+    return True, Finding("expect_table_row_count_to_be_between", None, "warn", observed)
 
 
 def write_report(results: list[QualityResult], path: Path, title: str) -> Path:

@@ -17,13 +17,20 @@ from orchestration.sources.freshness import (
     evaluate_freshness,
     freshness_evaluation,
 )
+from orchestration.sources.partitions import describe_periods, run_periods
 
 INGEST_PREFIX = "ingest_"
 
 
-def _source_and_period(run: dg.DagsterRun) -> tuple[str | None, str | None]:
-    source = run.job_name[len(INGEST_PREFIX) :] if run.job_name.startswith(INGEST_PREFIX) else None
-    return source, run.tags.get("dagster/partition")
+def _source_and_period(
+    run: dg.DagsterRun, instance: dg.DagsterInstance
+) -> tuple[str | None, str | None]:
+    """The source an ingestion run loads and its period (or range of periods)."""
+    if not run.job_name.startswith(INGEST_PREFIX):
+        return None, None
+    source = run.job_name[len(INGEST_PREFIX) :]
+    periods = run_periods(run, instance, source)
+    return source, describe_periods(periods) if periods else None
 
 
 def _send(alert: Alert, warehouse: WarehouseResource) -> None:
@@ -38,7 +45,7 @@ def _send(alert: Alert, warehouse: WarehouseResource) -> None:
 )
 def alert_on_run_failure(context: dg.RunFailureSensorContext, warehouse: WarehouseResource):
     run = context.dagster_run
-    source, period = _source_and_period(run)
+    source, period = _source_and_period(run, context.instance)
     errors = [
         event.event_specific_data.error.message.strip()
         for event in context.get_step_failure_events()
@@ -80,7 +87,7 @@ def alert_failed_checks(
     """One alert per check that failed in ``run``, with what the check saw; a check that saw
     the same on several assets (a file that failed, on each table of its source) is one alert
     naming them all, and one whose finding ``already_said`` holds is not sent again."""
-    source, period = _source_and_period(run)
+    source, period = _source_and_period(run, instance)
     grouped: dict[tuple[str, str, bool], list[str]] = {}
     for evaluation in failed_checks(instance, run.run_id):
         finding = evaluation.metadata.get("seen")

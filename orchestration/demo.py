@@ -8,6 +8,7 @@ partitions; one source failing does not stop the others.
 import argparse
 import json
 import sys
+import time
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import date
 from pathlib import Path
@@ -18,7 +19,7 @@ import duckdb
 from linkage_ops.synthetic import generate_authority
 from orchestration.definitions import defs
 from orchestration.resources import WarehouseResource
-from orchestration.runner import ingest_landing_folder, refresh_warehouse
+from orchestration.runner import PeriodRun, ingest_landing_folder, refresh_warehouse
 from orchestration.sources.freshness import evaluate_freshness
 
 WAREHOUSE_SCHEMAS = (
@@ -165,34 +166,56 @@ def describe_quality(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--children", type=int, default=10_000)
+    parser.add_argument("--children", type=int, default=10_000, help="children a year")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--years", type=int, default=4, help="consecutive collection years, up to 2024-25"
+    )
     args = parser.parse_args(argv)
 
     warehouse: WarehouseResource = defs.resources["warehouse"]
     data_dir = Path(warehouse.data_dir)
-    print(f"Generating a synthetic authority of {args.children:,} children into {data_dir} ...")
-    summary = generate_authority(children=args.children, seed=args.seed, out_dir=data_dir)
+    print(
+        f"Generating a synthetic authority of about {args.children:,} children a year over "
+        f"{args.years} collection year(s) into {data_dir} ...",
+        flush=True,
+    )
+    started = time.monotonic()
+    summary = generate_authority(
+        children=args.children, seed=args.seed, out_dir=data_dir, years=args.years
+    )
+    print(
+        f"  {summary.children:,} children in {summary.households:,} households over "
+        f"{', '.join(summary.years)} ({time.monotonic() - started:.0f} s)"
+    )
     for source, count in summary.records.items():
-        print(f"  {source:<14} {count:>8,} records")
+        print(f"  {source:<20} {count:>9,} records in {len(summary.files[source]):>4} files")
 
     instance = dg.DagsterInstance.get()
     # Run logs (Dagster's and dbt's) go to a file; the console gets one line per run.
     log_path = Path(instance.root_directory) / "demo-runs.log"
-    print(f"\nIngesting the landing folder (run logs in {log_path}) ...")
+    print(f"\nIngesting the landing folder, one run per source (logs in {log_path}) ...")
     failures = []
+
+    def progress(run: PeriodRun) -> None:
+        outcome = "loaded" if run.result.success else "FAILED"
+        line = f"  {run.source:<20} {run.period:<32} {outcome} (run {run.result.run_id[:8]})"
+        print(line, file=sys.__stdout__, flush=True)
+
     with log_path.open("w") as log, redirect_stdout(log), redirect_stderr(log):
-        runs = ingest_landing_folder(defs, instance, warehouse.landing_dir)
-    for run in runs:
-        if not run.result.success:
-            failures.append(f"{run.source} {run.period}")
-            print(f"  FAILED {run.source} {run.period} (run {run.result.run_id[:8]})")
-    print(f"  {len(runs) - len(failures)} of {len(runs)} source periods loaded")
-    print("\nRefreshing staging, linkage and marts ...")
+        runs = ingest_landing_folder(defs, instance, warehouse.landing_dir, progress)
+    failures += [f"{run.source} {run.period}" for run in runs if not run.result.success]
+    periods = sum(len(run.periods) for run in runs)
+    print(
+        f"  {periods} source periods in {len(runs)} runs, "
+        f"{len(runs) - len(failures)} runs succeeded ({time.monotonic() - started:.0f} s so far)"
+    )
+    print("\nRefreshing staging, linkage and marts ...", flush=True)
     with log_path.open("a") as log, redirect_stdout(log), redirect_stderr(log):
         refresh = refresh_warehouse(defs, instance)
     print(
-        f"  refresh_warehouse {'done' if refresh.success else 'FAILED'}  (run {refresh.run_id[:8]})"
+        f"  refresh_warehouse {'done' if refresh.success else 'FAILED'}  (run {refresh.run_id[:8]},"
+        f" {time.monotonic() - started:.0f} s in all)"
     )
     if not refresh.success:
         failures.append("refresh_warehouse")

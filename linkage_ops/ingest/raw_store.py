@@ -116,28 +116,29 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
     con.unregister("incoming_rows")
 
 
-def _ensure_table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str]) -> None:
-    """Create ``raw.<name>`` with ``columns``, or add the columns an older warehouse lacks."""
-    definition = ", ".join(f'"{column}" {kind}' for column, kind in columns.items())
-    con.execute(f"create table if not exists {RAW_SCHEMA}.{name} ({definition})")
-    existing = {
-        row[0]
-        for row in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ?",
-            [RAW_SCHEMA, name],
-        ).fetchall()
-    }
-    for column, kind in columns.items():
-        if column not in existing:
-            con.execute(f'alter table {RAW_SCHEMA}.{name} add column "{column}" {kind}')
+def _ensure_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, dict[str, str]]) -> None:
+    """Create each ``raw.<name>`` of ``tables`` with its columns, or add the columns an older
+    warehouse lacks (one look at the catalogue for all of them: loads call this often)."""
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "select table_name, column_name from information_schema.columns where table_schema = ?",
+        [RAW_SCHEMA],
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
+    for name, columns in tables.items():
+        if name not in existing:
+            definition = ", ".join(f'"{column}" {kind}' for column, kind in columns.items())
+            con.execute(f"create table if not exists {RAW_SCHEMA}.{name} ({definition})")
+            continue
+        for column, kind in columns.items():
+            if column not in existing[name]:
+                con.execute(f'alter table {RAW_SCHEMA}.{name} add column "{column}" {kind}')
 
 
 def ensure_warehouse_tables(con: duckdb.DuckDBPyConnection) -> None:
     """The quarantine, load log and unmodelled tables every source shares."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
-    for name, columns in WAREHOUSE_TABLES.items():
-        _ensure_table(con, name, columns)
+    _ensure_tables(con, WAREHOUSE_TABLES)
 
 
 @dataclass(frozen=True)
@@ -239,10 +240,16 @@ def raw_table_name(source: str, table: str) -> str:
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, schema: SourceSchema) -> None:
     """Create the raw tables of a source (every table of every collection year) and the shared
     tables if missing. A column that a later schema year adds is added to the existing table."""
-    ensure_warehouse_tables(con)
-    for table in schema.tables.values():
-        wanted = {column: "VARCHAR" for column in table.column_names} | LINEAGE_COLUMNS
-        _ensure_table(con, f"{schema.source}__{table.name}", wanted)
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    _ensure_tables(
+        con,
+        WAREHOUSE_TABLES
+        | {
+            f"{schema.source}__{table.name}": {column: "VARCHAR" for column in table.column_names}
+            | LINEAGE_COLUMNS
+            for table in schema.tables.values()
+        },
+    )
 
 
 def _table_frame(

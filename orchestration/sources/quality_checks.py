@@ -1,19 +1,23 @@
 """Great Expectations suites as Dagster asset checks on the raw tables.
 
-Each source period's run validates the rows it loaded (a DataFrame read from DuckDB) against its
-table's suite, derived from the schema of the period's collection year
+Each ingestion run validates the rows of the periods it loaded (a DataFrame read from DuckDB)
+against each table's suite, derived from the schema of the period's collection year
 (``linkage_ops.quality.raw_suite``), with the previous period's row count for the volume
-rule. Two checks per table:
-``expectations`` (the critical expectations; ERROR and blocking: the refresh of staging,
-linkage and marts waits until the period is fixed and reloaded) and ``expectation_warnings``
-(WARN, not blocking: the data is degraded but usable). Every run writes an HTML report to
-data/reports/<run id>/.
+rule. Each period is judged on its own rows, though periods with the same suite are validated
+in one Great Expectations run (a backfill of 48 months is a handful of runs, not 48). Two
+checks per table: ``expectations`` (the critical expectations; ERROR and blocking: the refresh
+of staging, linkage and marts waits until the period is fixed and reloaded) and
+``expectation_warnings`` (WARN, not blocking: the data is degraded but usable); either fails
+if it fails for any period of the run. Every run writes an HTML report per period to
+data/reports/<run id>/<source>_<period>.html.
 """
+
+import json
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from linkage_ops.census_calendar import comparable_period, source_period_end
+from linkage_ops.census_calendar import comparable_period
 from linkage_ops.ingest import load_schema, raw_table_name
 from linkage_ops.ingest.raw_store import loaded_collection_year
 from linkage_ops.quality import (
@@ -23,10 +27,12 @@ from linkage_ops.quality import (
     period_parameters,
     raw_suite,
     validate,
+    validate_periods,
     write_report,
 )
 from orchestration.resources import WarehouseResource
 from orchestration.sources.assets import raw_asset_key
+from orchestration.sources.partitions import describe_periods, run_periods
 
 EXPECTATIONS = "expectations"
 EXPECTATION_WARNINGS = "expectation_warnings"
@@ -50,24 +56,37 @@ def _check_specs(key: dg.AssetKey, suite: str) -> tuple[dg.AssetCheckSpec, dg.As
 
 
 def _check_results(
-    key: dg.AssetKey, result: QualityResult, metadata: dict
+    key: dg.AssetKey, outcomes: list[tuple[str, QualityResult]], metadata: dict
 ) -> tuple[dg.AssetCheckResult, dg.AssetCheckResult]:
-    """The outcome of both checks of ``key`` from one validation."""
-    common = {**metadata, "rows": result.rows, "seen": result.describe()}
+    """The outcome of both checks of ``key`` from its validations, one per period (the period
+    is blank for a mart): a check fails if it fails in any of them."""
+    results = [result for _, result in outcomes]
+    if len(outcomes) == 1:
+        seen = results[0].describe()
+    else:
+        seen = "; ".join(
+            f"{period}: {result.describe()}" for period, result in outcomes if result.findings
+        ) or (
+            f"{sum(r.evaluated for r in results)} expectations met on "
+            f"{sum(r.rows for r in results):,} rows in {len(outcomes)} periods"
+        )
+    errors = sum(len(result.errors) for result in results)
+    warnings = sum(len(result.warnings) for result in results)
+    common = {**metadata, "rows": sum(result.rows for result in results), "seen": seen}
     return (
         dg.AssetCheckResult(
             asset_key=key,
             check_name=EXPECTATIONS,
-            passed=not result.errors,
+            passed=not errors,
             severity=dg.AssetCheckSeverity.ERROR,
-            metadata={**common, "errors": len(result.errors)},
+            metadata={**common, "errors": errors},
         ),
         dg.AssetCheckResult(
             asset_key=key,
             check_name=EXPECTATION_WARNINGS,
-            passed=not result.warnings,
+            passed=not warnings,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={**common, "warnings": len(result.warnings)},
+            metadata={**common, "warnings": warnings},
         ),
     )
 
@@ -87,47 +106,80 @@ def build_quality_checks(source: str) -> dg.AssetChecksDefinition:
     )
     def _checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
         run = context.op_execution_context.run
-        period = run.tags.get("dagster/partition")
-        this_period_end = source_period_end(source, period)
-        results = []
-        union = load_schema(source)
-        with warehouse.connect() as con:
-            # The year the period was read with (a return may state a year of its own).
-            stated = loaded_collection_year(con, source, period)
-            year = union.for_year(stated) if stated else union.for_period(period)
-            for table in tables:
-                # A table the period's year does not have is checked by its newest layout.
-                suite = raw_suite(source, year.tables.get(table) or union.tables[table])
-                relation = raw_table_name(source, table)
-                periods = [
-                    p for (p,) in con.execute(f"select distinct _period from {relation}").fetchall()
-                ]
-                previous = comparable_period(source, period, periods)
-                previous_rows = None
-                if previous is not None:
-                    previous_rows = con.execute(
-                        f"select count(*) from {relation} where _period = ?", [previous]
-                    ).fetchone()[0]
-                frame = con.execute(f"select * from {relation} where _period = ?", [period]).df()
-                parameters = period_parameters(this_period_end)
-                results.append((table, validate(frame, suite, previous_rows, parameters)))
-        report = write_report(
-            [result for _, result in results],
-            warehouse.reports_dir / run.run_id / f"{source}_{period}.html",
-            f"{source} {period}: data quality",
-        )
-        for table, result in results:
+        periods = run_periods(run, context.instance, source)
+        # Each period is judged on its own rows (its year's suite, its volume against the
+        # period before) with its own report; a check fails if it fails for any period.
+        validated = _validate_periods(source, tables, periods, warehouse)
+        reports = [
+            write_report(
+                [result for _, result in validated[period]],
+                warehouse.reports_dir / run.run_id / f"{source}_{period}.html",
+                f"{source} {period}: data quality",
+            )
+            for period in periods
+        ]
+        for table in tables:
+            outcomes = [
+                (period, result)
+                for period in periods
+                for name, result in validated[period]
+                if name == table
+            ]
             yield from _check_results(
                 raw_asset_key(source, table),
-                result,
+                outcomes,
                 {
-                    "period": period,
-                    "expectations": result.evaluated,
-                    "report": dg.MetadataValue.path(str(report)),
+                    "period": describe_periods(periods),
+                    "expectations": sum(result.evaluated for _, result in outcomes),
+                    # The period's report, or the run's folder of reports.
+                    "report": dg.MetadataValue.path(
+                        str(reports[0] if len(reports) == 1 else warehouse.reports_dir / run.run_id)
+                    ),
                 },
             )
 
     return _checks
+
+
+def _validate_periods(
+    source: str, tables: list[str], periods: list[str], warehouse: WarehouseResource
+) -> dict[str, list[tuple[str, QualityResult]]]:
+    """Each table's rows of each period against its suite for the period's collection year;
+    periods whose suites are the same (years whose layout did not change) are validated
+    together."""
+    union = load_schema(source)
+    found: dict[str, list[tuple[str, QualityResult]]] = {period: [] for period in periods}
+    with warehouse.connect() as con:
+        years = {}
+        for period in periods:
+            # The year the period was read with (a return may state a year of its own).
+            stated = loaded_collection_year(con, source, period)
+            years[period] = union.for_year(stated) if stated else union.for_period(period)
+        for table in tables:
+            relation = raw_table_name(source, table)
+            counts = dict(
+                con.execute(f"select _period, count(*) from {relation} group by _period").fetchall()
+            )
+            by_suite: dict[str, tuple[dict, list[str]]] = {}
+            for period in periods:
+                # A table the period's year does not have is checked by its newest layout.
+                year = years[period]
+                suite = raw_suite(source, year.tables.get(table) or union.tables[table])
+                same = by_suite.setdefault(json.dumps(suite, sort_keys=True), (suite, []))
+                same[1].append(period)
+            for suite, suite_periods in by_suite.values():
+                previous_rows = {}
+                for period in suite_periods:
+                    previous = comparable_period(source, period, list(counts))
+                    previous_rows[period] = counts.get(previous) if previous else None
+                frame = con.execute(
+                    f"select * from {relation} where _period in "
+                    f"({', '.join('?' for _ in suite_periods)})",
+                    suite_periods,
+                ).df()
+                for period, result in validate_periods(frame, suite, previous_rows).items():
+                    found[period].append((table, result))
+    return found
 
 
 def build_mart_quality_checks(mart_assets: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
@@ -163,7 +215,7 @@ def build_mart_quality_checks(mart_assets: dg.AssetsDefinition) -> dg.AssetCheck
         for model, result in results.items():
             yield from _check_results(
                 keys[model],
-                result,
+                [("", result)],
                 {"as_at_date": str(as_at), "report": dg.MetadataValue.path(str(report))},
             )
 
