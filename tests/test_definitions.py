@@ -42,3 +42,12 @@ def test_dbt_tests_and_load_reconciliation_are_asset_checks(tmp_path) -> None:
     assert "raw/gp/unmodelled:unmodelled_content" in checks
     assert "raw/looked_after/unmodelled:rows_reconcile" in checks
     assert any(check.startswith("marts/dim_child:unique_dim_child_person_key") for check in checks)
+
+
+def test_a_backfill_of_a_sources_periods_is_one_run(tmp_path) -> None:
+    """Selecting many periods of a raw asset in the UI launches one run over the range, which
+    the loader takes period by period (the demo does the same from code)."""
+    graph = build_definitions(str(tmp_path)).resolve_asset_graph()
+    for key in ("raw/gp/registrations", "raw/school_census/pupilonroll"):
+        policy = graph.get(dg.AssetKey.from_user_string(key)).backfill_policy
+        assert policy is not None and policy.max_partitions_per_run is None, key

@@ -103,6 +103,8 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
             ),
         ],
         partitions_def=periods_partitions(source),
+        # A backfill of several periods is one run (the loader takes a range of periods).
+        backfill_policy=dg.BackfillPolicy.single_run(),
     )
     def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         # One period, or a range of them in one run (the demo and a backfill load a source's
