@@ -2,7 +2,8 @@
     Select a staging model's identifying fields in the standard person-record shape that
     linkage reads. `fields` maps a standard column to the model's column, falling back to
     `defaults` (the columns every health feed shares); a column neither names is null. The
-    record's id in linkage is the model's own `person_record_id` (macro person_record_id).
+    record's id in linkage is the model's own `person_record_id` (macro person_record_id), and
+    its period end the model's `period_end`, as loaded.
 -#}
 {% macro person_record(source_name, model, fields, defaults={}) -%}
     {%- set standard = [
@@ -14,6 +15,7 @@
         {{ fields.get('source_record_id') }} as source_record_id,
         person_record_id,
         {{ fields.get('period', defaults.get('period')) }} as period,
+        period_end,
         {%- for column in standard %}
         {%- set model_column = fields.get(column, defaults.get(column)) %}
         {% if model_column -%}

@@ -3,9 +3,14 @@
 
     Per attribute, sources are ranked in tiers (first tier most trusted; a source not listed
     ranks after every listed one). A value that is known beats one that says "not known"
-    (e.g. sex U), then the most trusted tier wins, then the most recent record (its period
-    end), then the highest record id so that the choice is always the same. Postcodes are
-    the exception: the most recent wins, and trust only breaks ties.
+    (e.g. sex U), then the most trusted tier wins, then the most recent record, then the
+    highest record id so that the choice is always the same. Postcodes are the exception: the
+    most recent wins, and trust only breaks ties.
+
+    A record's recency is the month of its period end (as loaded): a census day and a monthly
+    extract of the same month are equally recent, so trust decides between them. (By the day,
+    every monthly extract of the census month would outrank the School Census and SEN2, the
+    sources trusted most for an address after births.)
 -#}
 
 {% macro source_trust_tiers() -%}
@@ -53,19 +58,19 @@
 {% macro survivor(
     value, attribute, is_known='true', most_recent_first=false, output=none, where=none
 ) -%}
-    {#- Aggregate over a person's linked records (columns source, record_id,
-        period_end_date): `output` (default `value`) of the record whose `value` survives.
+    {#- Aggregate over a person's linked records (columns source, record_id, period_end):
+        `output` (default `value`) of the record whose `value` survives.
         `where` restricts the records that may supply the value. -#}
     arg_max(
         {{ output or value }},
         struct_pack(
             is_known := coalesce({{ is_known }}, false),
             {%- if most_recent_first %}
-            recency := coalesce(period_end_date, date '1900-01-01'),
+            recency := coalesce(date_trunc('month', period_end), date '1900-01-01'),
             trust := -({{ source_trust(attribute) }}),
             {%- else %}
             trust := -({{ source_trust(attribute) }}),
-            recency := coalesce(period_end_date, date '1900-01-01'),
+            recency := coalesce(date_trunc('month', period_end), date '1900-01-01'),
             {%- endif %}
             record_id := record_id
         )

@@ -75,6 +75,7 @@ school_census_records as (
         pupils.pupil_record_id as source_record_id,
         pupils.person_record_id,
         pupils.census_period as period,
+        pupils.period_end,
         pupils.forename as first_name,
         pupils.middle_names,
         pupils.surname as last_name,

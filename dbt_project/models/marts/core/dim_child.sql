@@ -140,8 +140,7 @@ linked_records as (
         person_records.sex,
         person_records.postcode,
         recorded_ethnicities.ethnicity_code,
-        {{ record_period_end('person_records.source', 'person_records.period') }}
-            as period_end_date
+        person_records.period_end
     from person_records
     inner join person_keys on person_records.record_id = person_keys.person_record_id
     left join recorded_ethnicities

@@ -38,7 +38,7 @@ deduplicated as (
     from linked
     qualify row_number() over (
         partition by person_key, start_date, exclusion_category
-        order by {{ school_census_month_end('census_period') }} desc, exclusion_record_id desc
+        order by period_end desc, exclusion_record_id desc
     ) = 1
 ),
 

@@ -21,10 +21,8 @@ person_records as (
 
 linked_records as (
     select
-        person_keys.person_key,
         person_records.*,
-        {{ record_period_end('person_records.source', 'person_records.period') }}
-            as period_end_date
+        person_keys.person_key
     from person_records
     inner join person_keys on person_records.record_id = person_keys.person_record_id
 ),

@@ -16,6 +16,7 @@ ethnicity_codes as (
 renamed as (
     select
         source._period as extract_period,
+        cast(source._period_end as date) as period_end,
         source.procode3 as provider_code,
         source.ethnos as ethnic_category,
         ethnicity_codes.dfe_code as ethnicity_code,

@@ -12,6 +12,7 @@ sex_codes as (
 renamed as (
     select
         source._period as extract_period,
+        cast(source._period_end as date) as period_end,
         source.mother_nhs_number,
         source._source_file as source_file,
         source._row_number as source_row_number,

@@ -16,6 +16,7 @@ ethnicity_codes as (
 renamed as (
     select
         source._period as extract_period,
+        cast(source._period_end as date) as period_end,
         source.localpatientid as local_patient_id,
         source.orgidprov as provider_code,
         source.ethniccategory as ethnic_category,

@@ -12,6 +12,7 @@ sex_codes as (
 renamed as (
     select
         source._period as extract_period,
+        cast(source._period_end as date) as period_end,
         source.gp_practice_code,
         source.school_urn,
         source.event_type,

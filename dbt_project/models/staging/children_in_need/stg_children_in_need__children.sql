@@ -15,6 +15,7 @@ renamed as (
         {{ person_record_id('children_in_need', "source._period || '/' || source.lachildid") }}
             as person_record_id,
         source._period as collection_year,
+        cast(source._period_end as date) as period_end,
         source._xml_key as child_xml_key,
         {{ clean_text('source.lachildid') }} as la_child_id,
         upper({{ clean_text('source.upn') }}) as upn,

@@ -16,6 +16,7 @@ ethnicity_codes as (
 renamed as (
     select
         source._period as extract_period,
+        cast(source._period_end as date) as period_end,
         source.org_id_prov as provider_code,
         source.ethnic_category,
         ethnicity_codes.dfe_code as ethnicity_code,

@@ -15,6 +15,7 @@ renamed as (
         {{ person_record_id('gp', "source._period || '/' || source.registration_id") }}
             as person_record_id,
         source._period as extract_period,
+        cast(source._period_end as date) as period_end,
         cast(source.registration_id as integer) as registration_id,
         {{ normalise_nhs_number('source.nhs_number') }} as nhs_number,
         {{ clean_text('source.forename') }} as forename,

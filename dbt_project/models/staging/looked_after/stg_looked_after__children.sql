@@ -15,6 +15,7 @@ renamed as (
         {{ person_record_id('looked_after', "source._period || '/' || source.child") }}
             as person_record_id,
         source._period as collection_year,
+        cast(source._period_end as date) as period_end,
         {{ clean_text('source.child') }} as la_child_id,
         -- UN1-UN5 say why there is no UPN; they are not UPNs.
         case

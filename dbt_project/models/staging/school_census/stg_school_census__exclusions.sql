@@ -13,6 +13,7 @@ off_roll as (
 unioned as (
     select
         _period,
+        _period_end,
         'termlyexclusionsonroll' as source_table,
         termlyexclusionsonrolltableid as exclusion_id,
         true as is_on_roll,
@@ -30,6 +31,7 @@ unioned as (
     union all
     select
         _period,
+        _period_end,
         'termlyexclusionsoffroll' as source_table,
         termlyexclusionsoffrolltableid as exclusion_id,
         false as is_on_roll,
@@ -49,6 +51,7 @@ unioned as (
 renamed as (
     select
         _period as census_period,
+        cast(_period_end as date) as period_end,
         _period || '/' || source_table || '/' || exclusion_id as exclusion_record_id,
         source_table,
         exclusion_id,

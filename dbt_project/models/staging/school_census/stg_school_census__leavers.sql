@@ -30,6 +30,7 @@ leaver_address as (
 renamed as (
     select
         source._period as census_period,
+        cast(source._period_end as date) as period_end,
         {{ clean_text('source.ethnicity') }} as ethnicity_code,
         {{ clean_text('source.language') }} as language_code,
         source.ncyearleaving as national_curriculum_year_leaving,

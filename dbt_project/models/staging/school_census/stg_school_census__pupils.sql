@@ -15,6 +15,7 @@ renamed as (
         {{ person_record_id('school_census', "source._period || '/' || source.pupilonrolltableid") }}
             as person_record_id,
         source._period as census_period,
+        cast(source._period_end as date) as period_end,
         source.pupilonrolltableid as pupil_on_roll_id,
         source.schoolcensustableid as school_census_id,
         upper({{ clean_text('source.upn') }}) as upn,

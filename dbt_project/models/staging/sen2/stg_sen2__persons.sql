@@ -15,6 +15,7 @@ renamed as (
         {{ person_record_id('sen2', "source._period || '/' || source.persontableid") }}
             as person_record_id,
         source._period as census_period,
+        cast(source._period_end as date) as period_end,
         source.persontableid as person_id,
         upper({{ clean_text('source.upn') }}) as upn,
         source.upnunknown as upn_unknown_code,

@@ -15,6 +15,7 @@ renamed as (
         {{ person_record_id('social_care_clients', "source._period || '/' || source.lachildid") }}
             as person_record_id,
         source._period as extract_period,
+        cast(source._period_end as date) as period_end,
         {{ clean_text('source.lachildid') }} as la_child_id,
         {{ clean_text('source.forename') }} as forename,
         {{ clean_text('source.surname') }} as surname,
