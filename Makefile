@@ -41,7 +41,7 @@ PYTEST_PARALLEL := -n 2 --dist loadfile
 
 test: lint $(DAGSTER_CONFIG)
 	dagster definitions validate -w workspace.yaml
-	$(PYTHON) -m pytest $(PYTEST_PARALLEL)
+	$(PYTHON) -m pytest $(PYTEST_PARALLEL) --durations=15
 
 # The quick loop while developing: no lint, no end-to-end runs of the whole graph.
 test-fast: $(MANIFEST) $(DAGSTER_CONFIG)
