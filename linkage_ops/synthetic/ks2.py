@@ -28,11 +28,14 @@ from linkage_ops.synthetic.population import Population
 from linkage_ops.synthetic.pupil_attainment import (
     CohortPupil,
     end_of_key_stage_cohort,
-    recorded_pupil,
     school_dfe_number,
     subject_draws,
 )
-from linkage_ops.synthetic.recording_errors import draw_candidate_errors, joined_errors
+from linkage_ops.synthetic.recording_errors import (
+    draw_candidate_errors,
+    joined_errors,
+    recorded_pupil,
+)
 from linkage_ops.synthetic.school_year import CollectionYear, nth_weekday
 from linkage_ops.synthetic.truth import TruthRecord
 

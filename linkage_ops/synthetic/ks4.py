@@ -32,11 +32,14 @@ from linkage_ops.synthetic.pupil_attainment import (
     ATTAINMENT_GAPS,
     CohortPupil,
     end_of_key_stage_cohort,
-    recorded_pupil,
     school_dfe_number,
     subject_draws,
 )
-from linkage_ops.synthetic.recording_errors import draw_candidate_errors, joined_errors
+from linkage_ops.synthetic.recording_errors import (
+    draw_candidate_errors,
+    joined_errors,
+    recorded_pupil,
+)
 from linkage_ops.synthetic.school_year import CollectionYear
 from linkage_ops.synthetic.truth import TruthRecord
 

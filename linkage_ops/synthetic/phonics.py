@@ -26,11 +26,14 @@ from linkage_ops.synthetic.population import LA_NUMBER, Population
 from linkage_ops.synthetic.pupil_attainment import (
     CohortPupil,
     end_of_key_stage_cohort,
-    recorded_pupil,
     school_dfe_number,
     subject_draws,
 )
-from linkage_ops.synthetic.recording_errors import draw_candidate_errors, joined_errors
+from linkage_ops.synthetic.recording_errors import (
+    draw_candidate_errors,
+    joined_errors,
+    recorded_pupil,
+)
 from linkage_ops.synthetic.school_results import (
     SchoolRecord,
     SupplierLayout,

@@ -14,18 +14,11 @@ Key Stage 4 follows the same ordering.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 
 from linkage_ops.synthetic.population import LA_NUMBER, Child, Population
-from linkage_ops.synthetic.recording_errors import (
-    RecordedPerson,
-    record_person,
-    wrong_check_letter,
-)
 from linkage_ops.synthetic.school_year import CollectionYear
 from linkage_ops.synthetic.social_care import social_care_events
 
@@ -125,19 +118,3 @@ def subject_draws(
 def school_dfe_number(child: Child) -> str:
     """The pupil's school as DfE numbers it: LA number and establishment number (``8842001``)."""
     return f"{LA_NUMBER:03d}{child.school.estab:04d}"
-
-
-def recorded_pupil(
-    child: Child, wanted: list[str], chance: random.Random, not_after: date
-) -> tuple[RecordedPerson, str, list[str]]:
-    """The school's record of the pupil with the recording errors among ``wanted`` applied:
-    names and birth date, the UPN (blank or with a wrong check letter), the errors applied."""
-    person, applied = record_person(child, wanted, chance, not_after=not_after)
-    upn = child.upn
-    if "missing_upn" in wanted:
-        upn = ""
-        applied.append("missing_upn")
-    elif "upn_wrong_check_letter" in wanted:
-        upn = wrong_check_letter(child.upn, chance)
-        applied.append("upn_wrong_check_letter")
-    return person, upn, applied

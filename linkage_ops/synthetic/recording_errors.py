@@ -485,3 +485,19 @@ def joined_errors(source: str, applied: list[str]) -> str:
     """The applied error names in the order of ``RECORDING_ERROR_RATES``, ``;``-separated."""
     order = list(RECORDING_ERROR_RATES[source])
     return ";".join(sorted(set(applied), key=order.index))
+
+
+def recorded_pupil(
+    child: Child, wanted: list[str], chance: random.Random, not_after: date
+) -> tuple[RecordedPerson, str, list[str]]:
+    """The school's record of the pupil with the recording errors among ``wanted`` applied:
+    names and birth date, the UPN (blank or with a wrong check letter), the errors applied."""
+    person, applied = record_person(child, wanted, chance, not_after=not_after)
+    upn = child.upn
+    if "missing_upn" in wanted:
+        upn = ""
+        applied.append("missing_upn")
+    elif "upn_wrong_check_letter" in wanted:
+        upn = wrong_check_letter(child.upn, chance)
+        applied.append("upn_wrong_check_letter")
+    return person, upn, applied

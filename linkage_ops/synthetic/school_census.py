@@ -44,8 +44,7 @@ from linkage_ops.synthetic.recording_errors import (
     RecordedPerson,
     draw_candidate_errors,
     joined_errors,
-    record_person,
-    wrong_check_letter,
+    recorded_pupil,
 )
 from linkage_ops.synthetic.school_attendance import (
     AUTHORISED_REASONS,
@@ -455,14 +454,7 @@ def _pupil_records(
         place = summer_places.get(child.index)
         entry = child.entry_date or (place.entry_date if place else None)
         # The school took the birth date down when the pupil joined.
-        person, applied = record_person(child, wanted, chance, not_after=entry)
-        upn = child.upn
-        if "missing_upn" in wanted:
-            upn = ""
-            applied.append("missing_upn")
-        elif "upn_wrong_check_letter" in wanted:
-            upn = wrong_check_letter(child.upn, chance)
-            applied.append("upn_wrong_check_letter")
+        person, upn, applied = recorded_pupil(child, wanted, chance, not_after=entry)
         school = child.school or (place.school if place else None)
         circumstances = Circumstances(
             phase=school.phase if school else "secondary",
