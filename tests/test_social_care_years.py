@@ -24,18 +24,14 @@ from linkage_ops.ingest import load_period
 from linkage_ops.synthetic.children_in_need import cin_file, write_children_in_need
 from linkage_ops.synthetic.looked_after import looked_after_file, write_looked_after
 from linkage_ops.synthetic.population import build_populations
-from linkage_ops.synthetic.school_year import CollectionYear
+from linkage_ops.synthetic.school_year import CollectionYear, birthday
 from linkage_ops.synthetic.sen2 import (
     REQUEST_WEEKS_BEFORE_PLAN,
     sen2_file,
     sen2_period,
     write_sen2,
 )
-from linkage_ops.synthetic.social_care import (
-    CARE_ENDINGS_AT_18,
-    eighteenth_birthday,
-    social_care_events,
-)
+from linkage_ops.synthetic.social_care import CARE_ENDINGS_AT_18, social_care_events
 from linkage_ops.synthetic.social_care_clients import write_social_care_clients
 
 YEARS = [CollectionYear(2023), CollectionYear(2024), CollectionYear(2025)]
@@ -284,7 +280,7 @@ def test_cases_end_when_the_family_moves_away_or_the_child_turns_18(populations)
             if record.unborn or child.died_on is not None:
                 continue
             left = child.household.left_on
-            adult = eighteenth_birthday(child.date_of_birth)
+            adult = birthday(child.date_of_birth, 18)
             ending = min(d for d in (left, adult, year.last_day) if d)
             if ending == year.last_day:
                 continue

@@ -28,10 +28,9 @@ from linkage_ops.synthetic.recording_errors import (
     joined_errors,
     record_person,
 )
-from linkage_ops.synthetic.school_year import CollectionYear, age_on
+from linkage_ops.synthetic.school_year import CollectionYear, age_on, birthday
 from linkage_ops.synthetic.social_care import (
     SocialCareChild,
-    eighteenth_birthday,
     postcode_on,
     recorded_upn,
     social_care_events,
@@ -120,9 +119,7 @@ def write_looked_after(
             if first <= day <= last
         )
         if care.uasc:
-            rows["uasc"].append(
-                (child_id, sex, dob, uk_date(eighteenth_birthday(child.date_of_birth)))
-            )
+            rows["uasc"].append((child_id, sex, dob, uk_date(birthday(child.date_of_birth, 18))))
         if care.start <= last - timedelta(days=365) and care.end is None:
             rows["oc2"].append(_oc2_row(child_id, dob, age_on(child.date_of_birth, last), chance))
         if age_on(child.date_of_birth, last) == 17:

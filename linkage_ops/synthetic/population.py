@@ -26,6 +26,7 @@ from linkage_ops.synthetic.school_year import (
     CollectionYear,
     academic_year_start,
     age_on,
+    birthday,
     first_school_day,
     nc_year_number,
     parse_collection_year,
@@ -1118,7 +1119,7 @@ def _deaths(
         household = child.household
         born = child.date_of_birth
         exposed_from = max(born, first_day, household.arrived_on or date.min)
-        exposed_to = min(last_day, _birthday(born, 18) - timedelta(days=1))
+        exposed_to = min(last_day, birthday(born, 18) - timedelta(days=1))
         if household.left_on is not None:
             exposed_to = min(exposed_to, household.left_on - timedelta(days=1))
         exposed_days = (exposed_to - exposed_from).days + 1
@@ -1143,11 +1144,3 @@ def _deaths(
         died_on = max(died_on, born + timedelta(days=1))
         if died_on <= exposed_to:
             child.died_on = died_on
-
-
-def _birthday(born: date, age: int) -> date:
-    """The day a child born on ``born`` turns ``age`` (1 March for 29 February in other years)."""
-    try:
-        return born.replace(year=born.year + age)
-    except ValueError:
-        return date(born.year + age, 3, 1)

@@ -80,6 +80,14 @@ def nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
     return first + timedelta(days=offset + 7 * (n - 1))
 
 
+def birthday(born: date, age: int) -> date:
+    """The day a child born on ``born`` turns ``age`` (1 March for 29 February in other years)."""
+    try:
+        return born.replace(year=born.year + age)
+    except ValueError:
+        return date(born.year + age, 3, 1)
+
+
 def academic_year_start(day: date) -> int:
     """The calendar year in which the academic year containing ``day`` began (1 September)."""
     return day.year if day.month >= ACADEMIC_YEAR_START_MONTH else day.year - 1

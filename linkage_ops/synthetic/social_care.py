@@ -32,7 +32,7 @@ from datetime import date, timedelta
 from linkage_ops.ingest.schema import load_codelist
 from linkage_ops.synthetic.population import Child, Household, Population
 from linkage_ops.synthetic.recording_errors import wrong_check_letter
-from linkage_ops.synthetic.school_year import CensusPeriod, CollectionYear, age_on
+from linkage_ops.synthetic.school_year import CensusPeriod, CollectionYear, age_on, birthday
 
 # Children's social care (shares of all children in the year).
 REFERRED_IN_YEAR_SHARE = 0.035
@@ -347,14 +347,6 @@ def sen2_census_day(year: CollectionYear) -> date:
     return CensusPeriod(year.start_year + 1, "spring").census_day
 
 
-def eighteenth_birthday(birth: date) -> date:
-    """The day a child turns 18 (a 29 February birthday counts from 1 March)."""
-    try:
-        return birth.replace(year=birth.year + 18)
-    except ValueError:
-        return date(birth.year + 18, 3, 1)
-
-
 # The events are kept in the population's derived models: each year is built once,
 # and they go when the population goes.
 _EVENTS_ATTRIBUTE = "social_care_events"
@@ -549,7 +541,7 @@ class _Builder:
         left = child.household.left_on
         if left is not None and left <= self.last:
             endings.append(_Ending(left, "left"))
-        adult = eighteenth_birthday(child.date_of_birth)
+        adult = birthday(child.date_of_birth, 18)
         if adult <= self.last:
             endings.append(_Ending(adult, "adult"))
         return min(endings, key=lambda e: e.day, default=None)
@@ -614,7 +606,7 @@ class _Builder:
         # Open cases of children not in this year's population: they turned 18, or died or
         # moved away, on its first day (any later day is in the year's population).
         for case in carried.values():
-            adult = eighteenth_birthday(case.child.date_of_birth) <= self.first
+            adult = birthday(case.child.date_of_birth, 18) <= self.first
             self._end_cases(case, _Ending(self.first, "adult" if adult else "left"))
             found.append(case)
         found.extend(self._unborn(fresh))
@@ -811,7 +803,7 @@ class _Builder:
             end = _day_between(rnd, max(self.first, start + timedelta(days=20)), self.last)
         need = _pick(rnd, CARE_NEEDS)
         self._open_case_for_care(case, start, need)
-        horizon = eighteenth_birthday(child.date_of_birth)
+        horizon = birthday(child.date_of_birth, 18)
         care = PeriodOfCare(self._care_episodes(start, end or horizon, adoption), cin_need=need)
         care.uasc = (
             age_on(child.date_of_birth, self.last) >= 14
