@@ -301,7 +301,8 @@ class Population:
     # or None for the first year generated.
     previous: Population | None = field(default=None, repr=False)
     # Models derived from the population and shared by several writers (the year's social care
-    # events), built once and kept here by name (a copy of the population starts without them).
+    # and health events), built once and kept here by name; a copy of the population starts
+    # without them.
     derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def require_year(self, year: CollectionYear) -> None:

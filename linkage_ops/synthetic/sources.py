@@ -69,18 +69,14 @@ def _with_health_year(
     return writer
 
 
-_HEALTH_YEARS: dict[int, tuple[Population, HealthYear]] = {}
-
-
 def health_year(population: Population) -> HealthYear:
     """The population's health events, built once and shared by the health-feed writers."""
-    cached = _HEALTH_YEARS.get(id(population))
-    if cached is None or cached[0] is not population:
+    if "health_year" not in population.derived:
         seed = population.derived_seed("health")
-        _HEALTH_YEARS.clear()  # one population at a time: do not hold old ones in memory
-        cached = (population, build_health_year(population, np.random.default_rng(seed)))
-        _HEALTH_YEARS[id(population)] = cached
-    return cached[1]
+        population.derived["health_year"] = build_health_year(
+            population, np.random.default_rng(seed)
+        )
+    return population.derived["health_year"]
 
 
 SOURCE_WRITERS.update(
