@@ -238,10 +238,11 @@ def _with_bounds(frame: pd.DataFrame, parameters: dict | None) -> pd.DataFrame:
     else:
         end = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     bounds = {"_period_end": end}
+    # A table's rows share a handful of period ends: each bound is worked out once per end.
+    ends = end.dropna().unique()
     for name, years in EARLIEST_BIRTH_YEARS.items():
-        bounds[f"_{name}"] = end.map(
-            lambda day, years=years: day - pd.DateOffset(years=years) if pd.notna(day) else pd.NaT
-        ).astype("datetime64[ns]")
+        earliest = {day: day - pd.DateOffset(years=years) for day in ends}
+        bounds[f"_{name}"] = end.map(earliest).astype("datetime64[ns]")
     return frame.assign(**bounds)
 
 

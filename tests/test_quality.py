@@ -174,6 +174,10 @@ def test_periods_validated_together_are_each_judged_on_their_own_rows() -> None:
         frame = gp_rows(100 if period != "2025-03" else 30, _period_end=end)
         frame["REGISTRATION_START_DATE"] = starts[: len(frame)]
         frames.append(frame.assign(_period=period))
+    # A birth date 26 years before 15 February 2025 is within January's bound (26 years before
+    # 31 January) and too early for the later periods, each judged against its own end.
+    frames[1].loc[0, "DATE_OF_BIRTH"] = "1999-02-15"
+    frames[0].loc[0, "DATE_OF_BIRTH"] = "1999-02-15"
     results = validate_periods(
         pd.concat(frames, ignore_index=True),
         SUITE,
@@ -182,7 +186,9 @@ def test_periods_validated_together_are_each_judged_on_their_own_rows() -> None:
     assert [(f.column, f.severity) for f in results["2025-01"].errors] == [
         ("REGISTRATION_START_DATE", "error")
     ]
-    assert results["2025-02"].findings == []
+    assert [(f.column, f.severity) for f in results["2025-02"].findings] == [
+        ("DATE_OF_BIRTH", "warn")
+    ]
     assert [f.expectation for f in results["2025-03"].findings] == [
         "expect_table_row_count_to_be_between"
     ]

@@ -204,9 +204,12 @@ def check_records(
         if rule is None:
             continue
         reasons = {value: check_value(rule, value) for value in {r[1][position] for r in records}}
+        reasons = {value: reason for value, reason in reasons.items() if reason is not None}
+        if not reasons:
+            continue
         action = "flagged" if rule.on_invalid == "flag" else "rejected"
         for index, (row_number, values) in enumerate(records):
-            reason = reasons[values[position]]
+            reason = reasons.get(values[position])
             if reason is not None:
                 findings_by_row.setdefault(index, []).append(
                     Finding(
