@@ -165,6 +165,35 @@ def test_a_rule_too_coarse_for_the_population_is_left_out_and_reported() -> None
     assert reports[("dob_text", "sex")].reason == "within dob_text"
 
 
+def test_the_pair_budget_charges_a_rule_only_for_pairs_no_cheaper_rule_found() -> None:
+    """Rules overlap; the budget limits the pairs the model will score, so a broad rule whose
+    pairs are half found already costs only the other half."""
+    everyone_same_day = [
+        person | {"date_of_birth": "2015-05-05"} for person in _filler(300, seed=3)
+    ]
+    keys = BlockingKeys(standardise_records(pd.DataFrame(everyone_same_day)))
+    by_sex, by_day = ("dob_text", "sex"), ("dob_text",)
+    all_pairs = 300 * 299 // 2
+    # Room for every pair of the day once, not for the day's pairs and the same-sex pairs
+    # among them counted again.
+    settings = BlockingSettings(
+        rules=(by_sex, by_day),
+        max_pairs_per_profile=(all_pairs + 100) / 300,
+        max_rule_pairs_per_profile=1e6,
+        day_month_swap=False,
+    )
+    reports = {report.rule: report for report in choose_rules(keys, settings)}
+    assert reports[by_day].used
+    assert reports[by_sex].pairs + reports[by_day].pairs > all_pairs + 100
+    assert reports[by_sex].reason == "within dob_text"
+    assert len(candidate_pairs(keys, settings).pairs) == all_pairs
+    # One pair fewer of budget than the day's pairs, and the broad rule does not fit.
+    settings = replace(settings, max_pairs_per_profile=(all_pairs - 1) / 300)
+    reports = {report.rule: report for report in choose_rules(keys, settings)}
+    assert reports[by_sex].used
+    assert "budget" in reports[by_day].reason
+
+
 def test_a_model_file_with_a_missing_level_is_refused_with_how_to_retrain() -> None:
     saved = json.loads(default_model().to_json())
     del saved["comparisons"]["date_of_birth"]["month_day"]

@@ -253,28 +253,56 @@ class Candidates:
 
 
 def choose_rules(keys: BlockingKeys, settings: BlockingSettings) -> list[RuleReport]:
-    """Which rules run on these profiles (reported in the settings' order).
+    """Which rules run on these profiles (reported in the settings' order); see
+    ``_chosen_pairs``."""
+    return _chosen_pairs(keys, settings)[0]
+
+
+def _chosen_pairs(
+    keys: BlockingKeys, settings: BlockingSettings
+) -> tuple[list[RuleReport], np.ndarray]:
+    """The rules that run on these profiles, and their distinct pairs as ``left * n + right``.
 
     A rule giving more than ``max_rule_pairs_per_profile`` pairs per profile is too coarse for
-    this population and left out. Of the rest, the cheapest go first while the total stays
-    within ``max_pairs_per_profile`` pairs per profile: as many rules as the budget allows. A
-    rule whose keys include every key of a rule already used adds no pair and is skipped."""
-    profiles = max(len(keys), 1)
-    budget = settings.max_pairs_per_profile * profiles
-    cap = settings.max_rule_pairs_per_profile * profiles
+    this population and left out. Of the rest, the cheapest go first while the distinct pairs
+    found stay within ``max_pairs_per_profile`` per profile: as many rules as the budget
+    allows. The budget counts pairs the model will score, so a rule is charged only for the
+    pairs no earlier rule found (rules overlap: most pairs two names and a birth date agree on
+    are found by several). A rule whose keys include every key of a rule already used adds no
+    pair and is reported as within it."""
+    n = max(len(keys), 1)
+    budget = settings.max_pairs_per_profile * n
+    cap = settings.max_rule_pairs_per_profile * n
     counted = [(rule, _pair_count(keys.block_key(rule))) for rule in settings.rules]
     reports: dict[tuple[str, ...], RuleReport] = {}
-    spent = 0
+    found: list[np.ndarray] = []
+    spent = 0  # distinct pairs found so far, or an upper bound of them while ``exact`` is false
+    exact = True
     for rule, pairs in sorted(counted, key=lambda item: item[1]):
         if pairs > cap:
             reports[rule] = RuleReport(rule, pairs, False, f"too coarse (over {cap:,.0f} pairs)")
-        elif spent + pairs > budget:
-            reports[rule] = RuleReport(
-                rule, pairs, False, f"over the pair budget ({budget:,.0f} pairs)"
-            )
+            continue
+        left, right, _ = block_pairs(keys, rule)
+        codes = left * n + right
+        if spent + pairs > budget:
+            # Charge the rule only for what is new: count what has been found exactly.
+            if not exact:
+                found = [pd.unique(np.concatenate(found))] if found else []
+                spent, exact = (len(found[0]) if found else 0), True
+            if found:
+                codes = codes[~np.isin(codes, found[0])]
+            if spent + len(codes) > budget:
+                reports[rule] = RuleReport(
+                    rule, pairs, False, f"over the pair budget ({budget:,.0f} pairs)"
+                )
+                continue
+            found = [np.concatenate([*found, codes])]
+            spent += len(codes)
         else:
+            found.append(codes)
             spent += pairs
-            reports[rule] = RuleReport(rule, pairs, True, "used")
+            exact = False
+        reports[rule] = RuleReport(rule, pairs, True, "used")
     # A used rule whose keys include all of another used rule's keys finds nothing new.
     used = [rule for rule, report in reports.items() if report.used]
     for rule in used:
@@ -283,18 +311,15 @@ def choose_rules(keys: BlockingKeys, settings: BlockingSettings) -> list[RuleRep
             reports[rule] = RuleReport(
                 rule, reports[rule].pairs, False, f"within {' & '.join(wider)}"
             )
-    return [reports[rule] for rule in settings.rules]
+    codes = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    return [reports[rule] for rule in settings.rules], codes
 
 
 def candidate_pairs(keys: BlockingKeys, settings: BlockingSettings) -> Candidates:
     """Profile row pairs (left < right) that agree on every key of a chosen blocking rule."""
-    rules = choose_rules(keys, settings)
-    lefts, rights = [], []
-    for report in rules:
-        if report.used:
-            left, right, _ = block_pairs(keys, report.rule)
-            lefts.append(left)
-            rights.append(right)
+    rules, codes = _chosen_pairs(keys, settings)
+    n = max(len(keys), 1)
+    lefts, rights = [codes // n], [codes % n]
     if settings.day_month_swap:
         left, right = _day_month_swapped(keys)
         lefts.append(left)

@@ -32,8 +32,9 @@ class BlockingSettings:
     """Candidate pairs agree on every key of at least one rule (keys: ``blocking.KEYS``).
 
     A rule giving more than ``max_rule_pairs_per_profile`` pairs per profile on this data is too
-    coarse for this population and left out; the rest run cheapest first while the total stays
-    within ``max_pairs_per_profile`` pairs per profile (a key mostly blank is cheap and kept).
+    coarse for this population and left out; the rest run cheapest first while the distinct
+    pairs found stay within ``max_pairs_per_profile`` per profile (a rule is charged only for
+    pairs no cheaper rule found; a key mostly blank is cheap and kept).
     A rule whose keys include all of a used rule's keys adds nothing and is skipped. The run
     reports each rule's pairs and fate.
     """
