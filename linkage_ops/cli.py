@@ -20,7 +20,9 @@ import pandas as pd
 from linkage_ops.evaluation import load_truth, pairwise_scores
 from linkage_ops.ingest import (
     UNMODELLED,
+    Finding,
     SchemaError,
+    SourceSchema,
     UnreadableFileError,
     available_sources,
     load_period,
@@ -68,12 +70,19 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _error(message: str) -> None:
+    """One line on stderr: a newline or other control character in a path or a period name is
+    written escaped, so the message stays one line."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    print(f"error: {text}", file=sys.stderr)
+
+
 def _load(args: argparse.Namespace) -> int:
     con = duckdb.connect(str(args.database))
     try:
         load = load_period(con, args.landing, args.source, args.period, run_id="cli")
     except (UnreadableFileError, SchemaError) as error:
-        print(f"error: {args.source} {args.period}: {error}", file=sys.stderr)
+        _error(f"{args.source} {args.period}: {error}")
         return 2
     finally:
         con.close()
@@ -90,17 +99,29 @@ def _load(args: argparse.Namespace) -> int:
             f"{kept.source_file}: not modelled, "
             f"{kept.rows_loaded:,} {what} kept in {kept.raw_table}"
         )
+    schema = load_schema(args.source)
     for finding in load.findings[: args.show_findings]:
         print(
-            f"  {finding.source_file} row {finding.row_number} {finding.field}="
-            f"{finding.value!r}: {finding.reason} ({finding.action})"
+            f"  {finding.source_file} row {finding.row_number} {finding.field}"
+            f"{_shown_value(schema, finding)}: {finding.reason} ({finding.action})"
         )
     for failed in load.failed:
-        print(
-            f"error: {args.source} {args.period}: {failed.source_file}: {failed.problem}",
-            file=sys.stderr,
-        )
+        _error(f"{args.source} {args.period}: {failed.source_file}: {failed.problem}")
     return 1 if load.failed else 0
+
+
+# Values of these types are codes, never a name, date or identifier: a finding may show them.
+_SHOWN_TYPES = {"code", "boolean"}
+
+
+def _shown_value(schema: SourceSchema, finding: Finding) -> str:
+    """``=<value>`` for a finding on a code, or nothing: the terminal (and whatever keeps its
+    scrollback) never sees a child's name, birth date, address or identifier."""
+    table = schema.tables.get(finding.table)
+    rule = next((r for r in table.columns if r.name == finding.field), None) if table else None
+    if rule is None or rule.type not in _SHOWN_TYPES or finding.value is None:
+        return ""
+    return f"={finding.value!r}"
 
 
 def _sources(args: argparse.Namespace) -> int:
@@ -113,12 +134,8 @@ def _sources(args: argparse.Namespace) -> int:
             print(f"  tables: {', '.join(schema.tables)}")
         return 0
     union = load_schema(args.source)
-    if args.period and not union.period_pattern.match(args.period):
-        print(
-            f"error: {args.source} periods look like {union.period_pattern.pattern}: "
-            f"{args.period!r}",
-            file=sys.stderr,
-        )
+    if args.period and not union.is_period(args.period):
+        _error(f"{args.source} periods look like {union.period_pattern.pattern}: {args.period!r}")
         return 2
     schema = union.for_period(args.period) if args.period else union
     print(f"{args.source}: {schema.year_label} ({union.supported_years})")
@@ -154,7 +171,7 @@ def _link(args: argparse.Namespace) -> int:
             else None
         )
     except ModelLevelsMismatch as error:
-        print(f"error: {error}", file=sys.stderr)
+        _error(str(error))
         return 2
     result = link_records(records, state=state, run_id=run_id, decisions=decisions, model=model)
     _write_table(result.bridge, args.out)

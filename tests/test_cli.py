@@ -159,3 +159,59 @@ def test_load_reports_unmodelled_and_failed_files_in_one_line_each(tmp_path, cap
     assert "notes.csv: not modelled, 1 rows kept in raw.unmodelled_rows" in out
     (line,) = err.splitlines()
     assert line.startswith("error: gp 2025-03: gp_registrations_2025-03_part2.csv: missing")
+
+
+def _load_gp(tmp_path: Path, period: str, rows: str) -> int:
+    folder = tmp_path / "landing" / "gp" / period
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "gp_registrations.csv").write_text(
+        "REGISTRATION_ID,NHS_NUMBER,FORENAME,SURNAME,DATE_OF_BIRTH,SEX,POSTCODE,PRACTICE_CODE,"
+        "REGISTRATION_START_DATE,REGISTRATION_END_DATE\n" + rows
+    )
+    return main(
+        [
+            "load",
+            "--landing",
+            str(tmp_path / "landing"),
+            "--database",
+            str(tmp_path / "w.duckdb"),
+            "--source",
+            "gp",
+            "--period",
+            period,
+        ]
+    )
+
+
+def test_load_names_a_findings_field_and_reason_but_shows_only_code_values(
+    tmp_path, capsys
+) -> None:
+    code = _load_gp(
+        tmp_path,
+        "2025-03",
+        "1,9434765918,Ava,Cole,2016-01-02,2,HR1 2AB,M85001,2016-02-01,\n"
+        "2,9434765919,Leo,Ward,02/01/2016,2,HR1 2AB,M85001,2016-02-01,\n"
+        "3,9434765919,Mia,Hart,2016-01-02,7,HR1 2AB,M85001,2016-02-01,\n",
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "gp_registrations.csv row 2 NHS_NUMBER: NHS number fails Modulus 11" in out
+    assert "gp_registrations.csv row 3 DATE_OF_BIRTH: expected a date like" in out
+    # A code is not identifying, and seeing it is how the sender's mistake is found.
+    assert "gp_registrations.csv row 4 SEX='7': not in" in out
+    assert "9434765918" not in out and "02/01/2016" not in out
+
+
+def test_a_period_name_with_a_trailing_newline_is_not_that_period(tmp_path, capsys) -> None:
+    """``^...$`` matches before a final newline: a folder "2025-03\\n" would load as a second
+    copy of March."""
+    from linkage_ops.ingest import landing_periods
+
+    row = "1,9434765919,Ava,Cole,2016-01-02,2,HR1 2AB,M85001,2016-02-01,\n"
+    assert _load_gp(tmp_path, "2025-03", row) == 0
+    capsys.readouterr()
+    assert _load_gp(tmp_path, "2025-03\n", row) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "is not" in line or "does not match" in line
+    assert landing_periods(tmp_path / "landing", "gp") == ["2025-03"]
+    assert main(["sources", "gp", "--period", "2025-03\n"]) == 2

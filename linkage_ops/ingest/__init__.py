@@ -54,9 +54,7 @@ def landing_periods(landing_dir: Path, source: str) -> list[str]:
     if not source_dir.is_dir():
         return []
     return sorted(
-        path.name
-        for path in source_dir.iterdir()
-        if path.is_dir() and schema.period_pattern.match(path.name)
+        path.name for path in source_dir.iterdir() if path.is_dir() and schema.is_period(path.name)
     )
 
 

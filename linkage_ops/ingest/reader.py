@@ -453,7 +453,7 @@ def read_source_period(schema: SourceSchema, period_dir: Path, period: str) -> S
     Raises ``UnreadableFileError`` only when the period is not one of the source's, or its
     folder is missing or holds no files; a file that cannot be read is in ``batch.failed``.
     """
-    if not schema.period_pattern.match(period):
+    if not schema.is_period(period):
         raise UnreadableFileError(
             period_dir, f"period {period!r} does not match {schema.period_pattern.pattern}"
         )

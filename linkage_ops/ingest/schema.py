@@ -349,6 +349,11 @@ class SourceSchema:
         changes = [year_label(y, self.cadence) for y in self.change_years if y != first]
         return text + (f" (changes {', '.join(changes)})" if changes else "")
 
+    def is_period(self, name: str) -> bool:
+        """``name`` is one of this source's period names, whole: a trailing newline or space
+        makes another folder, not the same period (``$`` alone would match before a newline)."""
+        return self.period_pattern.fullmatch(name) is not None
+
     def for_year(self, year: int | None) -> SourceSchema:
         """The schema of collection ``year`` (the year it ends in)."""
         return _resolve(self.source, year, self._schema_dir)
