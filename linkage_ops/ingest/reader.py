@@ -259,7 +259,12 @@ class _Csv:
     delivered_header: list[str]
     header: list[str]
     aliases: dict[str, str]
+    # (line the record starts on, its fields); row 1 is the header.
     rows: list[tuple[int, list[str]]]
+    # Records that run over several lines (a quoted field holding line breaks, most often an
+    # unbalanced quote swallowing the rows after it): first line -> (last line, each line's
+    # text).
+    spans: dict[int, tuple[int, list[str]]] = field(default_factory=dict)
 
 
 def _delimiter(first_line: str) -> str:
@@ -280,21 +285,43 @@ def _parse_csv(path: Path, raw: bytes, sha256: str, schema: SourceSchema, source
     except (StopIteration, csv.Error) as error:
         raise UnreadableFileError(path, f"no header row ({error})") from error
     rows = []
+    spanning: dict[int, int] = {}
     try:
-        for row_number, row in enumerate(reader, start=2):  # row 1 is the header
+        # Rows are numbered by the line they start on, so a finding points at the line to fix.
+        first = reader.line_num + 1
+        for row in reader:
             if row:
-                rows.append((row_number, row))
+                rows.append((first, row))
+                if reader.line_num > first:
+                    spanning[first] = reader.line_num
+            first = reader.line_num + 1
     except csv.Error as error:
         raise UnreadableFileError(
             path, f"malformed CSV near row {reader.line_num}: {error}"
         ) from error
+    spans = {}
+    if spanning:
+        # The lines as the CSV reader counted them.
+        lines = [line.rstrip("\r\n") for line in io.StringIO(text, newline="")]
+        spans = {start: (end, lines[start - 1 : end]) for start, end in spanning.items()}
     header, applied = map_header(delivered, schema, authority_aliases(source))
-    return _Csv(path, sha256, delivered, header, applied, rows)
+    return _Csv(path, sha256, delivered, header, applied, rows, spans)
 
 
 def _read_csv_table(parsed: _Csv, table: TableSchema, batch: SourceBatch) -> TableBatch:
-    """Check and keep the rows of a CSV recognised as ``table``."""
+    """Check and keep the rows of a CSV recognised as ``table``.
+
+    Every line of the file after the header is a row read: a record running over several
+    lines is quarantined line by line (an unbalanced quote merges the rows after it into one
+    field; counted as one row, they would vanish from the reconciliation)."""
     header = parsed.header
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise UnreadableFileError(
+            parsed.path,
+            f"the header names {', '.join(repeated)} more than once (after aliases): which "
+            "one holds the value is unknown, so the file is not loaded",
+        )
     result = TableBatch(
         table=table,
         path=parsed.path,
@@ -306,6 +333,24 @@ def _read_csv_table(parsed: _Csv, table: TableSchema, batch: SourceBatch) -> Tab
     )
     records: list[tuple[int, list[str | None]]] = []
     for row_number, row in parsed.rows:
+        if row_number in parsed.spans:
+            last, lines = parsed.spans[row_number]
+            for line_number, line in enumerate(lines, start=row_number):
+                result.rows_read += 1
+                result.rows_rejected += 1
+                batch.findings.append(
+                    Finding(
+                        table.name,
+                        parsed.path.name,
+                        line_number,
+                        "(row)",
+                        line[:500],
+                        f"inside a quoted field running from row {row_number} to row {last} "
+                        "(an unbalanced quote?)",
+                        "rejected",
+                    )
+                )
+            continue
         if len(row) != len(header):
             result.rows_read += 1
             result.rows_rejected += 1

@@ -1,0 +1,84 @@
+"""Deliveries that used to load wrongly without a word: rows merged by a stray quote, a header
+naming a column twice. Each test here failed on the loader before its fix."""
+
+import csv
+import io
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from linkage_ops.ingest import load_period, load_schema, reconcile_period
+
+GP_COLUMNS = load_schema("gp").tables["registrations"].column_names
+
+
+def gp_row(number: int, forename: str = "Ava", surname: str = "Cole") -> list[str]:
+    return [
+        str(number),
+        "943 476 5919",
+        forename,
+        surname,
+        "2015-03-02",
+        "2",
+        "HR1 2AB",
+        "M81001",
+        "2015-04-01",
+        "",
+    ]
+
+
+def write_text(landing: Path, period: str, header: list[str], lines: list[str]) -> Path:
+    folder = landing / "gp" / period
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "gp_registrations.csv"
+    path.write_text(",".join(header) + "\n" + "".join(f"{line}\n" for line in lines))
+    return path
+
+
+def as_line(values: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(values)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    yield connection
+    connection.close()
+
+
+def test_two_stray_quotes_ten_rows_apart_quarantine_every_row_they_swallow(tmp_path, con):
+    """A quote opening a field on row 4 and one closing a field on row 13 make one CSV record
+    of ten lines. Counted as one row, nine rows vanished and the reconciliation still passed."""
+    lines = [as_line(gp_row(number)) for number in range(1, 15)]  # rows 2..15 of the file
+    lines[2] = lines[2].replace(",Ava,", ',"Ava,')  # row 4
+    lines[11] = lines[11].replace(",Cole,", ',Cole",')  # row 13
+    write_text(tmp_path / "landing", "2025-03", GP_COLUMNS, lines)
+
+    load = load_period(con, tmp_path / "landing", "gp", "2025-03", run_id="t")
+
+    (table,) = load.tables
+    assert (table.rows_read, table.rows_loaded, table.rows_rejected) == (14, 4, 10)
+    quarantined = con.execute(
+        "select row_number, reason from raw.quarantine order by row_number"
+    ).fetchall()
+    assert [row for row, _ in quarantined] == list(range(4, 14))
+    assert all("from row 4 to row 13" in reason for _, reason in quarantined)
+    loaded = [n for (n,) in con.execute("select _row_number from raw.gp__registrations").fetchall()]
+    assert sorted(loaded) == [2, 3, 14, 15]
+    reconciled = {r.table: r for r in reconcile_period(con, load_schema("gp"), "2025-03")}
+    assert reconciled["registrations"].balanced
+    assert reconciled["registrations"].rows_read == 14
+
+
+def test_a_header_naming_a_column_twice_fails_its_file(tmp_path, con):
+    header = [*GP_COLUMNS, "FORENAME"]
+    write_text(tmp_path / "landing", "2025-03", header, [as_line([*gp_row(1), "Bea"])])
+
+    load = load_period(con, tmp_path / "landing", "gp", "2025-03", run_id="t")
+
+    (failed,) = load.failed
+    assert "FORENAME more than once" in failed.problem
+    assert not con.execute("select count(*) from raw.gp__registrations").fetchone()[0]
