@@ -82,3 +82,21 @@ def test_a_header_naming_a_column_twice_fails_its_file(tmp_path, con):
     (failed,) = load.failed
     assert "FORENAME more than once" in failed.problem
     assert not con.execute("select count(*) from raw.gp__registrations").fetchone()[0]
+
+
+def test_one_windows_1252_line_leaves_the_utf_8_lines_as_they_are(tmp_path, con):
+    folder = tmp_path / "landing" / "gp" / "2025-03"
+    folder.mkdir(parents=True)
+    header = ",".join(GP_COLUMNS) + "\n"
+    body = (
+        header.encode()
+        + (as_line(gp_row(1, "Zoë")) + "\n").encode("utf-8")
+        + (as_line(gp_row(2, "Renée")) + "\n").encode("cp1252")
+        + (as_line(gp_row(3, "José")) + "\n").encode("utf-8")
+    )
+    (folder / "gp_registrations.csv").write_bytes(body)
+
+    load_period(con, tmp_path / "landing", "gp", "2025-03", run_id="t")
+
+    names = con.execute("select FORENAME from raw.gp__registrations order by _row_number")
+    assert [name for (name,) in names.fetchall()] == ["Zoë", "Renée", "José"]

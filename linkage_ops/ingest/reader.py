@@ -16,6 +16,7 @@ Only a period folder that is missing or empty is unreadable as a whole.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -136,10 +137,22 @@ def decode_text(path: Path, raw: bytes) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    try:
-        return raw.decode("cp1252")
-    except UnicodeDecodeError as error:
-        raise UnreadableFileError(path, f"not UTF-8 or Windows-1252 text ({error})") from error
+    # A Windows-1252 export, or one value pasted into an otherwise UTF-8 file: decoded line by
+    # line, so one stray byte does not turn every accented name in the file into mojibake.
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    lines = []
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            try:
+                lines.append(line.decode("cp1252"))
+            except UnicodeDecodeError as error:
+                raise UnreadableFileError(
+                    path, f"line {number} is neither UTF-8 nor Windows-1252 text ({error})"
+                ) from error
+    return "\n".join(lines)
 
 
 def check_value(rule: FieldRule, value: str | None) -> str | None:
