@@ -10,7 +10,9 @@ linkage-ops evaluate --pred P --truth T
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -77,8 +79,34 @@ def _error(message: str) -> None:
     print(f"error: {text}", file=sys.stderr)
 
 
+def _connect(database: Path, wait: float) -> duckdb.DuckDBPyConnection | None:
+    """The warehouse opened for writing, waiting up to ``wait`` seconds while another process
+    holds it (DuckDB allows one writer, and a reader elsewhere locks it too); ``None``, with
+    one line said, if it stays locked."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return duckdb.connect(str(database))
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                _error(f"{database}: cannot open ({str(error).splitlines()[0]})")
+                return None
+            if time.monotonic() >= deadline:
+                holder = re.search(r"PID (\d+)", str(error))
+                _error(
+                    f"{database} is in use by another process"
+                    + (f" (PID {holder.group(1)})" if holder else "")
+                    + f" and stayed locked for {wait:g} s: try again when it has finished"
+                    " (a Dagster run, the web app or a BI tool may hold it)"
+                )
+                return None
+            time.sleep(min(1.0, max(deadline - time.monotonic(), 0.05)))
+
+
 def _load(args: argparse.Namespace) -> int:
-    con = duckdb.connect(str(args.database))
+    con = _connect(args.database, args.wait)
+    if con is None:
+        return 2
     try:
         load = load_period(con, args.landing, args.source, args.period, run_id="cli")
     except (UnreadableFileError, SchemaError) as error:
@@ -236,6 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--source", required=True, choices=available_sources())
     load.add_argument("--period", required=True)
     load.add_argument("--show-findings", type=int, default=10)
+    load.add_argument(
+        "--wait",
+        type=float,
+        default=30.0,
+        help="seconds to wait while another process has the warehouse open (default 30)",
+    )
     load.set_defaults(handler=_load)
 
     sources = commands.add_parser(

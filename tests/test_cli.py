@@ -215,3 +215,39 @@ def test_a_period_name_with_a_trailing_newline_is_not_that_period(tmp_path, caps
     assert "is not" in line or "does not match" in line
     assert landing_periods(tmp_path / "landing", "gp") == ["2025-03"]
     assert main(["sources", "gp", "--period", "2025-03\n"]) == 2
+
+
+def test_load_waits_for_a_warehouse_another_process_holds_then_says_so_in_one_line(
+    tmp_path, capsys
+) -> None:
+    import subprocess
+    import sys
+
+    database = tmp_path / "w.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+            "print('ready', flush=True); time.sleep(60)",
+            str(database),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        folder = tmp_path / "landing" / "gp" / "2025-03"
+        folder.mkdir(parents=True)
+        (folder / "gp.csv").write_text("REGISTRATION_ID\n1\n")
+        arguments = ["load", "--landing", str(tmp_path / "landing"), "--database"]
+        code = main(
+            [*arguments, str(database), "--source", "gp", "--period", "2025-03", "--wait", "1"]
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    (line,) = capsys.readouterr().err.splitlines()
+    assert code == 2
+    assert line.startswith(f"error: {database} is in use by another process (PID ")
+    assert "stayed locked for 1 s" in line
