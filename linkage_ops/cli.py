@@ -108,7 +108,14 @@ def _load(args: argparse.Namespace) -> int:
     if con is None:
         return 2
     try:
-        load = load_period(con, args.landing, args.source, args.period, run_id="cli")
+        load = load_period(
+            con,
+            args.landing,
+            args.source,
+            args.period,
+            run_id="cli",
+            accept_loss=args.accept_loss,
+        )
     except (UnreadableFileError, SchemaError) as error:
         _error(f"{args.source} {args.period}: {error}")
         return 2
@@ -264,6 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--source", required=True, choices=available_sources())
     load.add_argument("--period", required=True)
     load.add_argument("--show-findings", type=int, default=10)
+    load.add_argument(
+        "--accept-loss",
+        action="store_true",
+        help="reload a period even if a table would keep less than half of its previous rows",
+    )
     load.add_argument(
         "--wait",
         type=float,

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from linkage_ops.ingest import load_period, load_schema, reconcile_period
+from linkage_ops.ingest import ReloadRefused, load_period, load_schema, reconcile_period
 
 GP_COLUMNS = load_schema("gp").tables["registrations"].column_names
 
@@ -100,3 +100,43 @@ def test_one_windows_1252_line_leaves_the_utf_8_lines_as_they_are(tmp_path, con)
 
     names = con.execute("select FORENAME from raw.gp__registrations order by _row_number")
     assert [name for (name,) in names.fetchall()] == ["Zoë", "Renée", "José"]
+
+
+def test_a_header_only_reload_is_refused_until_the_loss_is_accepted(tmp_path, con):
+    """6,243 pupils became 0 when a header-only file replaced a good period, exit 0."""
+    landing = tmp_path / "landing"
+    good = [as_line(gp_row(number)) for number in range(1, 11)]
+    write_text(landing, "2025-03", GP_COLUMNS, good)
+    load_period(con, landing, "gp", "2025-03", run_id="first")
+
+    write_text(landing, "2025-03", GP_COLUMNS, [])
+    with pytest.raises(ReloadRefused) as refused:
+        load_period(con, landing, "gp", "2025-03", run_id="second")
+    assert "registrations from 10 rows to 0" in refused.value.problem
+    assert "--accept-loss" in refused.value.problem
+    count = "select count(*) from raw.gp__registrations where _period = '2025-03'"
+    assert con.execute(count).fetchone()[0] == 10
+
+    # A corrected delivery about the same size reloads; an accepted loss is loaded.
+    write_text(landing, "2025-03", GP_COLUMNS, good[:8])
+    load_period(con, landing, "gp", "2025-03", run_id="third")
+    assert con.execute(count).fetchone()[0] == 8
+    write_text(landing, "2025-03", GP_COLUMNS, good[:1])
+    load_period(con, landing, "gp", "2025-03", run_id="fourth", accept_loss=True)
+    assert con.execute(count).fetchone()[0] == 1
+
+
+def test_the_cli_refuses_a_losing_reload_in_one_line_and_loads_it_when_accepted(tmp_path, capsys):
+    from linkage_ops.cli import main
+
+    landing = tmp_path / "landing"
+    arguments = ["load", "--landing", str(landing), "--database", str(tmp_path / "w.duckdb")]
+    arguments += ["--source", "gp", "--period", "2025-03"]
+    write_text(landing, "2025-03", GP_COLUMNS, [as_line(gp_row(n)) for n in range(1, 5)])
+    assert main(arguments) == 0
+    write_text(landing, "2025-03", GP_COLUMNS, [])
+    capsys.readouterr()
+    assert main(arguments) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "would lose most of what it held (registrations from 4 rows to 0)" in line
+    assert main([*arguments, "--accept-loss"]) == 0

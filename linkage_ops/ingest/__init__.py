@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from linkage_ops.ingest.errors import UnreadableFileError
+from linkage_ops.ingest.errors import ReloadRefused, UnreadableFileError
 from linkage_ops.ingest.raw_store import (
     UNMODELLED,
     UNMODELLED_XML,
@@ -21,6 +21,7 @@ from linkage_ops.ingest.raw_store import (
     failed_files,
     raw_table_name,
     reconcile_period,
+    reload_losses,
     write_source_batch,
 )
 from linkage_ops.ingest.reader import Finding, read_source_period
@@ -32,6 +33,7 @@ __all__ = [
     "Finding",
     "PeriodLoad",
     "Reconciliation",
+    "ReloadRefused",
     "SchemaError",
     "SourceSchema",
     "TableLoad",
@@ -65,15 +67,27 @@ def load_period(
     period: str,
     run_id: str,
     loaded_at: datetime | None = None,
+    accept_loss: bool = False,
 ) -> PeriodLoad:
     """Read ``<landing_dir>/<source>/<period>`` and replace that period in the raw tables.
 
     A file that cannot be read fails alone: it is in ``PeriodLoad.failed`` (and the load log)
     with its problem, and the period's other files load. Raises ``UnreadableFileError``
-    (before writing anything) only when the period folder is missing or holds no files.
+    (before writing anything) only when the period folder is missing or holds no files, and
+    ``ReloadRefused`` when a reload would leave a table with far fewer rows than the period's
+    previous load (``raw_store.MAX_RELOAD_LOSS``) unless ``accept_loss``.
     """
     schema = load_schema(source)
     batch = read_source_period(schema, landing_dir / source / period, period)
+    losses = reload_losses(con, schema, batch)
+    if losses and not accept_loss:
+        raise ReloadRefused(
+            landing_dir / source / period,
+            f"reloading {source} {period} would lose most of what it held ({'; '.join(losses)}): "
+            "not loaded, the period keeps its previous load. If the smaller delivery is right, "
+            "load it again accepting the loss (linkage-ops load --accept-loss; in Dagster, the "
+            "run tag accept_reload_loss=true)",
+        )
     return write_source_batch(
         con, schema, batch, run_id=run_id, loaded_at=loaded_at or datetime.now()
     )

@@ -1,4 +1,5 @@
-"""The one error a delivery can raise: a file (or period folder) that cannot be read."""
+"""The errors a delivery can raise: a file (or period folder) that cannot be read, and a reload
+that would lose most of what the period held."""
 
 from __future__ import annotations
 
@@ -12,3 +13,9 @@ class UnreadableFileError(Exception):
         super().__init__(f"{path}: {problem}")
         self.path = path
         self.problem = problem
+
+
+class ReloadRefused(UnreadableFileError):
+    """A reload of a period that would replace its rows with far fewer (a header-only or
+    truncated file, a file that failed): refused before anything is written, so the period
+    keeps its previous load until the operator accepts the smaller delivery."""

@@ -362,6 +362,40 @@ def _period_end(schema: SourceSchema, period: str) -> date | None:
         return None
 
 
+# A reload that leaves a table with fewer than this share of the rows the period's previous
+# load read is refused unless accepted (a corrected delivery is about the same size; a
+# header-only, truncated or failed file is not).
+MAX_RELOAD_LOSS = 0.5
+
+
+def reload_losses(
+    con: duckdb.DuckDBPyConnection, schema: SourceSchema, batch: SourceBatch
+) -> list[str]:
+    """What reloading ``batch`` over the period's previous load would lose without a word: one
+    description per table whose rows read would fall by more than ``MAX_RELOAD_LOSS`` (a
+    header-only or truncated file, or no file this time). Empty for a first load. A table whose
+    file failed is not counted here: the failure already fails the period's checks and holds
+    the refresh back."""
+    ensure_warehouse_tables(con)
+    previous = dict(
+        con.execute(
+            f"select table_name, sum(rows_read) from {RAW_SCHEMA}.load_log "
+            "where source = ? and period = ? and outcome = 'loaded' group by table_name",
+            [batch.source, batch.period],
+        ).fetchall()
+    )
+    failed = {f.table for f in batch.failed if f.table}
+    losses = []
+    for table, before in sorted(previous.items()):
+        if table in failed:
+            continue
+        now = batch.tables[table].rows_read if table in batch.tables else 0
+        if before and now < (1 - MAX_RELOAD_LOSS) * before:
+            missing = "" if table in batch.tables else ", no file this time"
+            losses.append(f"{table} from {int(before):,} rows to {now:,}{missing}")
+    return losses
+
+
 def write_source_batch(
     con: duckdb.DuckDBPyConnection,
     schema: SourceSchema,

@@ -18,6 +18,9 @@ from orchestration.resources import WarehouseResource
 from orchestration.sources.partitions import describe_periods, periods_partitions
 
 ROWS_RECONCILE = "rows_reconcile"
+# A run tagged accept_reload_loss=true reloads a period even where a table would lose most of
+# its previous rows (the loader refuses that otherwise: linkage_ops.ingest.ReloadRefused).
+ACCEPT_RELOAD_LOSS_TAG = "accept_reload_loss"
 UNMODELLED_CONTENT = "unmodelled_content"
 
 
@@ -121,6 +124,7 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
                         period,
                         run_id=context.run.run_id,
                         loaded_at=datetime.now(),
+                        accept_loss=context.run.tags.get(ACCEPT_RELOAD_LOSS_TAG) == "true",
                     )
                 except UnreadableFileError as error:
                     problems.append(f"{period}: cannot load {error.path.name}: {error.problem}")
