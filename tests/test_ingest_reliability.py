@@ -140,3 +140,20 @@ def test_the_cli_refuses_a_losing_reload_in_one_line_and_loads_it_when_accepted(
     (line,) = capsys.readouterr().err.splitlines()
     assert "would lose most of what it held (registrations from 4 rows to 0)" in line
     assert main([*arguments, "--accept-loss"]) == 0
+
+
+def test_a_whole_number_beyond_the_integer_range_is_quarantined_not_left_to_stop_a_refresh():
+    """Staging casts whole numbers to INTEGER: 2,147,483,648 loaded and stopped every refresh,
+    with an error naming neither file nor row."""
+    from linkage_ops.ingest.reader import check_value
+
+    sessions = load_schema("school_census").tables["termlysessiondetailsonroll"].columns
+    (rule,) = [r for r in sessions if r.name == "sessions"]
+    assert check_value(rule, "2147483647") is None
+    assert "out of range" in check_value(rule, "2147483648")
+    assert "out of range" in check_value(rule, "-2147483649")
+    # The episode key staging reads as BIGINT is a pattern of at most 18 digits.
+    epikey = next(
+        r for r in load_schema("admitted_care").tables["episodes"].columns if r.name == "EPIKEY"
+    )
+    assert check_value(epikey, "300000000001") is None

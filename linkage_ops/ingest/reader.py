@@ -39,6 +39,8 @@ from linkage_ops.ingest.xml_reader import (
 )
 
 _INTEGER = re.compile(r"^-?\d+$")
+# The range of the INTEGER type staging casts whole numbers to (32 bits).
+INTEGER_MIN, INTEGER_MAX = -(2**31), 2**31 - 1
 _BOOLEANS = frozenset({"True", "False", "true", "false", "TRUE", "FALSE", "1", "0"})
 DELIMITERS = (",", "\t", "|", ";")
 
@@ -163,6 +165,9 @@ def check_value(rule: FieldRule, value: str | None) -> str | None:
     reason: str | None = None
     if rule.type == "integer" and not _INTEGER.match(value):
         reason = "expected a whole number"
+    elif rule.type == "integer" and not INTEGER_MIN <= int(value) <= INTEGER_MAX:
+        # Staging casts whole numbers to INTEGER: a larger one would stop every refresh.
+        reason = f"whole number out of range ({INTEGER_MIN:,} to {INTEGER_MAX:,})"
     elif rule.type == "date":
         try:
             datetime.strptime(value, rule.date_format or "")
