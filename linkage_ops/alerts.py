@@ -49,26 +49,39 @@ SUBJECT_PREFIX = "[warehouse alert]"
 
 ALERTS_SCHEMA = "operations"
 ALERTS_TABLE = f"{ALERTS_SCHEMA}.alerts"
-ALERTS_DDL = f"""
-create table if not exists {ALERTS_TABLE} (
-    raised_at timestamp, kind varchar, severity varchar, source varchar, period varchar,
-    "check" varchar, seen varchar, run_id varchar, delivered_to varchar[]
-)"""
-ALERTS_COLUMNS = [
-    "raised_at",
-    "kind",
-    "severity",
-    "source",
-    "period",
-    "check",
-    "seen",
-    "run_id",
-    "delivered_to",
-]
+# Every alert sent or held back as a repeat: what each sink answered (JSON), the link to look
+# at, and for a repeat the time of the alert it repeats (then nothing was sent).
+ALERTS_COLUMN_TYPES = {
+    "raised_at": "timestamp",
+    "kind": "varchar",
+    "severity": "varchar",
+    "source": "varchar",
+    "period": "varchar",
+    "check": "varchar",
+    "seen": "varchar",
+    "run_id": "varchar",
+    "delivered_to": "varchar[]",
+    "link": "varchar",
+    "sink_answers": "varchar",
+    "fingerprint": "varchar",
+    "repeat_of": "timestamp",
+}
+ALERTS_COLUMNS = list(ALERTS_COLUMN_TYPES)
 # How often to try again while another process holds the warehouse file's write lock.
 LOCK_RETRY_SECONDS = 0.1
 # An HTTP error's body is worth showing (Slack answers e.g. "invalid_payload"), but only a little.
 ERROR_BODY_CHARS = 200
+
+WEBHOOK_FORMATS = ("teams", "slack", "json")
+# Hosts of Microsoft Teams incoming webhooks and of the Power Automate workflows that replace
+# them: both want an Adaptive Card (a workflow accepts plain JSON with 202 and shows nothing).
+TEAMS_HOSTS = (
+    ".webhook.office.com",
+    ".logic.azure.com",
+    ".powerautomate.com",
+    ".powerplatform.com",
+)
+DEFAULT_UI_BASE_URL = "http://127.0.0.1:3000"
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"", "0", "false", "no", "off"}
@@ -122,6 +135,21 @@ class Alert:
             line += f" (run {self.run_id})"
         return _one_line(line)
 
+    def link(self, ui_base_url: str) -> str:
+        """Where to look in the Dagster UI: the run, or for an overdue source its landing
+        asset (its freshness check)."""
+        base = ui_base_url.rstrip("/")
+        if self.run_id:
+            return f"{base}/runs/{urllib.parse.quote(self.run_id)}"
+        if self.source:
+            return f"{base}/assets/landing/{urllib.parse.quote(self.source)}"
+        return f"{base}/runs"
+
+    @property
+    def fingerprint(self) -> str:
+        """The same failure seen again: kind, source, period, check and what was seen."""
+        return json.dumps([self.kind, self.source, self.period, self.check, self.seen])
+
     def subject(self) -> str:
         """An email subject: ``[warehouse alert] error: school_census 2024-autumn check``."""
         return _one_line(f"{SUBJECT_PREFIX} {self.severity}: {self.scope}")
@@ -146,6 +174,13 @@ class AlertSettings:
     smtp_username: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
     smtp_starttls: bool = False
+    # What the webhook expects: ``teams`` (an Adaptive Card, as Teams workflows need), ``slack``
+    # (text and blocks) or ``json`` (the alert's fields); ``None``: told by the URL's host.
+    webhook_format: str | None = None
+    # Where the Dagster UI is, so an alert links to its run (``make ui``'s address by default).
+    ui_base_url: str = DEFAULT_UI_BASE_URL
+    # An alert the same as one sent within this many hours is recorded, not sent again.
+    repeat_hours: float = 24.0
 
     def __post_init__(self) -> None:
         if self.webhook_url is not None:
@@ -153,6 +188,23 @@ class AlertSettings:
             # urllib would also open file: and ftp: URLs; only a web hook is meant here.
             if scheme not in ("http", "https"):
                 raise ValueError(f"the alert webhook must be an http(s) URL, not {scheme!r}")
+        if self.webhook_format is not None and self.webhook_format not in WEBHOOK_FORMATS:
+            raise ValueError(
+                f"ALERT_WEBHOOK_FORMAT must be one of {', '.join(WEBHOOK_FORMATS)}, "
+                f"not {self.webhook_format!r}"
+            )
+
+    @property
+    def payload_format(self) -> str:
+        """The webhook's format, as configured or told by its host."""
+        if self.webhook_format:
+            return self.webhook_format
+        host = urllib.parse.urlsplit(self.webhook_url or "").hostname or ""
+        if host == "hooks.slack.com":
+            return "slack"
+        if host.endswith(TEAMS_HOSTS):
+            return "teams"
+        return "json"
 
     @property
     def webhook_configured(self) -> bool:
@@ -168,7 +220,9 @@ class AlertSettings:
 
         ``ALERT_WEBHOOK_URL``; ``ALERT_SMTP_HOST``, ``ALERT_SMTP_PORT`` (25),
         ``ALERT_SMTP_SENDER``, ``ALERT_SMTP_RECIPIENTS`` (comma separated),
-        ``ALERT_SMTP_USERNAME``, ``ALERT_SMTP_PASSWORD``, ``ALERT_SMTP_STARTTLS`` ("1"/"true").
+        ``ALERT_SMTP_USERNAME``, ``ALERT_SMTP_PASSWORD``, ``ALERT_SMTP_STARTTLS`` ("1"/"true");
+        ``ALERT_WEBHOOK_FORMAT`` (teams, slack or json; by default told by the URL's host),
+        ``ALERT_UI_BASE_URL`` (the Dagster UI, for links), ``ALERT_REPEAT_HOURS`` (24).
         A port or STARTTLS value that cannot be read raises ``ValueError`` naming the variable.
         """
 
@@ -190,7 +244,17 @@ class AlertSettings:
             for address in (value("ALERT_SMTP_RECIPIENTS") or "").split(",")
             if address.strip()
         )
+        repeat_text = value("ALERT_REPEAT_HOURS") or "24"
+        try:
+            repeat_hours = float(repeat_text)
+        except ValueError:
+            raise ValueError(
+                f"ALERT_REPEAT_HOURS must be a number of hours, not {repeat_text!r}"
+            ) from None
         return cls(
+            webhook_format=(value("ALERT_WEBHOOK_FORMAT") or "").lower() or None,
+            ui_base_url=(value("ALERT_UI_BASE_URL") or DEFAULT_UI_BASE_URL).rstrip("/"),
+            repeat_hours=repeat_hours,
             webhook_url=value("ALERT_WEBHOOK_URL"),
             smtp_host=value("ALERT_SMTP_HOST"),
             smtp_port=port,
@@ -213,6 +277,8 @@ class SinkResult:
     sink: str
     delivered: bool
     error: str | None = None
+    # What the sink answered (e.g. "HTTP 202 Accepted", "250 OK"), for the record.
+    answer: str | None = field(default=None, compare=False)
 
 
 class AlertNotRecorded(RuntimeError):
@@ -232,9 +298,70 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def post_to_webhook(alert: Alert, url: str, timeout: float) -> None:
-    """POST ``{"text": summary, "alert": {...}}`` as JSON; raises unless the hook answers 2xx."""
-    body = json.dumps({"text": alert.summary(), "alert": alert.as_dict()}).encode("utf-8")
+def webhook_payload(alert: Alert, payload_format: str, link: str) -> dict[str, Any]:
+    """The body a webhook of ``payload_format`` shows: for Teams an Adaptive Card (in the
+    message envelope Teams workflows and incoming webhooks take), for Slack text with blocks,
+    otherwise ``{"text", "link", "alert"}``."""
+    facts = [
+        (name, str(value)) for name, value in alert.as_dict().items() if value not in (None, "")
+    ]
+    title = f"{alert.severity.upper()}: {KINDS[alert.kind]}: {alert.scope}"
+    if payload_format == "teams":
+        card = {
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard",
+            "version": "1.4",
+            "body": [
+                {
+                    "type": "TextBlock",
+                    "text": title,
+                    "weight": "Bolder",
+                    "size": "Medium",
+                    "wrap": True,
+                    "color": "Attention" if alert.severity == "error" else "Warning",
+                },
+                {"type": "TextBlock", "text": alert.seen, "wrap": True},
+                {"type": "FactSet", "facts": [{"title": n, "value": v} for n, v in facts]},
+            ],
+            "actions": [{"type": "Action.OpenUrl", "title": "Open in Dagster", "url": link}],
+        }
+        return {
+            "type": "message",
+            "attachments": [
+                {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
+            ],
+        }
+    if payload_format == "slack":
+        return {
+            "text": f"{alert.summary()} {link}",
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": f"*{title}*\n{alert.seen}"}},
+                {
+                    "type": "section",
+                    "fields": [{"type": "mrkdwn", "text": f"*{n}*\n{v}"} for n, v in facts][:10],
+                },
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "button",
+                            "text": {"type": "plain_text", "text": "Open in Dagster"},
+                            "url": link,
+                        }
+                    ],
+                },
+            ],
+        }
+    return {"text": alert.summary(), "link": link, "alert": alert.as_dict()}
+
+
+def post_to_webhook(
+    alert: Alert, url: str, timeout: float, payload_format: str = "json", link: str = ""
+) -> str:
+    """POST the alert as JSON in the webhook's format; raises unless the hook answers 2xx, and
+    returns its answer (``HTTP 202 Accepted``)."""
+    payload = webhook_payload(alert, payload_format, link or DEFAULT_UI_BASE_URL)
+    body = json.dumps(payload).encode("utf-8")
     request = urllib.request.Request(
         url, data=body, method="POST", headers={"Content-Type": "application/json"}
     )
@@ -245,9 +372,12 @@ def post_to_webhook(alert: Alert, url: str, timeout: float) -> None:
             raise urllib.error.HTTPError(
                 url, response.status, response.reason, response.headers, None
             )
+        return f"HTTP {response.status} {response.reason}"
 
 
-def email_message(alert: Alert, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
+def email_message(
+    alert: Alert, sender: str, recipients: tuple[str, ...], link: str = ""
+) -> EmailMessage:
     """The plain-text email for an alert: the summary, then every field on its own line."""
     # Lines up to RFC 5322's limit: the subject stays on one line and the body stays plain
     # 7-bit text (the default 78 would fold the subject and quote-print the summary line).
@@ -259,6 +389,8 @@ def email_message(alert: Alert, sender: str, recipients: tuple[str, ...]) -> Ema
     # An explicit domain: make_msgid would otherwise look up this host's name, which can hang.
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "warehouse.invalid")
     lines = [alert.summary(), ""]
+    if link:
+        lines += [f"Open in Dagster: {link}", ""]
     lines += [
         f"{name}: {value if value is not None else '-'}" for name, value in alert.as_dict().items()
     ]
@@ -271,7 +403,7 @@ def send_email(alert: Alert, settings: AlertSettings, timeout: float) -> str | N
     host, sender, recipients = settings.smtp_host, settings.smtp_sender, settings.smtp_recipients
     if not (host and sender and recipients):
         raise ValueError("email is not configured (SMTP host, sender and recipients)")
-    message = email_message(alert, sender, recipients)
+    message = email_message(alert, sender, recipients, alert.link(settings.ui_base_url))
     smtp = smtplib.SMTP(host, settings.smtp_port, timeout=timeout)
     try:
         smtp.ehlo_or_helo_if_needed()
@@ -293,23 +425,33 @@ def send_email(alert: Alert, settings: AlertSettings, timeout: float) -> str | N
 
 
 def _deliver(alert: Alert, settings: AlertSettings, timeout: float) -> list[SinkResult]:
-    sinks: list[tuple[str, Callable[[], str | None]]] = []
+    """Each configured sink's result; a sink's answer (what its server said) is kept."""
+    link = alert.link(settings.ui_base_url)
+
+    def webhook(url: str) -> SinkResult:
+        answer = post_to_webhook(alert, url, timeout, settings.payload_format, link)
+        return SinkResult(WEBHOOK, delivered=True, answer=f"{answer} ({settings.payload_format})")
+
+    def mail() -> SinkResult:
+        note = send_email(alert, settings, timeout)
+        answer = f"accepted by {settings.smtp_host}:{settings.smtp_port}"
+        return SinkResult(EMAIL, delivered=True, error=note, answer=answer)
+
+    sinks: list[tuple[str, Callable[[], SinkResult]]] = []
     url = settings.webhook_url
     if url:
-        sinks.append((WEBHOOK, lambda: post_to_webhook(alert, url, timeout)))
+        sinks.append((WEBHOOK, lambda: webhook(url)))
     if settings.email_configured:
-        sinks.append((EMAIL, lambda: send_email(alert, settings, timeout)))
+        sinks.append((EMAIL, mail))
     results = []
     for sink, deliver in sinks:
         try:
-            note = deliver()
+            results.append(deliver())
         # Any failure of one sink, whatever its kind, must leave the other sinks and the record.
         except Exception as error:
             reason = _describe(error)
             logger.warning("alert not delivered to %s: %s (%s)", sink, reason, alert.summary())
-            results.append(SinkResult(sink, delivered=False, error=reason))
-        else:
-            results.append(SinkResult(sink, delivered=True, error=note))
+            results.append(SinkResult(sink, delivered=False, error=reason, answer=reason))
     return results
 
 
@@ -325,16 +467,54 @@ def _connect_for_writing(database_path: Path, wait_seconds: float) -> duckdb.Duc
             time.sleep(LOCK_RETRY_SECONDS)
 
 
+def _ensure_alerts_table(con: duckdb.DuckDBPyConnection) -> None:
+    """``operations.alerts`` with every column (an older table gains the new ones)."""
+    con.execute(f"create schema if not exists {ALERTS_SCHEMA}")
+    definition = ", ".join(f'"{name}" {kind}' for name, kind in ALERTS_COLUMN_TYPES.items())
+    con.execute(f"create table if not exists {ALERTS_TABLE} ({definition})")
+    for name, kind in ALERTS_COLUMN_TYPES.items():
+        con.execute(f'alter table {ALERTS_TABLE} add column if not exists "{name}" {kind}')
+
+
+def earlier_alert(
+    alert: Alert, database_path: Path, repeat_hours: float, wait_seconds: float = 10
+) -> datetime | None:
+    """When the same alert was last sent within ``repeat_hours`` of this one, if it was."""
+    if repeat_hours <= 0 or not Path(database_path).exists():
+        return None
+    con = _connect_for_writing(Path(database_path), wait_seconds)
+    try:
+        _ensure_alerts_table(con)
+        raised = alert.raised_at.replace(tzinfo=None)
+        (last,) = con.execute(
+            f"select max(raised_at) from {ALERTS_TABLE} where fingerprint = ? "
+            "and repeat_of is null and raised_at <= ? and raised_at > ? - to_microseconds(?)",
+            [alert.fingerprint, raised, raised, int(repeat_hours * 3_600_000_000)],
+        ).fetchone()
+    finally:
+        con.close()
+    return last
+
+
 def record_in_table(
-    alert: Alert, delivered_to: list[str], database_path: Path, wait_seconds: float = 10
+    alert: Alert,
+    delivered_to: list[str],
+    database_path: Path,
+    wait_seconds: float = 10,
+    results: list[SinkResult] | None = None,
+    link: str | None = None,
+    repeat_of: datetime | None = None,
 ) -> None:
     """Append the alert to ``operations.alerts`` (created if missing); the connection is short."""
     con = _connect_for_writing(database_path, wait_seconds)
     try:
-        con.execute(f"create schema if not exists {ALERTS_SCHEMA}")
-        con.execute(ALERTS_DDL)
+        _ensure_alerts_table(con)
         column_list = ", ".join(f'"{column}"' for column in ALERTS_COLUMNS)
         placeholders = ", ".join("?" for _ in ALERTS_COLUMNS)
+        answers = [
+            {"sink": r.sink, "delivered": r.delivered, "answer": r.answer, "note": r.error}
+            for r in results or []
+        ]
         con.execute(
             f"insert into {ALERTS_TABLE} ({column_list}) values ({placeholders})",
             [
@@ -347,17 +527,26 @@ def record_in_table(
                 alert.seen,
                 alert.run_id,
                 delivered_to,
+                link,
+                json.dumps(answers),
+                alert.fingerprint,
+                repeat_of,
             ],
         )
     finally:
         con.close()
 
 
-def record_in_log(alert: Alert, results: list[SinkResult], log_path: Path) -> None:
-    """Append one JSON line: the alert's fields, ``delivered_to`` and what each sink said."""
+def record_in_log(
+    alert: Alert, results: list[SinkResult], log_path: Path, repeat_of: datetime | None = None
+) -> None:
+    """Append one JSON line: the alert's fields, ``delivered_to`` and what each sink said (and,
+    for a repeat held back, when the alert it repeats was sent)."""
     entry: dict[str, Any] = alert.as_dict()
     entry["delivered_to"] = [result.sink for result in results if result.delivered]
-    entry["sinks"] = [asdict(result) for result in results]
+    entry["sinks"] = [{"sink": r.sink, "delivered": r.delivered, "error": r.error} for r in results]
+    if repeat_of is not None:
+        entry["repeat_of"] = repeat_of.replace(tzinfo=UTC).isoformat()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # One write of one line, so lines from processes appending at once do not interleave.
     with log_path.open("a", encoding="utf-8") as log:
@@ -374,16 +563,31 @@ def send_alert(
     """Send ``alert`` to every configured sink, then record it in the table and the log.
 
     Returns one ``SinkResult`` per configured sink (webhook, then email); a sink that fails is
-    reported there, never raised. ``timeout`` (seconds) bounds each sink's network waits and how
-    long to wait for the warehouse file's write lock. Raises ``AlertNotRecorded`` only if the
-    table or the log could not be written; the other one is still written first.
+    reported there, never raised. An alert the same as one sent within
+    ``settings.repeat_hours`` (same kind, source, period, check and finding) is recorded with
+    ``repeat_of`` and not sent: none are returned. ``timeout`` (seconds) bounds each sink's
+    network waits and how long to wait for the warehouse file's write lock. Raises
+    ``AlertNotRecorded`` only if the table or the log could not be written; the other one is
+    still written first.
     """
-    results = _deliver(alert, settings, timeout)
+    try:
+        repeat_of = earlier_alert(alert, Path(database_path), settings.repeat_hours, timeout)
+    except Exception as error:  # cannot tell: better twice than never
+        logger.warning("could not look for an earlier alert: %s", _describe(error))
+        repeat_of = None
+    # The same failure seen again within the repeat window is recorded, not sent again.
+    results = _deliver(alert, settings, timeout) if repeat_of is None else []
     delivered_to = [result.sink for result in results if result.delivered]
+    link = alert.link(settings.ui_base_url)
     failures = []
     for where, record in (
-        ("log file", lambda: record_in_log(alert, results, Path(log_path))),
-        ("table", lambda: record_in_table(alert, delivered_to, Path(database_path), timeout)),
+        ("log file", lambda: record_in_log(alert, results, Path(log_path), repeat_of)),
+        (
+            "table",
+            lambda: record_in_table(
+                alert, delivered_to, Path(database_path), timeout, results, link, repeat_of
+            ),
+        ),
     ):
         try:
             record()

@@ -408,7 +408,14 @@ def test_an_alert_reaches_the_webhook_the_mailbox_the_table_and_the_log(
     ]:
         assert line in body.splitlines()
 
-    assert table_rows(database) == [
+    [row] = table_rows(database)
+    # What each sink answered, and where to look, are recorded with the alert.
+    answers = json.loads(row.pop("sink_answers"))
+    assert [(a["sink"], a["delivered"]) for a in answers] == [("webhook", True), ("email", True)]
+    assert answers[0]["answer"] == "HTTP 200 OK (json)"
+    assert row.pop("link") == "http://127.0.0.1:3000/runs/run-42"
+    assert row.pop("fingerprint") == alert.fingerprint and row.pop("repeat_of") is None
+    assert [row] == [
         {
             "raised_at": datetime(2025, 1, 20, 9, 30),
             "kind": "check_failed",
@@ -595,3 +602,75 @@ def test_a_warehouse_locked_longer_than_the_timeout_raises(paths: tuple[Path, Pa
         holder.kill()
         holder.wait(timeout=5)
     assert len(log_lines(log)) == 1
+
+
+# --- what the webhook shows, and repeats -------------------------------------------------------
+
+
+def test_a_teams_webhook_gets_an_adaptive_card_linking_to_the_run(
+    webhook: WebhookServer, paths: tuple[Path, Path]
+) -> None:
+    """Teams workflows accept plain JSON with 202 and show nothing: they need an Adaptive
+    Card, in the message envelope."""
+    database, log = paths
+    webhook.status = 202
+    teams = AlertSettings(
+        webhook_url=hook_url(webhook),
+        webhook_format="teams",
+        ui_base_url="https://dagster.la.example/",
+    )
+    alert = check_failed()
+    [result] = send_alert(alert, teams, database, log, timeout=2)
+
+    assert result.delivered and result.answer == "HTTP 202 Accepted (teams)"
+    [post] = webhook.posts
+    assert post.body["type"] == "message"
+    [attachment] = post.body["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
+    title, seen, facts = card["body"]
+    assert title["text"] == "ERROR: check failed: school_census 2024-autumn nhs_number_validity"
+    assert seen["text"] == SEEN
+    assert {"title": "run_id", "value": "run-42"} in facts["facts"]
+    [action] = card["actions"]
+    assert action == {
+        "type": "Action.OpenUrl",
+        "title": "Open in Dagster",
+        "url": "https://dagster.la.example/runs/run-42",
+    }
+
+
+def test_the_webhook_format_is_told_by_its_host_unless_set() -> None:
+    def detected(url: str) -> str:
+        return AlertSettings(webhook_url=url).payload_format
+
+    assert detected("https://prod-12.uksouth.logic.azure.com/workflows/abc/triggers") == "teams"
+    assert detected("https://la.webhook.office.com/webhookb2/x") == "teams"
+    assert detected("https://hooks.slack.com/services/T0/B0/x") == "slack"
+    assert detected("https://alerts.la.example/hook") == "json"
+    assert AlertSettings.from_env({"ALERT_WEBHOOK_FORMAT": "Slack"}).payload_format == "slack"
+    with pytest.raises(ValueError, match="ALERT_WEBHOOK_FORMAT"):
+        AlertSettings.from_env({"ALERT_WEBHOOK_FORMAT": "pager"})
+
+
+def test_the_same_failure_within_the_repeat_window_is_recorded_not_sent_again(
+    webhook: WebhookServer, paths: tuple[Path, Path]
+) -> None:
+    database, log = paths
+    hook = AlertSettings(webhook_url=hook_url(webhook), repeat_hours=24)
+    first = check_failed()
+    assert send_alert(first, hook, database, log, timeout=2)[0].delivered
+    again = Alert(**{**first.__dict__, "raised_at": first.raised_at + timedelta(hours=3)})
+    assert send_alert(again, hook, database, log, timeout=2) == []
+    # Something else seen, or the same a day later, is sent.
+    other = Alert(**{**again.__dict__, "seen": "NHS number validity 60%"})
+    assert send_alert(other, hook, database, log, timeout=2)[0].delivered
+    later = Alert(**{**first.__dict__, "raised_at": first.raised_at + timedelta(hours=25)})
+    assert send_alert(later, hook, database, log, timeout=2)[0].delivered
+
+    assert len(webhook.posts) == 3
+    rows = table_rows(database)
+    assert [row["repeat_of"] for row in rows] == [None, datetime(2025, 1, 20, 9, 30), None, None]
+    assert rows[1]["delivered_to"] == []
+    assert log_lines(log)[1]["repeat_of"] == "2025-01-20T09:30:00+00:00"
