@@ -8,7 +8,7 @@ MANIFEST := dbt_project/target/manifest.json
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export DAGSTER_HOME := $(CURDIR)/.dagster
 
-.PHONY: install demo test test-fast lint ui clean
+.PHONY: install demo test test-fast lint ui app browser clean
 
 install: $(INSTALLED)
 
@@ -39,7 +39,18 @@ lint: $(MANIFEST)
 # fixtures such as a built warehouse are made once.
 PYTEST_PARALLEL := -n 2 --dist loadfile
 
-test: lint $(DAGSTER_CONFIG)
+# The web app's browser tests drive Debian's Chromium through its chromedriver (no browser is
+# downloaded at run time): installed here when running as root (CI), else named in one line.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium: sudo apt-get install -y chromium chromium-driver"; exit 1; \
+	  fi; \
+	fi
+
+test: lint browser $(DAGSTER_CONFIG)
 	dagster definitions validate -w workspace.yaml
 	$(PYTHON) -m pytest $(PYTEST_PARALLEL) --durations=15
 
@@ -49,6 +60,14 @@ test-fast: $(MANIFEST) $(DAGSTER_CONFIG)
 
 ui: $(MANIFEST) $(DAGSTER_CONFIG)
 	dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# The review and reporting web app on http://127.0.0.1:$(APP_PORT) (waitress); accounts with
+# `.venv/bin/python -m webapp createuser NAME --role reviewer|analyst`.
+APP_HOST ?= 127.0.0.1
+APP_PORT ?= 8000
+
+app: $(INSTALLED)
+	$(PYTHON) -m webapp serve --host $(APP_HOST) --port $(APP_PORT)
 
 clean:
 	rm -rf data .dagster dbt_project/target dbt_project/logs

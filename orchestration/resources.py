@@ -49,6 +49,12 @@ class WarehouseResource(dg.ConfigurableResource):
         """The linkage model trained on the latest run, as JSON."""
         return Path(self.data_dir) / "linkage" / "model.json"
 
+    @property
+    def app_database(self) -> Path:
+        """The review web app's own database (users, decisions, audit); the linkage step reads
+        reviewers' decisions from it (``linkage_ops.linkage.store.read_app_decisions``)."""
+        return Path(self.data_dir) / "app" / "app.sqlite3"
+
     @contextmanager
     def read_only(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
         """A read-only connection, or None before the warehouse exists. Raises

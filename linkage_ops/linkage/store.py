@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import duckdb
@@ -51,6 +52,39 @@ def read_review_decisions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         f"select record_id_l, record_id_r, decision from {SCHEMA}.review_decisions "
         "order by decided_at, rowid"
     ).df()
+
+
+# The review app's table of decision events (webapp/models.py, ReviewDecision): a decision or a
+# skip is one row; undoing it sets undone_at. Read here with plain SQL, so linkage needs no Django.
+APP_DECISIONS_TABLE = "webapp_reviewdecision"
+
+
+def read_app_decisions(path: Path) -> pd.DataFrame:
+    """The decisions reviewers made in the web app (``<data dir>/app/app.sqlite3``), oldest
+    first: per pair, its events that were not undone and are a match or a non-match (a skip
+    decides nothing). Empty when the app has never run. Opened read-only, so a refresh never
+    blocks a reviewer."""
+    columns = ["record_id_l", "record_id_r", "decision"]
+    path = Path(path)
+    if not path.exists():
+        return pd.DataFrame(columns=columns, dtype="string")
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        exists = con.execute(
+            "select 1 from sqlite_master where type = 'table' and name = ?", [APP_DECISIONS_TABLE]
+        ).fetchone()
+        rows = (
+            con.execute(
+                f"select record_id_l, record_id_r, decision from {APP_DECISIONS_TABLE} "
+                "where undone_at is null and decision in ('match', 'non_match') "
+                "order by decided_at, id"
+            ).fetchall()
+            if exists
+            else []
+        )
+    finally:
+        con.close()
+    return pd.DataFrame(rows, columns=columns, dtype="string")
 
 
 def write_linkage(con: duckdb.DuckDBPyConnection, result: LinkageResult, run_id: str) -> None:

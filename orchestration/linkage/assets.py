@@ -11,7 +11,12 @@ from linkage_ops.evaluation import (
     pairwise_scores,
 )
 from linkage_ops.linkage import link_records
-from linkage_ops.linkage.store import read_key_state, read_review_decisions, write_linkage
+from linkage_ops.linkage.store import (
+    read_app_decisions,
+    read_key_state,
+    read_review_decisions,
+    write_linkage,
+)
 from orchestration.conditions import REFRESH_WHEN_UPSTREAM_CHANGES
 from orchestration.dbt.assets import dbt_staging_and_intermediate
 from orchestration.resources import WarehouseResource
@@ -26,8 +31,11 @@ BRIDGE = dg.AssetKey(["linkage", "person_key_bridge"])
 COMPANION_TABLES = {
     "match_pairs": "The scored pairs that explain the bridge, with per-field levels and weights.",
     "review_queue": "Pairs waiting for a reviewer, both records side by side "
-    "(decisions go in linkage.review_decisions).",
+    "(decisions come from the review web app, data/app/app.sqlite3, and "
+    "linkage.review_decisions).",
     "key_history": "Person keys merged or split, per run (old key, new key, reason).",
+    "model_parameters": "The Fellegi-Sunter model trained this run: m, u and weight per "
+    "comparison level, and the prior.",
 }
 
 
@@ -58,6 +66,7 @@ COMPANION_TABLES = {
 )
 def person_key_bridge(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     run_id = context.run.run_id
+    app_decisions = read_app_decisions(warehouse.app_database)
     with warehouse.connect() as con:
         records = con.execute(
             "select * from intermediate.int_person_records_unioned order by record_id"
@@ -66,7 +75,9 @@ def person_key_bridge(context: dg.AssetExecutionContext, warehouse: WarehouseRes
             records,
             state=read_key_state(con),
             run_id=run_id,
-            decisions=read_review_decisions(con),
+            # The web app's decisions come after the table's: for a pair decided in both,
+            # the app's latest decision is the one kept.
+            decisions=pd.concat([read_review_decisions(con), app_decisions], ignore_index=True),
         )
         write_linkage(con, result, run_id)
     model_path = warehouse.model_path
@@ -166,6 +177,7 @@ def person_key_bridge(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     yield dg.MaterializeResult(asset_key=BRIDGE, metadata=metadata)
     rows = {"match_pairs": len(pairs), "review_queue": len(result.review_queue)}
     rows["key_history"] = len(history)
+    rows["model_parameters"] = len(result.model.report())
     for table in COMPANION_TABLES:
         yield dg.MaterializeResult(
             asset_key=["linkage", table], metadata={"rows_this_run": rows[table]}

@@ -1,0 +1,48 @@
+"""Reading the published marts (``<data dir>/published``), read-only, a connection per call.
+
+The app never opens the warehouse file the pipeline writes: DuckDB allows one writer, and the
+publication step switches these copies atomically, so a request reads one consistent version.
+The analyst's pages read only ``marts.duckdb`` (pseudonymous, disclosure controlled); only the
+reviewer's pages read ``restricted/restricted.duckdb``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from django.conf import settings
+
+PSEUDONYMOUS = Path("published") / "marts.duckdb"
+RESTRICTED = Path("published") / "restricted" / "restricted.duckdb"
+
+
+class NotPublished(Exception):
+    """The publication (or the table asked for) does not exist yet: run a refresh first."""
+
+
+def _path(publication: Path) -> Path:
+    return Path(settings.DATA_DIR) / publication
+
+
+def query(publication: Path, sql: str, parameters: Sequence[object] = ()) -> pd.DataFrame:
+    """Run ``sql`` on a published file, opened read-only for this call only."""
+    path = _path(publication)
+    if not path.exists():
+        raise NotPublished(f"{path} does not exist yet: run a refresh (make demo, or the UI)")
+    with duckdb.connect(str(path), read_only=True) as con:
+        try:
+            return con.execute(sql, list(parameters)).df()
+        except duckdb.CatalogException as error:
+            raise NotPublished(str(error).splitlines()[0]) from error
+
+
+def tables(publication: Path) -> list[str]:
+    """The tables a published file holds (empty before the first publication)."""
+    if not _path(publication).exists():
+        return []
+    return query(
+        publication, "select table_name from information_schema.tables"
+    ).table_name.tolist()
