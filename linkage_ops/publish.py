@@ -1,19 +1,27 @@
-"""Publish the marts for BI tools: a DuckDB copy and one Parquet file per mart, per audience.
+"""Publish the marts for BI tools: a DuckDB copy and one Parquet file per mart, per audience, and
+the aggregate marts as CSV files and one Excel workbook.
 
 The pipeline keeps writing its own warehouse file; readers open the published copies instead.
 In a published DuckDB file the tables are in its main schema (``select * from dim_child``).
 
     data/published/marts.duckdb                  pseudonymous marts (warehouse schema ``marts``)
     data/published/parquet/<mart>.parquet
+    data/published/csv/<mart>.csv                aggregate (disclosure controlled) marts
+    data/published/marts.xlsx                    the same, a sheet each, behind a contents sheet
     data/published/restricted/restricted.duckdb  identifiers, practitioners' lists
     data/published/restricted/parquet/<mart>.parquet
     data/published/publication.json              what was published, when, by which run
 
+Every table and column carries the description dbt wrote into the warehouse (``persist_docs``):
+as comments in the DuckDB files (``duckdb_tables().comment``, ``duckdb_columns().comment``), as
+Parquet key-value metadata (``description`` on the schema and on each field), on the workbook's
+contents sheet and as comments on each sheet's heading row.
+
 Publishing is atomic for readers. Each audience is first written completely into a new version
-folder; only then is the DuckDB file renamed over the old one (a reader that has the old file
-open keeps reading the old, consistent copy) and the ``parquet`` link switched to the new
-folder. If anything fails before that, the previous publication is untouched and the partial
-version is removed.
+folder; only then are the DuckDB file and the workbook renamed over the old ones (a reader that
+has the old file open keeps reading the old, consistent copy) and the ``parquet`` and ``csv``
+links switched to the new folder. If anything fails before that, the previous publication is
+untouched and the partial version is removed.
 """
 
 from __future__ import annotations
@@ -21,11 +29,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from linkage_ops.spreadsheets import MartTable, write_csv, write_workbook
 
 
 @dataclass(frozen=True)
@@ -35,13 +47,18 @@ class Audience:
     schema: str
     folder: str  # under the publication root; "" for the root itself
     database_name: str
+    # The aggregate marts also as CSV files and one workbook of this name (None: not published).
+    workbook_name: str | None = None
 
 
 AUDIENCES = (
-    Audience(schema="marts", folder="", database_name="marts.duckdb"),
+    Audience(schema="marts", folder="", database_name="marts.duckdb", workbook_name="marts.xlsx"),
     Audience(schema="restricted", folder="restricted", database_name="restricted.duckdb"),
 )
 VERSIONS = ".versions"
+# A mart is an aggregate, published as a spreadsheet too, when it is disclosure controlled:
+# dbt_project/macros/disclosure_control.sql gives it this column.
+DISCLOSURE_CONTROL_COLUMN = "is_suppressed"
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,26 @@ class Publication:
     run_id: str
     published_at: str
     tables: dict[str, dict[str, int]]  # audience schema -> table -> rows
+    files: dict[str, list[str]] = field(default_factory=dict)  # audience -> paths under root
+
+
+@dataclass(frozen=True)
+class _Version:
+    """One audience written into its version folder, ready to be switched in."""
+
+    database: Path
+    parquet_dir: Path
+    csv_dir: Path | None
+    workbook: Path | None
+    rows: dict[str, int]
+
+
+@dataclass(frozen=True)
+class _Description:
+    """What a table and each of its columns hold (blank where dbt has no description)."""
+
+    table: str
+    columns: dict[str, str]  # every column, in the table's order
 
 
 def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
@@ -63,17 +100,88 @@ def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
     ]
 
 
+def _description(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> _Description:
+    """The comments dbt wrote on a warehouse table and its columns."""
+    (comment,) = con.execute(
+        "select comment from duckdb_tables() "
+        "where database_name = 'warehouse' and schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    columns = con.execute(
+        "select column_name, comment from duckdb_columns() "
+        "where database_name = 'warehouse' and schema_name = ? and table_name = ? "
+        "order by column_index",
+        [schema, table],
+    ).fetchall()
+    return _Description(
+        table=(comment or "").strip(),
+        columns={name: (text or "").strip() for name, text in columns},
+    )
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _comment(con: duckdb.DuckDBPyConnection, table: str, description: _Description) -> None:
+    """Write the descriptions into the published DuckDB file as comments."""
+    if description.table:
+        con.execute(f"comment on table {table} is {_literal(description.table)}")
+    for column, text in description.columns.items():
+        if text:
+            con.execute(f"comment on column {table}.{_identifier(column)} is {_literal(text)}")
+
+
+def _write_parquet(
+    con: duckdb.DuckDBPyConnection, table: str, target: Path, description: _Description
+) -> None:
+    """The table as Parquet, batch by batch, its descriptions as key-value metadata:
+    ``description`` on the schema (the table) and on each field (the column)."""
+    reader = con.sql(f"select * from {table}").to_arrow_reader()
+    schema = pa.schema(
+        [
+            f.with_metadata({b"description": description.columns[f.name].encode()})
+            if description.columns.get(f.name)
+            else f
+            for f in reader.schema
+        ],
+        metadata={b"description": description.table.encode()} if description.table else None,
+    )
+    with pq.ParquetWriter(target, schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
+
+
+def _mart_table(
+    con: duckdb.DuckDBPyConnection, name: str, table: str, description: _Description
+) -> MartTable:
+    result = con.execute(f"select * from {table} order by all")
+    columns = [column for column, *_ in result.description]
+    return MartTable(
+        name=name,
+        description=description.table,
+        columns=columns,
+        rows=result.fetchall(),
+        column_descriptions=description.columns,
+    )
+
+
 def _write_version(
-    warehouse: Path, audience: Audience, version_dir: Path
-) -> tuple[Path, Path, dict[str, int]]:
-    """Write one audience's DuckDB file and Parquet files into ``version_dir``."""
+    warehouse: Path, audience: Audience, version_dir: Path, heading: str = ""
+) -> _Version:
+    """Write one audience's DuckDB file, Parquet files and, for an audience with a workbook,
+    the CSV files and workbook of its aggregate marts into ``version_dir``."""
     version_dir.mkdir(parents=True)
     database = version_dir / audience.database_name
     parquet_dir = version_dir / "parquet"
     parquet_dir.mkdir()
     rows: dict[str, int] = {}
-    con = duckdb.connect(str(database))
-    try:
+    aggregates: list[MartTable] = []
+    with duckdb.connect(str(database)) as con:
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
         # Tables go in the published file's main schema (a BI tool sees ``dim_child``; the
         # file's catalog is named after it, so ``marts.marts`` would be ambiguous).
@@ -83,14 +191,23 @@ def _write_version(
             con.execute(
                 f"create table {published} as select * from warehouse.{audience.schema}.{table}"
             )
-            target = parquet_dir / f"{table}.parquet"
-            con.execute(f"copy {published} to '{target}' (format parquet)")
+            description = _description(con, audience.schema, table)
+            _comment(con, published, description)
+            _write_parquet(con, published, parquet_dir / f"{table}.parquet", description)
             rows[table] = con.execute(f"select count(*) from {published}").fetchone()[0]
+            if audience.workbook_name and DISCLOSURE_CONTROL_COLUMN in description.columns:
+                aggregates.append(_mart_table(con, table, published, description))
         con.execute("detach warehouse")
         con.execute("checkpoint")
-    finally:
-        con.close()
-    return database, parquet_dir, rows
+    if not audience.workbook_name:
+        return _Version(database, parquet_dir, None, None, rows)
+    csv_dir = version_dir / "csv"
+    csv_dir.mkdir()
+    for table in aggregates:
+        write_csv(csv_dir / f"{table.name}.csv", table)
+    workbook = version_dir / audience.workbook_name
+    write_workbook(workbook, aggregates, heading)
+    return _Version(database, parquet_dir, csv_dir, workbook, rows)
 
 
 def _switch_link(link: Path, target: Path) -> None:
@@ -103,29 +220,48 @@ def _switch_link(link: Path, target: Path) -> None:
     os.replace(staging, link)
 
 
+def _files(audience: Audience, version: _Version) -> list[str]:
+    """What a reader finds for the audience, as paths under the publication root."""
+    folder = Path(audience.folder)
+    files = [folder / audience.database_name]
+    files += [folder / "parquet" / f"{table}.parquet" for table in version.rows]
+    if version.csv_dir is not None and version.workbook is not None:
+        files += [folder / "csv" / p.name for p in sorted(version.csv_dir.iterdir())]
+        files.append(folder / version.workbook.name)
+    return [p.as_posix() for p in files]
+
+
 def publish(warehouse: Path, root: Path, run_id: str) -> Publication:
     """Copy every audience's tables from the ``warehouse`` DuckDB file into ``root``."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    now = datetime.now(timezone.utc)
+    stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
     version_root = root / VERSIONS / f"{stamp}-{run_id[:8]}"
+    heading = f"Aggregate marts, published {now:%Y-%m-%d %H:%M} UTC by run {run_id}"
     written = []
     try:
         for audience in AUDIENCES:
-            written.append(
-                (audience, *_write_version(warehouse, audience, version_root / audience.schema))
-            )
+            version_dir = version_root / audience.schema
+            written.append((audience, _write_version(warehouse, audience, version_dir, heading)))
     except Exception:
         shutil.rmtree(version_root, ignore_errors=True)
         raise
     # Everything is written: now switch readers over, audience by audience.
-    tables = {}
-    for audience, database, parquet_dir, rows in written:
+    tables, files = {}, {}
+    for audience, version in written:
         folder = root / audience.folder
         folder.mkdir(parents=True, exist_ok=True)
-        os.replace(database, folder / audience.database_name)
-        _switch_link(folder / "parquet", parquet_dir)
-        tables[audience.schema] = rows
+        files[audience.schema] = _files(audience, version)
+        os.replace(version.database, folder / audience.database_name)
+        _switch_link(folder / "parquet", version.parquet_dir)
+        if version.csv_dir is not None and version.workbook is not None:
+            _switch_link(folder / "csv", version.csv_dir)
+            os.replace(version.workbook, folder / version.workbook.name)
+        tables[audience.schema] = version.rows
     publication = Publication(
-        run_id=run_id, published_at=datetime.now(timezone.utc).isoformat(), tables=tables
+        run_id=run_id,
+        published_at=datetime.now(timezone.utc).isoformat(),
+        tables=tables,
+        files=files,
     )
     manifest = root / "publication.json"
     manifest.with_suffix(".json.tmp").write_text(
@@ -138,7 +274,7 @@ def publish(warehouse: Path, root: Path, run_id: str) -> Publication:
 
 def _remove_old_versions(versions: Path, keep: int) -> None:
     """Keep the newest ``keep`` versions: the current one, and the one before it for readers
-    still reading its Parquet files. (A version's DuckDB file moved out when it was published;
-    open readers keep their file handles.)"""
+    still reading its Parquet and CSV files. (A version's DuckDB file and workbook moved out
+    when it was published; open readers keep their file handles.)"""
     for old in sorted(versions.iterdir())[:-keep]:
         shutil.rmtree(old, ignore_errors=True)

@@ -12,12 +12,14 @@ from orchestration.resources import WarehouseResource
     key=["published", "marts"],
     deps=[dbt_marts],
     group_name="published",
-    kinds={"duckdb", "parquet"},
+    kinds={"duckdb", "parquet", "excel"},
     automation_condition=REFRESH_WHEN_UPSTREAM_CHANGES,
     description="The marts copied for BI tools: data/published/marts.duckdb and one Parquet "
-    "file per mart in data/published/parquet/ (pseudonymous), and the restricted marts in "
-    "data/published/restricted/. Switched over atomically; runs only when the marts and their "
-    "blocking checks succeeded, so a failed refresh leaves the last publication in place.",
+    "file per mart in data/published/parquet/ (pseudonymous), the aggregate marts also as "
+    "data/published/csv/<mart>.csv and one workbook, data/published/marts.xlsx, and the "
+    "restricted marts in data/published/restricted/; tables and columns carry their "
+    "descriptions. Switched over atomically; runs only when the marts and their blocking "
+    "checks succeeded, so a failed refresh leaves the last publication in place.",
 )
 def published_marts(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
@@ -26,6 +28,7 @@ def published_marts(
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(warehouse.published_dir)),
+            "files": dg.MetadataValue.json(publication.files),
             **{
                 f"rows/{schema}/{table}": rows
                 for schema, tables in publication.tables.items()

@@ -358,7 +358,9 @@ final as (
     select
         person_key,
         sex,
+        {{ code_label('dfe_sex', 'statuses.sex') }} as sex_label,
         ethnicity,
+        {{ code_label('ethnicity', 'statuses.ethnicity') }} as ethnicity_label,
         cast(date_trunc('month', date_of_birth) as date) as month_of_birth,
         age_years,
         {{ age_band('age_years') }} as age_band,
@@ -392,6 +394,7 @@ final as (
         coalesce(is_registered_with_gp and not has_died_by_as_at, false) as is_registered_with_gp,
         is_on_latest_school_census,
         sen_provision,
+        {{ code_label('sen_provision', 'statuses.sen_provision') }} as sen_provision_label,
         gp_record_count > 0 as is_known_to_gp,
         latest_attendance_academic_year,
         latest_overall_absence_rate,

@@ -37,9 +37,14 @@ final as (
         deduplicated.collection_year,
         deduplicated.referral_date,
         deduplicated.referral_source,
+        {{ code_label('cin_referral_source', 'deduplicated.referral_source') }}
+            as referral_source_label,
         deduplicated.primary_need_code,
+        {{ code_label('cin_need', 'deduplicated.primary_need_code') }} as primary_need_code_label,
         deduplicated.closure_date,
         deduplicated.reason_for_closure,
+        {{ code_label('cin_closure_reason', 'deduplicated.reason_for_closure') }}
+            as reason_for_closure_label,
         deduplicated.initial_cpc_date,
         coalesce(deduplicated.is_referral_nfa, false) as is_referral_nfa,
         coalesce(

@@ -41,7 +41,11 @@ final as (
         deduplicated.plan_start_date,
         deduplicated.plan_end_date,
         deduplicated.initial_category_of_abuse,
+        {{ code_label('cin_abuse_category', 'deduplicated.initial_category_of_abuse') }}
+            as initial_category_of_abuse_label,
         deduplicated.latest_category_of_abuse,
+        {{ code_label('cin_abuse_category', 'deduplicated.latest_category_of_abuse') }}
+            as latest_category_of_abuse_label,
         deduplicated.number_of_previous_plans,
         coalesce(
             deduplicated.plan_start_date <= as_at.as_at_date

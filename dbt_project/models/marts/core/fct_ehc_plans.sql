@@ -138,11 +138,14 @@ final as (
         plans.plan_start_date,
         plans.plan_cease_date,
         plans.cease_reason,
+        {{ code_label('sen2_cease_reason', 'plans.cease_reason') }} as cease_reason_label,
         plans.is_active_on_census_day,
         plans.sen_setting,
+        {{ code_label('sen_setting', 'plans.sen_setting') }} as sen_setting_label,
         plans.establishment_urn,
         plans.provider_ukprn,
         plans.primary_need,
+        {{ code_label('sen_type', 'plans.primary_need') }} as primary_need_label,
         plans.last_review_date,
         coalesce(
             (plans.plan_start_date is null or plans.plan_start_date <= as_at.as_at_date)

@@ -4,8 +4,8 @@
 
     Schools may report an exclusion in two censuses running (DfE collects exclusions one and
     two terms in arrears): the same child, start day and category is one exclusion, taken
-    from the latest census that reported it. Category and reason labels come from the code
-    lists (reference.code_lists), not from SQL.
+    from the latest census that reported it. Labels come from the code lists
+    (macros/code_labels.sql), not from SQL.
 -#}
 with
 
@@ -15,10 +15,6 @@ exclusions as (
 
 person_keys as (
     select * from {{ ref('int_person_keys') }}
-),
-
-code_lists as (
-    select * from {{ ref('code_lists') }}
 ),
 
 linked as (
@@ -49,13 +45,17 @@ final as (
         deduplicated.census_period,
         deduplicated.start_date,
         deduplicated.exclusion_category,
-        category_codes.label as exclusion_category_label,
+        {{ code_label('exclusion_category', 'deduplicated.exclusion_category') }}
+            as exclusion_category_label,
         deduplicated.sessions,
         deduplicated.reason_1,
-        reason_codes.label as reason_1_label,
+        {{ code_label('exclusion_reason', 'deduplicated.reason_1') }} as reason_1_label,
         deduplicated.reason_2,
+        {{ code_label('exclusion_reason', 'deduplicated.reason_2') }} as reason_2_label,
         deduplicated.reason_3,
+        {{ code_label('exclusion_reason', 'deduplicated.reason_3') }} as reason_3_label,
         deduplicated.sen_provision,
+        {{ code_label('sen_provision', 'deduplicated.sen_provision') }} as sen_provision_label,
         deduplicated.is_on_roll,
         deduplicated.times_reported,
         -- The academic year (1 August to 31 July) the exclusion began in.
@@ -64,14 +64,6 @@ final as (
         deduplicated.exclusion_category = 'LNCH' as is_lunchtime_suspension,
         deduplicated.exclusion_category = 'PERM' as is_permanent_exclusion
     from deduplicated
-    left join code_lists as category_codes
-        on
-            category_codes.codelist = 'exclusion_category'
-            and deduplicated.exclusion_category = category_codes.code
-    left join code_lists as reason_codes
-        on
-            reason_codes.codelist = 'exclusion_reason'
-            and deduplicated.reason_1 = reason_codes.code
 )
 
 select * from final

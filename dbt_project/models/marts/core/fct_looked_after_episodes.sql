@@ -109,12 +109,23 @@ final as (
         episode_start_date,
         repaired_end_date as episode_end_date,
         reason_new_episode,
+        {{ code_label('reason_new_episode', 'chained.reason_new_episode') }}
+            as reason_new_episode_label,
         legal_status,
+        {{ code_label('legal_status', 'chained.legal_status') }} as legal_status_label,
         category_of_need,
+        {{ code_label('cin_need', 'chained.category_of_need') }} as category_of_need_label,
         placement_type,
+        {{ code_label('placement', 'chained.placement_type') }} as placement_type_label,
         placement_provider,
+        {{ code_label('placement_provider', 'chained.placement_provider') }}
+            as placement_provider_label,
         repaired_reason_ceased as reason_episode_ceased,
+        {{ code_label('reason_episode_ceased', 'chained.repaired_reason_ceased') }}
+            as reason_episode_ceased_label,
         reason_place_change as reason_for_placement_change,
+        {{ code_label('reason_place_change', 'chained.reason_place_change') }}
+            as reason_for_placement_change_label,
         end_date_repair,
         duplicates_removed,
         cast(row_number() over (

@@ -17,7 +17,11 @@ final as (
         pupils_on_census_day.census_date,
         pupils_on_census_day.establishment_number,
         pupils_on_census_day.national_curriculum_year,
+        {{ code_label('nc_year', 'pupils_on_census_day.national_curriculum_year') }}
+            as national_curriculum_year_label,
         pupils_on_census_day.sen_provision,
+        {{ code_label('sen_provision', 'pupils_on_census_day.sen_provision') }}
+            as sen_provision_label,
         pupils_on_census_day.is_fsm_eligible
     from pupils_on_census_day
     inner join person_keys

@@ -254,8 +254,12 @@ final as (
         coalesce(census_characteristics.is_fsm_eligible, false) as is_fsm_eligible,
         census_characteristics.census_period as characteristics_census_period,
         census_characteristics.national_curriculum_year,
+        {{ code_label('nc_year', 'census_characteristics.national_curriculum_year') }}
+            as national_curriculum_year_label,
         {{ key_stage('census_characteristics.national_curriculum_year') }} as key_stage,
         census_characteristics.sen_provision,
+        {{ code_label('sen_provision', 'census_characteristics.sen_provision') }}
+            as sen_provision_label,
         coalesce(school_years.is_on_roll_in_january, false) as is_on_roll_in_january,
         cast(coalesce(attendance_years.sessions_possible, 0) as integer) as sessions_possible,
         cast(coalesce(attendance_years.sessions_overall_absence, 0) as integer)

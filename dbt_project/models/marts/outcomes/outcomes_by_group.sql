@@ -89,6 +89,8 @@ final as (
         controlled.outcome_group,
         controlled.breakdown,
         controlled.breakdown_value,
+        {{ breakdown_value_label('controlled.breakdown', 'controlled.breakdown_value',
+            {'sex': 'dfe_sex'}) }} as breakdown_value_label,
         controlled.is_total,
         controlled.measure,
         controlled.pupils,

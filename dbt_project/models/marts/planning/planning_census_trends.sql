@@ -91,14 +91,17 @@ controlled as (
 
 final as (
     select
-        census_period,
-        census_date,
-        measure,
-        breakdown,
-        breakdown_value,
-        is_total,
-        is_suppressed,
-        cast(pupils as bigint) as pupils
+        controlled.census_period,
+        controlled.census_date,
+        controlled.measure,
+        controlled.breakdown,
+        controlled.breakdown_value,
+        {{ breakdown_value_label('controlled.breakdown', 'controlled.breakdown_value',
+            {'sex': 'dfe_sex', 'ethnicity': 'ethnicity', 'nc_year': 'nc_year'}) }}
+            as breakdown_value_label,
+        controlled.is_total,
+        controlled.is_suppressed,
+        cast(controlled.pupils as bigint) as pupils
     from controlled
 )
 

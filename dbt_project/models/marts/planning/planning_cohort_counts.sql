@@ -70,6 +70,8 @@ final as (
         controlled.cohort,
         controlled.breakdown,
         controlled.breakdown_value,
+        {{ breakdown_value_label('controlled.breakdown', 'controlled.breakdown_value',
+            {'sex': 'dfe_sex', 'ethnicity': 'ethnicity'}) }} as breakdown_value_label,
         controlled.is_total,
         cast(controlled.children as bigint) as children,
         controlled.is_suppressed

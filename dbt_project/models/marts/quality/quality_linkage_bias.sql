@@ -54,7 +54,7 @@ controlled as (
     {{ disclosure_control('cells', ['breakdown', 'breakdown_value'], 'records', 'status') }}
 ),
 
-final as (
+rates as (
     select
         breakdown,
         breakdown_value,
@@ -72,6 +72,19 @@ final as (
         bool_or(is_suppressed) as is_suppressed
     from controlled
     group by breakdown, breakdown_value
+),
+
+final as (
+    select
+        rates.breakdown,
+        rates.breakdown_value,
+        {{ breakdown_value_label('rates.breakdown', 'rates.breakdown_value',
+            {'sex': 'dfe_sex', 'ethnicity': 'ethnicity'}) }} as breakdown_value_label,
+        rates.records,
+        rates.linked_records,
+        rates.percent_linked,
+        rates.is_suppressed
+    from rates
 )
 
 select * from final

@@ -157,6 +157,7 @@ final as (
     select
         as_at.as_at_date,
         controlled.presenting_need,
+        {{ code_label('sen_type', 'controlled.presenting_need') }} as presenting_need_label,
         controlled.indicator,
         controlled.status,
         controlled.is_total,
