@@ -350,39 +350,30 @@ def _read_csv_table(parsed: _Csv, table: TableSchema, batch: SourceBatch) -> Tab
         columns_extra=[c for c in header if c not in table.column_names],
     )
     records: list[tuple[int, list[str | None]]] = []
+
+    def reject(row_number: int, text: str, reason: str) -> None:
+        """Quarantine a whole row (not one field): its text as delivered, and why."""
+        result.rows_read += 1
+        result.rows_rejected += 1
+        batch.findings.append(
+            Finding(
+                table.name, parsed.path.name, row_number, "(row)", text[:500], reason, "rejected"
+            )
+        )
+
     for row_number, row in parsed.rows:
         if row_number in parsed.spans:
             last, lines = parsed.spans[row_number]
             for line_number, line in enumerate(lines, start=row_number):
-                result.rows_read += 1
-                result.rows_rejected += 1
-                batch.findings.append(
-                    Finding(
-                        table.name,
-                        parsed.path.name,
-                        line_number,
-                        "(row)",
-                        line[:500],
-                        f"inside a quoted field running from row {row_number} to row {last} "
-                        "(an unbalanced quote?)",
-                        "rejected",
-                    )
+                reject(
+                    line_number,
+                    line,
+                    f"inside a quoted field running from row {row_number} to row {last} "
+                    "(an unbalanced quote?)",
                 )
             continue
         if len(row) != len(header):
-            result.rows_read += 1
-            result.rows_rejected += 1
-            batch.findings.append(
-                Finding(
-                    table.name,
-                    parsed.path.name,
-                    row_number,
-                    "(row)",
-                    ",".join(row)[:500],
-                    f"expected {len(header)} fields, found {len(row)}",
-                    "rejected",
-                )
-            )
+            reject(row_number, ",".join(row), f"expected {len(header)} fields, found {len(row)}")
             continue
         records.append((row_number, [value if value != "" else None for value in row]))
     check_records(table, result, batch, records)
