@@ -176,3 +176,45 @@ def test_the_warehouse_store_keeps_keys_queue_and_decisions(tmp_path) -> None:
     ).fetchall()
     assert history == [("P000000002", "P000000001", "merge")]
     con.close()
+
+
+def test_records_that_come_back_after_a_run_without_them_keep_their_key(tmp_path) -> None:
+    """A bad delivery replaced a period, a later corrected one brought its records back: they
+    came back under new keys while their old key stayed active with no records."""
+    ava = [
+        {
+            "record_id": f"gp:{month}",
+            "source": "gp",
+            "first_name": "Ava",
+            "last_name": "Cole",
+            "date_of_birth": "2016-01-02",
+            "nhs_number": "9434765919",
+        }
+        for month in (1, 2)
+    ]
+    leo = [
+        {
+            "record_id": "school_census:1",
+            "source": "school_census",
+            "first_name": "Leo",
+            "last_name": "Ward",
+            "date_of_birth": "2012-07-08",
+        }
+    ]
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    runs = {"r1": ava + leo, "r2": leo, "r3": ava + leo}  # r2: Ava's records withdrawn
+    results = {}
+    for run, rows in runs.items():
+        results[run] = link_records(pd.DataFrame(rows), state=read_key_state(con), run_id=run)
+        write_linkage(con, results[run], run)
+
+    first = results["r1"].bridge.set_index("record_id").person_key
+    last = results["r3"].bridge.set_index("record_id").person_key
+    assert last["gp:1"] == last["gp:2"] == first["gp:1"]
+    assert last["school_census:1"] == first["school_census:1"]
+    registry = results["r3"].registry
+    assert len(registry) == 2  # no key issued for the returning records
+    remembered = con.execute("select record_id from linkage.absent_record_keys").fetchall()
+    assert remembered == []  # back in the bridge, no longer absent
+    # While they were away, their key was remembered (and the CLI's state folder does the same).
+    assert set(results["r2"].absent_record_keys.record_id) == {"gp:1", "gp:2"}

@@ -33,7 +33,7 @@ from linkage_ops.linkage.comparisons import (
     compare,
     level_names,
 )
-from linkage_ops.linkage.keys import KeyState, assign_person_keys
+from linkage_ops.linkage.keys import KeyState, assign_person_keys, carried_forward
 from linkage_ops.linkage.model import (
     FellegiSunterModel,
     default_model,
@@ -57,6 +57,11 @@ class LinkageResult:
     registry: pd.DataFrame
     history: pd.DataFrame
     model: FellegiSunterModel
+    # Records of earlier runs absent from this one, with the key each last had: a record that
+    # comes back reclaims it (``keys.carried_forward``).
+    absent_record_keys: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"record_id": [], "person_key": []}, dtype="string")
+    )
     # For reporting: where the model came from; profiles, candidate pairs compared, pairs kept,
     # the blocking rules used, the thresholds and how they were chosen, decisions by kind.
     summary: dict[str, object] = field(default_factory=dict)
@@ -64,7 +69,11 @@ class LinkageResult:
     def key_state(self) -> KeyState:
         """The state the next run starts from."""
         return KeyState(
-            record_keys=self.bridge[["record_id", "person_key"]], registry=self.registry
+            record_keys=pd.concat(
+                [self.bridge[["record_id", "person_key"]], self.absent_record_keys],
+                ignore_index=True,
+            ),
+            registry=self.registry,
         )
 
 
@@ -426,6 +435,7 @@ def link_records(
     # 5. Key.
     std["cluster"] = roots[std.profile.to_numpy()]
     keys = assign_person_keys(std[["record_id", "cluster"]], state, run_id)
+    absent_record_keys = carried_forward(state, std.record_id, keys.registry)
     std["person_key"] = keys.cluster_keys.reindex(std.cluster.to_numpy()).to_numpy()
 
     # The review queue: most consequential pairs first, within the review budget.
@@ -497,6 +507,7 @@ def link_records(
         registry=keys.registry,
         history=keys.history,
         model=model,
+        absent_record_keys=absent_record_keys,
         summary={
             "model": origin,
             "records": len(std),

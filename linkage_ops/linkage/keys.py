@@ -13,6 +13,10 @@ their records carried last time:
 
 Every retirement and every split is written to the key history (old key -> new key, reason,
 run). Identical input and state give identical keys.
+
+A record absent from a run (its period withdrawn, or replaced by a bad delivery) is remembered
+with the key it last had (``carried_forward``), so when it comes back it reclaims that key
+instead of being given a new one while the old key waits, active, with no records.
 """
 
 from __future__ import annotations
@@ -135,3 +139,26 @@ def assign_person_keys(
         registry=registry.astype("string").reset_index(drop=True),
         history=history.reset_index(drop=True),
     )
+
+
+def carried_forward(
+    previous: KeyState | None, present: pd.Series, registry: pd.DataFrame
+) -> pd.DataFrame:
+    """The records of ``previous`` absent from this run (``present``: this run's record ids),
+    each with the key it last had, followed through any retirement since into the key that
+    replaced it (``registry``: this run's)."""
+    if previous is None or previous.record_keys.empty:
+        return pd.DataFrame({"record_id": [], "person_key": []}, dtype="string")
+    gone = previous.record_keys[~previous.record_keys.record_id.isin(present)]
+    retired = registry.dropna(subset=["retired_into"]).set_index("person_key").retired_into
+    keys = gone.person_key.astype("string")
+    # Retirement chains are short (a merge into a key later merged again); each pass follows
+    # one step, and a key is never retired into itself.
+    for _ in range(len(retired)):
+        moved = keys.map(retired)
+        if moved.isna().all():
+            break
+        keys = moved.fillna(keys)
+    return pd.DataFrame(
+        {"record_id": gone.record_id.astype("string"), "person_key": keys}
+    ).reset_index(drop=True)

@@ -1,5 +1,7 @@
 """Where linkage keeps its output and its memory in the warehouse DuckDB file (schema
-``linkage``): the bridge, the scored pairs, the key registry and the key history."""
+``linkage``): the bridge, the scored pairs, the key registry, the key history, and the keys of
+records absent from the last run (``absent_record_keys``: one that comes back reclaims its
+key)."""
 
 from __future__ import annotations
 
@@ -25,9 +27,15 @@ def read_key_state(con: duckdb.DuckDBPyConnection) -> KeyState | None:
     }
     if not {"person_key_bridge", "key_registry"} <= tables:
         return None
+    # Records absent from the last run keep the key they had (an older warehouse has none).
+    absent = (
+        f" union all select record_id, person_key from {SCHEMA}.absent_record_keys"
+        if "absent_record_keys" in tables
+        else ""
+    )
     return KeyState(
         record_keys=con.execute(
-            f"select record_id, person_key from {SCHEMA}.person_key_bridge"
+            f"select record_id, person_key from {SCHEMA}.person_key_bridge{absent}"
         ).df(),
         registry=con.execute(
             f"select {', '.join(REGISTRY_COLUMNS)} from {SCHEMA}.key_registry"
@@ -88,13 +96,14 @@ def read_app_decisions(path: Path) -> pd.DataFrame:
 
 
 def write_linkage(con: duckdb.DuckDBPyConnection, result: LinkageResult, run_id: str) -> None:
-    """Replace the bridge, pairs, review queue, registry and model parameters, and append this
-    run's key history, atomically."""
+    """Replace the bridge, pairs, review queue, registry, absent records' keys and model
+    parameters, and append this run's key history, atomically."""
     frames = {
         "person_key_bridge": result.bridge.assign(run_id=run_id),
         "match_pairs": result.pairs.assign(run_id=run_id),
         "review_queue": result.review_queue.assign(run_id=run_id),
         "key_registry": result.registry,
+        "absent_record_keys": result.absent_record_keys.assign(run_id=run_id),
         "key_history": result.history,
         "model_parameters": result.model.report().assign(
             prior=result.model.prior, prior_weight=result.model.prior_weight, run_id=run_id
@@ -146,7 +155,7 @@ def write_state_folder(folder: Path, result: LinkageResult) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "model.json").write_text(result.model.to_json(), encoding="utf-8")
     result.review_queue.to_csv(folder / "review_queue.csv", index=False)
-    result.bridge[["record_id", "person_key"]].to_parquet(folder / "record_keys.parquet")
+    result.key_state().record_keys.to_parquet(folder / "record_keys.parquet")
     result.registry.to_parquet(folder / "key_registry.parquet")
     history_path = folder / "key_history.parquet"
     history = result.history
