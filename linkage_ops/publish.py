@@ -182,7 +182,8 @@ def _write_version(
     rows: dict[str, int] = {}
     aggregates: list[MartTable] = []
     with duckdb.connect(str(database)) as con:
-        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
+        # The path as a parameter: a folder named with an apostrophe is still a path.
+        con.execute("attach ? as warehouse (read_only)", [str(warehouse)])
         # Tables go in the published file's main schema (a BI tool sees ``dim_child``; the
         # file's catalog is named after it, so ``marts.marts`` would be ambiguous).
         (catalog,) = con.execute("select current_database()").fetchone()

@@ -223,3 +223,12 @@ def test_a_mart_too_long_for_a_sheet_is_listed_with_its_csv(tmp_path, monkeypatc
     assert listed["long"][0] is None
     assert listed["long"][2] == 3
     assert listed["long"][3].startswith("Too many rows for a sheet: see csv/long.csv.")
+
+
+def test_a_data_folder_named_with_an_apostrophe_publishes(tmp_path: Path) -> None:
+    """The warehouse path was pasted into SQL: ``O'Brien's data`` broke publishing."""
+    folder = tmp_path / "O'Brien's data"
+    folder.mkdir()
+    warehouse = make_warehouse(folder / "warehouse.duckdb", 5)
+    publication = publish(warehouse, folder / "published", "run-1")
+    assert publication.tables["marts"]["dim_child"] == 5
