@@ -385,9 +385,12 @@ def reload_losses(
         ).fetchall()
     )
     failed = {f.table for f in batch.failed if f.table}
+    # A file that failed before its tables were known (malformed XML holds several) accounts
+    # for every table that has no file this time.
+    unattributed = any(f.table is None for f in batch.failed)
     losses = []
     for table, before in sorted(previous.items()):
-        if table in failed:
+        if table in failed or (unattributed and table not in batch.tables):
             continue
         now = batch.tables[table].rows_read if table in batch.tables else 0
         if before and now < (1 - MAX_RELOAD_LOSS) * before:
