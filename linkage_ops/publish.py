@@ -17,6 +17,9 @@ as comments in the DuckDB files (``duckdb_tables().comment``, ``duckdb_columns()
 Parquet key-value metadata (``description`` on the schema and on each field), on the workbook's
 contents sheet and as comments on each sheet's heading row.
 
+Identifiable files stay in their own tree: the restricted audience's versions are under
+``restricted/.versions``, and ``restricted/`` is the owner's only (folders 0700, files 0600).
+
 Publishing is atomic for readers. Each audience is first written completely into a new version
 folder; only then are the DuckDB file and the workbook renamed over the old ones (a reader that
 has the old file open keeps reading the old, consistent copy) and the ``parquet`` and ``csv``
@@ -49,12 +52,17 @@ class Audience:
     database_name: str
     # The aggregate marts also as CSV files and one workbook of this name (None: not published).
     workbook_name: str | None = None
+    # Identifiable: its folder (versions included) is the owner's only (0700, files 0600).
+    private: bool = False
 
 
 AUDIENCES = (
     Audience(schema="marts", folder="", database_name="marts.duckdb", workbook_name="marts.xlsx"),
-    Audience(schema="restricted", folder="restricted", database_name="restricted.duckdb"),
+    Audience(
+        schema="restricted", folder="restricted", database_name="restricted.duckdb", private=True
+    ),
 )
+PRIVATE_FOLDER_MODE, PRIVATE_FILE_MODE = 0o700, 0o600
 VERSIONS = ".versions"
 # A mart is an aggregate, published as a spreadsheet too, when it is disclosure controlled:
 # dbt_project/macros/disclosure_control.sql gives it this column.
@@ -232,19 +240,42 @@ def _files(audience: Audience, version: _Version) -> list[str]:
     return [p.as_posix() for p in files]
 
 
+def _make_private(folder: Path) -> None:
+    """``folder`` and everything in it readable by its owner only."""
+    folder.chmod(PRIVATE_FOLDER_MODE)
+    for path in folder.rglob("*"):
+        if not path.is_symlink():
+            path.chmod(PRIVATE_FOLDER_MODE if path.is_dir() else PRIVATE_FILE_MODE)
+
+
 def publish(warehouse: Path, root: Path, run_id: str) -> Publication:
-    """Copy every audience's tables from the ``warehouse`` DuckDB file into ``root``."""
+    """Copy every audience's tables from the ``warehouse`` DuckDB file into ``root``.
+
+    Each audience's versions live in its own folder (``<folder>/.versions``), so identifiable
+    files never sit outside ``restricted/``, which is the owner's only."""
     now = datetime.now(timezone.utc)
     stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
-    version_root = root / VERSIONS / f"{stamp}-{run_id[:8]}"
     heading = f"Aggregate marts, published {now:%Y-%m-%d %H:%M} UTC by run {run_id}"
+    version_dirs = {
+        audience.schema: root / audience.folder / VERSIONS / f"{stamp}-{run_id[:8]}"
+        for audience in AUDIENCES
+    }
     written = []
     try:
         for audience in AUDIENCES:
-            version_dir = version_root / audience.schema
-            written.append((audience, _write_version(warehouse, audience, version_dir, heading)))
+            folder = root / audience.folder
+            folder.mkdir(parents=True, exist_ok=True)
+            if audience.private:
+                folder.chmod(PRIVATE_FOLDER_MODE)
+            version_dir = version_dirs[audience.schema]
+            version_dir.parent.mkdir(parents=True, exist_ok=True)
+            version = _write_version(warehouse, audience, version_dir, heading)
+            if audience.private:
+                _make_private(version_dir.parent)
+            written.append((audience, version))
     except Exception:
-        shutil.rmtree(version_root, ignore_errors=True)
+        for version_dir in version_dirs.values():
+            shutil.rmtree(version_dir, ignore_errors=True)
         raise
     # Everything is written: now switch readers over, audience by audience.
     tables, files = {}, {}
@@ -269,7 +300,8 @@ def publish(warehouse: Path, root: Path, run_id: str) -> Publication:
         json.dumps(publication.__dict__, indent=2), encoding="utf-8"
     )
     os.replace(manifest.with_suffix(".json.tmp"), manifest)
-    _remove_old_versions(root / VERSIONS, keep=2)
+    for audience in AUDIENCES:
+        _remove_old_versions(root / audience.folder / VERSIONS, keep=2)
     return publication
 
 

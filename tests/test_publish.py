@@ -232,3 +232,22 @@ def test_a_data_folder_named_with_an_apostrophe_publishes(tmp_path: Path) -> Non
     warehouse = make_warehouse(folder / "warehouse.duckdb", 5)
     publication = publish(warehouse, folder / "published", "run-1")
     assert publication.tables["marts"]["dim_child"] == 5
+
+
+def test_restricted_files_live_in_their_own_tree_for_the_owner_only(tmp_path: Path) -> None:
+    """Restricted Parquet files were physically under published/.versions, outside
+    published/restricted, and every file was world-readable."""
+    warehouse = make_warehouse(tmp_path / "warehouse.duckdb", 5)
+    root = tmp_path / "published"
+    publish(warehouse, root, "run-1")
+    restricted = root / "restricted"
+    parquet = (restricted / "parquet" / "targeted_interventions.parquet").resolve()
+    assert parquet.is_relative_to(restricted.resolve())
+    assert not any(
+        p.name == "targeted_interventions.parquet" for p in (root / publishing.VERSIONS).rglob("*")
+    )
+    assert restricted.stat().st_mode & 0o777 == 0o700
+    for path in restricted.rglob("*"):
+        if not path.is_symlink():
+            expected = 0o700 if path.is_dir() else 0o600
+            assert path.stat().st_mode & 0o777 == expected, path
