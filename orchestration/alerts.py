@@ -86,10 +86,15 @@ def alert_failed_checks(
 ) -> None:
     """One alert per check that failed in ``run``, with what the check saw; a check that saw
     the same on several assets (a file that failed, on each table of its source) is one alert
-    naming them all, and one whose finding ``already_said`` holds is not sent again."""
+    naming them all, and one whose finding ``already_said`` holds is not sent again. Freshness
+    checks are left to the ``source_freshness`` sensor."""
     source, period = _source_and_period(run, instance)
     grouped: dict[tuple[str, str, bool], list[str]] = {}
     for evaluation in failed_checks(instance, run.run_id):
+        # An overdue source is alerted by the source_freshness sensor, once per period; a
+        # freshness check run by hand would alert it a second time.
+        if evaluation.check_name == FRESHNESS:
+            continue
         finding = evaluation.metadata.get("seen")
         if finding is not None and str(finding.value) in already_said:
             continue

@@ -196,3 +196,28 @@ def test_the_freshness_checks_run_in_dagster_on_each_landing_asset(gp_warehouse)
     # No period of these was ever loaded and each has fallen due.
     assert outcomes["school_census"] is False and outcomes["births"] is False
     assert set(outcomes) == set(SOURCES)
+
+
+def test_a_freshness_check_run_by_hand_is_not_alerted_a_second_time(
+    gp_warehouse,
+    webhook,  # noqa: F811
+    monkeypatch,
+) -> None:
+    """Overdue sources are the source_freshness sensor's to alert, once per period; the
+    failed-checks sensor alerted a hand-run freshness check again."""
+    from orchestration.alerts import alert_failed_checks
+
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", f"http://127.0.0.1:{webhook.server_address[1]}/dq")
+    defs = dg.Definitions(
+        assets=[landing_files_spec(source) for source in SOURCES],
+        asset_checks=[freshness_checks],
+        jobs=[
+            dg.define_asset_job("freshness", selection=dg.AssetSelection.checks(freshness_checks))
+        ],
+        resources={"warehouse": gp_warehouse},
+    )
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def("freshness").execute_in_process(instance=instance)
+        assert not all(e.passed for e in result.get_asset_check_evaluations())
+        alert_failed_checks(instance, instance.get_run_by_id(result.run_id), gp_warehouse)
+    assert webhook.posts == []
