@@ -19,6 +19,7 @@ due that many days later.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
 
 from linkage_ops.ingest import load_schema
 from linkage_ops.ingest.schema import ResultsDue
@@ -212,3 +213,44 @@ def overdue_period(source: str, latest_loaded: str | None, today: date) -> str |
     ):
         return expected
     return None
+
+
+# Weekdays and leap years repeat every 28 years (within a century that keeps its leap years):
+# every day a period can fall due shows up in one such cycle.
+CALENDAR_CYCLE_YEARS = 28
+SCHEDULE_HOUR = 6
+
+
+@cache
+def due_day_crons(source: str, hour: int = SCHEDULE_HOUR) -> tuple[str, ...]:
+    """Cron expressions firing on exactly the days of the year a period of ``source`` can fall
+    due, worked out from the rules above (so the calendar stays the one place they are
+    written): e.g. ``0 6 22-28 1,5 *`` and ``0 6 8-14 10 *`` for the School Census (a week
+    after a Thursday census day, in January, May and October), ``0 6 5 * *`` monthly. Which of
+    those days it is in a given year is still the calendar's to say."""
+    days_by_month: dict[int, set[int]] = {}
+    start = date(2001, 1, 1)
+    for offset in range((date(2001 + CALENDAR_CYCLE_YEARS, 1, 1) - start).days):
+        day = start + timedelta(days=offset)
+        if periods_due_on(source, day):
+            days_by_month.setdefault(day.month, set()).add(day.day)
+    months_by_days: dict[str, list[int]] = {}
+    for month, days in sorted(days_by_month.items()):
+        months_by_days.setdefault(_cron_list(sorted(days)), []).append(month)
+    return tuple(
+        f"0 {hour} {days} {'*' if len(months) == 12 else _cron_list(months)} *"
+        for days, months in months_by_days.items()
+    )
+
+
+def _cron_list(numbers: list[int]) -> str:
+    """``[1, 2, 3, 7]`` -> ``1-3,7``."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ",".join(
+        f"{run[0]}-{run[-1]}" if len(run) > 2 else ",".join(map(str, run)) for run in runs
+    )

@@ -1,9 +1,11 @@
 """When loads happen: a schedule per source that follows its collection calendar, and a sensor
 that loads a period as soon as its files land.
 
-Schedules run daily at 06:00 and ask ``linkage_ops.census_calendar`` whether a period of their
-source fell due that day (a week after a School Census or SEN2 census day, the day after the
-31 March year end for CIN and SSDA903, the 5th of the month for the month before for health
+Each schedule fires at 06:00 Europe/London on the days of the year a period of its source can
+fall due (its cron expressions are worked out from ``linkage_ops.census_calendar``, e.g.
+``0 6 22-28 1,5 *`` and ``0 6 8-14 10 *`` for the School Census), then asks the calendar
+whether one fell due that day (a week after a School Census or SEN2 census day, the day after
+the 31 March year end for CIN and SSDA903, the 5th of the month for the month before for health
 feeds, the day after results day for attainment, by the rule in the source's schema). Both
 start stopped: turn them on in the UI (Automation).
 """
@@ -15,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from linkage_ops.census_calendar import periods_due_on
+from linkage_ops.census_calendar import due_day_crons, periods_due_on
 from linkage_ops.ingest import landing_periods, load_schema
 from linkage_ops.ingest.raw_store import Delivery, loaded_files
 from linkage_ops.ingest.reader import file_sha256
@@ -23,6 +25,9 @@ from orchestration.jobs import ingest_job_name, ingest_jobs
 from orchestration.resources import WarehouseResource
 from orchestration.settings import SOURCES
 from orchestration.sources.partitions import periods_partitions
+
+# Collection days are English days: schedules keep 06:00 through the clock changes.
+SCHEDULE_TIMEZONE = "Europe/London"
 
 CADENCE_WORDS = {
     "school_census": "a week after each census day",
@@ -45,7 +50,8 @@ def calendar_schedule(source: str) -> dg.ScheduleDefinition:
 
     @dg.schedule(
         name=f"{source}_calendar",
-        cron_schedule="0 6 * * *",
+        cron_schedule=list(due_day_crons(source)),
+        execution_timezone=SCHEDULE_TIMEZONE,
         job_name=ingest_job_name(source),
         default_status=dg.DefaultScheduleStatus.STOPPED,
         description=f"Load {source} {cadence_words(source)}.",

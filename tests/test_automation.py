@@ -215,3 +215,24 @@ def test_a_failed_blocking_check_stops_the_refresh(tmp_path: Path) -> None:
     assert staging_requested_after_gp_reload(tmp_path / "passed", None)
     assert staging_requested_after_gp_reload(tmp_path / "warn", "expectation_warnings")
     assert not staging_requested_after_gp_reload(tmp_path / "error", "expectations")
+
+
+def test_each_schedule_carries_its_real_days_in_london_time(tmp_path: Path) -> None:
+    """Every schedule showed "06:00 AM UTC" daily: the cadence was hidden in code."""
+    schedules = {s.name: s for s in build_definitions(str(tmp_path)).schedules}
+    crons = {
+        "school_census": ["0 6 22-28 1,5 *", "0 6 8-14 10 *"],  # a week after a census day
+        "sen2": ["0 6 22-28 1 *"],  # a week after the third Thursday of January
+        "children_in_need": ["0 6 1 4 *"],  # the day after the 31 March year end
+        "gp": ["0 6 5 * *"],  # the 5th, for the month before
+    }
+    for source, expected in crons.items():
+        schedule = schedules[f"{source}_calendar"]
+        assert list(schedule.cron_schedule) == expected, source
+        assert schedule.execution_timezone == "Europe/London"
+    assert all(s.execution_timezone == "Europe/London" for s in schedules.values())
+    # The schedule fires only on days the calendar can name a period for; in a given year the
+    # calendar still decides (the third Thursday of January 2025 is the 16th: due the 23rd).
+    with dg.instance_for_test() as instance:
+        assert evaluate_schedule("sen2", datetime(2025, 1, 23, 6), instance) == ["2025"]
+        assert evaluate_schedule("sen2", datetime(2025, 1, 24, 6), instance) == []
