@@ -51,3 +51,25 @@ def test_a_backfill_of_a_sources_periods_is_one_run(tmp_path) -> None:
     for key in ("raw/gp/registrations", "raw/school_census/pupilonroll"):
         policy = graph.get(dg.AssetKey.from_user_string(key)).backfill_policy
         assert policy is not None and policy.max_partitions_per_run is None, key
+
+
+def test_identifiable_assets_have_their_own_group_a_tag_and_owners(tmp_path) -> None:
+    """Identifiable marts sat in the same group as the pseudonymous ones, with no tag, and no
+    asset had an owner."""
+    from orchestration.definitions import build_definitions
+
+    specs = {
+        spec.key.to_user_string(): spec
+        for spec in build_definitions(str(tmp_path)).resolve_all_asset_specs()
+    }
+    golden, dim_child = specs["restricted/child_golden_record"], specs["marts/dim_child"]
+    assert golden.group_name == "restricted"
+    assert golden.tags["personal_data"] == "identifiable"
+    assert dim_child.group_name == "marts" and dim_child.tags["personal_data"] == "pseudonymous"
+    assert specs["raw/gp/registrations"].tags["personal_data"] == "identifiable"
+    assert specs["linkage/person_key_bridge"].tags["personal_data"] == "identifiable"
+    # Every asset the warehouse builds has an owner from config/asset_owners.yaml.
+    assert golden.owners == ["team:Social Care Systems"]
+    assert all(spec.owners for spec in specs.values()), [
+        key for key, spec in specs.items() if not spec.owners
+    ]

@@ -19,6 +19,7 @@ from linkage_ops.linkage.store import (
 )
 from orchestration.conditions import REFRESH_WHEN_UPSTREAM_CHANGES
 from orchestration.dbt.assets import dbt_staging_and_intermediate
+from orchestration.ownership import owners_of, tags_of
 from orchestration.resources import WarehouseResource
 
 PERSON_RECORDS = get_asset_key_for_model(
@@ -49,6 +50,8 @@ COMPANION_TABLES = {
             "this run (linkage.model_parameters and data/linkage/model.json).",
             kinds={"python", "duckdb"},
             automation_condition=REFRESH_WHEN_UPSTREAM_CHANGES,
+            owners=owners_of("linkage"),
+            tags=tags_of("linkage"),
         ),
         *(
             dg.AssetSpec(
@@ -57,6 +60,8 @@ COMPANION_TABLES = {
                 description=description,
                 kinds={"python", "duckdb"},
                 automation_condition=REFRESH_WHEN_UPSTREAM_CHANGES,
+                owners=owners_of("linkage"),
+                tags=tags_of("linkage"),
             )
             for table, description in COMPANION_TABLES.items()
         ),

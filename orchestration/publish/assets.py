@@ -5,6 +5,7 @@ import dagster as dg
 from linkage_ops.publish import publish
 from orchestration.conditions import REFRESH_WHEN_UPSTREAM_CHANGES
 from orchestration.dbt.assets import dbt_marts
+from orchestration.ownership import owners_of, tags_of
 from orchestration.resources import WarehouseResource
 
 
@@ -12,6 +13,8 @@ from orchestration.resources import WarehouseResource
     key=["published", "marts"],
     deps=[dbt_marts],
     group_name="published",
+    owners=owners_of("published"),
+    tags=tags_of("published"),
     kinds={"duckdb", "parquet", "excel"},
     automation_condition=REFRESH_WHEN_UPSTREAM_CHANGES,
     description="The marts copied for BI tools: data/published/marts.duckdb and one Parquet "

@@ -14,6 +14,7 @@ from linkage_ops.ingest import (
     load_schema,
     reconcile_period,
 )
+from orchestration.ownership import owners_of, tags_of
 from orchestration.resources import WarehouseResource
 from orchestration.sources.partitions import describe_periods, periods_partitions
 
@@ -40,6 +41,8 @@ def landing_files_spec(source: str) -> dg.AssetSpec:
     return dg.AssetSpec(
         ["landing", source],
         group_name="landing",
+        owners=owners_of("landing"),
+        tags=tags_of("landing"),
         description=f"{source} files as received, under landing/{source}/<period>/.",
         kinds={"csv"},
         metadata={
@@ -74,6 +77,8 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
             dg.AssetSpec(
                 key,
                 group_name="raw",
+                owners=owners_of("raw"),
+                tags=tags_of("raw"),
                 description=describe(name),
                 kinds={"duckdb"},
                 metadata={
