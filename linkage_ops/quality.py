@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -498,8 +499,66 @@ def write_report(results: list[QualityResult], path: Path, title: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif} td,th{border:1px solid #ccc;padding:4px}</style>"
-        f"</head><body><h1>{html.escape(title)}</h1>{''.join(sections)}</body></html>",
+        f"{REPORT_STYLE}</head><body><h1>{html.escape(title)}</h1>{''.join(sections)}"
+        "</body></html>",
         encoding="utf-8",
     )
+    # What the index lists: counts only, never a value from the data.
+    summary = {
+        "title": title,
+        "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "tables": len(results),
+        "rows": sum(result.rows for result in results),
+        "expectations": sum(result.evaluated for result in results),
+        "errors": sum(len(result.errors) for result in results),
+        "warnings": sum(len(result.warnings) for result in results),
+    }
+    path.with_suffix(".json").write_text(json.dumps(summary), encoding="utf-8")
     return path
+
+
+REPORT_STYLE = (
+    "<style>body{font-family:sans-serif} td,th{border:1px solid #ccc;padding:4px}"
+    " .failed{color:#b00020} .warnings{color:#8a5a00}</style>"
+)
+
+
+def write_report_index(reports_dir: Path) -> Path:
+    """``reports_dir/index.html``: every report, newest first, with its run, what it covers
+    (source and period, or the marts) and its counts of expectations met, errors and
+    warnings, linking to the report. Rewritten whole and switched in, so a reader never sees
+    half a page."""
+    entries = []
+    for summary_path in reports_dir.glob("*/*.json"):
+        try:
+            summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a report being written: the next index lists it
+        entries.append((summary.get("written_at", ""), summary_path, summary))
+    rows = []
+    for written_at, summary_path, summary in sorted(entries, key=lambda e: e[0], reverse=True):
+        report = summary_path.with_suffix(".html").relative_to(reports_dir).as_posix()
+        errors, warnings = summary.get("errors", 0), summary.get("warnings", 0)
+        status = "failed" if errors else "warnings" if warnings else "passed"
+        met = summary.get("expectations", 0) - errors - warnings
+        rows.append(
+            f"<tr><td>{html.escape(written_at)}</td>"
+            f"<td><a href='{html.escape(report)}'>{html.escape(summary.get('title', ''))}</a></td>"
+            f"<td>{html.escape(summary_path.parent.name)}</td>"
+            f"<td class='{status}'>{status}</td><td>{met:,}</td><td>{errors:,}</td>"
+            f"<td>{warnings:,}</td><td>{summary.get('rows', 0):,}</td></tr>"
+        )
+    index = reports_dir / "index.html"
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    staging = index.with_name(f".index.{os.getpid()}.html")
+    staging.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>Data-quality reports</title>"
+        f"{REPORT_STYLE}</head><body><h1>Data-quality reports</h1>"
+        f"<p>{len(rows)} reports, newest first: one per source period loaded, and one per "
+        "refresh for the marts.</p><table><tr><th>written (UTC)</th><th>report</th><th>run</th>"
+        "<th>outcome</th><th>expectations met</th><th>errors</th><th>warnings</th>"
+        f"<th>rows</th></tr>{''.join(rows)}</table></body></html>",
+        encoding="utf-8",
+    )
+    os.replace(staging, index)
+    return index

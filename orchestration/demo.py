@@ -161,8 +161,8 @@ def describe_quality(
     run_ids = {result.run_id for result in results}
     reports = [path for path in reports_dir.glob("*/*.html") if path.parent.name in run_ids]
     print(
-        f"  {len(reports)} HTML reports: {reports_dir}/<run id>/<source>_<period>.html per load, "
-        "and marts.html for the refresh:"
+        f"  {len(reports)} HTML reports, newest first in {reports_dir / 'index.html'}: "
+        "<run id>/<source>_<period>.html per load, and marts.html for the refresh:"
     )
     print(f"    {reports_dir / results[-1].run_id / 'marts.html'}")
     # The synthetic authority ends with its last collection year; judged against today every

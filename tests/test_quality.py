@@ -193,3 +193,28 @@ def test_periods_validated_together_are_each_judged_on_their_own_rows() -> None:
         "expect_table_row_count_to_be_between"
     ]
     assert [results[p].rows for p in months] == [100, 100, 30]
+
+
+def test_the_report_index_lists_every_report_newest_first_with_counts_and_no_values(
+    tmp_path: Path,
+) -> None:
+    """126 report folders named by run id, with no index."""
+    from linkage_ops.quality import write_report_index
+
+    names = ["Zoë"] * 99 + ["Rhiannon-Secret"]
+    bad = check(gp_rows(100, FORENAME=names, SEX=["2"] * 99 + ["7"]))
+    good = check(gp_rows(100))
+    reports = tmp_path / "reports"
+    write_report([good], reports / "run-a" / "gp_2025-02.html", "gp 2025-02: data quality")
+    write_report([bad], reports / "run-b" / "gp_2025-03.html", "gp 2025-03: data quality")
+    # The later report is written later: newest first.
+    summary = reports / "run-b" / "gp_2025-03.json"
+    stamp = json.loads(summary.read_text())
+    summary.write_text(json.dumps({**stamp, "written_at": "2999-01-01T00:00:00+00:00"}))
+
+    index = write_report_index(reports).read_text()
+    assert index.index("gp 2025-03") < index.index("gp 2025-02")
+    assert "href='run-b/gp_2025-03.html'" in index
+    assert f"<td class='failed'>failed</td><td>{bad.evaluated - len(bad.findings)}</td>" in index
+    assert "<td class='passed'>passed</td>" in index
+    assert "Rhiannon-Secret" not in index and "Zoë" not in index

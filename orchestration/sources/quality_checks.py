@@ -9,7 +9,7 @@ checks per table: ``expectations`` (the critical expectations; ERROR and blockin
 of staging, linkage and marts waits until the period is fixed and reloaded) and
 ``expectation_warnings`` (WARN, not blocking: the data is degraded but usable); either fails
 if it fails for any period of the run. Every run writes an HTML report per period to
-data/reports/<run id>/<source>_<period>.html.
+data/reports/<run id>/<source>_<period>.html, listed newest first in data/reports/index.html.
 """
 
 import json
@@ -29,6 +29,7 @@ from linkage_ops.quality import (
     validate,
     validate_periods,
     write_report,
+    write_report_index,
 )
 from orchestration.resources import WarehouseResource
 from orchestration.sources.assets import raw_asset_key
@@ -118,6 +119,7 @@ def build_quality_checks(source: str) -> dg.AssetChecksDefinition:
             )
             for period in periods
         ]
+        write_report_index(warehouse.reports_dir)
         for table in tables:
             outcomes = [
                 (period, result)
@@ -212,6 +214,7 @@ def build_mart_quality_checks(mart_assets: dg.AssetsDefinition) -> dg.AssetCheck
             warehouse.reports_dir / run.run_id / "marts.html",
             "marts: data quality",
         )
+        write_report_index(warehouse.reports_dir)
         for model, result in results.items():
             yield from _check_results(
                 keys[model],
