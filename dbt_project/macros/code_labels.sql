@@ -27,3 +27,16 @@
         else {{ value }}
     end
 {%- endmacro %}
+
+{#-
+    True where `code` is in the code list (reference.code_lists): a code the loader flagged and
+    kept (an unknown or an extended ethnicity code) stays in raw and staging, and does not
+    reach a column that promises the list's codes.
+-#}
+{% macro in_code_list(codelist, code) -%}
+    {{ code }} in (
+        select code_lists.code
+        from {{ ref('code_lists') }} as code_lists
+        where code_lists.codelist = '{{ codelist }}'
+    )
+{%- endmacro %}

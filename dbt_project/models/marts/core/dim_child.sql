@@ -139,7 +139,11 @@ linked_records as (
         person_records.date_of_birth,
         person_records.sex,
         person_records.postcode,
-        recorded_ethnicities.ethnicity_code,
+        -- Only the list's codes compete: an unknown or extended code stays in staging.
+        case
+            when {{ in_code_list('ethnicity', 'recorded_ethnicities.ethnicity_code') }}
+                then recorded_ethnicities.ethnicity_code
+        end as ethnicity_code,
         person_records.period_end
     from person_records
     inner join person_keys on person_records.record_id = person_keys.person_record_id
