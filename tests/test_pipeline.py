@@ -472,3 +472,27 @@ def test_the_workbook_and_csv_files_hold_every_aggregate_mart(warehouse) -> None
         assert contents[table][2] == rows, table
         with (published / "csv" / f"{table}.csv").open(encoding="utf-8-sig") as handle:
             assert sum(1 for _ in csv.reader(handle)) - 1 == rows, table
+
+
+def test_raw_dbt_linkage_and_published_assets_carry_dagsters_row_count(warehouse) -> None:
+    """Row counts were custom metadata only: the UI's standard row count was blank."""
+    refresh = warehouse["second"][-1]
+    counts = {
+        event.asset_key.to_user_string(): event.materialization.metadata.get("dagster/row_count")
+        for event in refresh.get_asset_materialization_events()
+    }
+    expected = warehouse["second_counts"]
+    assert counts["marts/dim_child"].value == expected["marts.dim_child"]
+    unioned = "intermediate.int_person_records_unioned"
+    assert counts[unioned.replace(".", "/")].value == expected[unioned]
+    # Staging models are views: nothing is counted until they are read.
+    assert counts["staging/stg_gp__registrations"] is None
+    assert counts["linkage/person_key_bridge"].value == expected["linkage.person_key_bridge"]
+    assert counts["published/marts"].value > counts["marts/dim_child"].value
+    raw = [
+        event.materialization.metadata.get("dagster/row_count")
+        for run in warehouse["second"][:-1]
+        for event in run.get_asset_materialization_events()
+        if event.asset_key.path[0] == "raw"
+    ]
+    assert raw and all(value is not None for value in raw)

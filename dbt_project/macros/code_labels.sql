@@ -31,7 +31,7 @@
 {#-
     True where `code` is in the code list (reference.code_lists): a code the loader flagged and
     kept (an unknown or an extended ethnicity code) stays in raw and staging, and does not
-    reach a column that promises the list's codes.
+    reach a column that promises the list's codes (tested with has_label, tests/generic).
 -#}
 {% macro in_code_list(codelist, code) -%}
     {{ code }} in (

@@ -1,8 +1,12 @@
 """Two dbt invocations per refresh: everything before linkage, then the marts after it."""
 
+import json
 import os
+from collections.abc import Iterator
+from functools import cache
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from linkage_ops.ingest import load_schema
@@ -27,7 +31,41 @@ class RefreshConfig(dg.Config):
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     # dbt's profile reads the DuckDB path from the environment (see dbt_project/profiles.yml).
     os.environ["WAREHOUSE_DUCKDB_PATH"] = str(warehouse.database_path)
-    yield from dbt.cli(["build"], context=context).stream()
+    # Held until dbt has finished (it holds the DuckDB file while it builds), then each model's
+    # materialisation carries Dagster's standard row count.
+    events = list(dbt.cli(["build"], context=context).stream())
+    yield from _with_row_counts(events, warehouse)
+
+
+@cache
+def _relations() -> dict[str, str]:
+    """Each dbt model's and seed's table, ``"schema"."alias"``, by unique id (views are not
+    counted: a view may read a table a later step writes)."""
+    nodes = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))["nodes"]
+    return {
+        unique_id: f'"{node["schema"]}"."{node["alias"]}"'
+        for unique_id, node in nodes.items()
+        if node["resource_type"] in ("model", "seed")
+        and node.get("config", {}).get("materialized") != "view"
+    }
+
+
+def _with_row_counts(events: list, warehouse: WarehouseResource) -> Iterator:
+    """``events`` with ``dagster/row_count`` added to each model's and seed's output."""
+    relations = _relations()
+    with warehouse.read_only() as con:
+        for event in events:
+            unique_id = event.metadata.get("unique_id") if isinstance(event, dg.Output) else None
+            relation = relations.get(str(getattr(unique_id, "value", unique_id)))
+            if con is None or relation is None:
+                yield event
+                continue
+            try:
+                (rows,) = con.execute(f"select count(*) from {relation}").fetchone()
+            except duckdb.Error:  # not built after all (a failed model): no count to give
+                yield event
+                continue
+            yield event.with_metadata({**event.metadata, "dagster/row_count": int(rows)})
 
 
 @dbt_assets(

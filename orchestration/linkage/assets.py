@@ -97,6 +97,7 @@ def person_key_bridge(context: dg.AssetExecutionContext, warehouse: WarehouseRes
 
     metadata: dict[str, dg.RawMetadataValue] = {
         "records": len(bridge),
+        "dagster/row_count": len(bridge),
         "person_keys": int(bridge.person_key.nunique()),
         "profiles": result.summary["profiles"],
         "candidate_pairs": result.summary["candidate_pairs"],
@@ -185,5 +186,6 @@ def person_key_bridge(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     rows["model_parameters"] = len(result.model.report())
     for table in COMPANION_TABLES:
         yield dg.MaterializeResult(
-            asset_key=["linkage", table], metadata={"rows_this_run": rows[table]}
+            asset_key=["linkage", table],
+            metadata={"rows_this_run": rows[table], "dagster/row_count": rows[table]},
         )

@@ -32,6 +32,10 @@ def published_marts(
         metadata={
             "path": dg.MetadataValue.path(str(warehouse.published_dir)),
             "files": dg.MetadataValue.json(publication.files),
+            # Rows published in all, every audience's tables.
+            "dagster/row_count": sum(
+                rows for tables in publication.tables.values() for rows in tables.values()
+            ),
             **{
                 f"rows/{schema}/{table}": rows
                 for schema, tables in publication.tables.items()
