@@ -174,6 +174,18 @@ def test_an_overdue_source_fails_its_freshness_check_and_is_alerted_once(
     assert "2025-03 fell due more than 10 days ago" in gp_alerts[0]["seen"]
 
 
+def freshness_definitions(warehouse: WarehouseResource) -> dg.Definitions:
+    """The landing assets and their freshness checks, with a job that runs the checks."""
+    return dg.Definitions(
+        assets=[landing_files_spec(source) for source in SOURCES],
+        asset_checks=[freshness_checks],
+        jobs=[
+            dg.define_asset_job("freshness", selection=dg.AssetSelection.checks(freshness_checks))
+        ],
+        resources={"warehouse": warehouse},
+    )
+
+
 def test_the_freshness_checks_run_in_dagster_on_each_landing_asset(gp_warehouse) -> None:
     today = date.today()
     con = duckdb.connect(str(gp_warehouse.database_path))
@@ -182,14 +194,7 @@ def test_the_freshness_checks_run_in_dagster_on_each_landing_asset(gp_warehouse)
         [latest_period_due("gp", today)],
     )
     con.close()
-    defs = dg.Definitions(
-        assets=[landing_files_spec(source) for source in SOURCES],
-        asset_checks=[freshness_checks],
-        jobs=[
-            dg.define_asset_job("freshness", selection=dg.AssetSelection.checks(freshness_checks))
-        ],
-        resources={"warehouse": gp_warehouse},
-    )
+    defs = freshness_definitions(gp_warehouse)
     result = defs.resolve_job_def("freshness").execute_in_process()
     outcomes = {e.asset_key.path[-1]: e.passed for e in result.get_asset_check_evaluations()}
     assert outcomes["gp"] is True
@@ -208,14 +213,7 @@ def test_a_freshness_check_run_by_hand_is_not_alerted_a_second_time(
     from orchestration.alerts import alert_failed_checks
 
     monkeypatch.setenv("ALERT_WEBHOOK_URL", f"http://127.0.0.1:{webhook.server_address[1]}/dq")
-    defs = dg.Definitions(
-        assets=[landing_files_spec(source) for source in SOURCES],
-        asset_checks=[freshness_checks],
-        jobs=[
-            dg.define_asset_job("freshness", selection=dg.AssetSelection.checks(freshness_checks))
-        ],
-        resources={"warehouse": gp_warehouse},
-    )
+    defs = freshness_definitions(gp_warehouse)
     with dg.instance_for_test() as instance:
         result = defs.resolve_job_def("freshness").execute_in_process(instance=instance)
         assert not all(e.passed for e in result.get_asset_check_evaluations())

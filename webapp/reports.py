@@ -234,23 +234,13 @@ def quality_context(query: Mapping[str, str]) -> dict[str, object]:
     by_source = read("quality_linkage_by_source")
     rates = _link_rates(by_source, ["source", "period"]).sort_values(["source", "period"])
     # Per source and period as published: summing suppressed cells would mislead.
-    context["source_chart"] = mark_safe(
-        charts.bars(
-            (rates.source + " " + rates.period).tolist(),
-            [None if pd.isna(v) else float(v) for v in rates.percent_linked],
-            "%",
-            title="Records linked by source and period",
-        )
+    context["source_chart"] = _percent_linked_chart(
+        rates.source + " " + rates.period, rates.percent_linked, "by source and period"
     )
     context["source_table"] = table(rates)
     bias = read("quality_linkage_bias").sort_values(["breakdown", "breakdown_value"])
-    context["bias_chart"] = mark_safe(
-        charts.bars(
-            (bias.breakdown + ": " + bias.breakdown_value).tolist(),
-            [None if pd.isna(v) else float(v) for v in bias.percent_linked],
-            "%",
-            title="Records linked by subgroup",
-        )
+    context["bias_chart"] = _percent_linked_chart(
+        bias.breakdown + ": " + bias.breakdown_value, bias.percent_linked, "by subgroup"
     )
     context["bias_table"] = table(bias)
     parameters = read("quality_model_parameters")
@@ -260,3 +250,15 @@ def quality_context(query: Mapping[str, str]) -> dict[str, object]:
     context["prior"] = None if parameters.empty else parameters.iloc[0]
     context["key_changes_table"] = table(read("quality_key_changes"))
     return context
+
+
+def _percent_linked_chart(labels: pd.Series, percents: pd.Series, by: str) -> str:
+    """Bars of the share of records linked, one per label (a withheld cell has no bar)."""
+    return mark_safe(
+        charts.bars(
+            labels.tolist(),
+            [None if pd.isna(v) else float(v) for v in percents],
+            "%",
+            title=f"Records linked {by}",
+        )
+    )
