@@ -19,7 +19,6 @@ import logging
 import os
 import smtplib
 import ssl
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -32,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from linkage_ops.warehouse_file import connect_for_writing
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +68,6 @@ ALERTS_COLUMN_TYPES = {
     "repeat_of": "timestamp",
 }
 ALERTS_COLUMNS = list(ALERTS_COLUMN_TYPES)
-# How often to try again while another process holds the warehouse file's write lock.
-LOCK_RETRY_SECONDS = 0.1
 # An HTTP error's body is worth showing (Slack answers e.g. "invalid_payload"), but only a little.
 ERROR_BODY_CHARS = 200
 
@@ -455,18 +454,6 @@ def _deliver(alert: Alert, settings: AlertSettings, timeout: float) -> list[Sink
     return results
 
 
-def _connect_for_writing(database_path: Path, wait_seconds: float) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse file, waiting a little while another process holds its write lock."""
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            return duckdb.connect(str(database_path))
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower() or time.monotonic() >= deadline:
-                raise
-            time.sleep(LOCK_RETRY_SECONDS)
-
-
 def _ensure_alerts_table(con: duckdb.DuckDBPyConnection) -> None:
     """``operations.alerts`` with every column (an older table gains the new ones)."""
     con.execute(f"create schema if not exists {ALERTS_SCHEMA}")
@@ -482,7 +469,7 @@ def earlier_alert(
     """When the same alert was last sent within ``repeat_hours`` of this one, if it was."""
     if repeat_hours <= 0 or not Path(database_path).exists():
         return None
-    con = _connect_for_writing(Path(database_path), wait_seconds)
+    con = connect_for_writing(Path(database_path), wait_seconds)
     try:
         _ensure_alerts_table(con)
         raised = alert.raised_at.replace(tzinfo=None)
@@ -506,7 +493,7 @@ def record_in_table(
     repeat_of: datetime | None = None,
 ) -> None:
     """Append the alert to ``operations.alerts`` (created if missing); the connection is short."""
-    con = _connect_for_writing(database_path, wait_seconds)
+    con = connect_for_writing(database_path, wait_seconds)
     try:
         _ensure_alerts_table(con)
         column_list = ", ".join(f'"{column}"' for column in ALERTS_COLUMNS)

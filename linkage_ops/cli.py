@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from linkage_ops.linkage.store import (
     read_state_folder,
     write_state_folder,
 )
+from linkage_ops.warehouse_file import connect_for_writing, is_locked
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -81,26 +81,21 @@ def _error(message: str) -> None:
 
 def _connect(database: Path, wait: float) -> duckdb.DuckDBPyConnection | None:
     """The warehouse opened for writing, waiting up to ``wait`` seconds while another process
-    holds it (DuckDB allows one writer, and a reader elsewhere locks it too); ``None``, with
-    one line said, if it stays locked."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            return duckdb.connect(str(database))
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower():
-                _error(f"{database}: cannot open ({str(error).splitlines()[0]})")
-                return None
-            if time.monotonic() >= deadline:
-                holder = re.search(r"PID (\d+)", str(error))
-                _error(
-                    f"{database} is in use by another process"
-                    + (f" (PID {holder.group(1)})" if holder else "")
-                    + f" and stayed locked for {wait:g} s: try again when it has finished"
-                    " (a Dagster run, the web app or a BI tool may hold it)"
-                )
-                return None
-            time.sleep(min(1.0, max(deadline - time.monotonic(), 0.05)))
+    holds it; ``None``, with one line said, if it cannot be opened."""
+    try:
+        return connect_for_writing(database, wait)
+    except duckdb.IOException as error:
+        if not is_locked(error):
+            _error(f"{database}: cannot open ({str(error).splitlines()[0]})")
+            return None
+        holder = re.search(r"PID (\d+)", str(error))
+        _error(
+            f"{database} is in use by another process"
+            + (f" (PID {holder.group(1)})" if holder else "")
+            + f" and stayed locked for {wait:g} s: try again when it has finished"
+            " (a Dagster run, the web app or a BI tool may hold it)"
+        )
+        return None
 
 
 def _load(args: argparse.Namespace) -> int:

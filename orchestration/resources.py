@@ -9,6 +9,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.settings import APP_DATABASE
+
 
 class WarehouseResource(dg.ConfigurableResource):
     """Paths of one warehouse. Open connections late and close them early: DuckDB allows one
@@ -53,7 +55,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def app_database(self) -> Path:
         """The review web app's own database (users, decisions, audit); the linkage step reads
         reviewers' decisions from it (``linkage_ops.linkage.store.read_app_decisions``)."""
-        return Path(self.data_dir) / "app" / "app.sqlite3"
+        return Path(self.data_dir) / APP_DATABASE
 
     @contextmanager
     def read_only(self) -> Iterator[duckdb.DuckDBPyConnection | None]:

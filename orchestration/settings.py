@@ -20,3 +20,8 @@ SOURCES = tuple(available_sources())
 def data_dir() -> Path:
     """Root of the landing folder, the DuckDB file and the (synthetic) truth."""
     return Path(os.environ.get("WAREHOUSE_DATA_DIR", PROJECT_ROOT / "data")).resolve()
+
+
+# The review web app's own database (users, sessions, decisions, audit), under the data folder:
+# the app writes it, the linkage step reads reviewers' decisions from it.
+APP_DATABASE = Path("app") / "app.sqlite3"

@@ -13,12 +13,14 @@ import argparse
 import os
 import secrets
 import sys
-from pathlib import Path
 
 
 def prepare_app_folder() -> None:
     """Create ``<data dir>/app`` and a secret key only its owner can read, once."""
-    app_dir = Path(os.environ.get("WAREHOUSE_DATA_DIR", "data")).resolve() / "app"
+    # Before Django's settings are read: they read the key this makes.
+    from orchestration.settings import APP_DATABASE, data_dir
+
+    app_dir = (data_dir() / APP_DATABASE).parent
     app_dir.mkdir(parents=True, exist_ok=True)
     key = app_dir / "secret_key"
     if not key.exists() and not os.environ.get("DJANGO_SECRET_KEY"):

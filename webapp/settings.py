@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import os
 import secrets
-from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-DATA_DIR = Path(os.environ.get("WAREHOUSE_DATA_DIR", "data")).resolve()
-APP_DIR = DATA_DIR / "app"
+from orchestration.settings import APP_DATABASE, data_dir
+
+# The pipeline's data folder and the app's database in it, as the pipeline knows them.
+DATA_DIR = data_dir()
+APP_DATABASE_PATH = DATA_DIR / APP_DATABASE
+APP_DIR = APP_DATABASE_PATH.parent
 SECRET_KEY_FILE = APP_DIR / "secret_key"
 
 
@@ -70,7 +73,7 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": APP_DIR / "app.sqlite3",
+        "NAME": APP_DATABASE_PATH,
         # The linkage step reads decisions while reviewers write them.
         "OPTIONS": {"timeout": 20, "init_command": "pragma journal_mode=wal;"},
     }
