@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 from django.utils.safestring import SafeString, mark_safe
 
+from linkage_ops.linkage.engine import LINKED_DECISIONS, REVIEW_DECISIONS
 from webapp import charts, published
 
 TABLE_ROWS = 300
@@ -17,8 +18,6 @@ TABLE_ROWS = 300
 YEAR_COLUMNS = ("academic_year",)
 DISTRICT_COLUMNS = ("postcode_district",)
 GROUP_COLUMNS = ("outcome_group", "cohort", "child_group", "presenting_need")
-LINKED_DECISIONS = {"link", "identifier_link", "auto_link", "reviewed_match"}
-REVIEW_DECISIONS = {"review", "identifier_review", "ambiguous", "possible_twins"}
 
 
 @dataclass(frozen=True)

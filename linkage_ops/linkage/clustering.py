@@ -18,10 +18,19 @@ Between the review and match thresholds:
   with the rule's name in ``rule``);
 - pairs whose two profiles end up in one child anyway need no reviewer (``already_linked``);
 - the rest wait for a reviewer (``review``).
+
+Links taken one at a time can chain: a record with its first name missing matches a boy on
+his birthday and address and his sister on her surname and address, and the two children
+become one. So a cluster joined by scored links must also hold together as a whole (average
+linkage, ``split_incoherent``): its parts, held together by identifiers and reviewers, are
+joined again, the most alike first, only while a record drawn from one and a record drawn from
+the other are on average at least ``ThresholdSettings.min_average_probability`` likely to be
+one child. A link that ends up between two clusters is ``incoherent`` and waits for a reviewer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -210,6 +219,17 @@ def _auto_decisions(
     return decision, name, any_weight
 
 
+@dataclass(frozen=True)
+class Coherence:
+    """What ``split_incoherent`` needs: how to score pairs of profiles, the lowest mean
+    weight that keeps two conflicting groups of a cluster together, and each profile's record
+    count."""
+
+    score: Callable[[np.ndarray, np.ndarray], pd.DataFrame]
+    min_weight: float
+    records_per_profile: np.ndarray
+
+
 def cluster_profiles(
     profiles: pd.DataFrame,
     columns: ProfileColumns,
@@ -219,9 +239,11 @@ def cluster_profiles(
     thresholds: ThresholdChoice,
     auto_rules: tuple[AutoRule, ...],
     twins: TwinEvidence,
+    coherence: Coherence | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Cluster identity profiles. ``by_identifier`` holds the scored pairs that share an
-    identifier, ``scored`` the scored candidate pairs from the review threshold up.
+    identifier, ``scored`` the scored candidate pairs from the review threshold up. With
+    ``coherence``, clusters joined by scored links are re-joined by average linkage.
 
     Returns each profile's cluster root and the pairs with their ``decision`` (and ``rule``
     for auto decisions).
@@ -232,12 +254,7 @@ def cluster_profiles(
     for left, right in reviewed.loc[reviewed.decision == "match", ["row_l", "row_r"]].values:
         clusters.union(int(left), int(right))
 
-    # "Clearly conflicting": both records have a date of birth and a first name, and neither
-    # agrees (a birth year alone is not agreement). A blank field is no evidence either way.
-    conflicting = (
-        by_identifier.date_of_birth_level.isin(["different", "year_only", "year_month"]).to_numpy()
-        & (by_identifier.first_name_level == "different").to_numpy()
-    )
+    conflicting = clearly_conflicting(by_identifier)
     identifier_decisions = np.full(len(by_identifier), "identifier_review", dtype=object)
     row_l, row_r = by_identifier.row_l.to_numpy(), by_identifier.row_r.to_numpy()
     for position in np.flatnonzero(~conflicting):
@@ -313,10 +330,23 @@ def cluster_profiles(
 
     pairs = pd.concat([by_identifier, scored], ignore_index=True)
     roots = clusters.roots()
+    if coherence is not None:
+        hard = np.r_[
+            by_identifier.loc[
+                by_identifier.decision == "identifier_link", ["row_l", "row_r"]
+            ].to_numpy(dtype=np.int64),
+            reviewed.loc[reviewed.decision == "match", ["row_l", "row_r"]].to_numpy(dtype=np.int64),
+        ]
+        roots = split_incoherent(
+            roots, hard, coherence.records_per_profile, coherence.score, coherence.min_weight
+        )
+        linked = pairs.decision.isin(["link", "auto_link"]).to_numpy()
+        apart = roots[pairs.row_l.to_numpy()] != roots[pairs.row_r.to_numpy()]
+        pairs.loc[linked & apart, "decision"] = "incoherent"
     # A borderline pair whose profiles ended up in one child anyway needs no reviewer; nor does
     # one whose children hold different valid identifiers (a match could never join them).
     waiting = pairs.decision.isin(
-        ["review", "possible_twins", "ambiguous", "auto_non_match"]
+        ["review", "possible_twins", "ambiguous", "incoherent", "auto_non_match"]
     ).to_numpy()
     root_l, root_r = roots[pairs.row_l.to_numpy()], roots[pairs.row_r.to_numpy()]
     pairs.loc[waiting & (root_l == root_r), "decision"] = "already_linked"
@@ -334,3 +364,121 @@ def cluster_profiles(
         pd.isna(reviewer), pairs.decision, "reviewed_" + pd.Series(reviewer).astype(str)
     )
     return roots, pairs
+
+
+# Profiles of one part of a cluster (held together by identifiers or reviewers) compared with
+# another part's: the part's profiles with the most records, at most this many.
+_REPRESENTATIVES = 3
+
+
+def clearly_conflicting(pairs: pd.DataFrame) -> np.ndarray:
+    """Per scored pair: both records have a date of birth and a first name, and neither agrees
+    (a birth year alone is not agreement). A blank field is no evidence either way."""
+    return (
+        pairs.date_of_birth_level.isin(["different", "year_only", "year_month"]).to_numpy()
+        & (pairs.first_name_level == "different").to_numpy()
+    )
+
+
+def split_incoherent(
+    roots: np.ndarray,
+    hard_links: np.ndarray,
+    records_per_profile: np.ndarray,
+    score: Callable[[np.ndarray, np.ndarray], pd.DataFrame],
+    min_weight: float,
+) -> np.ndarray:
+    """Clusters re-joined by average linkage (see the module docstring): each profile's new
+    cluster root.
+
+    ``hard_links`` are the profile pairs that stay together whatever their weight (shared
+    identifiers, reviewers' matches); the profiles they join are a cluster's parts. Parts are
+    compared through their representatives (the profiles with the most records, at most
+    ``_REPRESENTATIVES`` each), scored by ``score(left, right)`` (a frame with each pair's
+    levels and ``match_weight``, prior included). Inside each cluster, the two groups with the
+    highest mean weight across them are joined first, while they may be: their mean weight
+    reaches ``min_weight``, or no record of one clearly conflicts with a record of the other. A
+    record that only lacks evidence (a nameless record at another address) is no reason to
+    split a child; two records that disagree on both first name and birth date, chained by
+    others, are."""
+    n = len(roots)
+    parts = Clusters([None] * n, [None] * n)
+    for left, right in hard_links:
+        parts.union(int(left), int(right))
+    part = parts.roots()
+    # Clusters of more than one part.
+    frame = pd.DataFrame({"profile": np.arange(n), "root": roots, "part": part})
+    parts_per_cluster = frame.groupby("root").part.transform("nunique").to_numpy()
+    frame = frame[parts_per_cluster > 1]
+    if frame.empty:
+        return roots
+    frame = frame.assign(records=records_per_profile[frame.profile.to_numpy()])
+    frame = frame.sort_values(["part", "records", "profile"], ascending=[True, False, True])
+    chosen = frame[frame.groupby("part").cumcount() < _REPRESENTATIVES]
+    left, right = pairs_within_groups(chosen.root.to_numpy(), chosen.profile.to_numpy())
+    cross = part[left] != part[right]
+    left, right = left[cross], right[cross]
+    scored = score(left, right)
+    between = pd.DataFrame(
+        {
+            "root": roots[left],
+            "a": np.minimum(part[left], part[right]),
+            "b": np.maximum(part[left], part[right]),
+            "weight": scored.match_weight.to_numpy(),
+            "conflict": clearly_conflicting(scored),
+        }
+    )
+    totals = between.groupby(["root", "a", "b"]).agg(
+        sum=("weight", "sum"), count=("weight", "size"), conflict=("conflict", "any")
+    )
+    # Only a cluster with two parts that may not be joined directly is agglomerated: where
+    # every two parts may be, groups of them may be too (a mean of means at or above the bar).
+    refused = totals.conflict & ((totals["sum"] / totals["count"]) < min_weight)
+    doubtful = refused.groupby(level="root").any()
+    totals = totals[doubtful.reindex(totals.index.get_level_values("root")).to_numpy()]
+    new_roots = roots.copy()
+    members = frame.groupby("part").profile.agg(list)
+    for _, cluster_totals in totals.groupby(level="root", sort=True):
+        groups = _average_linkage(cluster_totals.droplevel("root"), min_weight)
+        if len(groups) == 1:
+            continue
+        # Each group is labelled by one of its own profiles: labels stay unique.
+        for group_parts in groups:
+            profiles = np.concatenate([members[p] for p in group_parts])
+            new_roots[profiles] = profiles.min()
+    return new_roots
+
+
+def _average_linkage(totals: pd.DataFrame, min_weight: float) -> list[list[int]]:
+    """Groups of parts: starting from each part alone, join the two groups with the highest
+    mean weight across them (``totals``: ``sum`` and ``count`` of weights and whether any pair
+    ``conflict``s, per pair of parts) while they may be joined: the mean reaches
+    ``min_weight`` or nothing across them conflicts. Ties go to the smaller part numbers."""
+    ids = sorted(set(totals.index.get_level_values(0)) | set(totals.index.get_level_values(1)))
+    position = {part: i for i, part in enumerate(ids)}
+    k = len(ids)
+    sums, counts = np.zeros((k, k)), np.zeros((k, k))
+    conflict = np.zeros((k, k), dtype=bool)
+    a = np.array([position[p] for p in totals.index.get_level_values(0)])
+    b = np.array([position[p] for p in totals.index.get_level_values(1)])
+    sums[a, b] = sums[b, a] = totals["sum"].to_numpy()
+    counts[a, b] = counts[b, a] = totals["count"].to_numpy()
+    conflict[a, b] = conflict[b, a] = totals.conflict.to_numpy(dtype=bool)
+    groups = {i: [ids[i]] for i in range(k)}
+    alive = np.ones(k, dtype=bool)
+    while alive.sum() > 1:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(counts > 0, sums / counts, -np.inf)
+        allowed = (mean >= min_weight) | ~conflict
+        allowed &= alive[:, None] & alive[None, :] & (counts > 0)
+        np.fill_diagonal(allowed, False)
+        if not allowed.any():
+            break
+        best = int(np.argmax(np.where(allowed, mean, -np.inf)))  # first: smallest positions
+        i, j = sorted(divmod(best, k))
+        for matrix in (sums, counts, conflict):
+            matrix[i, :] += matrix[j, :]
+            matrix[:, i] += matrix[:, j]
+            matrix[i, i] = 0
+        alive[j] = False
+        groups[i] += groups.pop(j)
+    return list(groups.values())

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from linkage_ops.linkage.blocking import BlockingKeys, candidate_pairs, unique_pairs
-from linkage_ops.linkage.clustering import cluster_profiles, twin_evidence
+from linkage_ops.linkage.clustering import Coherence, cluster_profiles, twin_evidence
 from linkage_ops.linkage.comparisons import (
     COMPARISONS,
     TERM_FREQUENCY_COMPARISONS,
@@ -43,7 +43,7 @@ from linkage_ops.linkage.model import (
 )
 from linkage_ops.linkage.settings import DEFAULT_SETTINGS, LinkageSettings
 from linkage_ops.linkage.standardise import PERSON_RECORD_COLUMNS, standardise_records
-from linkage_ops.linkage.thresholds import choose_thresholds
+from linkage_ops.linkage.thresholds import choose_thresholds, weight_of_probability
 
 
 @dataclass
@@ -190,7 +190,7 @@ def identifier_pairs(profiles: pd.DataFrame) -> np.ndarray:
 
 
 LINKED_DECISIONS = ("link", "identifier_link", "auto_link", "reviewed_match")
-REVIEW_DECISIONS = ("review", "identifier_review", "ambiguous", "possible_twins")
+REVIEW_DECISIONS = ("review", "identifier_review", "ambiguous", "possible_twins", "incoherent")
 REVIEW_FIELDS = [
     "source",
     "first_name",
@@ -421,6 +421,16 @@ def link_records(
     stopwatch.lap("score")
     # 4. Cluster.
     twins = twin_evidence(profiles, columns, settings.twins)
+    coherence = None
+    if settings.thresholds.min_average_probability is not None:
+        probability = settings.thresholds.min_average_probability
+        coherence = Coherence(
+            score=lambda left, right: score_pairs(
+                profiles, np.c_[left, right].astype(np.int64), **score
+            ),
+            min_weight=weight_of_probability(probability),
+            records_per_profile=np.bincount(std.profile.to_numpy(), minlength=len(profiles)),
+        )
     roots, pairs = cluster_profiles(
         profiles,
         columns,
@@ -430,6 +440,7 @@ def link_records(
         thresholds,
         settings.auto_rules,
         twins,
+        coherence,
     )
     stopwatch.lap("cluster")
     # 5. Key.

@@ -73,7 +73,8 @@ class ThresholdSettings:
     precision and recall it expects at each weight: the match threshold is the lowest weight at
     which the pairs it links are at least ``target_precision`` precise; the review threshold is
     the highest weight below that at which linking and reviewing together reach
-    ``target_recall``. Neither goes below its floor (a pair's own probability). A fixed
+    ``target_recall``. Neither goes below its floor (a pair's own probability). Links chain,
+    so a cluster must also hold together as a whole (``min_average_probability``). A fixed
     ``match_weight`` or ``review_weight`` overrides the choice. At most ``review_share`` of the
     children found (or ``min_review_children``, if more) wait in the review queue, the most
     consequential pairs first; the rest are ``review_deferred`` to a later refresh.
@@ -88,6 +89,10 @@ class ThresholdSettings:
     # never ask a reviewer about a pair less than 20% likely to be one.
     min_match_probability: float = 0.95
     min_review_probability: float = 0.2
+    # A cluster joined by scored links stays one child only if records drawn from its parts
+    # are on average at least this likely to be one child (average linkage; parts are held
+    # together by identifiers or reviewers); ``None`` leaves clusters as the links made them.
+    min_average_probability: float | None = 0.5
     review_share: float = 0.01
     # A small population may still have this many children in review.
     min_review_children: int = 50

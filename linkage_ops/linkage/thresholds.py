@@ -96,7 +96,7 @@ def expected_curves(model) -> dict[str, np.ndarray]:
     }
 
 
-def _weight(probability: float) -> float:
+def weight_of_probability(probability: float) -> float:
     """The match weight of a probability: log2 of its odds."""
     return math.log2(probability / (1 - probability))
 
@@ -121,7 +121,7 @@ def choose_thresholds(model, settings: ThresholdSettings) -> ThresholdChoice:
         top_run = precise[precise == np.arange(len(precise))]
         match = float(weight[top_run[-1]]) if len(top_run) else float(weight[0])
         match_source = "model"
-        floor = _weight(settings.min_match_probability)
+        floor = weight_of_probability(settings.min_match_probability)
         if match < floor:
             match, match_source = floor, "floor"
     if settings.review_weight is not None:
@@ -130,7 +130,7 @@ def choose_thresholds(model, settings: ThresholdSettings) -> ThresholdChoice:
         reaching = np.flatnonzero((recall >= settings.target_recall) & (weight < match))
         review = float(weight[reaching[0]]) if len(reaching) else float(weight[-1])
         review_source = "model"
-        floor = _weight(settings.min_review_probability)
+        floor = weight_of_probability(settings.min_review_probability)
         if review < floor:
             review, review_source = floor, "floor"
         review = min(review, match)
