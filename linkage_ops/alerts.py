@@ -22,8 +22,8 @@ import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -32,6 +32,7 @@ from typing import Any
 
 import duckdb
 
+from linkage_ops.ingest.schema import SERVICES
 from linkage_ops.warehouse_file import connect_for_writing
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,9 @@ KINDS = {
     "check_failed": "check failed",
     "run_failed": "run failed",
     "source_overdue": "source overdue",
+    "death_notification": "death notification",
 }
-SEVERITIES = ("error", "warn")
+SEVERITIES = ("error", "warn", "info")
 WEBHOOK = "webhook"
 EMAIL = "email"
 SUBJECT_PREFIX = "[warehouse alert]"
@@ -72,6 +74,8 @@ ALERTS_COLUMNS = list(ALERTS_COLUMN_TYPES)
 ERROR_BODY_CHARS = 200
 
 WEBHOOK_FORMATS = ("teams", "slack", "json")
+# An Adaptive Card's title colour for each severity.
+CARD_COLOURS = {"error": "Attention", "warn": "Warning", "info": "Accent"}
 # Hosts of Microsoft Teams incoming webhooks and of the Power Automate workflows that replace
 # them: both want an Adaptive Card (a workflow accepts plain JSON with 202 and shows nothing).
 TEAMS_HOSTS = (
@@ -93,11 +97,13 @@ def _one_line(text: str) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class Alert:
-    """Something an operator must look at: a failed check or run, or an overdue source.
+    """Something an operator must look at: a failed check or run, an overdue source, or a
+    child's death that services must act on.
 
     ``check`` is the check's or job's name; ``seen`` says, in words, what was found (e.g.
     "12 rows quarantined of 340; NHS number validity 81% (expected >= 95%)"). ``raised_at`` is
-    UTC: an aware time is converted, a naive one is taken to be UTC already.
+    UTC: an aware time is converted, a naive one is taken to be UTC already. ``url``, when
+    given, is where to look instead of the Dagster UI (e.g. a page of the web app).
     """
 
     kind: str
@@ -108,6 +114,7 @@ class Alert:
     severity: str = "error"
     run_id: str | None = None
     raised_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    url: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -135,14 +142,20 @@ class Alert:
         return _one_line(line)
 
     def link(self, ui_base_url: str) -> str:
-        """Where to look in the Dagster UI: the run, or for an overdue source its landing
-        asset (its freshness check)."""
+        """Where to look: the alert's own ``url``, or in the Dagster UI the run, or for an
+        overdue source its landing asset (its freshness check)."""
+        if self.url:
+            return self.url
         base = ui_base_url.rstrip("/")
         if self.run_id:
             return f"{base}/runs/{urllib.parse.quote(self.run_id)}"
         if self.source:
             return f"{base}/assets/landing/{urllib.parse.quote(self.source)}"
         return f"{base}/runs"
+
+    @property
+    def link_title(self) -> str:
+        return "Open" if self.url else "Open in Dagster"
 
     @property
     def fingerprint(self) -> str:
@@ -180,6 +193,9 @@ class AlertSettings:
     ui_base_url: str = DEFAULT_UI_BASE_URL
     # An alert the same as one sent within this many hours is recorded, not sent again.
     repeat_hours: float = 24.0
+    # Per service (``linkage_ops.ingest.schema.SERVICES``), more recipients of the alerts
+    # that concern it (a child's death is sent to each service holding the child's records).
+    service_recipients: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.webhook_url is not None:
@@ -213,6 +229,11 @@ class AlertSettings:
     def email_configured(self) -> bool:
         return bool(self.smtp_host and self.smtp_sender and self.smtp_recipients)
 
+    def for_services(self, services: Iterable[str]) -> AlertSettings:
+        """These settings with the services' own recipients added to the email's."""
+        extra = [address for name in services for address in self.service_recipients.get(name, ())]
+        return replace(self, smtp_recipients=tuple(dict.fromkeys([*self.smtp_recipients, *extra])))
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> AlertSettings:
         """Read ``ALERT_*`` variables; a blank variable counts as unset.
@@ -221,7 +242,9 @@ class AlertSettings:
         ``ALERT_SMTP_SENDER``, ``ALERT_SMTP_RECIPIENTS`` (comma separated),
         ``ALERT_SMTP_USERNAME``, ``ALERT_SMTP_PASSWORD``, ``ALERT_SMTP_STARTTLS`` ("1"/"true");
         ``ALERT_WEBHOOK_FORMAT`` (teams, slack or json; by default told by the URL's host),
-        ``ALERT_UI_BASE_URL`` (the Dagster UI, for links), ``ALERT_REPEAT_HOURS`` (24).
+        ``ALERT_UI_BASE_URL`` (the Dagster UI, for links), ``ALERT_REPEAT_HOURS`` (24),
+        ``ALERT_SMTP_RECIPIENTS_<SERVICE>`` (``EDUCATION``, ``SOCIAL_CARE``, ``SEND``,
+        ``HEALTH``: who, besides ``ALERT_SMTP_RECIPIENTS``, hears of a death in that service).
         A port or STARTTLS value that cannot be read raises ``ValueError`` naming the variable.
         """
 
@@ -238,11 +261,16 @@ class AlertSettings:
             raise ValueError(
                 f"ALERT_SMTP_STARTTLS must be 1/true or 0/false, not {starttls_text!r}"
             )
-        recipients = tuple(
-            address.strip()
-            for address in (value("ALERT_SMTP_RECIPIENTS") or "").split(",")
-            if address.strip()
-        )
+
+        def addresses(name: str) -> tuple[str, ...]:
+            return tuple(
+                address.strip() for address in (value(name) or "").split(",") if address.strip()
+            )
+
+        recipients = addresses("ALERT_SMTP_RECIPIENTS")
+        service_recipients = {
+            service: addresses(f"ALERT_SMTP_RECIPIENTS_{service.upper()}") for service in SERVICES
+        }
         repeat_text = value("ALERT_REPEAT_HOURS") or "24"
         try:
             repeat_hours = float(repeat_text)
@@ -259,6 +287,7 @@ class AlertSettings:
             smtp_port=port,
             smtp_sender=value("ALERT_SMTP_SENDER"),
             smtp_recipients=recipients,
+            service_recipients={name: to for name, to in service_recipients.items() if to},
             smtp_username=value("ALERT_SMTP_USERNAME"),
             smtp_password=environ.get("ALERT_SMTP_PASSWORD") or None,  # kept as given
             smtp_starttls=starttls_text in TRUE_WORDS,
@@ -317,12 +346,12 @@ def webhook_payload(alert: Alert, payload_format: str, link: str) -> dict[str, A
                     "weight": "Bolder",
                     "size": "Medium",
                     "wrap": True,
-                    "color": "Attention" if alert.severity == "error" else "Warning",
+                    "color": CARD_COLOURS[alert.severity],
                 },
                 {"type": "TextBlock", "text": alert.seen, "wrap": True},
                 {"type": "FactSet", "facts": [{"title": n, "value": v} for n, v in facts]},
             ],
-            "actions": [{"type": "Action.OpenUrl", "title": "Open in Dagster", "url": link}],
+            "actions": [{"type": "Action.OpenUrl", "title": alert.link_title, "url": link}],
         }
         return {
             "type": "message",
@@ -344,7 +373,7 @@ def webhook_payload(alert: Alert, payload_format: str, link: str) -> dict[str, A
                     "elements": [
                         {
                             "type": "button",
-                            "text": {"type": "plain_text", "text": "Open in Dagster"},
+                            "text": {"type": "plain_text", "text": alert.link_title},
                             "url": link,
                         }
                     ],
@@ -389,7 +418,7 @@ def email_message(
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "warehouse.invalid")
     lines = [alert.summary(), ""]
     if link:
-        lines += [f"Open in Dagster: {link}", ""]
+        lines += [f"{alert.link_title}: {link}", ""]
     lines += [
         f"{name}: {value if value is not None else '-'}" for name, value in alert.as_dict().items()
     ]

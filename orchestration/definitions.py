@@ -12,6 +12,7 @@ from orchestration.dbt.assets import dbt_marts, dbt_staging_and_intermediate
 from orchestration.dbt.project import dbt_project
 from orchestration.jobs import ingest_jobs, refresh_job
 from orchestration.linkage.assets import person_key_bridge
+from orchestration.notifications.assets import death_notifications
 from orchestration.publish.assets import published_marts
 from orchestration.resources import WarehouseResource
 from orchestration.settings import SOURCES, data_dir
@@ -30,6 +31,7 @@ def build_definitions(warehouse_data_dir: str) -> dg.Definitions:
             person_key_bridge,
             dbt_marts,
             published_marts,
+            death_notifications,
         ],
         asset_checks=[
             *(build_quality_checks(source) for source in SOURCES),

@@ -17,6 +17,7 @@ import dagster as dg
 import duckdb
 
 from linkage_ops.census_calendar import collection_year_end
+from linkage_ops.death_notifications import NOTIFICATIONS_TABLE
 from linkage_ops.synthetic import generate_authority
 from orchestration.definitions import defs
 from orchestration.resources import WarehouseResource
@@ -93,6 +94,18 @@ def describe_warehouse(database_path: Path, model_path: Path) -> None:
             print(f"  {kind.replace('_', ' ')}: {cause.replace('_', ' ')} {pairs:,} record pairs")
         queue = con.execute("select count(*) from linkage.review_queue").fetchone()[0]
         print(f"  {queue:,} candidate pairs wait for review in linkage.review_queue")
+        try:
+            sent, backlog = con.execute(
+                f"select count(*) filter (where sent), count(*) filter (where not sent) "
+                f"from {NOTIFICATIONS_TABLE}"
+            ).fetchone()
+        except duckdb.CatalogException:
+            sent = backlog = 0  # no refresh has reached the notifications yet
+        print(
+            f"  Deaths: {sent:,} notified to the services holding the child, {backlog:,} "
+            f"older ones recorded without a notification ({NOTIFICATIONS_TABLE}); all on "
+            "the restricted do_not_contact list"
+        )
         prior_weight, strongest, weakest = con.execute(
             "select any_value(prior_weight), "
             "arg_max(comparison || ' ' || level || ' ' || round(weight, 1), weight), "

@@ -25,3 +25,15 @@ def data_dir() -> Path:
 # The review web app's own database (users, sessions, decisions, audit), under the data folder:
 # the app writes it, the linkage step reads reviewers' decisions from it.
 APP_DATABASE = Path("app") / "app.sqlite3"
+
+
+def app_address() -> tuple[str, int]:
+    """Where the web app listens: ``APP_HOST`` (127.0.0.1) and ``APP_PORT`` (8000)."""
+    return os.environ.get("APP_HOST", "127.0.0.1"), int(os.environ.get("APP_PORT", "8000"))
+
+
+def app_base_url() -> str:
+    """The web app's address as its users reach it, for links in alerts: ``APP_BASE_URL``
+    (behind a proxy, e.g. https://warehouse.example.gov.uk), or the address it listens on."""
+    host, port = app_address()
+    return (os.environ.get("APP_BASE_URL") or f"http://{host}:{port}").rstrip("/")

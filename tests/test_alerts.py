@@ -272,6 +272,7 @@ def test_as_dict_is_json_safe_and_times_are_utc() -> None:
         "severity": "error",
         "run_id": "run-42",
         "raised_at": "2025-01-20T09:30:00+00:00",
+        "url": None,
     }
     london_summer = timezone(timedelta(hours=1))
     aware = Alert(

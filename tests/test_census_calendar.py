@@ -141,6 +141,7 @@ def test_a_school_census_term_is_compared_with_the_same_term_earlier() -> None:
 KEY_STAGE_2 = "results_due: {month: 7, weekday: tuesday, on_or_after: 8}"
 ASSESSMENT_SCHEMA = """
 source: results
+service: education
 cadence: assessment
 period_pattern: '^\\d{4}-\\d{2}$'
 RESULTS_DUE

@@ -9,6 +9,7 @@ from linkage_ops.ingest.schema import load_schema
 
 XML_SCHEMA = """
 source: example_return
+service: education
 cadence: annual
 format: xml
 xml_root: Message
@@ -186,6 +187,7 @@ def test_xml_the_schema_does_not_model_is_kept_with_its_path_and_record(
 
 CSV_SCHEMA = """
 source: example_903
+service: social_care
 cadence: annual
 period_pattern: '^\\d{4}-\\d{2}$'
 tables:

@@ -12,6 +12,7 @@ from linkage_ops.ingest.schema import SchemaError, available_codelists, load_cod
 
 SCHEMA = """
 source: example
+service: education
 cadence: annual
 period_pattern: '^\\d{4}-\\d{2}$'
 base_year: '2022-23'
@@ -133,6 +134,8 @@ def test_the_union_has_every_table_and_column_of_any_year(schema) -> None:
             "recordid",
         ),
         (("cadence: annual", "cadence: fortnightly"), "cadence must be one of"),
+        (("service: education", "service: housing"), "service must be one of"),
+        (("service: education\n", ""), "missing service"),
         (("codes: sexes", "codes: genders"), "code list 'genders' not found"),
         (("    tables:\n      header:", "    tables:\n      headr:"), "no such table to change"),
         (("type: code, codes: [P1, P2]", "type: code"), "a code column needs codes"),

@@ -31,9 +31,12 @@ def prepare_app_folder() -> None:
 
 def serve(argv: list[str]) -> None:
     """Bring the app's database up to date and serve it with waitress."""
+    from orchestration.settings import app_address
+
+    host, port = app_address()
     parser = argparse.ArgumentParser(prog="python -m webapp serve")
-    parser.add_argument("--host", default=os.environ.get("APP_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("APP_PORT", "8000")))
+    parser.add_argument("--host", default=host)
+    parser.add_argument("--port", type=int, default=port)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args(argv)
 

@@ -38,8 +38,18 @@ CODELIST_DIR_NAME = "codelists"
 FIELD_TYPES = frozenset(
     {"text", "integer", "date", "boolean", "code", "pattern", "upn", "nhs_number", "postcode"}
 )
+# The services whose records a source holds: told, for example, when a child they know dies.
+SERVICES = {
+    "education": "Education",
+    "social_care": "Children's social care",
+    "send": "SEND",
+    "health": "Health",
+}
+# The source whose records report a child's death (see linkage_ops.death_notifications).
+DEATHS_SOURCE = "deaths"
 SOURCE_KEYS = {
     "source",
+    "service",
     "description",
     "cadence",
     "period_pattern",
@@ -312,6 +322,8 @@ class SourceSchema:
     cadence: str
     period_pattern: re.Pattern[str]
     tables: dict[str, TableSchema] = field(default_factory=dict)
+    # Which service's records these are (``SERVICES``).
+    service: str = "education"
     # "csv" (one file per table; an XML form is read too when ``xml_root`` is set) or "xml".
     format: str = "csv"
     xml_root: str | None = None
@@ -535,9 +547,11 @@ def _document(source: str, schema_dir: Path) -> dict:
     if not path.exists():
         raise SchemaError(f"no schema for source {source!r} ({path})")
     document = _check_keys(str(path), yaml.safe_load(path.read_text("utf-8")), SOURCE_KEYS)
-    for key in ("source", "cadence", "period_pattern", "tables"):
+    for key in ("source", "service", "cadence", "period_pattern", "tables"):
         if key not in document:
             raise SchemaError(f"{path}: missing {key}")
+    if document["service"] not in SERVICES:
+        raise SchemaError(f"{path}: service must be one of {', '.join(SERVICES)}")
     if document["source"] != source:
         raise SchemaError(f"{path}: source must be {source!r}, the file's own name")
     if document["cadence"] not in CADENCES:
@@ -587,6 +601,7 @@ def _base(document: dict, year: int | None) -> SourceSchema:
         _check_keys(f"{document['_path']}: year_from", year_from, {"table", "column"})
     return SourceSchema(
         source=document["source"],
+        service=document["service"],
         cadence=document["cadence"],
         period_pattern=re.compile(document["period_pattern"]),
         format=document.get("format", "csv"),

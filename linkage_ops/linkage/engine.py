@@ -19,6 +19,7 @@ Every setting is in one object, ``settings.LinkageSettings``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -233,6 +234,7 @@ def _reviewed_profiles(std: pd.DataFrame, decisions: pd.DataFrame | None) -> pd.
 
 # What a reviewer's decision on a pair would change, most consequential first.
 IMPACTS = {
+    "unlinked_first": "a record that must not stay unlinked (a death) matches no other record",
     "split_key": "a non-match splits a child's key (the records share an identifier)",
     "merge_keys": "a match merges two existing children (one key retires)",
     "join_records": "a match joins records to a child (no existing key retires)",
@@ -240,14 +242,20 @@ IMPACTS = {
 
 
 def prioritise_review(
-    pairs: pd.DataFrame, profile_keys: np.ndarray, profile_records: np.ndarray, existing: set
+    pairs: pd.DataFrame,
+    profile_keys: np.ndarray,
+    profile_records: np.ndarray,
+    existing: set,
+    unlinked_first: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The pairs waiting for a reviewer, most consequential first, with ``impact`` (see
     ``IMPACTS``), ``records_affected`` and ``priority`` (1 = first).
 
-    Key-changing pairs come first (a non-match that would split a key, a match that would merge
-    two keys issued in earlier runs), then by how many records the decision moves, then the
-    pairs the model is least sure of (probability nearest one half)."""
+    First the pairs of a record that must not stay unlinked (``unlinked_first``: profile rows,
+    e.g. a death that linked to nobody), then key-changing pairs (a non-match that would split
+    a key, a match that would merge two keys issued in earlier runs), then by how many records
+    the decision moves, then the pairs the model is least sure of (probability nearest one
+    half)."""
     waiting = pairs[pairs.decision.isin(REVIEW_DECISIONS)].copy()
     key_l = profile_keys[waiting.row_l.to_numpy()]
     key_r = profile_keys[waiting.row_r.to_numpy()]
@@ -256,8 +264,16 @@ def prioritise_review(
     both_existing = pd.Series(key_l).isin(existing).to_numpy() & (
         pd.Series(key_r).isin(existing).to_numpy()
     )
+    first = np.zeros(len(waiting), dtype=bool)
+    if unlinked_first is not None and len(unlinked_first):
+        first = (
+            waiting.row_l.isin(unlinked_first).to_numpy()
+            | waiting.row_r.isin(unlinked_first).to_numpy()
+        )
     waiting["impact"] = np.select(
-        [same, both_existing], ["split_key", "merge_keys"], default="join_records"
+        [first, same, both_existing],
+        ["unlinked_first", "split_key", "merge_keys"],
+        default="join_records",
     )
     waiting["records_affected"] = np.where(
         same,
@@ -277,6 +293,54 @@ def prioritise_review(
     )
     waiting["priority"] = np.arange(1, len(waiting) + 1)
     return waiting.drop(columns=["impact_rank", "uncertainty"])
+
+
+def _review_unlinked_first(
+    std: pd.DataFrame,
+    roots: np.ndarray,
+    pairs: pd.DataFrame,
+    candidates: np.ndarray,
+    score: Callable[[np.ndarray], pd.DataFrame],
+    sources: tuple[str, ...],
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Records of ``sources`` (a death) whose child holds no other source's record must not
+    stay unlinked unseen: each one's likeliest candidate pair waits for a reviewer (scored
+    again if it fell below the review threshold), unless a reviewer has already decided it.
+    Returns the pairs and those profiles' rows."""
+    if not sources:
+        return pairs, np.zeros(0, dtype=np.int64)
+    cluster = roots[std.profile.to_numpy()]
+    only_those = pd.Series(std.source.isin(sources).to_numpy()).groupby(cluster).all()
+    lonely_clusters = only_those.index[only_those.to_numpy()]
+    lonely = np.unique(std.profile.to_numpy()[np.isin(cluster, lonely_clusters)])
+    if not len(lonely):
+        return pairs, lonely
+    own = pairs.row_l.isin(lonely) | pairs.row_r.isin(lonely)
+    reviewed = own & pairs.decision.str.startswith("reviewed_")
+    settled = set(pairs.row_l[reviewed]) | set(pairs.row_r[reviewed])
+    waiting = lonely[~np.isin(lonely, list(settled))]
+    # Each profile's best pair, from those kept or, failing them, from all its candidates.
+    kept = pairs[own & ~reviewed]
+    chosen = candidates[np.isin(candidates[:, 0], waiting) | np.isin(candidates[:, 1], waiting)]
+    known = pd.MultiIndex.from_frame(kept[["row_l", "row_r"]])
+    rescored = score(chosen)
+    rescored = rescored[~pd.MultiIndex.from_frame(rescored[["row_l", "row_r"]]).isin(known)].assign(
+        decision="below_review_threshold", rule=""
+    )
+    options = pd.concat([kept.assign(origin="kept"), rescored.assign(origin="new")])
+    best = []
+    for column in ("row_l", "row_r"):
+        mine = options[options[column].isin(waiting)]
+        best.append(mine.sort_values("match_weight", ascending=False).drop_duplicates(column))
+    best = pd.concat(best).drop_duplicates(["row_l", "row_r"])
+    if best.empty:
+        return pairs, lonely
+    to_review = pd.MultiIndex.from_frame(best[["row_l", "row_r"]])
+    in_pairs = pd.MultiIndex.from_frame(pairs[["row_l", "row_r"]]).isin(to_review)
+    pairs = pairs.copy()
+    pairs.loc[in_pairs & ~pairs.decision.isin(REVIEW_DECISIONS), "decision"] = "review"
+    added = best[best.origin == "new"].drop(columns="origin").assign(decision="review")
+    return pd.concat([pairs, added[pairs.columns]], ignore_index=True), lonely
 
 
 def review_queue(profiles: pd.DataFrame, waiting: pd.DataFrame) -> pd.DataFrame:
@@ -442,6 +506,14 @@ def link_records(
         twins,
         coherence,
     )
+    pairs, unlinked_first = _review_unlinked_first(
+        std,
+        roots,
+        pairs,
+        candidates.pairs,
+        lambda chosen: score_pairs(profiles, chosen, **score),
+        settings.review_first_sources,
+    )
     stopwatch.lap("cluster")
     # 5. Key.
     std["cluster"] = roots[std.profile.to_numpy()]
@@ -453,7 +525,7 @@ def link_records(
     profile_keys = keys.cluster_keys.reindex(roots).to_numpy()
     profile_records = np.bincount(std.profile.to_numpy(), minlength=n)
     existing = set(state.registry.person_key) if state is not None else set()
-    waiting = prioritise_review(pairs, profile_keys, profile_records, existing)
+    waiting = prioritise_review(pairs, profile_keys, profile_records, existing, unlinked_first)
     children = int(std.person_key.nunique())
     budget = max(
         int(settings.thresholds.review_share * children), settings.thresholds.min_review_children

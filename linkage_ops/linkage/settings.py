@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from linkage_ops.ingest.schema import DEATHS_SOURCE
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -151,6 +153,10 @@ class LinkageSettings:
     household: tuple[tuple[str, str], ...] = (("last_name", "exact"), ("postcode", "full"))
     # Pairs are compared this many at a time, to bound memory at county scale.
     chunk_pairs: int = 2_000_000
+    # Records of these sources that link to no other source's record go to the top of the
+    # review queue with their likeliest candidate: a death that links to nobody is a child
+    # whose services have not been told.
+    review_first_sources: tuple[str, ...] = (DEATHS_SOURCE,)
 
     @property
     def levels(self) -> dict[str, tuple[str, ...]]:
@@ -202,6 +208,7 @@ class LinkageSettings:
             twins=TwinSettings(**twins),
             household=tuple(tuple(level) for level in data.get("household", cls.household)),
             chunk_pairs=int(data.get("chunk_pairs", cls.chunk_pairs)),
+            review_first_sources=tuple(data.get("review_first_sources", cls.review_first_sources)),
         )
 
 
