@@ -180,6 +180,17 @@ def periods_due_on(source: str, day: date) -> list[str]:
     }[schema.cadence](day)
 
 
+def periods_due_since(source: str, first_period: str, today: date) -> list[str]:
+    """The periods of ``source`` that fell due after ``first_period`` ended, up to ``today``,
+    oldest first: what should have arrived since the source's first period."""
+    periods: list[str] = []
+    day = source_period_end(source, first_period) + timedelta(days=1)
+    while day <= today:
+        periods += [period for period in periods_due_on(source, day) if period not in periods]
+        day += timedelta(days=1)
+    return periods
+
+
 # How late a source's latest period may be, in days after it fell due, before it is overdue:
 # the default for each cadence. A source declares its own in its schema (max_days_late).
 MAX_DAYS_LATE = {"school_census": 14, "sen2": 14, "annual": 45, "monthly": 10, "assessment": 14}

@@ -8,16 +8,26 @@ whether one fell due that day (a week after a School Census or SEN2 census day, 
 the 31 March year end for CIN and SSDA903, the 5th of the month for the month before for health
 feeds, the day after results day for attainment, by the rule in the source's schema). Both
 start stopped: turn them on in the UI (Automation).
+
+A period that fell due but never arrived must show: the ``due_periods`` sensor (running by
+default) adds every period the calendar says is due since a source's first period as a
+partition, so the UI lists the ones never loaded as missing.
 """
 
 import hashlib
 import json
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from linkage_ops.census_calendar import due_day_crons, periods_due_on
+from linkage_ops.census_calendar import (
+    due_day_crons,
+    periods_due_on,
+    periods_due_since,
+    source_period_end,
+)
 from linkage_ops.ingest import landing_periods, load_schema
 from linkage_ops.ingest.raw_store import Delivery, loaded_files
 from linkage_ops.ingest.reader import file_sha256
@@ -136,8 +146,38 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext, warehouse: Wareho
     )
 
 
+def missing_due_periods(instance: dg.DagsterInstance, source: str, today: date) -> list[str]:
+    """Periods of ``source`` due by ``today`` since its first known period that are not yet
+    partitions (a source with no period yet has no start: nothing)."""
+    name = periods_partitions(source).name
+    known = instance.get_dynamic_partitions(name)
+    if not known:
+        return []
+    first = min(known, key=lambda period: source_period_end(source, period))
+    return [period for period in periods_due_since(source, first, today) if period not in known]
+
+
+@dg.sensor(
+    name="due_periods",
+    minimum_interval_seconds=3600,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Adds each period that has fallen due by the collection calendar as a "
+    "partition of its source, so a period that never arrived shows as missing.",
+)
+def due_periods_sensor(context: dg.SensorEvaluationContext):
+    today = date.today()
+    requests = []
+    for source in SOURCES:
+        missing = missing_due_periods(context.instance, source, today)
+        if missing:
+            requests.append(periods_partitions(source).build_add_request(missing))
+    if not requests:
+        return dg.SkipReason(f"every period due by {today} is a partition")
+    return dg.SensorResult(dynamic_partitions_requests=requests)
+
+
 schedules = [calendar_schedule(source) for source in SOURCES]
-sensors = [landing_folder_sensor]
+sensors = [landing_folder_sensor, due_periods_sensor]
 
 
 # Declarative automation: staging, linkage, marts and the publication carry

@@ -73,3 +73,33 @@ def test_identifiable_assets_have_their_own_group_a_tag_and_owners(tmp_path) -> 
     assert all(spec.owners for spec in specs.values()), [
         key for key, spec in specs.items() if not spec.owners
     ]
+
+
+def test_a_period_due_but_never_delivered_shows_as_a_missing_partition() -> None:
+    from datetime import date
+
+    from orchestration.automation import due_periods_sensor, missing_due_periods
+    from orchestration.sources.partitions import periods_partitions
+
+    gp = periods_partitions("gp").name
+    with dg.DagsterInstance.ephemeral() as instance:
+        # Nothing loaded yet: no start, nothing is due.
+        assert missing_due_periods(instance, "gp", date(2025, 3, 20)) == []
+        # October and December 2024 arrived; November never did, nor what fell due since.
+        instance.add_dynamic_partitions(gp, ["2024-10", "2024-12"])
+        assert missing_due_periods(instance, "gp", date(2025, 3, 20)) == [
+            "2024-11",
+            "2025-01",
+            "2025-02",  # due on 5 March
+        ]
+        result = due_periods_sensor(dg.build_sensor_context(instance=instance))
+        (request,) = [r for r in result.dynamic_partitions_requests if r.partitions_def_name == gp]
+        assert "2024-11" in request.partition_keys
+        # The School Census's terms, by its own calendar.
+        sc = periods_partitions("school_census").name
+        instance.add_dynamic_partitions(sc, ["2024-spring"])
+        assert missing_due_periods(instance, "school_census", date(2025, 2, 1)) == [
+            "2024-summer",
+            "2024-autumn",
+            "2025-spring",
+        ]
