@@ -110,6 +110,7 @@ def _load(args: argparse.Namespace) -> int:
             args.period,
             run_id="cli",
             accept_loss=args.accept_loss,
+            accept_other_period=args.accept_other_period,
         )
     except (UnreadableFileError, SchemaError) as error:
         _error(f"{args.source} {args.period}: {error}")
@@ -270,6 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--accept-loss",
         action="store_true",
         help="reload a period even if a table would keep less than half of its previous rows",
+    )
+    load.add_argument(
+        "--accept-other-period",
+        action="store_true",
+        help="load a monthly file even if most of its dates are in another month",
     )
     load.add_argument(
         "--wait",

@@ -157,3 +157,55 @@ def test_a_whole_number_beyond_the_integer_range_is_quarantined_not_left_to_stop
         r for r in load_schema("admitted_care").tables["episodes"].columns if r.name == "EPIKEY"
     )
     assert check_value(epikey, "300000000001") is None
+
+
+ECDS_COLUMNS = load_schema("emergency_care").tables["attendances"].column_names
+
+
+def write_ecds(landing: Path, folder_period: str, arrivals: list[str]) -> None:
+    folder = landing / "emergency_care" / folder_period
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [
+        [str(n), "RWP", "", "2015-03-02", "2", "A", "HR1 2AB", day, "10:15:00", "", "", "N"]
+        for n, day in enumerate(arrivals, start=1)
+    ]
+    (folder / "ecds.csv").write_text(
+        ",".join(ECDS_COLUMNS) + "\n" + "".join(as_line(row) + "\n" for row in rows)
+    )
+
+
+def test_a_months_file_in_another_months_folder_is_refused_until_accepted(tmp_path, con):
+    """February's A&E file put in the March folder was published as March."""
+    from linkage_ops.ingest import OtherPeriodRefused
+
+    landing = tmp_path / "landing"
+    february = [f"2025-02-{day:02d}" for day in range(1, 21)]
+    write_ecds(landing, "2025-03", february)
+    with pytest.raises(OtherPeriodRefused) as refused:
+        load_period(con, landing, "emergency_care", "2025-03", run_id="t")
+    problem = refused.value.problem
+    assert "ecds.csv: 20 of 20 ARRIVAL_DATE dates are in 2025-02, 0 in 2025-03" in problem
+    assert "--accept-other-period" in problem
+    tables = {name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()}
+    assert "emergency_care__attendances" not in tables  # nothing written
+
+    # A March file with a few late February arrivals loads; so does the refused one, accepted.
+    write_ecds(landing, "2025-03", [*february[:3], *[f"2025-03-{d:02d}" for d in range(1, 18)]])
+    assert load_period(con, landing, "emergency_care", "2025-03", run_id="t").tables
+    write_ecds(landing, "2025-03", february)
+    load_period(con, landing, "emergency_care", "2025-03", run_id="u", accept_other_period=True)
+    count = "select count(*) from raw.emergency_care__attendances where _period = '2025-03'"
+    assert con.execute(count).fetchone()[0] == 20
+
+
+def test_the_cli_refuses_a_file_of_another_month_in_one_line(tmp_path, capsys):
+    from linkage_ops.cli import main
+
+    landing = tmp_path / "landing"
+    write_ecds(landing, "2025-03", [f"2025-02-{day:02d}" for day in range(1, 6)])
+    arguments = ["load", "--landing", str(landing), "--database", str(tmp_path / "w.duckdb")]
+    arguments += ["--source", "emergency_care", "--period", "2025-03"]
+    assert main(arguments) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "belong to another month" in line and "ecds.csv" in line
+    assert main([*arguments, "--accept-other-period"]) == 0

@@ -136,6 +136,8 @@ def test_the_union_has_every_table_and_column_of_any_year(schema) -> None:
         (("cadence: annual", "cadence: fortnightly"), "cadence must be one of"),
         (("service: education", "service: housing"), "service must be one of"),
         (("service: education\n", ""), "missing service"),
+        (("h: CHILD/EPISODE\n", "h: CHILD/EPISODE\n    period_date: PLACE\n"), "not a date"),
+        (("h: CHILD/EPISODE\n", "h: CHILD/EPISODE\n    period_date: DECOM\n"), "only a monthly"),
         (("codes: sexes", "codes: genders"), "code list 'genders' not found"),
         (("    tables:\n      header:", "    tables:\n      headr:"), "no such table to change"),
         (("type: code, codes: [P1, P2]", "type: code"), "a code column needs codes"),

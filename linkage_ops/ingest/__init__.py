@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from linkage_ops.ingest.errors import ReloadRefused, UnreadableFileError
+from linkage_ops.ingest.errors import OtherPeriodRefused, ReloadRefused, UnreadableFileError
 from linkage_ops.ingest.raw_store import (
     UNMODELLED,
     UNMODELLED_XML,
@@ -21,6 +21,7 @@ from linkage_ops.ingest.raw_store import (
     failed_files,
     raw_table_name,
     reconcile_period,
+    period_mismatches,
     reload_losses,
     write_source_batch,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "Finding",
     "PeriodLoad",
     "Reconciliation",
+    "OtherPeriodRefused",
     "ReloadRefused",
     "SchemaError",
     "SourceSchema",
@@ -68,6 +70,7 @@ def load_period(
     run_id: str,
     loaded_at: datetime | None = None,
     accept_loss: bool = False,
+    accept_other_period: bool = False,
 ) -> PeriodLoad:
     """Read ``<landing_dir>/<source>/<period>`` and replace that period in the raw tables.
 
@@ -75,7 +78,9 @@ def load_period(
     with its problem, and the period's other files load. Raises ``UnreadableFileError``
     (before writing anything) only when the period folder is missing or holds no files, and
     ``ReloadRefused`` when a reload would leave a table with far fewer rows than the period's
-    previous load (``raw_store.MAX_RELOAD_LOSS``) unless ``accept_loss``.
+    previous load (``raw_store.MAX_RELOAD_LOSS``) unless ``accept_loss``, and
+    ``OtherPeriodRefused`` when a monthly file's dates belong to another month
+    (``raw_store.period_mismatches``) unless ``accept_other_period``.
     """
     schema = load_schema(source)
     batch = read_source_period(schema, landing_dir / source / period, period)
@@ -87,6 +92,15 @@ def load_period(
             "not loaded, the period keeps its previous load. If the smaller delivery is right, "
             "load it again accepting the loss (linkage-ops load --accept-loss; in Dagster, the "
             "run tag accept_reload_loss=true)",
+        )
+    mismatches = period_mismatches(schema, batch)
+    if mismatches and not accept_other_period:
+        raise OtherPeriodRefused(
+            landing_dir / source / period,
+            f"the dates of {source} {period} belong to another month ({'; '.join(mismatches)}): "
+            "not loaded. Move the file to its month's folder, or, if it is right here, load "
+            "it accepting that (linkage-ops load --accept-other-period; in Dagster, the run "
+            "tag accept_other_period=true)",
         )
     return write_source_batch(
         con, schema, batch, run_id=run_id, loaded_at=loaded_at or datetime.now()

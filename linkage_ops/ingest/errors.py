@@ -1,5 +1,5 @@
-"""The errors a delivery can raise: a file (or period folder) that cannot be read, and a reload
-that would lose most of what the period held."""
+"""The errors a delivery can raise: a file (or period folder) that cannot be read, a reload
+that would lose most of what the period held, and a file dated for another period."""
 
 from __future__ import annotations
 
@@ -19,3 +19,9 @@ class ReloadRefused(UnreadableFileError):
     """A reload of a period that would replace its rows with far fewer (a header-only or
     truncated file, a file that failed): refused before anything is written, so the period
     keeps its previous load until the operator accepts the smaller delivery."""
+
+
+class OtherPeriodRefused(UnreadableFileError):
+    """A monthly file whose dates belong to another month than its folder's (a file put in
+    the wrong folder would be published as the wrong month): refused before anything is
+    written, until the operator moves it or accepts it for this period."""

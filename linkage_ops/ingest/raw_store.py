@@ -610,3 +610,40 @@ def failed_files(con: duckdb.DuckDBPyConnection, source: str, period: str) -> li
         "where source = ? and period = ? and outcome = 'failed' order by source_file",
         [source, period],
     ).fetchall()
+
+
+# A monthly file is in the wrong folder when fewer than this share of its dated rows fall in
+# the folder's month and most fall in one other month.
+MIN_PERIOD_SHARE = 0.5
+
+
+def period_mismatches(schema: SourceSchema, batch: SourceBatch) -> list[str]:
+    """Files whose dates (their table's ``period_date`` column) belong to another month than
+    the period they were delivered for: one description each, naming the file, the column and
+    the month the dates belong to."""
+    problems = []
+    for table in batch.tables.values():
+        column = table.table.period_date
+        if column is None or column not in table.columns:
+            continue
+        rule = next(rule for rule in table.table.columns if rule.name == column)
+        position = table.columns.index(column)
+        months: dict[str, int] = {}
+        for _, values in table.loaded:
+            value = values[position]
+            try:
+                month = datetime.strptime((value or "").strip(), rule.date_format or "")
+            except ValueError:
+                continue
+            key = f"{month:%Y-%m}"
+            months[key] = months.get(key, 0) + 1
+        dated = sum(months.values())
+        if not dated or months.get(batch.period, 0) >= MIN_PERIOD_SHARE * dated:
+            continue
+        other, count = max(months.items(), key=lambda item: (item[1], item[0]))
+        if count > dated / 2:
+            problems.append(
+                f"{table.path.name}: {count:,} of {dated:,} {column} dates are in {other}, "
+                f"{months.get(batch.period, 0):,} in {batch.period}"
+            )
+    return problems

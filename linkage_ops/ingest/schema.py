@@ -66,6 +66,7 @@ SOURCE_KEYS = {
 TABLE_KEYS = {
     "description",
     "names",
+    "period_date",
     "record_id",
     "record_path",
     "present_if",
@@ -267,6 +268,10 @@ class TableSchema:
     present_values: frozenset[str] | None = None
     rules: tuple[RowRule, ...] = ()
     description: str = ""
+    # A date column whose dates fall in the period the file is delivered for (an extract of
+    # the month's attendances): a file whose dates mostly belong to another period was put in
+    # the wrong folder, and the loader refuses it unless told otherwise.
+    period_date: str | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -498,6 +503,13 @@ def _table(where: str, name: str, spec: dict, source: dict, year: int | None) ->
     if source.get("format", "csv") == "xml":
         columns += XML_KEY_COLUMNS
     names = spec.get("names", [name])
+    period_date = spec.get("period_date")
+    if period_date is not None and not any(
+        rule.name == period_date and rule.type == "date" for rule in columns
+    ):
+        raise SchemaError(f"{where}.period_date: {period_date!r} is not a date column")
+    if period_date is not None and source.get("cadence") != "monthly":
+        raise SchemaError(f"{where}.period_date: only a monthly source's files are dated so")
     return TableSchema(
         name=name,
         record_id=spec["record_id"],
@@ -510,6 +522,7 @@ def _table(where: str, name: str, spec: dict, source: dict, year: int | None) ->
             _row_rule(f"{where}.rules[{i}]", rule) for i, rule in enumerate(spec.get("rules", []))
         ),
         description=spec.get("description", ""),
+        period_date=period_date,
     )
 
 

@@ -22,6 +22,9 @@ ROWS_RECONCILE = "rows_reconcile"
 # A run tagged accept_reload_loss=true reloads a period even where a table would lose most of
 # its previous rows (the loader refuses that otherwise: linkage_ops.ingest.ReloadRefused).
 ACCEPT_RELOAD_LOSS_TAG = "accept_reload_loss"
+# And tagged accept_other_period=true, loads a monthly file whose dates are mostly in another
+# month (linkage_ops.ingest.OtherPeriodRefused otherwise).
+ACCEPT_OTHER_PERIOD_TAG = "accept_other_period"
 UNMODELLED_CONTENT = "unmodelled_content"
 
 
@@ -130,6 +133,9 @@ def build_source_assets(source: str) -> dg.AssetsDefinition:
                         run_id=context.run.run_id,
                         loaded_at=datetime.now(),
                         accept_loss=context.run.tags.get(ACCEPT_RELOAD_LOSS_TAG) == "true",
+                        accept_other_period=(
+                            context.run.tags.get(ACCEPT_OTHER_PERIOD_TAG) == "true"
+                        ),
                     )
                 except UnreadableFileError as error:
                     problems.append(f"{period}: cannot load {error.path.name}: {error.problem}")
