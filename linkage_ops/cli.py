@@ -35,7 +35,7 @@ from linkage_ops.linkage.store import (
     read_state_folder,
     write_state_folder,
 )
-from linkage_ops.warehouse_file import connect_for_writing, is_locked
+from linkage_ops.warehouse_file import apply_umask, connect_for_writing, is_locked
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -315,6 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        apply_umask()
+    except ValueError as error:
+        _error(str(error))
+        return 2
     return args.handler(args)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from linkage_ops.warehouse_file import apply_umask
 from orchestration.alerts import sensors as alert_sensors
 from orchestration.automation import schedules, sensors
 from orchestration.dbt.assets import dbt_marts, dbt_staging_and_intermediate
@@ -22,7 +23,9 @@ from orchestration.sources.quality_checks import build_mart_quality_checks, buil
 
 
 def build_definitions(warehouse_data_dir: str) -> dg.Definitions:
-    """Definitions for one warehouse folder (tests build their own in a temporary folder)."""
+    """Definitions for one warehouse folder (tests build their own in a temporary folder).
+    What the runs write is the owner's only, unless ``WAREHOUSE_UMASK`` says otherwise."""
+    apply_umask()
     return dg.Definitions(
         assets=[
             *(landing_files_spec(source) for source in SOURCES),

@@ -251,3 +251,38 @@ def test_load_waits_for_a_warehouse_another_process_holds_then_says_so_in_one_li
     assert code == 2
     assert line.startswith(f"error: {database} is in use by another process (PID ")
     assert "stayed locked for 1 s" in line
+
+
+def test_what_load_writes_is_the_owners_only_unless_the_authority_says_otherwise(
+    tmp_path, capsys, monkeypatch
+) -> None:
+    """The warehouse file, with every child's identifiers, was world-readable."""
+    import os
+    import stat
+
+    folder = tmp_path / "landing" / "gp" / "2025-03"
+    folder.mkdir(parents=True)
+    (folder / "gp_registrations_2025-03.csv").write_text(
+        "REGISTRATION_ID,NHS_NUMBER,FORENAME,SURNAME,DATE_OF_BIRTH,SEX,POSTCODE,PRACTICE_CODE,"
+        "REGISTRATION_START_DATE,REGISTRATION_END_DATE\n"
+        "1,9434765919,Ava,Cole,2016-01-02,2,HR1 2AB,M85001,2016-02-01,\n"
+    )
+
+    def load(database: str) -> int:
+        arguments = ["load", "--landing", str(tmp_path / "landing"), "--database"]
+        return main([*arguments, str(tmp_path / database), "--source", "gp", "--period", "2025-03"])
+
+    before = os.umask(0o022)  # a typical login's umask: new files 0644
+    try:
+        assert load("private.duckdb") == 0
+        assert stat.S_IMODE((tmp_path / "private.duckdb").stat().st_mode) == 0o600
+        monkeypatch.setenv("WAREHOUSE_UMASK", "027")
+        assert load("shared.duckdb") == 0
+        assert stat.S_IMODE((tmp_path / "shared.duckdb").stat().st_mode) == 0o640
+        monkeypatch.setenv("WAREHOUSE_UMASK", "rw-r-----")
+        capsys.readouterr()
+        assert load("refused.duckdb") == 2
+        (line,) = capsys.readouterr().err.splitlines()
+        assert "WAREHOUSE_UMASK must be an octal umask" in line
+    finally:
+        os.umask(before)

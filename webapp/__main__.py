@@ -54,6 +54,9 @@ def serve(argv: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    from linkage_ops.warehouse_file import apply_umask
+
+    apply_umask()  # the app's database and sessions: the owner's only
     prepare_app_folder()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
     if argv[:1] == ["serve"]:
