@@ -285,18 +285,21 @@ def _chosen_pairs(
         left, right, _ = block_pairs(keys, rule)
         codes = left * n + right
         if spent + pairs > budget:
-            # Charge the rule only for what is new: count what has been found exactly.
+            # Charge the rule only for what is new: count what has been found exactly, kept
+            # sorted so that membership is a binary search (hashing ten million pairs is not).
             if not exact:
-                found = [pd.unique(np.concatenate(found))] if found else []
+                found = [_sorted_unique(np.concatenate(found))] if found else []
                 spent, exact = (len(found[0]) if found else 0), True
+            codes = np.sort(codes)  # sorted queries: the binary searches walk memory in order
             if found:
-                codes = codes[~np.isin(codes, found[0])]
+                codes = codes[~_sorted_contains(found[0], codes)]
             if spent + len(codes) > budget:
                 reports[rule] = RuleReport(
                     rule, pairs, False, f"over the pair budget ({budget:,.0f} pairs)"
                 )
                 continue
-            found = [np.concatenate([*found, codes])]
+            # Two sorted runs: the stable sort merges them in one pass.
+            found = [np.sort(np.concatenate([*found, codes]), kind="stable")]
             spent += len(codes)
         else:
             found.append(codes)
@@ -313,6 +316,20 @@ def _chosen_pairs(
             )
     codes = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
     return [reports[rule] for rule in settings.rules], codes
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (by sorting: NumPy's hashed unique is slower on millions)."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+
+
+def _sorted_contains(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per value, whether it is in ``sorted_values`` (sorted ascending)."""
+    if not len(sorted_values):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
+    return sorted_values[at] == values
 
 
 def candidate_pairs(keys: BlockingKeys, settings: BlockingSettings) -> Candidates:
