@@ -1,14 +1,17 @@
-"""Publish the marts for BI tools: a DuckDB copy and one Parquet file per mart, per audience, and
-the aggregate marts as CSV files and one Excel workbook.
+"""Publish the marts for BI tools and analysts: per audience a DuckDB copy and one Parquet file
+per mart, and the aggregate marts also as CSV files and one Excel workbook.
 
 The pipeline keeps writing its own warehouse file; readers open the published copies instead.
 In a published DuckDB file the tables are in its main schema (``select * from dim_child``).
 
-    data/published/marts.duckdb                  pseudonymous marts (warehouse schema ``marts``)
-    data/published/parquet/<mart>.parquet
-    data/published/csv/<mart>.csv                aggregate (disclosure controlled) marts
-    data/published/marts.xlsx                    the same, a sheet each, behind a contents sheet
-    data/published/restricted/restricted.duckdb  identifiers, practitioners' lists
+    data/published/marts.duckdb                  the ``marts`` tables about no one child:
+    data/published/parquet/<mart>.parquet        aggregates, reference and quality tables
+    data/published/csv/<mart>.csv                the aggregates (``is_suppressed``) as CSV
+    data/published/marts.xlsx                    and a sheet each, behind a contents sheet
+    data/published/person_level/person_level.duckdb    pseudonymous person-level marts (the
+    data/published/person_level/parquet/<mart>.parquet ``marts`` tables with ``person_key``),
+                                                       owner only
+    data/published/restricted/restricted.duckdb  identifiers, practitioners' lists, owner only
     data/published/restricted/parquet/<mart>.parquet
     data/published/publication.json              what was published, when, by which run
 
@@ -17,14 +20,26 @@ as comments in the DuckDB files (``duckdb_tables().comment``, ``duckdb_columns()
 Parquet key-value metadata (``description`` on the schema and on each field), on the workbook's
 contents sheet and as comments on each sheet's heading row.
 
-Identifiable files stay in their own tree: the restricted audience's versions are under
-``restricted/.versions``, and ``restricted/`` is the owner's only (folders 0700, files 0600).
+Which audience a ``marts`` table goes to is decided by its columns, never by a list: with a
+``person_key`` it has a row per child (or per child's episode or event), however pseudonymous,
+and goes to the person-level audience, which is the owner's only like the restricted one;
+without one it is about no one child (disclosure-controlled aggregates, code lists, the as-at
+date, linkage-quality summaries) and goes to the BI files.
 
-Publishing is atomic for readers. Each audience is first written completely into a new version
-folder; only then are the DuckDB file and the workbook renamed over the old ones (a reader that
-has the old file open keeps reading the old, consistent copy) and the ``parquet`` and ``csv``
-links switched to the new folder. If anything fails before that, the previous publication is
-untouched and the partial version is removed.
+Identifiable and person-level files stay in their own trees: an owner-only audience's versions
+are under ``<folder>/.versions`` (folders 0700, files 0600), and nothing of theirs is ever
+written outside their folder.
+
+Publishing is atomic for readers, for the whole publication at once. Each audience is written
+completely into a new version folder (``<folder>/.versions/<id>``), with ``publication.json``
+in the aggregates' version, and every file and folder is fsynced. A publication folder
+(``.publications/<id>``) then links each audience's version, and one rename switches the link
+``current`` to it. The paths readers open are fixed links through ``current``
+(``marts.duckdb -> current/marts/marts.duckdb``, ``restricted/parquet ->
+../current/restricted/parquet``), so every audience, the workbook, the CSV files and
+``publication.json`` change together. A reader that has a file open keeps reading its old,
+consistent copy. If anything fails before the switch, the previous publication is untouched
+and the partial versions are removed; the current version and the one before it are kept.
 """
 
 from __future__ import annotations
@@ -45,35 +60,68 @@ from linkage_ops.spreadsheets import MartTable, write_csv, write_workbook
 
 @dataclass(frozen=True)
 class Audience:
-    """One publication: the warehouse schema it copies and where it goes."""
+    """One audience's files: which tables of a warehouse schema it copies and where they go."""
 
+    name: str  # its link in a publication folder, and its key in publication.json
     schema: str
     folder: str  # under the publication root; "" for the root itself
     database_name: str
+    # Which of the schema's tables: True, the person-level ones (a row per child or per
+    # child's event: they have PERSON_KEY_COLUMN); False, every other (aggregates, reference
+    # and quality tables); None, all of them.
+    person_level: bool | None = None
     # The aggregate marts also as CSV files and one workbook of this name (None: not published).
     workbook_name: str | None = None
-    # Identifiable: its folder (versions included) is the owner's only (0700, files 0600).
+    # The owner's only: its folder (versions included) is 0700, its files 0600.
     private: bool = False
 
 
 AUDIENCES = (
-    Audience(schema="marts", folder="", database_name="marts.duckdb", workbook_name="marts.xlsx"),
     Audience(
-        schema="restricted", folder="restricted", database_name="restricted.duckdb", private=True
+        name="marts",
+        schema="marts",
+        folder="",
+        database_name="marts.duckdb",
+        person_level=False,
+        workbook_name="marts.xlsx",
+    ),
+    Audience(
+        name="person_level",
+        schema="marts",
+        folder="person_level",
+        database_name="person_level.duckdb",
+        person_level=True,
+        private=True,
+    ),
+    Audience(
+        name="restricted",
+        schema="restricted",
+        folder="restricted",
+        database_name="restricted.duckdb",
+        private=True,
     ),
 )
 PRIVATE_FOLDER_MODE, PRIVATE_FILE_MODE = 0o700, 0o600
 VERSIONS = ".versions"
+# One folder per publication, of links only (one per audience, to its version), and the link
+# to the current one: switching it in one rename switches every audience at once.
+PUBLICATIONS = ".publications"
+CURRENT = "current"
+# What was published: written into the version of this audience (the aggregates).
+MANIFEST, MANIFEST_AUDIENCE = "publication.json", "marts"
 # A mart is an aggregate, published as a spreadsheet too, when it is disclosure controlled:
 # dbt_project/macros/disclosure_control.sql gives it this column.
 DISCLOSURE_CONTROL_COLUMN = "is_suppressed"
+# A table with this column has a row per child (or per child's record or event), however
+# pseudonymous: it goes to an audience of its own, never into the BI file of aggregates.
+PERSON_KEY_COLUMN = "person_key"
 
 
 @dataclass(frozen=True)
 class Publication:
     run_id: str
     published_at: str
-    tables: dict[str, dict[str, int]]  # audience schema -> table -> rows
+    tables: dict[str, dict[str, int]]  # audience name -> table -> rows
     files: dict[str, list[str]] = field(default_factory=dict)  # audience -> paths under root
 
 
@@ -96,15 +144,22 @@ class _Description:
     columns: dict[str, str]  # every column, in the table's order
 
 
-def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+def _tables(con: duckdb.DuckDBPyConnection, audience: Audience) -> list[str]:
+    """The audience's tables of its warehouse schema, by whether they are person level (have
+    PERSON_KEY_COLUMN): a table of the schema is in exactly one audience."""
     return [
         name
-        for (name,) in con.execute(
-            "select table_name from information_schema.tables "
-            "where table_catalog = 'warehouse' and table_schema = ? and table_type = 'BASE TABLE' "
-            "order by table_name",
-            [schema],
+        for name, person_level in con.execute(
+            "select t.table_name, count(c.column_name) > 0 "
+            "from information_schema.tables t left join information_schema.columns c "
+            "on c.table_catalog = t.table_catalog and c.table_schema = t.table_schema "
+            "and c.table_name = t.table_name and c.column_name = ? "
+            "where t.table_catalog = 'warehouse' and t.table_schema = ? "
+            "and t.table_type = 'BASE TABLE' "
+            "group by t.table_name order by t.table_name",
+            [PERSON_KEY_COLUMN, audience.schema],
         ).fetchall()
+        if audience.person_level in (None, person_level)
     ]
 
 
@@ -195,7 +250,7 @@ def _write_version(
         # Tables go in the published file's main schema (a BI tool sees ``dim_child``; the
         # file's catalog is named after it, so ``marts.marts`` would be ambiguous).
         (catalog,) = con.execute("select current_database()").fetchone()
-        for table in _tables(con, audience.schema):
+        for table in _tables(con, audience):
             published = f"{catalog}.main.{table}"
             con.execute(
                 f"create table {published} as select * from warehouse.{audience.schema}.{table}"
@@ -219,16 +274,6 @@ def _write_version(
     return _Version(database, parquet_dir, csv_dir, workbook, rows)
 
 
-def _switch_link(link: Path, target: Path) -> None:
-    """Point ``link`` at ``target`` in one rename (a reader sees the old or the new folder)."""
-    staging = link.with_name(f".{link.name}.switching")
-    staging.unlink(missing_ok=True)
-    staging.symlink_to(os.path.relpath(target, link.parent), target_is_directory=True)
-    if link.exists() and not link.is_symlink():
-        shutil.rmtree(link)  # a folder left by an older layout
-    os.replace(staging, link)
-
-
 def _files(audience: Audience, version: _Version) -> list[str]:
     """What a reader finds for the audience, as paths under the publication root."""
     folder = Path(audience.folder)
@@ -240,6 +285,16 @@ def _files(audience: Audience, version: _Version) -> list[str]:
     return [p.as_posix() for p in files]
 
 
+def _reader_paths(audience: Audience) -> list[str]:
+    """The names a reader opens in the audience's folder: each a fixed link through CURRENT."""
+    names = [audience.database_name, "parquet"]
+    if audience.workbook_name:
+        names += ["csv", audience.workbook_name]
+    if audience.name == MANIFEST_AUDIENCE:
+        names.append(MANIFEST)
+    return names
+
+
 def _make_private(folder: Path) -> None:
     """``folder`` and everything in it readable by its owner only."""
     folder.chmod(PRIVATE_FOLDER_MODE)
@@ -248,66 +303,140 @@ def _make_private(folder: Path) -> None:
             path.chmod(PRIVATE_FOLDER_MODE if path.is_dir() else PRIVATE_FILE_MODE)
 
 
+def _fsync(path: Path) -> None:
+    """Flush a file, or a folder's entries, to disk."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file and folder under ``folder`` (not following links), then ``folder``."""
+    for parent, _, names in os.walk(folder, topdown=False):
+        for name in names:
+            path = Path(parent) / name
+            if not path.is_symlink():
+                _fsync(path)
+        _fsync(Path(parent))
+
+
+def _link(link: Path, target: Path) -> bool:
+    """Point ``link`` at ``target`` (relative) in one rename: a reader sees the old or the new
+    target, never nothing. A real file or folder left there by an older layout is replaced;
+    False when the link was right already."""
+    relative = os.path.relpath(target, link.parent)
+    if link.is_symlink() and os.readlink(link) == relative:
+        return False
+    staging = link.with_name(f".{link.name}.switching")
+    staging.unlink(missing_ok=True)
+    os.symlink(relative, staging)
+    if link.is_dir() and not link.is_symlink():
+        shutil.rmtree(link)  # a folder left by an older layout (a rename cannot replace it)
+    os.replace(staging, link)
+    return True
+
+
+def _current(root: Path) -> str | None:
+    """The id of the publication readers see now (None before the first, or in the older
+    layout of one link or file per path)."""
+    pointer = root / CURRENT
+    return Path(os.readlink(pointer)).name if pointer.is_symlink() else None
+
+
+def _prepare_folder(root: Path, audience: Audience) -> Path:
+    """The audience's folder and its versions' folder, the owner's only if it is private
+    (before anything is written into them)."""
+    folder = root / audience.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    if audience.private:
+        folder.chmod(PRIVATE_FOLDER_MODE)
+    versions = folder / VERSIONS
+    versions.mkdir(exist_ok=True)
+    if audience.private:
+        versions.chmod(PRIVATE_FOLDER_MODE)
+    return versions
+
+
 def publish(warehouse: Path, root: Path, run_id: str) -> Publication:
-    """Copy every audience's tables from the ``warehouse`` DuckDB file into ``root``.
+    """Copy every audience's tables from the ``warehouse`` DuckDB file into ``root`` and switch
+    readers over to them, every audience at once.
 
     Each audience's versions live in its own folder (``<folder>/.versions``), so identifiable
-    files never sit outside ``restricted/``, which is the owner's only."""
+    and person-level files never sit outside ``restricted/`` and ``person_level/``, which are
+    the owner's only; the publication folder outside them holds links only."""
     now = datetime.now(timezone.utc)
-    stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
+    publication_id = f"{now:%Y%m%dT%H%M%S%fZ}-{run_id[:8]}"
     heading = f"Aggregate marts, published {now:%Y-%m-%d %H:%M} UTC by run {run_id}"
+    root.mkdir(parents=True, exist_ok=True)
+    previous = _current(root)
     version_dirs = {
-        audience.schema: root / audience.folder / VERSIONS / f"{stamp}-{run_id[:8]}"
-        for audience in AUDIENCES
+        audience.name: _prepare_folder(root, audience) / publication_id for audience in AUDIENCES
     }
-    written = []
+    links = root / PUBLICATIONS / publication_id
+    pointer = root / CURRENT
     try:
+        tables, files = {}, {}
         for audience in AUDIENCES:
-            folder = root / audience.folder
-            folder.mkdir(parents=True, exist_ok=True)
-            if audience.private:
-                folder.chmod(PRIVATE_FOLDER_MODE)
-            version_dir = version_dirs[audience.schema]
-            version_dir.parent.mkdir(parents=True, exist_ok=True)
+            version_dir = version_dirs[audience.name]
             version = _write_version(warehouse, audience, version_dir, heading)
             if audience.private:
-                _make_private(version_dir.parent)
-            written.append((audience, version))
+                _make_private(version_dir)
+            tables[audience.name] = version.rows
+            files[audience.name] = _files(audience, version)
+        publication = Publication(
+            run_id=run_id,
+            published_at=datetime.now(timezone.utc).isoformat(),
+            tables=tables,
+            files=files,
+        )
+        (version_dirs[MANIFEST_AUDIENCE] / MANIFEST).write_text(
+            json.dumps(publication.__dict__, indent=2), encoding="utf-8"
+        )
+        for audience in AUDIENCES:
+            version_dir = version_dirs[audience.name]
+            _fsync_tree(version_dir)
+            _fsync(version_dir.parent)
+            _fsync(version_dir.parent.parent)
+        # The publication: a link to each audience's version (links only: no data here).
+        links.mkdir(parents=True)
+        for audience in AUDIENCES:
+            os.symlink(os.path.relpath(version_dirs[audience.name], links), links / audience.name)
+        _fsync(links)
+        _fsync(links.parent)
+        _fsync(root)
+        # The one switch: every audience, the spreadsheets and publication.json at once.
+        _link(pointer, links)
     except Exception:
+        pointer.with_name(f".{CURRENT}.switching").unlink(missing_ok=True)
+        shutil.rmtree(links, ignore_errors=True)
         for version_dir in version_dirs.values():
             shutil.rmtree(version_dir, ignore_errors=True)
         raise
-    # Everything is written: now switch readers over, audience by audience.
-    tables, files = {}, {}
-    for audience, version in written:
-        folder = root / audience.folder
-        folder.mkdir(parents=True, exist_ok=True)
-        files[audience.schema] = _files(audience, version)
-        os.replace(version.database, folder / audience.database_name)
-        _switch_link(folder / "parquet", version.parquet_dir)
-        if version.csv_dir is not None and version.workbook is not None:
-            _switch_link(folder / "csv", version.csv_dir)
-            os.replace(version.workbook, folder / version.workbook.name)
-        tables[audience.schema] = version.rows
-    publication = Publication(
-        run_id=run_id,
-        published_at=datetime.now(timezone.utc).isoformat(),
-        tables=tables,
-        files=files,
-    )
-    manifest = root / "publication.json"
-    manifest.with_suffix(".json.tmp").write_text(
-        json.dumps(publication.__dict__, indent=2), encoding="utf-8"
-    )
-    os.replace(manifest.with_suffix(".json.tmp"), manifest)
+    _fsync(root)
+    # The paths readers open: fixed links through CURRENT. Already there but for the first
+    # publication (or the first over the older layout, whose files each become a link here).
     for audience in AUDIENCES:
-        _remove_old_versions(root / audience.folder / VERSIONS, keep=2)
+        folder = root / audience.folder
+        changed = [
+            _link(folder / name, pointer / audience.name / name) for name in _reader_paths(audience)
+        ]
+        if any(changed):
+            _fsync(folder)
+    for folder in [root / a.folder / VERSIONS for a in AUDIENCES] + [root / PUBLICATIONS]:
+        _remove_old_versions(folder, publication_id, previous)
     return publication
 
 
-def _remove_old_versions(versions: Path, keep: int) -> None:
-    """Keep the newest ``keep`` versions: the current one, and the one before it for readers
-    still reading its Parquet and CSV files. (A version's DuckDB file and workbook moved out
-    when it was published; open readers keep their file handles.)"""
-    for old in sorted(versions.iterdir())[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+def _remove_old_versions(versions: Path, current: str, previous: str | None) -> None:
+    """Keep the current version and the previous one (for readers still reading its Parquet
+    and CSV files; readers with a file open keep their handles anyway), never by name alone:
+    a folder left by a crashed publication goes, whatever it is called. Before the first
+    publication through CURRENT, the newest older version is the previous one."""
+    names = sorted(path.name for path in versions.iterdir())
+    if previous not in names:
+        previous = next((name for name in reversed(names) if name != current), None)
+    for name in names:
+        if name not in (current, previous):
+            shutil.rmtree(versions / name, ignore_errors=True)

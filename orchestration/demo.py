@@ -128,18 +128,27 @@ def describe_publication(published_dir: Path) -> None:
         print(f"\nNothing published in {published_dir}")
         return
     publication = json.loads(manifest.read_text(encoding="utf-8"))
-    print(f"\nPublished for BI tools ({publication['published_at']}, read-only copies):")
+    print(f"\nPublished ({publication['published_at']}, read-only copies):")
     places = {
-        "marts": (published_dir / "marts.duckdb", published_dir / "parquet"),
+        "marts": (
+            published_dir / "marts.duckdb",
+            published_dir / "parquet",
+            "about no one child: disclosure-controlled aggregates, code lists, quality, for BI",
+        ),
+        "person_level": (
+            published_dir / "person_level" / "person_level.duckdb",
+            published_dir / "person_level" / "parquet",
+            "pseudonymous, a row per child or event, owner only",
+        ),
         "restricted": (
             published_dir / "restricted" / "restricted.duckdb",
             published_dir / "restricted" / "parquet",
+            "identifiable, practitioners only",
         ),
     }
-    for schema, tables in publication["tables"].items():
-        database, parquet = places[schema]
-        audience = "pseudonymous" if schema == "marts" else "identifiable, practitioners only"
-        print(f"  {schema} ({audience}): {database} and {parquet}/<table>.parquet")
+    for name, tables in publication["tables"].items():
+        database, parquet, audience = places[name]
+        print(f"  {name} ({audience}): {database} and {parquet}/<table>.parquet")
         for table, rows in tables.items():
             print(f"    {table:<40} {rows:>9,} rows")
     spreadsheets = [f for f in publication.get("files", {}).get("marts", []) if f.endswith(".xlsx")]

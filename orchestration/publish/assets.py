@@ -17,12 +17,14 @@ from orchestration.resources import WarehouseResource
     tags=tags_of("published"),
     kinds={"duckdb", "parquet", "excel"},
     automation_condition=REFRESH_WHEN_UPSTREAM_CHANGES,
-    description="The marts copied for BI tools: data/published/marts.duckdb and one Parquet "
-    "file per mart in data/published/parquet/ (pseudonymous), the aggregate marts also as "
-    "data/published/csv/<mart>.csv and one workbook, data/published/marts.xlsx, and the "
-    "restricted marts in data/published/restricted/; tables and columns carry their "
-    "descriptions. Switched over atomically; runs only when the marts and their blocking "
-    "checks succeeded, so a failed refresh leaves the last publication in place.",
+    description="The marts copied for their audiences: for BI tools, the marts about no one "
+    "child (aggregates, code lists, quality) in data/published/marts.duckdb and one Parquet "
+    "file per mart in data/published/parquet/, the aggregates also as "
+    "data/published/csv/<mart>.csv and one workbook, data/published/marts.xlsx; the "
+    "pseudonymous person-level marts in data/published/person_level/ and the restricted marts "
+    "in data/published/restricted/ (both the owner's only). Tables and columns carry their "
+    "descriptions. The whole publication is switched at once; runs only when the marts and "
+    "their blocking checks succeeded, so a failed refresh leaves the last publication in place.",
 )
 def published_marts(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
