@@ -4,6 +4,7 @@ rate-limited logins, single sign-on settings. A tiny published warehouse is writ
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -52,9 +53,12 @@ BORDERLINE = [
 ]
 
 
-def publish(data_dir: Path, records: list[dict], decisions: pd.DataFrame | None = None) -> None:
+def publish(
+    data_dir: Path, records: list[dict], decisions: pd.DataFrame | None = None
+) -> dict[str, float | str]:
     """Link the records and write the published files the app reads, shaped as the marts
-    review_queue_pairs, review_candidate_records and the quality marts are."""
+    review_queue_pairs, review_candidate_records and the quality marts are; return the
+    thresholds the run used."""
     result = link_records(pd.DataFrame(records), decisions=decisions, run_id="run-1")
     keys = result.bridge.set_index("record_id").person_key
     queue = result.review_queue.rename(
@@ -83,8 +87,13 @@ def publish(data_dir: Path, records: list[dict], decisions: pd.DataFrame | None 
             "create table child_golden_record as select person_key, first_name, last_name "
             "from candidates"
         )
+    thresholds = result.summary["thresholds"]
     parameters = result.model.report().assign(
-        prior_probability=result.model.prior, prior_weight=result.model.prior_weight, run_id="r"
+        prior_probability=result.model.prior,
+        prior_weight=result.model.prior_weight,
+        match_threshold=thresholds["match_threshold"],
+        review_threshold=thresholds["review_threshold"],
+        run_id="r",
     )
     weights = result.pairs.assign(weight_from=result.pairs.match_weight.astype(int))
     with duckdb.connect(str(data_dir / "published" / "marts.duckdb")) as con:
@@ -93,7 +102,8 @@ def publish(data_dir: Path, records: list[dict], decisions: pd.DataFrame | None 
         con.execute(
             "create table quality_model_parameters as select comparison, level as "
             "comparison_level, m as m_probability, u as u_probability, weight as match_weight, "
-            "prior_probability, prior_weight, run_id from parameters"
+            "prior_probability, prior_weight, match_threshold, review_threshold, run_id "
+            "from parameters"
         )
         con.execute(
             "create table quality_match_weights as select weight_from, decision, "
@@ -127,6 +137,17 @@ def publish(data_dir: Path, records: list[dict], decisions: pd.DataFrame | None 
             "t(as_at_date, measure, postcode_district, category, is_total, children, "
             "is_suppressed)"
         )
+        con.execute(
+            "create table dashboard_kpis_history as select * from (values "
+            "(date '2024-03-31', 'looked after', 10, null, null, false), "
+            "(date '2024-10-31', 'looked after', 11, null, null, false), "
+            "(date '2025-03-31', 'looked after', 12, null, null, false), "
+            "(date '2024-03-31', 'care leaver', 6, null, null, false), "
+            "(date '2024-10-31', 'care leaver', null, null, null, true), "
+            "(date '2025-03-31', 'care leaver', 7, null, null, false)) "
+            "t(as_at_date, kpi, children, share_of, percent_of_cohort, is_suppressed)"
+        )
+    return thresholds
 
 
 @pytest.fixture
@@ -274,6 +295,49 @@ def test_the_analyst_role_sees_only_the_pseudonymous_pages(warehouse, analyst):
 
 
 @pytest.mark.django_db
+def test_the_weight_histogram_marks_the_thresholds_the_linkage_run_used(warehouse, analyst):
+    thresholds = publish(warehouse, BORDERLINE)
+    html = analyst.get(reverse("quality")).content.decode()
+    (histogram,) = re.findall(r'<svg[^>]*id="weight-histogram".*?</svg>', html, re.S)
+    assert histogram.count('class="threshold"') == 2
+    assert f"match threshold {thresholds['match_threshold']:.2f}" in histogram
+    assert f"review threshold {thresholds['review_threshold']:.2f}" in histogram
+    # The marks sit inside the chart even where no pair scored near them.
+    width = float(re.search(r'viewBox="0 0 (\S+) ', histogram).group(1))
+    for x in re.findall(r'<line class="threshold" x1="([^"]+)"', histogram):
+        assert 0 < float(x) < width
+
+
+def kpi_trend(html: str) -> str:
+    (trend,) = re.findall(r'<svg[^>]*id="kpi-trend".*?</svg>', html, re.S)
+    return trend
+
+
+@pytest.mark.django_db
+def test_the_dashboard_draws_each_kpi_over_time_from_the_history_mart(warehouse, analyst):
+    trend = kpi_trend(analyst.get(reverse("dashboard")).content.decode())
+    # One panel per KPI, a point per as-at date; the withheld count is shown as such.
+    for point in (
+        "looked after, 2024-03-31: 10",
+        "looked after, 2024-10-31: 11",
+        "looked after, 2025-03-31: 12",
+        "care leaver, 2024-03-31: 6",
+        "care leaver, 2025-03-31: 7",
+    ):
+        assert f"<title>{point}</title>" in trend
+    assert "care leaver, 2024-10-31: suppressed" in trend
+    # The year filter keeps the as-at dates of that academic year (1 September to 31 August).
+    html = analyst.get(reverse("dashboard"), {"year": "2024-25"}).content.decode()
+    assert "<option selected>2024-25</option>" in html and "<option >2023-24</option>" in html
+    trend = kpi_trend(html)
+    assert "2024-10-31: 11" in trend and "2025-03-31: 12" in trend
+    assert "2024-03-31" not in trend
+    # A group that is a KPI keeps that KPI's line only.
+    trend = kpi_trend(analyst.get(reverse("dashboard"), {"group": "care leaver"}).content.decode())
+    assert "care leaver, 2025-03-31: 7" in trend and "looked after" not in trend
+
+
+@pytest.mark.django_db
 def test_pages_need_a_login_and_a_role(warehouse, client):
     for page in ("review", "audit", "quality", "dashboard"):
         response = client.get(reverse(page))
@@ -296,6 +360,68 @@ def test_failed_logins_are_rate_limited_per_user_name(warehouse, client, setting
     response = client.post(reverse("login"), {"username": "ruth", "password": PASSWORD})
     assert response.status_code == 302
     assert client.session["_auth_user_id"]
+
+
+@pytest.mark.django_db
+def test_failed_logins_are_rate_limited_per_client_address(warehouse, client, settings):
+    """Many user names tried from one address: the address is refused, even for a real user
+    with the right password, until the window passes; other addresses are not."""
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 3
+    user_with("reviewer", "ruth")
+    attacker = {"REMOTE_ADDR": "192.0.2.7"}
+    for name in ("ada", "bob", "cy"):
+        response = client.post(
+            reverse("login"), {"username": name, "password": "wrong"}, **attacker
+        )
+        assert response.status_code == 401
+    response = client.post(reverse("login"), {"username": "ruth", "password": PASSWORD}, **attacker)
+    assert response.status_code == 429
+    assert "Too many failed logins from this address" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # The user name itself is not locked: ruth logs in from elsewhere.
+    response = client.post(
+        reverse("login"),
+        {"username": "ruth", "password": PASSWORD},
+        REMOTE_ADDR="198.51.100.2",
+    )
+    assert response.status_code == 302
+    client.logout()
+    LoginFailure.objects.update(failed_at="2000-01-01T00:00:00Z")
+    response = client.post(reverse("login"), {"username": "ruth", "password": PASSWORD}, **attacker)
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_behind_the_proxy_the_client_address_is_the_one_the_proxy_saw(warehouse, client, settings):
+    """Behind the authority's reverse proxy every request comes from the proxy: the address
+    counted is the one the proxy appended to X-Forwarded-For (a client cannot choose it by
+    sending its own header), so one client's guesses do not lock out everyone."""
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 2
+    settings.WEBAPP_PROXY_COUNT = 1
+    user_with("reviewer", "ruth")
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for forged in ("1.1.1.1", "2.2.2.2"):
+        client.post(
+            reverse("login"),
+            {"username": "nobody", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"{forged}, 192.0.2.7",
+            **proxy,
+        )
+    assert set(LoginFailure.objects.values_list("address", flat=True)) == {"192.0.2.7"}
+    refused = client.post(
+        reverse("login"),
+        {"username": "ruth", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="192.0.2.7",
+        **proxy,
+    )
+    assert refused.status_code == 429
+    colleague = client.post(
+        reverse("login"),
+        {"username": "ruth", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="192.0.2.8",
+        **proxy,
+    )
+    assert colleague.status_code == 302
 
 
 def test_sessions_expire(settings):

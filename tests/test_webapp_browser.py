@@ -196,10 +196,20 @@ def test_a_reviewer_matches_a_pair_with_the_keyboard_and_the_refresh_applies_it(
     assert "same child, date of birth one digit apart" in decisions and "rita" in decisions
     assert "rita" in driver.find_element(By.ID, "record-views").text
     screenshot(driver, "04_audit")
-    for page in ("quality", "dashboard"):
-        driver.get(f"{app}/{page}/")
-        assert driver.find_elements(By.CSS_SELECTOR, "svg.chart")
-        screenshot(driver, f"05_{page}")
+    driver.get(f"{app}/quality/")
+    histogram = driver.find_element(By.ID, "weight-histogram")
+    assert histogram.is_displayed() and histogram.find_elements(By.TAG_NAME, "rect")
+    # The match and review thresholds the linkage run used, as labelled dashed lines.
+    assert len(histogram.find_elements(By.CSS_SELECTOR, "line.threshold")) == 2
+    assert "match threshold" in histogram.text and "review threshold" in histogram.text
+    screenshot(driver, "05_quality")
+    driver.get(f"{app}/dashboard/")
+    trend = driver.find_element(By.ID, "kpi-trend")
+    assert trend.is_displayed()
+    # A panel per KPI with a point per as-at date refreshed (one here).
+    assert "looked after" in trend.text and trend.find_elements(By.TAG_NAME, "circle")
+    assert driver.find_elements(By.CSS_SELECTOR, "svg.chart rect")  # the bar charts
+    screenshot(driver, "05_dashboard")
     driver.get(f"{app}/restricted/?mart=targeted_interventions")
     assert driver.find_element(By.TAG_NAME, "table").text
     screenshot(driver, "05_restricted")

@@ -2,8 +2,9 @@
 
 The app never opens the warehouse file the pipeline writes: DuckDB allows one writer, and the
 publication step switches these copies atomically, so a request reads one consistent version.
-The analyst's pages read only ``marts.duckdb`` (pseudonymous, disclosure controlled); only the
-reviewer's pages read ``restricted/restricted.duckdb``.
+The analyst's pages read only ``marts.duckdb`` (marts about no one child: disclosure-controlled
+aggregates, quality summaries); only the reviewer's pages read ``restricted/restricted.duckdb``;
+no page reads the person-level marts.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 from django.utils.safestring import SafeString, mark_safe
@@ -14,6 +15,10 @@ from linkage_ops.linkage.engine import LINKED_DECISIONS, REVIEW_DECISIONS
 from webapp import charts, published
 
 TABLE_ROWS = 300
+# Columns of quality_model_parameters that hold one value for the whole run, shown above its
+# table rather than on every row.
+RUN_COLUMNS = ("prior_probability", "prior_weight", "run_id")
+THRESHOLD_COLUMNS = {"match": "match_threshold", "review": "review_threshold"}
 # Where a mart holds a year, a district or a group, the filter applies to that column.
 YEAR_COLUMNS = ("academic_year",)
 DISTRICT_COLUMNS = ("postcode_district",)
@@ -164,10 +169,58 @@ def _chart(frame: pd.DataFrame, section: Section) -> SafeString | None:
     return mark_safe(charts.bars(labels, values, section.unit, title=section.title))
 
 
+def academic_year(day: date) -> str:
+    """The academic year a date falls in (1 September to 31 August), as the marts write it:
+    2024-25."""
+    start = day.year if day.month >= 9 else day.year - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def _kpi_trend(history: pd.DataFrame, filters: Filters) -> dict[str, object] | None:
+    """dashboard_kpis_history as one small chart per KPI over the as-at dates, with the filters
+    that mean something for it: the year keeps the as-at dates of that academic year, a group
+    that is a KPI keeps that KPI. The KPIs are the authority's: no district filter applies."""
+    if history.empty:
+        return None
+    history = history.assign(as_at_date=pd.to_datetime(history.as_at_date).dt.date)
+    applied = []
+    if filters.year:
+        history = history[history.as_at_date.map(academic_year) == filters.year]
+        applied.append("year")
+    if filters.group and filters.group in set(history.kpi):
+        history = history[history.kpi == filters.group]
+        applied.append("group")
+    if history.empty:
+        return {"chart": None, "applied": applied, "dates": 0}
+    history = history.sort_values("as_at_date")
+    # The largest KPI first (children known to any service), by its latest published count.
+    latest = history.dropna(subset=["children"]).groupby("kpi").children.last()
+    order = sorted(set(history.kpi), key=lambda kpi: (-latest.get(kpi, -1), kpi))
+    series = {
+        str(kpi): [
+            (day, None if pd.isna(children) else float(children))
+            for day, children in history.loc[
+                history.kpi == kpi, ["as_at_date", "children"]
+            ].itertuples(index=False)
+        ]
+        for kpi in order
+    }
+    chart = charts.trends(series, chart_id="kpi-trend", title="Key indicators over time")
+    return {"chart": mark_safe(chart), "applied": applied, "dates": history.as_at_date.nunique()}
+
+
 def dashboard_context(query: Mapping[str, str]) -> dict[str, object]:
-    """Each dashboard mart filtered by year, district and group, as a chart and a table."""
+    """Each dashboard mart filtered by year, district and group, as a chart and a table; the
+    KPIs over time (dashboard_kpis_history) as a trend chart."""
     filters = Filters.of(query)
     available = set(published.tables(published.PSEUDONYMOUS))
+    history = (
+        published.query(
+            published.PSEUDONYMOUS, "select * from dashboard_kpis_history order by as_at_date"
+        )
+        if "dashboard_kpis_history" in available
+        else pd.DataFrame()
+    )
     frames = {
         section.mart: published.query(published.PSEUDONYMOUS, f"select * from {section.mart}")
         for section in DASHBOARD
@@ -182,9 +235,15 @@ def dashboard_context(query: Mapping[str, str]) -> dict[str, object]:
             {"section": section, "chart": _chart(frame, section), "table": table(frame)}
         )
     every = list(frames.values())
+    history_years = (
+        {academic_year(day) for day in pd.to_datetime(history.as_at_date).dt.date}
+        if not history.empty
+        else set()
+    )
     return {
         "filters": filters,
-        "years": _options(every, YEAR_COLUMNS),
+        "trend": _kpi_trend(history, filters),
+        "years": sorted(set(_options(every, YEAR_COLUMNS)) | history_years),
         "districts": _options(every, DISTRICT_COLUMNS),
         "groups": _options(every, GROUP_COLUMNS),
         "sections": sections,
@@ -210,7 +269,9 @@ def quality_context(query: Mapping[str, str]) -> dict[str, object]:
         return published.query(published.PSEUDONYMOUS, f"select * from {mart}")
 
     weights = read("quality_match_weights")
-    context: dict[str, object] = {}
+    parameters = read("quality_model_parameters")
+    thresholds = _thresholds(parameters)
+    context: dict[str, object] = {"thresholds": thresholds}
     if not weights.empty:
         outcome = weights.decision.map(
             lambda d: (
@@ -227,7 +288,12 @@ def quality_context(query: Mapping[str, str]) -> dict[str, object]:
         low, high = int(by_bin.index.min()), int(by_bin.index.max()) + 1
         counts = by_bin.sum(axis=1).reindex(range(low, high), fill_value=0)
         context["weight_histogram"] = mark_safe(
-            charts.histogram(list(range(low, high + 1)), counts.astype(int).tolist())
+            charts.histogram(
+                list(range(low, high + 1)),
+                counts.astype(int).tolist(),
+                {f"{name} threshold {value:.2f}": value for name, value in thresholds.items()},
+                chart_id="weight-histogram",
+            )
         )
         context["weight_table"] = table(by_bin.reset_index())
     by_source = read("quality_linkage_by_source")
@@ -242,13 +308,23 @@ def quality_context(query: Mapping[str, str]) -> dict[str, object]:
         bias.breakdown + ": " + bias.breakdown_value, bias.percent_linked, "by subgroup"
     )
     context["bias_table"] = table(bias)
-    parameters = read("quality_model_parameters")
     context["parameters_table"] = table(
-        parameters.drop(columns=["prior_probability", "prior_weight", "run_id"])
+        parameters.drop(columns=[*RUN_COLUMNS, *THRESHOLD_COLUMNS.values()], errors="ignore")
     )
     context["prior"] = None if parameters.empty else parameters.iloc[0]
     context["key_changes_table"] = table(read("quality_key_changes"))
     return context
+
+
+def _thresholds(parameters: pd.DataFrame) -> dict[str, float]:
+    """The match and review thresholds the linkage run used, as quality_model_parameters
+    publishes them (one value per run, on every row); none where the mart has no such
+    columns or values (a publication from before they were recorded)."""
+    found = {}
+    for name, column in THRESHOLD_COLUMNS.items():
+        if column in parameters.columns and parameters[column].notna().any():
+            found[name] = float(parameters[column].dropna().iloc[0])
+    return found
 
 
 def _percent_linked_chart(labels: pd.Series, percents: pd.Series, by: str) -> str:

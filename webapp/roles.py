@@ -2,8 +2,9 @@
 
 - ``reviewer``: the review queue and its audit, the restricted marts (names, dates of birth,
   identifiers), and every page an analyst sees.
-- ``analyst``: linkage quality and the dashboard, read only from the pseudonymous,
-  disclosure-controlled marts (``published/marts.duckdb``); never the restricted file.
+- ``analyst``: linkage quality and the dashboard, read only from the BI file of marts about no
+  one child (``published/marts.duckdb``: disclosure-controlled aggregates, quality summaries);
+  never the person-level or restricted files.
 """
 
 from __future__ import annotations

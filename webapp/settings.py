@@ -110,6 +110,17 @@ SECURE_REFERRER_POLICY = "same-origin"
 # Failed logins: after this many for one user name within the window, refuse until it passes.
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+# And after this many from one client address (whatever the user names), refuse that address
+# until the window passes: many names guessed from one machine. Higher than the per-name
+# limit, as an office behind one address shares it.
+LOGIN_ADDRESS_FAILURE_LIMIT = 20
+# How many reverse proxies stand in front of the app, each appending the address it saw to
+# X-Forwarded-For: the client's address is the one the nearest of them added (REMOTE_ADDR is
+# the proxy's, shared by everyone). One behind the authority's HTTPS proxy (WEBAPP_HTTPS=1),
+# none otherwise; WEBAPP_PROXY_COUNT says otherwise.
+WEBAPP_PROXY_COUNT = int(
+    os.environ.get("WEBAPP_PROXY_COUNT", "1" if os.environ.get("WEBAPP_HTTPS") == "1" else "0")
+)
 
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 

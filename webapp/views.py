@@ -20,21 +20,45 @@ from webapp.models import LoginFailure, RecordView, ReviewDecision
 from webapp.roles import REVIEWER, page_for, role_of
 
 
-def _failures_recently(username: str) -> int:
+def client_address(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or behind ``settings.WEBAPP_PROXY_COUNT`` reverse
+    proxies the address the nearest of them appended to X-Forwarded-For. Entries further left
+    were written by the client itself, so they are never trusted."""
+    proxies = settings.WEBAPP_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if proxies > 0 and len(forwarded) >= proxies:
+        return forwarded[-proxies][:100]
+    return request.META.get("REMOTE_ADDR", "")[:100]
+
+
+def _recent_failures(**match: str) -> int:
     since = timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    return LoginFailure.objects.filter(username__iexact=username, failed_at__gte=since).count()
+    return LoginFailure.objects.filter(failed_at__gte=since, **match).count()
+
+
+def _refusal(username: str, address: str) -> str:
+    """Why a login attempt is refused before its password is checked ('' if it is not)."""
+    minutes = settings.LOGIN_FAILURE_WINDOW_SECONDS // 60
+    if _recent_failures(username__iexact=username) >= settings.LOGIN_FAILURE_LIMIT:
+        return f"Too many failed logins for this user name: try again in {minutes} minutes."
+    if address and _recent_failures(address=address) >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
+        return f"Too many failed logins from this address: try again in {minutes} minutes."
+    return ""
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
     """Local accounts: user name and password, with failed logins rate limited per user name
-    (settings.LOGIN_FAILURE_LIMIT within LOGIN_FAILURE_WINDOW_SECONDS)."""
+    (settings.LOGIN_FAILURE_LIMIT) and per client address (LOGIN_ADDRESS_FAILURE_LIMIT), each
+    within LOGIN_FAILURE_WINDOW_SECONDS. A refused attempt is refused even with the right
+    password, and is not itself counted."""
     form = AuthenticationForm(request, data=request.POST or None)
     status, refused = 200, ""
     if request.method == "POST":
         username = request.POST.get("username", "")[:150]
-        if _failures_recently(username) >= settings.LOGIN_FAILURE_LIMIT:
-            minutes = settings.LOGIN_FAILURE_WINDOW_SECONDS // 60
-            refused = f"Too many failed logins for this user name: try again in {minutes} minutes."
+        address = client_address(request)
+        refused = _refusal(username, address)
+        if refused:
             status = 429
         elif form.is_valid():
             log_in(request, form.get_user())
@@ -44,9 +68,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 return redirect(wanted)
             return redirect("home")
         else:
-            LoginFailure.objects.create(
-                username=username, address=request.META.get("REMOTE_ADDR", "")
-            )
+            LoginFailure.objects.create(username=username, address=address)
             status = 401
     return render(
         request,

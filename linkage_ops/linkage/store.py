@@ -105,8 +105,13 @@ def write_linkage(con: duckdb.DuckDBPyConnection, result: LinkageResult, run_id:
         "key_registry": result.registry,
         "absent_record_keys": result.absent_record_keys.assign(run_id=run_id),
         "key_history": result.history,
+        # With the thresholds the run chose (one value per run, on every row, as the prior).
         "model_parameters": result.model.report().assign(
-            prior=result.model.prior, prior_weight=result.model.prior_weight, run_id=run_id
+            prior=result.model.prior,
+            prior_weight=result.model.prior_weight,
+            match_threshold=float(result.summary["thresholds"]["match_threshold"]),
+            review_threshold=float(result.summary["thresholds"]["review_threshold"]),
+            run_id=run_id,
         ),
     }
     # Text columns as text even when empty or all blank (a queue with no pair waiting would

@@ -6,6 +6,12 @@
     and first-contact dates). An event's child is the person record it was delivered with:
     the row itself, or for CAMHS referrals and CSDS contacts the patient's MPI row in the
     same extract.
+
+    Each event's kind is labelled (event_type_label); its code is described from the code list
+    of its feed where the warehouse holds one (CAMHS team types, community services, CYPS
+    referral reasons, CHIS events). GP practice codes (ODS), A&E diagnoses (SNOMED CT) and
+    admission diagnoses (ICD-10) come from national code systems no list here covers: their
+    description stays blank, so the column is not a `_label` column.
 -#}
 with
 
@@ -167,9 +173,20 @@ final as (
         person_keys.person_key,
         events.feed,
         events.event_type,
+        {{ code_label('health_event_type', 'events.event_type') }} as event_type_label,
         events.event_date,
         events.end_date,
         events.event_code,
+        case events.feed
+            when 'camhs'
+                then {{ code_label('mhsds_service_team_type', 'events.event_code') }}
+            when 'community_services'
+                then {{ code_label('community_service_type', 'events.event_code') }}
+            when 'cyps'
+                then {{ code_label('cyps_referral_reason', 'events.event_code') }}
+            when 'child_health'
+                then {{ code_label('chis_event', 'events.event_code') }}
+        end as event_code_description,
         events.referral_date,
         events.first_contact_date,
         cast(date_diff('day', events.referral_date, events.first_contact_date) as integer)

@@ -1,7 +1,9 @@
 {#-
     The linkage model of the latest run, one row per comparison level: m (how often true
     matches are at that level), u (how often non-matches are) and the weight, log2(m / u),
-    that the level adds to a pair's match weight; with the prior.
+    that the level adds to a pair's match weight; with the prior and the match and review
+    thresholds the run chose (linkage_ops.linkage.thresholds), drawn on the web app's
+    match weight histogram.
 -#}
 with
 
@@ -18,6 +20,8 @@ final as (
         cast(model_parameters.weight as double) as match_weight,
         cast(model_parameters.prior as double) as prior_probability,
         cast(model_parameters.prior_weight as double) as prior_weight,
+        cast(model_parameters.match_threshold as double) as match_threshold,
+        cast(model_parameters.review_threshold as double) as review_threshold,
         cast(model_parameters.run_id as varchar) as run_id
     from model_parameters
 )
