@@ -1,17 +1,46 @@
 {#-
-    Statistical disclosure control for an aggregate in long form: one row per cell, with the
-    columns in `partition_by` naming the table a cell belongs to (e.g. period, measure,
-    breakdown), a count column and an `is_total` column (the table's total row).
+    Statistical disclosure control for an aggregate in long form: one row per table and cell,
+    with the columns in `partition_by` naming the table a cell belongs to (e.g. period,
+    measure, breakdown), a count column and an `is_total` column (the table's total row: the
+    sum of the table's other cells). `order_by` names the cell within its table and breaks
+    ties.
 
     var('disclosure_control'):
     - 'suppress' (default): counts from 1 to var('disclosure_threshold') - 1 (1-4) are
-      withheld (null). If a table then has exactly one withheld cell, the smallest other
-      non-zero cell that is not the total is withheld too (secondary suppression), so that the
-      total minus the others cannot reveal it.
+      withheld (null): primary suppression. Then complementary (secondary) suppression, so
+      that no withheld count can be worked out from the counts published beside it. In every
+      table with a total row:
+        - never exactly one withheld cell (a part, or the total): the total minus the
+          published parts would give it away;
+        - where the total is published, the withheld parts add up to at least the threshold
+          (the total minus the published parts is itself a count, and must not be a small
+          one) and are not all 1 (n withheld parts, each at least 1, adding up to n).
+      A table breaking the rule withholds its smallest published non-zero part (ties: by
+      `order_by`); failing that a part of 0 (which of the withheld parts is the 0 is not
+      known); failing that its total. Withholding a cell can break the rule in another table
+      that has the same cell (`cell_by`), so the rule is applied again, round after round,
+      until every table keeps it. Deterministic: the same counts give the same cells
+      withheld, in every mart that builds the same table.
+      A table without a total row is not additive (its cells overlap, e.g. cohorts) and gets
+      no complementary suppression: a table whose parts add up to a count published anywhere
+      (in this mart or another, even if not published here) must carry that count as its
+      total row.
     - 'round': every count is rounded to the nearest var('rounding_base') (5).
     Adds `is_suppressed` (true where a count was withheld).
+
+    Optional arguments, for counts published in more than one table or mart:
+    - `cell_by`: columns naming a cell across tables: rows with the same values are the same
+      count (e.g. a cohort's total in each of its breakdowns, or a count that is part of a row
+      and of a column), withheld in all its tables as soon as in one. Without it each row is
+      its own cell.
+    - `withheld`: a boolean column for counts another mart publishes too (read from that
+      mart): true where that mart withholds the count, false where it publishes it, null
+      where it has no such count. Withheld there, withheld here; published there, never
+      withheld here (withholding it would hide nothing). So the same cell is withheld in each
+      mart, and the mart read from must not in turn read this one.
 -#}
-{% macro disclosure_control(relation, partition_by, count_column, order_by) -%}
+{% macro disclosure_control(relation, partition_by, count_column, order_by, cell_by=none,
+    withheld=none) -%}
     {%- set threshold = var('disclosure_threshold', 5) -%}
     {%- set method = var('disclosure_control', 'suppress') -%}
     {%- set partition = partition_by | join(', ') -%}
@@ -24,38 +53,113 @@
             false as is_suppressed
         from {{ relation }}
     {%- elif method == 'suppress' -%}
-        select
-            * exclude (is_primary, withheld_cells, candidate_rank)
-                replace (
-                    case
-                        when is_primary or (withheld_cells = 1 and candidate_rank = 1) then null
-                        else {{ count_column }}
-                    end as {{ count_column }}
-                ),
-            is_primary or (withheld_cells = 1 and coalesce(candidate_rank = 1, false))
-                as is_suppressed
-        from (
+        with recursive
+
+        dc_cells as (
             select
                 *,
-                count(*) filter (where is_primary and not is_total)
-                    over (partition by {{ partition }}) as withheld_cells,
-                case
-                    when not is_total and not is_primary and {{ count_column }} > 0
-                        then row_number() over (
-                            partition by
-                                {{ partition }},
-                                not is_total and not is_primary and {{ count_column }} > 0
-                            order by {{ count_column }}, {{ order_by }}
-                        )
-                end as candidate_rank
+                coalesce({{ count_column }} between 1 and {{ threshold - 1 }}, false)
+                {%- if withheld %}
+                or coalesce({{ withheld }}, false)
+                {%- endif %} as dc_withheld,
+                {%- if withheld %}
+                coalesce(not {{ withheld }}, false)
+                {%- else %}
+                false
+                {%- endif %} as dc_published_elsewhere,
+                0 as dc_round,
+                true as dc_changed
+            from {{ relation }}
+        ),
+
+        -- One round: a cell withheld in one table is withheld in all its tables; then each
+        -- table breaking the rule withholds one more cell. Rounds run until one changes
+        -- nothing (each round withholds more, so they end).
+        dc_rounds as (
+            select * from dc_cells
+            union all
+            select
+                * exclude (dc_shared, dc_fixed, dc_tier, dc_needs_more, dc_rank, dc_next)
+                    replace (
+                        dc_next as dc_withheld,
+                        dc_round + 1 as dc_round,
+                        bool_or(dc_next != dc_withheld) over () as dc_changed
+                    )
             from (
                 select
                     *,
-                    coalesce({{ count_column }} between 1 and {{ threshold - 1 }}, false)
-                        as is_primary
-                from {{ relation }}
+                    dc_shared or coalesce(dc_needs_more and dc_rank = 1, false) as dc_next
+                from (
+                    select
+                        *,
+                        bool_or(is_total) over dc_table
+                        and count(*) filter (where dc_shared) over dc_table >= 1
+                        and (
+                            count(*) filter (where dc_shared) over dc_table = 1
+                            or (
+                                not bool_or(is_total and dc_shared) over dc_table
+                                and (
+                                    sum({{ count_column }})
+                                        filter (where dc_shared and not is_total)
+                                        over dc_table < {{ threshold }}
+                                    or sum({{ count_column }})
+                                        filter (where dc_shared and not is_total)
+                                        over dc_table
+                                    = count(*) filter (where dc_shared and not is_total)
+                                        over dc_table
+                                )
+                            )
+                        ) as dc_needs_more,
+                        case
+                            when dc_tier is not null
+                                then row_number() over (
+                                    partition by {{ partition }}, dc_tier is not null
+                                    order by dc_tier, {{ count_column }}, {{ order_by }}
+                                )
+                        end as dc_rank
+                    from (
+                        select
+                            *,
+                            -- What to withhold next: the smallest non-zero part, else a part
+                            -- of 0 (one of the withheld parts is then 0, and which is not
+                            -- known), else the total; never a count another mart publishes.
+                            case
+                                when dc_shared or dc_fixed or {{ count_column }} is null then null
+                                when not is_total and {{ count_column }} > 0 then 1
+                                when not is_total then 2
+                                else 3
+                            end as dc_tier
+                        from (
+                            select
+                                *,
+                                {%- if cell_by %}
+                                bool_or(dc_withheld)
+                                    over (partition by {{ cell_by | join(', ') }})
+                                    as dc_shared,
+                                bool_or(dc_published_elsewhere)
+                                    over (partition by {{ cell_by | join(', ') }})
+                                    as dc_fixed
+                                {%- else %}
+                                dc_withheld as dc_shared,
+                                dc_published_elsewhere as dc_fixed
+                                {%- endif %}
+                            from dc_rounds
+                            where dc_changed
+                        )
+                    )
+                    window dc_table as (partition by {{ partition }})
+                )
             )
         )
+
+        select
+            * exclude (dc_withheld, dc_published_elsewhere, dc_round, dc_changed)
+                replace (
+                    case when not dc_withheld then {{ count_column }} end as {{ count_column }}
+                ),
+            dc_withheld as is_suppressed
+        from dc_rounds
+        qualify dc_round = max(dc_round) over ()
     {%- else -%}
         {{ exceptions.raise_compiler_error(
             "disclosure_control must be 'suppress' or 'round', not '" ~ method ~ "'") }}

@@ -2,6 +2,13 @@
     Demand across education, social care and health by postcode district and need, as at the
     as-at date: living children per district in each cohort, and how many services (of
     social care, SEND, CAMHS, A&E in the year) know each child. Disclosure controlled.
+
+    The need counts and the district totals are the cells planning_cohort_counts publishes by
+    postcode district (cohort and 'all children'): each is withheld here wherever it is
+    withheld there (primary or complementary), so that neither mart gives away what the other
+    withholds. Each district's 'services known to' table is then controlled against its
+    total. A district's need cells overlap (a child is in several cohorts): no total, so no
+    complementary suppression across cohorts within a district.
 -#}
 with
 
@@ -24,6 +31,16 @@ attended_ae as (
 
 memberships as (
     {{ cohort_memberships('children') }}
+),
+
+-- The same counts in planning_cohort_counts, withheld or not there.
+planning_by_district as (
+    select
+        cohort,
+        breakdown_value as postcode_district,
+        is_suppressed
+    from {{ ref('planning_cohort_counts') }}
+    where breakdown = 'postcode_district' and not is_total
 ),
 
 services as (
@@ -72,8 +89,23 @@ cells as (
     group by postcode_district
 ),
 
+cells_with_planning as (
+    select
+        cells.*,
+        planning_by_district.is_suppressed as is_withheld_in_planning
+    from cells
+    left join planning_by_district
+        on
+            cells.postcode_district = planning_by_district.postcode_district
+            and planning_by_district.cohort = case
+                when cells.measure = 'need' then cells.category
+                when cells.is_total then 'all children'
+            end
+),
+
 controlled as (
-    {{ disclosure_control('cells', ['measure', 'postcode_district'], 'children', 'category') }}
+    {{ disclosure_control('cells_with_planning', ['measure', 'postcode_district'], 'children',
+        'category', withheld='is_withheld_in_planning') }}
 ),
 
 final as (

@@ -2,6 +2,12 @@
     The headline numbers a dashboard shows, one row per KPI for the as-at date: children
     known, each cohort, and the shares that matter to planners. Counts of 1-4 are withheld (or
     rounded, by configuration) and a share built on a withheld count is withheld too.
+
+    Every count here is also published by a planning mart: each cohort (and children known to
+    any service) is a cohort total of planning_cohort_counts, each overlap a count of
+    planning_cohort_overlaps, where complementary suppression may withhold it. A KPI is
+    withheld wherever its count is withheld there, so the dashboard never gives away what a
+    planning mart withholds.
 -#}
 with
 
@@ -44,17 +50,45 @@ counts as (
     from children
 ),
 
+-- The same counts in the planning marts, withheld or not there.
+planning_counts as (
+    select
+        case cohort
+            when 'all children' then 'children known to any service' else cohort
+        end as kpi,
+        bool_or(is_suppressed) as is_suppressed
+    from {{ ref('planning_cohort_counts') }}
+    where is_total
+    group by cohort
+    union all
+    select
+        case
+            when cohort = 'looked after' and other_cohort = 'EHC plan'
+                then 'looked after with an EHC plan'
+            when cohort = 'children in need' and other_cohort = 'free school meals'
+                then 'children in need eligible for free school meals'
+        end as kpi,
+        is_suppressed and children_also_in_other is null as is_suppressed
+    from {{ ref('planning_cohort_overlaps') }}
+    where
+        (cohort = 'looked after' and other_cohort = 'EHC plan')
+        or (cohort = 'children in need' and other_cohort = 'free school meals')
+),
+
 cells as (
     select
-        kpi,
+        counts.kpi,
         'kpis' as kpi_table,
         false as is_total,
-        children
+        counts.children,
+        planning_counts.is_suppressed as is_withheld_in_planning
     from counts
+    left join planning_counts on counts.kpi = planning_counts.kpi
 ),
 
 controlled as (
-    {{ disclosure_control('cells', ['kpi_table', 'kpi'], 'children', 'kpi') }}
+    {{ disclosure_control('cells', ['kpi_table', 'kpi'], 'children', 'kpi',
+        withheld='is_withheld_in_planning') }}
 ),
 
 shares as (

@@ -38,13 +38,15 @@ by_characteristic as (
     into name breakdown value breakdown_value
 ),
 
+-- A cohort's total is one count (`cell_breakdown` 'all') in each of its breakdowns' tables.
 cells as (
     select
         cohort,
         breakdown,
         breakdown_value,
         false as is_total,
-        count(*) as children
+        count(*) as children,
+        breakdown as cell_breakdown
     from by_characteristic
     group by cohort, breakdown, breakdown_value
     union all
@@ -53,7 +55,8 @@ cells as (
         breakdowns.breakdown,
         'all' as breakdown_value,
         true as is_total,
-        count(*) as children
+        count(*) as children,
+        'all' as cell_breakdown
     from memberships
     cross join
         (values ('sex'), ('age_band'), ('ethnicity'), ('postcode_district')) as breakdowns (breakdown)
@@ -61,7 +64,8 @@ cells as (
 ),
 
 controlled as (
-    {{ disclosure_control('cells', ['cohort', 'breakdown'], 'children', 'breakdown_value') }}
+    {{ disclosure_control('cells', ['cohort', 'breakdown'], 'children', 'breakdown_value',
+        cell_by=['cohort', 'cell_breakdown', 'breakdown_value']) }}
 ),
 
 final as (

@@ -30,7 +30,8 @@ by_characteristic as (
     into name breakdown value breakdown_value
 ),
 
-cells as (
+value_cells as (
+    -- Each breakdown value's records: all of them (its table's total), linked and unlinked.
     select
         breakdown,
         breakdown_value,
@@ -50,8 +51,57 @@ cells as (
     group by breakdown, breakdown_value, is_linked
 ),
 
+cells as (
+    -- Two kinds of table share these counts: each value's (linked + unlinked = all), and,
+    -- for each breakdown and status, the values' counts adding up to every record of that
+    -- status (the same total in every breakdown). Disclosure control works across both, so a
+    -- value withheld in one breakdown cannot be worked out from another.
+    select
+        'value' as table_kind,
+        breakdown,
+        breakdown_value as table_key,
+        status as cell,
+        breakdown || '/' || breakdown_value || '/' || status as cell_id,
+        is_total,
+        records,
+        breakdown_value,
+        status
+    from value_cells
+    union all
+    select
+        'breakdown' as table_kind,
+        breakdown,
+        status as table_key,
+        breakdown_value as cell,
+        breakdown || '/' || breakdown_value || '/' || status as cell_id,
+        false as is_total,
+        records,
+        breakdown_value,
+        status
+    from value_cells
+    union all
+    select
+        'breakdown' as table_kind,
+        breakdown,
+        status as table_key,
+        '~all' as cell,
+        'every record/' || status as cell_id,
+        true as is_total,
+        sum(records) as records,
+        null as breakdown_value,
+        status
+    from value_cells
+    group by breakdown, status
+),
+
+all_controlled as (
+    {{ disclosure_control('cells', ['table_kind', 'breakdown', 'table_key'], 'records', 'cell',
+        cell_by=['cell_id']) }}
+),
+
 controlled as (
-    {{ disclosure_control('cells', ['breakdown', 'breakdown_value'], 'records', 'status') }}
+    select * from all_controlled
+    where table_kind = 'value'
 ),
 
 rates as (

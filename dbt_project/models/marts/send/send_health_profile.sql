@@ -3,7 +3,8 @@
     health indicators: registered with a GP, known to CAMHS, attended A&E and admitted to
     hospital in the last year, and the median CAMHS wait from referral to first contact. The
     presenting need is the first-ranked need on the child's latest School Census, else the
-    first-ranked need in SEN2. Disclosure controlled per need and indicator.
+    first-ranked need in SEN2. Disclosure controlled per need and indicator, and across the
+    needs (see cells).
 -#}
 with
 
@@ -120,28 +121,132 @@ by_indicator as (
     into name indicator value has_indicator
 ),
 
-cells as (
+counts as (
     select
         presenting_need,
         indicator,
         case when has_indicator then 'yes' else 'no' end as status,
-        false as is_total,
         count(*) as children
     from by_indicator
     group by presenting_need, indicator, has_indicator
-    union all
+),
+
+need_totals as (
     select
         presenting_need,
+        count(*) as children
+    from profile
+    group by presenting_need
+),
+
+indicators as (
+    select distinct indicator from counts
+),
+
+-- The counts are a table three ways: each need's yes and no add up to the need's children
+-- (the rows published); over the needs, the yes (or no) of an indicator add up to the SEND
+-- children with (without) it, e.g. the SEND children known to CAMHS of dashboard_kpis; and
+-- the needs' children add up to the SEND cohort (EHC plan plus SEN support in
+-- planning_cohort_counts). A count is one cell (`cell`) in each table it is part of, so
+-- disclosure control withholds it in all of them or none.
+cells as (
+    select
+        presenting_need || ' / ' || indicator as control_table,
+        presenting_need,
         indicator,
+        status,
+        false as is_total,
+        children,
+        presenting_need || ' / ' || indicator || ' / ' || status as cell,
+        true as is_published
+    from counts
+    union all
+    select
+        need_totals.presenting_need || ' / ' || indicators.indicator as control_table,
+        need_totals.presenting_need,
+        indicators.indicator,
         'all' as status,
         true as is_total,
-        count(*) as children
-    from by_indicator
-    group by presenting_need, indicator
+        need_totals.children,
+        need_totals.presenting_need || ' / all' as cell,
+        true as is_published
+    from need_totals
+    cross join indicators
+    union all
+    select
+        'all needs / ' || indicator || ' / ' || status as control_table,
+        presenting_need,
+        indicator,
+        status,
+        false as is_total,
+        children,
+        presenting_need || ' / ' || indicator || ' / ' || status as cell,
+        false as is_published
+    from counts
+    union all
+    select
+        'all needs / ' || indicator || ' / ' || status as control_table,
+        'all needs' as presenting_need,
+        indicator,
+        status,
+        true as is_total,
+        sum(children) as children,
+        'all needs / ' || indicator || ' / ' || status as cell,
+        false as is_published
+    from counts
+    group by indicator, status
+    union all
+    select
+        'all needs' as control_table,
+        presenting_need,
+        null as indicator,
+        'all' as status,
+        false as is_total,
+        children,
+        presenting_need || ' / all' as cell,
+        false as is_published
+    from need_totals
+    union all
+    select
+        'all needs' as control_table,
+        'all needs' as presenting_need,
+        null as indicator,
+        'all' as status,
+        true as is_total,
+        sum(children) as children,
+        'all needs / all' as cell,
+        false as is_published
+    from need_totals
+),
+
+-- Two of these totals are published elsewhere: the SEND children known to CAMHS
+-- (dashboard_kpis) and the SEND cohort (planning_cohort_counts' EHC plan and SEN support
+-- totals, when both are published). Withheld here as there; never withheld here otherwise.
+published_elsewhere as (
+    select
+        'all needs / known_to_camhs / yes' as cell,
+        is_suppressed
+    from {{ ref('dashboard_kpis') }}
+    where kpi = 'SEND (EHC plan or SEN support) known to CAMHS'
+    union all
+    select
+        'all needs / all' as cell,
+        case when not bool_or(is_suppressed) then false end as is_suppressed
+    from {{ ref('planning_cohort_counts') }}
+    where is_total and cohort in ('EHC plan', 'SEN support')
+),
+
+cells_with_elsewhere as (
+    select
+        cells.*,
+        published_elsewhere.is_suppressed as is_withheld_elsewhere
+    from cells
+    left join published_elsewhere on cells.cell = published_elsewhere.cell
 ),
 
 controlled as (
-    {{ disclosure_control('cells', ['presenting_need', 'indicator'], 'children', 'status') }}
+    {{ disclosure_control('cells_with_elsewhere', ['control_table'], 'children', 'cell',
+        cell_by=['cell'], withheld='is_withheld_elsewhere') }}
 ),
 
 need_waits as (
@@ -171,6 +276,7 @@ final as (
     from controlled
     cross join as_at
     left join need_waits on controlled.presenting_need = need_waits.presenting_need
+    where controlled.is_published
 )
 
 select * from final
