@@ -130,7 +130,8 @@ def test_sources_lists_each_source_and_a_years_columns(capsys) -> None:
     assert capsys.readouterr().err.count("\n") == 1
 
 
-def test_load_reports_unmodelled_and_failed_files_in_one_line_each(tmp_path, capsys) -> None:
+def one_gp_registration(tmp_path: Path) -> Path:
+    """A GP extract for March 2025 with one registration; returns its period folder."""
     folder = tmp_path / "landing" / "gp" / "2025-03"
     folder.mkdir(parents=True)
     (folder / "gp_registrations_2025-03.csv").write_text(
@@ -138,6 +139,11 @@ def test_load_reports_unmodelled_and_failed_files_in_one_line_each(tmp_path, cap
         "REGISTRATION_START_DATE,REGISTRATION_END_DATE\n"
         "1,9434765919,Ava,Cole,2016-01-02,2,HR1 2AB,M85001,2016-02-01,\n"
     )
+    return folder
+
+
+def test_load_reports_unmodelled_and_failed_files_in_one_line_each(tmp_path, capsys) -> None:
+    folder = one_gp_registration(tmp_path)
     (folder / "notes.csv").write_text("NOTE\nsent late\n")
     (folder / "gp_registrations_2025-03_part2.csv").write_text("REGISTRATION_ID,FORENAME\n2,Leo\n")
     code = main(
@@ -260,13 +266,7 @@ def test_what_load_writes_is_the_owners_only_unless_the_authority_says_otherwise
     import os
     import stat
 
-    folder = tmp_path / "landing" / "gp" / "2025-03"
-    folder.mkdir(parents=True)
-    (folder / "gp_registrations_2025-03.csv").write_text(
-        "REGISTRATION_ID,NHS_NUMBER,FORENAME,SURNAME,DATE_OF_BIRTH,SEX,POSTCODE,PRACTICE_CODE,"
-        "REGISTRATION_START_DATE,REGISTRATION_END_DATE\n"
-        "1,9434765919,Ava,Cole,2016-01-02,2,HR1 2AB,M85001,2016-02-01,\n"
-    )
+    one_gp_registration(tmp_path)
 
     def load(database: str) -> int:
         arguments = ["load", "--landing", str(tmp_path / "landing"), "--database"]
