@@ -435,8 +435,21 @@ def split_incoherent(
     refused = totals.conflict & ((totals["sum"] / totals["count"]) < min_weight)
     doubtful = refused.groupby(level="root").any()
     totals = totals[doubtful.reindex(totals.index.get_level_values("root")).to_numpy()]
+    if totals.empty:
+        return roots
     new_roots = roots.copy()
-    members = frame.groupby("part").profile.agg(list)
+    # Each doubtful part's profiles (only those: grouping every part's would cost seconds).
+    index = totals.index
+    wanted = np.unique(np.r_[index.get_level_values("a"), index.get_level_values("b")])
+    chosen = frame[frame.part.isin(wanted)].sort_values("part")
+    starts = np.flatnonzero(np.r_[True, chosen.part.to_numpy()[1:] != chosen.part.to_numpy()[:-1]])
+    members = dict(
+        zip(
+            chosen.part.to_numpy()[starts],
+            np.split(chosen.profile.to_numpy(), starts[1:]),
+            strict=True,
+        )
+    )
     for _, cluster_totals in totals.groupby(level="root", sort=True):
         groups = _average_linkage(cluster_totals.droplevel("root"), min_weight)
         if len(groups) == 1:
