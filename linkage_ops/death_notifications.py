@@ -50,7 +50,8 @@ create table if not exists {NOTIFICATIONS_TABLE} (
     note varchar
 )
 """
-DO_NOT_CONTACT = "restricted.do_not_contact"
+DO_NOT_CONTACT_MART = "do_not_contact"
+DO_NOT_CONTACT = f"restricted.{DO_NOT_CONTACT_MART}"
 BRIDGE = "linkage.person_key_bridge"
 DEATH_RECORDS = "staging.stg_deaths__deaths"
 BACKLOG = "backlog: reported before the first notifications were sent"
@@ -70,7 +71,7 @@ class DeathNotice:
         names = ", ".join(SERVICES[service] for service in self.services)
         when = f"on {self.died_on:%d %B %Y}" if self.died_on else "(no date given)"
         url = f"{app_base_url.rstrip('/')}/restricted/?" + urllib.parse.urlencode(
-            {"mart": "do_not_contact", "person_key": self.person_key}
+            {"mart": DO_NOT_CONTACT_MART, "person_key": self.person_key}
         )
         return Alert(
             kind="death_notification",
@@ -82,7 +83,7 @@ class DeathNotice:
                 f"Child {self.person_key} died {when}. Their records are held by: {names}. "
                 "Stop letters, texts and appointments and update the child's records now. "
                 "Who the child is: the restricted do-not-contact list (web app, restricted "
-                f"pages: do_not_contact, person key {self.person_key})."
+                f"pages: {DO_NOT_CONTACT_MART}, person key {self.person_key})."
             ),
             run_id=run_id,
             url=url,

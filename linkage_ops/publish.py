@@ -74,6 +74,8 @@ class Audience:
     workbook_name: str | None = None
     # The owner's only: its folder (versions included) is 0700, its files 0600.
     private: bool = False
+    # Who it is for, in words (the demo's summary says so).
+    description: str = ""
 
 
 AUDIENCES = (
@@ -84,6 +86,8 @@ AUDIENCES = (
         database_name="marts.duckdb",
         person_level=False,
         workbook_name="marts.xlsx",
+        description="about no one child: disclosure-controlled aggregates, code lists, "
+        "quality, for BI",
     ),
     Audience(
         name="person_level",
@@ -92,6 +96,7 @@ AUDIENCES = (
         database_name="person_level.duckdb",
         person_level=True,
         private=True,
+        description="pseudonymous, a row per child or event, owner only",
     ),
     Audience(
         name="restricted",
@@ -99,6 +104,7 @@ AUDIENCES = (
         folder="restricted",
         database_name="restricted.duckdb",
         private=True,
+        description="identifiable, practitioners only",
     ),
 )
 PRIVATE_FOLDER_MODE, PRIVATE_FILE_MODE = 0o700, 0o600

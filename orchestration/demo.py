@@ -18,6 +18,7 @@ import duckdb
 
 from linkage_ops.census_calendar import collection_year_end
 from linkage_ops.death_notifications import NOTIFICATIONS_TABLE
+from linkage_ops.publish import AUDIENCES, MANIFEST
 from linkage_ops.synthetic import generate_authority
 from orchestration.definitions import defs
 from orchestration.resources import WarehouseResource
@@ -123,32 +124,20 @@ def describe_warehouse(database_path: Path, model_path: Path) -> None:
 
 def describe_publication(published_dir: Path) -> None:
     """What BI tools can open now."""
-    manifest = published_dir / "publication.json"
+    manifest = published_dir / MANIFEST
     if not manifest.exists():
         print(f"\nNothing published in {published_dir}")
         return
     publication = json.loads(manifest.read_text(encoding="utf-8"))
     print(f"\nPublished ({publication['published_at']}, read-only copies):")
-    places = {
-        "marts": (
-            published_dir / "marts.duckdb",
-            published_dir / "parquet",
-            "about no one child: disclosure-controlled aggregates, code lists, quality, for BI",
-        ),
-        "person_level": (
-            published_dir / "person_level" / "person_level.duckdb",
-            published_dir / "person_level" / "parquet",
-            "pseudonymous, a row per child or event, owner only",
-        ),
-        "restricted": (
-            published_dir / "restricted" / "restricted.duckdb",
-            published_dir / "restricted" / "parquet",
-            "identifiable, practitioners only",
-        ),
-    }
+    audiences = {audience.name: audience for audience in AUDIENCES}
     for name, tables in publication["tables"].items():
-        database, parquet, audience = places[name]
-        print(f"  {name} ({audience}): {database} and {parquet}/<table>.parquet")
+        audience = audiences[name]
+        folder = published_dir / audience.folder
+        print(
+            f"  {name} ({audience.description}): {folder / audience.database_name} and "
+            f"{folder / 'parquet'}/<table>.parquet"
+        )
         for table, rows in tables.items():
             print(f"    {table:<40} {rows:>9,} rows")
     spreadsheets = [f for f in publication.get("files", {}).get("marts", []) if f.endswith(".xlsx")]

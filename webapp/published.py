@@ -16,8 +16,18 @@ import duckdb
 import pandas as pd
 from django.conf import settings
 
-PSEUDONYMOUS = Path("published") / "marts.duckdb"
-RESTRICTED = Path("published") / "restricted" / "restricted.duckdb"
+from linkage_ops.publish import AUDIENCES
+
+_AUDIENCES = {audience.name: audience for audience in AUDIENCES}
+
+
+def _database(audience: str) -> Path:
+    """An audience's published DuckDB file, under the data folder."""
+    return Path("published") / _AUDIENCES[audience].folder / _AUDIENCES[audience].database_name
+
+
+PSEUDONYMOUS = _database("marts")
+RESTRICTED = _database("restricted")
 
 
 class NotPublished(Exception):
