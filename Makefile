@@ -8,7 +8,7 @@ MANIFEST := dbt_project/target/manifest.json
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export DAGSTER_HOME := $(CURDIR)/.dagster
 
-.PHONY: install demo test test-fast lint ui app browser clean
+.PHONY: install demo test test-fast lint ui app browser java clean
 
 install: $(INSTALLED)
 
@@ -50,7 +50,18 @@ browser:
 	  fi; \
 	fi
 
-test: lint browser $(DAGSTER_CONFIG)
+# The Spark engine's tests run local Spark, which needs a Java runtime (17 or later): Debian's
+# default-jre-headless, installed here when running as root (CI), else named in one line.
+java:
+	@if ! command -v java >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
+	  else \
+	    echo "The Spark tests need a Java runtime: sudo apt-get install -y default-jre-headless"; exit 1; \
+	  fi; \
+	fi
+
+test: lint browser java $(DAGSTER_CONFIG)
 	dagster definitions validate -w workspace.yaml
 	$(PYTHON) -m pytest $(PYTEST_PARALLEL) --durations=15
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from linkage_ops.engines import ENGINES, warehouse_engine
 from linkage_ops.evaluation import load_truth, pairwise_scores
 from linkage_ops.ingest import (
     UNMODELLED,
@@ -189,9 +191,11 @@ def _sources(args: argparse.Namespace) -> int:
 
 
 def _link(args: argparse.Namespace) -> int:
-    records = _read_table(args.input)
-    if "source_record_id" not in records.columns:
-        records["source_record_id"] = records["record_id"]
+    try:
+        engine = args.engine or warehouse_engine()
+    except ValueError as error:
+        _error(str(error))
+        return 2
     state = read_state_folder(args.state) if args.state else None
     decisions = read_state_decisions(args.state) if args.state else None
     run_id = datetime.now().strftime("cli-%Y%m%dT%H%M%S")
@@ -204,7 +208,13 @@ def _link(args: argparse.Namespace) -> int:
     except ModelLevelsMismatch as error:
         _error(str(error))
         return 2
-    result = link_records(records, state=state, run_id=run_id, decisions=decisions, model=model)
+    if engine == "spark":
+        result = _link_on_spark(args.input, state, run_id, decisions, model)
+    else:
+        records = _read_table(args.input)
+        if "source_record_id" not in records.columns:
+            records["source_record_id"] = records["record_id"]
+        result = link_records(records, state=state, run_id=run_id, decisions=decisions, model=model)
     _write_table(result.bridge, args.out)
     if args.state:
         write_state_folder(args.state, result)
@@ -227,6 +237,27 @@ def _link(args: argparse.Namespace) -> int:
     if not result.history.empty:
         print(f"key changes since the last run: {len(result.history):,} (see {args.state})")
     return 0
+
+
+def _link_on_spark(path: Path, state, run_id, decisions, model):
+    """``link`` with the Spark engine: a Parquet input is read by Spark itself (so that a
+    cluster reads it in parallel), a CSV through pandas. Under ``spark-submit`` the session is
+    the one it started (its ``--master``)."""
+    from linkage_ops.spark import lake
+    from linkage_ops.spark.linkage import link_records_spark
+    from linkage_ops.spark.session import spark_session
+
+    with tempfile.TemporaryDirectory() as spark_dir, spark_session(Path(spark_dir)) as spark:
+        frame = (
+            spark.read.parquet(str(path))
+            if path.suffix.lower() == ".parquet"
+            else lake.text_frame(spark, _read_table(path))
+        )
+        if "source_record_id" not in frame.columns:
+            frame = frame.withColumn("source_record_id", frame["record_id"])
+        return link_records_spark(
+            spark, frame, state=state, run_id=run_id, decisions=decisions, model=model
+        )
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -302,6 +333,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     link.add_argument("--model", type=Path, help="use this trained model (JSON) as it is")
     link.add_argument("--save-model", type=Path, help="write the model used (JSON) here")
+    link.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=None,
+        help="duckdb (pandas, one machine) or spark (pairwise work on Spark; under spark-submit "
+        "on its cluster); default WAREHOUSE_ENGINE, else duckdb",
+    )
     link.set_defaults(handler=_link)
 
     evaluate = commands.add_parser("evaluate", help="pairwise precision, recall and F1")

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
+from dagster_pyspark import LazyPySparkResource
 
+from linkage_ops.engines import warehouse_engine
+from linkage_ops.spark.session import spark_settings
 from linkage_ops.warehouse_file import apply_umask
 from orchestration.alerts import sensors as alert_sensors
 from orchestration.automation import schedules, sensors
@@ -26,6 +29,7 @@ def build_definitions(warehouse_data_dir: str) -> dg.Definitions:
     """Definitions for one warehouse folder (tests build their own in a temporary folder).
     What the runs write is the owner's only, unless ``WAREHOUSE_UMASK`` says otherwise."""
     apply_umask()
+    warehouse_engine()  # a misspelt WAREHOUSE_ENGINE fails here, before any run
     return dg.Definitions(
         assets=[
             *(landing_files_spec(source) for source in SOURCES),
@@ -47,6 +51,12 @@ def build_definitions(warehouse_data_dir: str) -> dg.Definitions:
         resources={
             "warehouse": WarehouseResource(data_dir=warehouse_data_dir),
             "dbt": DbtCliResource(project_dir=dbt_project),
+            # Linkage's Spark session (WAREHOUSE_ENGINE=spark), started on first use only.
+            "spark": LazyPySparkResource(
+                spark_config=spark_settings(
+                    WarehouseResource(data_dir=warehouse_data_dir).spark_dir
+                )
+            ),
         },
         # DuckDB has one writer per file: run the steps of a run one after another.
         executor=dg.in_process_executor,

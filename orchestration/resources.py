@@ -32,6 +32,12 @@ class WarehouseResource(dg.ConfigurableResource):
         return Path(self.data_dir) / "warehouse.duckdb"
 
     @property
+    def spark_dir(self) -> Path:
+        """With the Spark engine: its configuration, the lake of Parquet tables the Python
+        steps write, and the tables dbt builds (see ``linkage_ops.spark``)."""
+        return Path(self.data_dir) / "spark"
+
+    @property
     def published_dir(self) -> Path:
         """Where BI tools read the published marts (see ``linkage_ops.publish``)."""
         return Path(self.data_dir) / "published"

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from linkage_ops.ingest.codelist_table import CODE_LIST_COLUMNS, code_list_frame
+from linkage_ops.ingest.codelist_table import CODE_LIST_COLUMNS, code_list_frame, write_code_lists
 from linkage_ops.ingest.schema import SchemaError, available_codelists, load_codelist
 
 PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
@@ -128,6 +128,9 @@ def test_a_category_the_list_does_not_declare_is_refused(
 def test_dbt_builds_reference_code_lists_from_the_yaml(tmp_path: Path) -> None:
     dbt = Path(sys.executable).with_name("dbt")
     database = tmp_path / "warehouse.duckdb"
+    # The model reads the raw table the Python steps write before every build.
+    with duckdb.connect(str(database)) as con:
+        write_code_lists(con)
     subprocess.run(
         [str(dbt), "build", "--quiet", "--select", "code_lists", "--target-path", tmp_path],
         cwd=PROJECT,

@@ -2,7 +2,7 @@
 
 {% macro age_in_years(date_of_birth, on_date) -%}
     {#- Completed years between the two dates (the birthday itself counts). -#}
-    cast(date_sub('year', {{ date_of_birth }}, {{ on_date }}) as integer)
+    cast({{ years_between(date_of_birth, on_date) }} as integer)
 {%- endmacro %}
 
 {% macro age_band(age_years) -%}

@@ -43,17 +43,15 @@
     withheld=none) -%}
     {%- set threshold = var('disclosure_threshold', 5) -%}
     {%- set method = var('disclosure_control', 'suppress') -%}
-    {%- set partition = partition_by | join(', ') -%}
     {%- if method == 'round' -%}
         select
-            * replace (
-                cast(round({{ count_column }} / {{ var('rounding_base', 5) }})
-                    * {{ var('rounding_base', 5) }} as bigint) as {{ count_column }}
-            ),
+            {{ star_except([count_column]) }},
+            cast(round({{ count_column }} / {{ var('rounding_base', 5) }})
+                * {{ var('rounding_base', 5) }} as bigint) as {{ count_column }},
             false as is_suppressed
         from {{ relation }}
     {%- elif method == 'suppress' -%}
-        with recursive
+        with
 
         dc_cells as (
             select
@@ -72,96 +70,155 @@
             from {{ relation }}
         ),
 
-        -- One round: a cell withheld in one table is withheld in all its tables; then each
-        -- table breaking the rule withholds one more cell. Rounds run until one changes
-        -- nothing (each round withholds more, so they end).
-        dc_rounds as (
-            select * from dc_cells
-            union all
-            select
-                * exclude (dc_shared, dc_fixed, dc_tier, dc_needs_more, dc_rank, dc_next)
-                    replace (
-                        dc_next as dc_withheld,
-                        dc_round + 1 as dc_round,
-                        bool_or(dc_next != dc_withheld) over () as dc_changed
-                    )
-            from (
-                select
-                    *,
-                    dc_shared or coalesce(dc_needs_more and dc_rank = 1, false) as dc_next
-                from (
-                    select
-                        *,
-                        bool_or(is_total) over dc_table
-                        and count(*) filter (where dc_shared) over dc_table >= 1
-                        and (
-                            count(*) filter (where dc_shared) over dc_table = 1
-                            or (
-                                not bool_or(is_total and dc_shared) over dc_table
-                                and (
-                                    sum({{ count_column }})
-                                        filter (where dc_shared and not is_total)
-                                        over dc_table < {{ threshold }}
-                                    or sum({{ count_column }})
-                                        filter (where dc_shared and not is_total)
-                                        over dc_table
-                                    = count(*) filter (where dc_shared and not is_total)
-                                        over dc_table
-                                )
-                            )
-                        ) as dc_needs_more,
-                        case
-                            when dc_tier is not null
-                                then row_number() over (
-                                    partition by {{ partition }}, dc_tier is not null
-                                    order by dc_tier, {{ count_column }}, {{ order_by }}
-                                )
-                        end as dc_rank
-                    from (
-                        select
-                            *,
-                            -- What to withhold next: the smallest non-zero part, else a part
-                            -- of 0 (one of the withheld parts is then 0, and which is not
-                            -- known), else the total; never a count another mart publishes.
-                            case
-                                when dc_shared or dc_fixed or {{ count_column }} is null then null
-                                when not is_total and {{ count_column }} > 0 then 1
-                                when not is_total then 2
-                                else 3
-                            end as dc_tier
-                        from (
-                            select
-                                *,
-                                {%- if cell_by %}
-                                bool_or(dc_withheld)
-                                    over (partition by {{ cell_by | join(', ') }})
-                                    as dc_shared,
-                                bool_or(dc_published_elsewhere)
-                                    over (partition by {{ cell_by | join(', ') }})
-                                    as dc_fixed
-                                {%- else %}
-                                dc_withheld as dc_shared,
-                                dc_published_elsewhere as dc_fixed
-                                {%- endif %}
-                            from dc_rounds
-                            where dc_changed
-                        )
-                    )
-                    window dc_table as (partition by {{ partition }})
-                )
-            )
+        -- Rounds until one changes nothing (each round withholds more, so they end).
+        dc_last_round as (
+            {{ disclosure_control_rounds(partition_by, count_column, order_by, cell_by) | indent(12) }}
         )
 
         select
-            * exclude (dc_withheld, dc_published_elsewhere, dc_round, dc_changed)
-                replace (
-                    case when not dc_withheld then {{ count_column }} end as {{ count_column }}
-                ),
+            {{ star_except(
+                ['dc_withheld', 'dc_published_elsewhere', 'dc_round', 'dc_changed', count_column]) }},
+            case when not dc_withheld then {{ count_column }} end as {{ count_column }},
             dc_withheld as is_suppressed
-        from dc_rounds
-        qualify dc_round = max(dc_round) over ()
+        from dc_last_round
     {%- else -%}
         {{ exceptions.raise_compiler_error(
             "disclosure_control must be 'suppress' or 'round', not '" ~ method ~ "'") }}
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    One round of complementary suppression, read from `previous` (the cells with dc_withheld,
+    dc_published_elsewhere, dc_round, dc_changed; only the rows of a round that changed
+    something if `only_changed`): a cell withheld in one table is withheld in all its tables;
+    then each table breaking the rule withholds one more cell. Same columns, in the same order.
+-#}
+{% macro disclosure_control_round(previous, partition_by, count_column, order_by, cell_by,
+    only_changed) -%}
+    {%- set threshold = var('disclosure_threshold', 5) -%}
+    {%- set partition = partition_by | join(', ') -%}
+    {%- set cell_order -%}
+        {%- for column in order_by.split(',') -%}
+            {{ column | trim }} nulls last{{ ', ' if not loop.last }}
+        {%- endfor -%}
+    {%- endset -%}
+    select
+        {{ star_except([
+            'dc_withheld', 'dc_published_elsewhere', 'dc_round', 'dc_changed',
+            'dc_shared', 'dc_fixed', 'dc_tier', 'dc_needs_more', 'dc_rank', 'dc_next',
+        ]) }},
+        dc_next as dc_withheld,
+        dc_published_elsewhere,
+        dc_round + 1 as dc_round,
+        bool_or(dc_next != dc_decided.dc_withheld) over () as dc_changed
+    from (
+        select
+            *,
+            dc_shared or coalesce(dc_needs_more and dc_rank = 1, false) as dc_next
+        from (
+            select
+                *,
+                bool_or(is_total) over dc_table
+                and count(case when dc_shared then 1 end) over dc_table >= 1
+                and (
+                    count(case when dc_shared then 1 end) over dc_table = 1
+                    or (
+                        not bool_or(is_total and dc_shared) over dc_table
+                        and (
+                            sum(case when dc_shared and not is_total then {{ count_column }} end)
+                                over dc_table < {{ threshold }}
+                            or sum(case when dc_shared and not is_total then {{ count_column }} end)
+                                over dc_table
+                            = count(case when dc_shared and not is_total then 1 end)
+                                over dc_table
+                        )
+                    )
+                ) as dc_needs_more,
+                case
+                    when dc_tier is not null
+                        then row_number() over (
+                            partition by {{ partition }}, dc_tier is not null
+                            order by dc_tier, {{ count_column }}, {{ cell_order }}
+                        )
+                end as dc_rank
+            from (
+                select
+                    *,
+                    -- What to withhold next: the smallest non-zero part, else a part of 0 (one
+                    -- of the withheld parts is then 0, and which is not known), else the total;
+                    -- never a count another mart publishes.
+                    case
+                        when dc_shared or dc_fixed or {{ count_column }} is null then null
+                        when not is_total and {{ count_column }} > 0 then 1
+                        when not is_total then 2
+                        else 3
+                    end as dc_tier
+                from (
+                    select
+                        *,
+                        {%- if cell_by %}
+                        bool_or(dc_withheld)
+                            over (partition by {{ cell_by | join(', ') }})
+                            as dc_shared,
+                        bool_or(dc_published_elsewhere)
+                            over (partition by {{ cell_by | join(', ') }})
+                            as dc_fixed
+                        {%- else %}
+                        dc_withheld as dc_shared,
+                        dc_published_elsewhere as dc_fixed
+                        {%- endif %}
+                    from {{ previous }}
+                    {%- if only_changed %}
+                    where dc_changed
+                    {%- endif %}
+                ) as dc_shared_cells
+            ) as dc_tiered
+            window dc_table as (partition by {{ partition }})
+        ) as dc_ranked
+    ) as dc_decided
+{%- endmacro %}
+
+{#- The last round, from dc_cells (see disclosure_control_round). -#}
+{% macro disclosure_control_rounds(partition_by, count_column, order_by, cell_by) -%}
+    {{ return(adapter.dispatch('disclosure_control_rounds')(
+        partition_by, count_column, order_by, cell_by)) }}
+{%- endmacro %}
+
+{% macro default__disclosure_control_rounds(partition_by, count_column, order_by, cell_by) -%}
+    {#- A recursive CTE: each round reads the rows of the one before while it changed
+        something; the last round is the one that changed nothing. -#}
+    with recursive dc_rounds as (
+        select * from dc_cells
+        union all
+        {{ disclosure_control_round(
+            'dc_rounds', partition_by, count_column, order_by, cell_by, only_changed=true)
+            | indent(8) }}
+    )
+
+    select {{ star_except(['dc_last']) }}
+    from (select *, max(dc_round) over () as dc_last from dc_rounds) as dc_numbered
+    where dc_round = dc_last
+{%- endmacro %}
+
+{% macro spark__disclosure_control_rounds(partition_by, count_column, order_by, cell_by) -%}
+    {#- Spark refuses window functions over a recursive reference: the rounds are written out,
+        up to var('disclosure_control_rounds') (a round after the last change changes
+        nothing), and the run fails if the last one still changed something. -#}
+    {%- set rounds = var('disclosure_control_rounds', 8) -%}
+    with
+    {%- for round in range(1, rounds + 1) %}
+
+    dc_round_{{ round }} as (
+        {{ disclosure_control_round(
+            'dc_cells' if round == 1 else 'dc_round_' ~ (round - 1),
+            partition_by, count_column, order_by, cell_by, only_changed=false)
+            | indent(8) }}
+    ){{ "," if not loop.last }}
+    {%- endfor %}
+
+    select * from dc_round_{{ rounds }}
+    where assert_true(
+        not dc_changed,
+        'disclosure control did not settle in {{ rounds }} rounds (var disclosure_control_rounds)'
+    ) is null
 {%- endmacro %}

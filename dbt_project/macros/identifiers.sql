@@ -6,7 +6,7 @@
 {% macro is_valid_nhs_number(column) -%}
     {#- Ten digits; Modulus 11 with weights 10..2; a check of 10 is never valid. -#}
     coalesce(
-        regexp_full_match({{ column }}, '[0-9]{10}')
+        {{ matches_pattern(column, '[0-9]{10}') }}
         and (
             {%- for weight in range(10, 1, -1) %}
             try_cast(substr({{ column }}, {{ 11 - weight }}, 1) as integer) * {{ weight }}
@@ -28,15 +28,15 @@
         sum weights characters 2-13 by position and a final letter counts as its index. -#}
     {%- set letters = 'ABCDEFGHJKLMNPQRTUVWXYZ' -%}
     coalesce(
-        regexp_full_match(upper({{ column }}), '[A-Z][0-9]{11}[0-9ABCDEFGHJKLMNPQRTUVWXYZ]')
+        {{ matches_pattern('upper(' ~ column ~ ')', '[A-Z][0-9]{11}[0-9ABCDEFGHJKLMNPQRTUVWXYZ]') }}
         and substr('{{ letters }}', 1 + (
             {%- for position in range(2, 13) %}
             try_cast(substr({{ column }}, {{ position }}, 1) as integer) * {{ position }} +
             {%- endfor %}
             case
-                when regexp_full_match(substr({{ column }}, 13, 1), '[0-9]')
+                when {{ matches_pattern('substr(' ~ column ~ ', 13, 1)', '[0-9]') }}
                     then try_cast(substr({{ column }}, 13, 1) as integer)
-                else strpos('{{ letters }}', upper(substr({{ column }}, 13, 1))) - 1
+                else instr('{{ letters }}', upper(substr({{ column }}, 13, 1))) - 1
             end * 13
         ) % 23, 1) = upper(substr({{ column }}, 1, 1)),
         false

@@ -27,9 +27,9 @@
 {% macro academic_year_of(date_column) -%}
     {#- The academic year (1 August to 31 July) a date falls in, e.g. 2024-25: its first
         calendar year is the year of the day seven months earlier. -#}
-    cast(year({{ date_column }} - interval 7 month) as varchar)
+    cast(year({{ date_column }} - interval 7 month) as string)
     || '-'
-    || right(cast(year({{ date_column }} - interval 7 month) + 1 as varchar), 2)
+    || right(cast(year({{ date_column }} - interval 7 month) + 1 as string), 2)
 {%- endmacro %}
 
 {% macro academic_year_start_year(academic_year) -%}
@@ -158,6 +158,32 @@
 -#}
 {% macro outcome_measure_cells(relation, dimensions) -%}
     {%- set dims = dimensions | join(', ') -%}
+    {#- (measure, pupils, numerator, denominator, is_share_of_pupils, score_total) -#}
+    {%- set measures = [
+        ('pupils', 'pupils_in_cell', 'pupils_in_cell', 'null', 'false', 'null'),
+        ('sessions_overall_absence', 'pupils_with_possible_sessions',
+            'sessions_overall_absence', 'sessions_possible', 'false', 'null'),
+        ('persistent_absentees', 'pupils_with_possible_sessions',
+            'persistent_absentees', 'pupils_with_possible_sessions', 'true', 'null'),
+        ('severe_absentees', 'pupils_with_possible_sessions',
+            'severe_absentees', 'pupils_with_possible_sessions', 'true', 'null'),
+        ('suspensions', 'pupils_on_roll_in_january',
+            'suspensions', 'pupils_on_roll_in_january', 'true', 'null'),
+        ('permanent_exclusions', 'pupils_on_roll_in_january',
+            'permanent_exclusions', 'pupils_on_roll_in_january', 'true', 'null'),
+        ('good_level_of_development', 'eyfsp_pupils',
+            'good_level_of_development', 'eyfsp_pupils', 'true', 'null'),
+        ('met_phonics_standard', 'phonics_pupils',
+            'met_phonics_standard', 'phonics_pupils', 'true', 'null'),
+        ('expected_standard_rwm', 'ks2_pupils',
+            'expected_standard_rwm', 'ks2_pupils', 'true', 'null'),
+        ('attainment_8', 'attainment_8_pupils',
+            'null', 'attainment_8_pupils', 'true', 'attainment_8_total'),
+        ('english_maths_grade_4_or_above', 'english_maths_pupils',
+            'english_maths_grade_4_or_above', 'english_maths_pupils', 'true', 'null'),
+        ('english_maths_grade_5_or_above', 'english_maths_pupils',
+            'english_maths_grade_5_or_above', 'english_maths_pupils', 'true', 'null'),
+    ] -%}
     select
         {{ dims }},
         measures.measure,
@@ -196,55 +222,17 @@
         group by {{ dims }}
     ) as aggregated,
         lateral (
-            values
-            ('pupils', pupils_in_cell, pupils_in_cell, null, false, null),
-            (
-                'sessions_overall_absence', pupils_with_possible_sessions,
-                sessions_overall_absence, sessions_possible, false, null
-            ),
-            (
-                'persistent_absentees', pupils_with_possible_sessions,
-                persistent_absentees, pupils_with_possible_sessions, true, null
-            ),
-            (
-                'severe_absentees', pupils_with_possible_sessions,
-                severe_absentees, pupils_with_possible_sessions, true, null
-            ),
-            (
-                'suspensions', pupils_on_roll_in_january,
-                suspensions, pupils_on_roll_in_january, true, null
-            ),
-            (
-                'permanent_exclusions', pupils_on_roll_in_january,
-                permanent_exclusions, pupils_on_roll_in_january, true, null
-            ),
-            (
-                'good_level_of_development', eyfsp_pupils,
-                good_level_of_development, eyfsp_pupils, true, null
-            ),
-            (
-                'met_phonics_standard', phonics_pupils,
-                met_phonics_standard, phonics_pupils, true, null
-            ),
-            (
-                'expected_standard_rwm', ks2_pupils,
-                expected_standard_rwm, ks2_pupils, true, null
-            ),
-            (
-                'attainment_8', attainment_8_pupils,
-                null, attainment_8_pupils, true, attainment_8_total
-            ),
-            (
-                'english_maths_grade_4_or_above', english_maths_pupils,
-                english_maths_grade_4_or_above, english_maths_pupils, true, null
-            ),
-            (
-                'english_maths_grade_5_or_above', english_maths_pupils,
-                english_maths_grade_5_or_above, english_maths_pupils, true, null
-            )
-        ) as measures (
-            measure, pupils, numerator, denominator, is_share_of_pupils, score_total
-        )
+            {%- for measure, pupils, numerator, denominator, is_share, score_total in measures %}
+            select
+                '{{ measure }}' as measure,
+                {{ pupils }} as pupils,
+                {{ numerator }} as numerator,
+                {{ denominator }} as denominator,
+                {{ is_share }} as is_share_of_pupils,
+                {{ score_total }} as score_total
+            {{ "union all" if not loop.last }}
+            {%- endfor %}
+        ) as measures
     where measures.pupils > 0
 {%- endmacro %}
 
@@ -275,7 +263,7 @@
 
     pupils_marked as (
         select
-            * exclude (is_suppressed),
+            {{ star_except(['is_suppressed']) }},
             is_suppressed as is_pupils_suppressed
         from pupils_controlled
     ),
@@ -286,7 +274,7 @@
 
     published as (
         select
-            * exclude (pupils, numerator, denominator, is_suppressed),
+            {{ star_except(['pupils', 'numerator', 'denominator', 'is_suppressed']) }},
             pupils_before_control >= {{ threshold }} and pupils is not null as is_publishable,
             cast(pupils as bigint) as pupils,
             cast(case when pupils is not null then numerator end as bigint) as numerator,
@@ -303,7 +291,8 @@
     )
 
     select
-        * exclude (is_publishable, pupils_before_control, score_total, is_share_of_pupils),
+        {{ star_except(
+            ['is_publishable', 'pupils_before_control', 'score_total', 'is_share_of_pupils']) }},
         case
             when is_publishable and numerator is not null and denominator > 0
                 then 100 * cast(numerator as double) / denominator

@@ -1,7 +1,13 @@
 {#- One parsing step per kind of value, shared by every source that needs it. -#}
 
 {% macro parse_date(column, format) -%}
-    cast(strptime(nullif(trim({{ column }}), ''), '{{ format }}') as date)
+    {#- `format` in strptime's notation (%Y-%m-%d); blank is null, anything else not in the
+        format an error. -#}
+    {{ date_from_string("nullif(trim(" ~ column ~ "), '')", format) }}
+{%- endmacro %}
+
+{% macro parse_timestamp(column, format) -%}
+    {{ timestamp_from_string("nullif(trim(" ~ column ~ "), '')", format) }}
 {%- endmacro %}
 
 {% macro parse_blade_date(column) -%}
@@ -14,18 +20,18 @@
 
 {% macro normalise_postcode(column) -%}
     {#- Upper case, one space before the three-character inward code: "hr1 2ab" -> "HR1 2AB". -#}
+    {%- set letters_and_digits = regexp_replace_all('upper(' ~ column ~ ')', '[^A-Z0-9]', '') %}
     case
-        when length(regexp_replace(upper(coalesce({{ column }}, '')), '[^A-Z0-9]', '', 'g')) >= 5
+        when length(coalesce({{ letters_and_digits }}, '')) >= 5
             then
-                left(regexp_replace(upper({{ column }}), '[^A-Z0-9]', '', 'g'),
-                    length(regexp_replace(upper({{ column }}), '[^A-Z0-9]', '', 'g')) - 3)
+                left({{ letters_and_digits }}, length({{ letters_and_digits }}) - 3)
                 || ' '
-                || right(regexp_replace(upper({{ column }}), '[^A-Z0-9]', '', 'g'), 3)
+                || right({{ letters_and_digits }}, 3)
     end
 {%- endmacro %}
 
 {% macro normalise_nhs_number(column) -%}
-    nullif(regexp_replace(coalesce({{ column }}, ''), '[\s-]', '', 'g'), '')
+    nullif({{ regexp_replace_all('coalesce(' ~ column ~ ", '')", '[\\s-]', '') }}, '')
 {%- endmacro %}
 
 {% macro clean_text(column) -%}

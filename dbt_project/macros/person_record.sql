@@ -23,7 +23,7 @@
         {%- elif column == 'date_of_birth' -%}
             cast(null as date)
         {%- else -%}
-            cast(null as varchar)
+            cast(null as string)
         {%- endif %} as {{ column }}{{ "," if not loop.last }}
         {%- endfor %}
     from {{ ref(model) }}

@@ -61,23 +61,17 @@
     {#- Aggregate over a person's linked records (columns source, record_id, period_end):
         `output` (default `value`) of the record whose `value` survives.
         `where` restricts the records that may supply the value. -#}
-    arg_max(
-        {{ output or value }},
-        struct_pack(
-            is_known := coalesce({{ is_known }}, false),
-            {%- if most_recent_first %}
-            recency := coalesce(date_trunc('month', period_end), date '1900-01-01'),
-            trust := -({{ source_trust(attribute) }}),
-            {%- else %}
-            trust := -({{ source_trust(attribute) }}),
-            recency := coalesce(date_trunc('month', period_end), date '1900-01-01'),
-            {%- endif %}
-            record_id := record_id
-        )
-    ) filter (where {{ value }} is not null{% if where %} and {{ where }}{% endif %})
+    {%- set trust = ('trust', '-(' ~ source_trust(attribute) ~ ')') -%}
+    {%- set recency = ('recency', "coalesce(date_trunc('month', period_end), date '1900-01-01')") -%}
+    {{ arg_max(output or value, named_struct([
+        ('is_known', 'coalesce(' ~ is_known ~ ', false)'),
+        recency if most_recent_first else trust,
+        trust if most_recent_first else recency,
+        ('record_id', 'record_id'),
+    ])) }} filter (where {{ value }} is not null{% if where %} and {{ where }}{% endif %})
 {%- endmacro %}
 
 {% macro is_valid_postcode(column) -%}
     {#- A normalised UK postcode: outward code, one space, inward code (HR1 2AB). -#}
-    coalesce(regexp_full_match({{ column }}, '[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}'), false)
+    coalesce({{ matches_pattern(column, '[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}') }}, false)
 {%- endmacro %}

@@ -1,10 +1,11 @@
 """Every shared code list as one table, so that SQL reads codes, labels and categories from the
 YAML files in ``linkage_ops/schemas/codelists/`` instead of writing them a second time.
 
-dbt builds it as ``reference.code_lists`` with the Python model
-``dbt_project/models/reference/code_lists.py``: one row per code list and code, with the code's
-label, its category (where the list sorts its codes into categories, e.g. attendance codes into
-present, authorised absence ...) and the collection years it is valid in.
+Written into the warehouse as ``raw.reference__code_lists`` whenever the raw store is opened
+for a load and before every build (``write_code_lists``), and built by dbt as
+``reference.code_lists`` (the same SQL on DuckDB and Spark): one row per code list and code,
+with the code's label, its category (where the list sorts its codes into categories, e.g.
+attendance codes into present, authorised absence ...) and the collection years it is valid in.
 """
 
 from __future__ import annotations
@@ -49,3 +50,14 @@ def code_list_frame(schema_dir: Path = SCHEMA_DIR) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=list(CODE_LIST_COLUMNS)).astype(
         CODE_LIST_COLUMNS
     )
+
+
+# The raw table the model ``reference.code_lists`` reads (macro code_list_table, lake.sql).
+CODE_LIST_TABLE = "raw.reference__code_lists"
+
+
+def write_code_lists(con) -> None:
+    """(Re)write ``raw.reference__code_lists`` in a DuckDB connection from the YAML files."""
+    frame = code_list_frame()  # noqa: F841 (read by DuckDB by name)
+    con.execute("create schema if not exists raw")
+    con.execute(f"create or replace table {CODE_LIST_TABLE} as select * from frame")

@@ -15,6 +15,7 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
+from linkage_ops.ingest.codelist_table import write_code_lists
 from linkage_ops.ingest.collection_year import parse_year_label
 from linkage_ops.ingest.reader import Finding, SourceBatch, TableBatch
 from linkage_ops.ingest.schema import SourceSchema
@@ -407,8 +408,10 @@ def write_source_batch(
     loaded_at: datetime,
 ) -> PeriodLoad:
     """Replace ``batch.period`` of ``batch.source`` in the raw layer, in one transaction:
-    every raw table of the source, its quarantine, load log and unmodelled content."""
+    every raw table of the source, its quarantine, load log and unmodelled content. The code
+    lists the models read are written too (they change with the code, not with loads)."""
     ensure_raw_tables(con, schema)
+    write_code_lists(con)
     loads = _loads(batch, schema)
     extras = {
         (table_batch.path.name, name): table_batch for name, table_batch in batch.tables.items()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -69,23 +70,27 @@ def _part(values: pd.Series, start: int, stop: int | None = None) -> pd.Series:
     return each_distinct(values, lambda v: v[start:stop] if isinstance(v, str) else "")
 
 
+# Keys of two name parts taken in either order (a forename and surname written the other way
+# round keep them): the two parts of each.
+def _name_parts(profiles: pd.DataFrame, key: str) -> tuple[pd.Series, pd.Series] | None:
+    first, last = profiles.first_name_std, profiles.last_name_std
+    parts = {
+        "names_soundex": lambda: (each_distinct(first, soundex), each_distinct(last, soundex)),
+        "names_initials": lambda: (_part(first, 0, 1), _part(last, 0, 1)),
+        "names_prefixes": lambda: (_part(first, 0, 2), _part(last, 0, 2)),
+    }
+    return parts[key]() if key in parts else None
+
+
 def _key_values(profiles: pd.DataFrame, key: str) -> pd.Series | np.ndarray:
     """One blocking key for every profile: its text (blank: no key), or its codes."""
+    parts = _name_parts(profiles, key)
+    if parts is not None:
+        return _sorted_pair(*parts)
     dob = profiles.dob_text
-
-    def first_sdx() -> pd.Series:
-        return each_distinct(profiles.first_name_std, soundex)
-
-    def last_sdx() -> pd.Series:
-        return each_distinct(profiles.last_name_std, soundex)
-
-    first, last = profiles.first_name_std, profiles.last_name_std
     derived = {
-        "first_name_soundex": first_sdx,
-        "last_name_soundex": last_sdx,
-        "names_soundex": lambda: _sorted_pair(first_sdx(), last_sdx()),
-        "names_initials": lambda: _sorted_pair(_part(first, 0, 1), _part(last, 0, 1)),
-        "names_prefixes": lambda: _sorted_pair(_part(first, 0, 2), _part(last, 0, 2)),
+        "first_name_soundex": lambda: each_distinct(profiles.first_name_std, soundex),
+        "last_name_soundex": lambda: each_distinct(profiles.last_name_std, soundex),
         "birth_year": lambda: _part(dob, 0, 4),
         "dob_year_month": lambda: _part(dob, 0, 6),
         "dob_month_day": lambda: _part(dob, 4),
@@ -95,7 +100,21 @@ def _key_values(profiles: pd.DataFrame, key: str) -> pd.Series | np.ndarray:
     }
     if key in derived:
         return derived[key]()
-    return profiles[key].fillna("").astype(str)
+    values = profiles[key].fillna("").astype(str)
+    return values.where(values != "U", "") if key == "sex" else values
+
+
+def key_text(profiles: pd.DataFrame, key: str) -> pd.Series:
+    """One blocking key for every profile as text, blank where it has none: profiles agree on
+    the key when their texts are equal and not blank (for an engine that joins on values,
+    not on codes)."""
+    parts = _name_parts(profiles, key)
+    if parts is None:
+        return pd.Series(_key_values(profiles, key), index=profiles.index, dtype=object)
+    a = parts[0].to_numpy(dtype=object)
+    b = parts[1].to_numpy(dtype=object)
+    text = np.where(a <= b, a + "|" + b, b + "|" + a)
+    return pd.Series(np.where((a == "") | (b == ""), "", text), index=profiles.index, dtype=object)
 
 
 KEYS = (
@@ -136,8 +155,6 @@ class BlockingKeys:
         if key not in self._codes:
             values = _key_values(self.profiles, key)
             if isinstance(values, pd.Series):  # text, not yet codes
-                if key == "sex":
-                    values = values.where(values != "U", "")
                 values = _factorise(values)
             self._codes[key] = values
         return self._codes[key]
@@ -175,11 +192,22 @@ def block_pairs(
     group = keys.block_key(rule)
     total = _pair_count(group)
     rows = np.flatnonzero(group >= 0)
-    if max_pairs is not None and total > max_pairs:
-        rng = rng or np.random.default_rng(0)
-        rows = rows[rng.random(len(rows)) < math.sqrt(max_pairs / total)]
+    kept = sampled(len(rows), total, max_pairs, rng)
+    if kept is not None:
+        rows = rows[kept]
     left, right = pairs_within_groups(group[rows], rows)
     return left, right, total
+
+
+def sampled(
+    rows: int, total: int, max_pairs: int | None, rng: np.random.Generator | None = None
+) -> np.ndarray | None:
+    """Which of the ``rows`` profiles with a key (in profile order) a block of ``total``
+    pairs keeps so that about ``max_pairs`` pairs come back; ``None``: all of them."""
+    if max_pairs is None or total <= max_pairs:
+        return None
+    rng = rng or np.random.default_rng(0)
+    return rng.random(rows) < math.sqrt(max_pairs / total)
 
 
 def _pair_count(group: np.ndarray) -> int:
@@ -254,14 +282,35 @@ class Candidates:
 
 def choose_rules(keys: BlockingKeys, settings: BlockingSettings) -> list[RuleReport]:
     """Which rules run on these profiles (reported in the settings' order); see
-    ``_chosen_pairs``."""
+    ``choose_within_budget``."""
     return _chosen_pairs(keys, settings)[0]
 
 
-def _chosen_pairs(
-    keys: BlockingKeys, settings: BlockingSettings
-) -> tuple[list[RuleReport], np.ndarray]:
-    """The rules that run on these profiles, and their distinct pairs as ``left * n + right``.
+class FoundPairs(Protocol):
+    """The distinct pairs of the rules chosen so far (``choose_within_budget``)."""
+
+    def add(self, rule: tuple[str, ...]) -> None:
+        """Add the rule's pairs (their number is already known)."""
+        ...
+
+    def distinct(self) -> int:
+        """How many distinct pairs the rules added so far give."""
+        ...
+
+    def add_new(self, rule: tuple[str, ...], room: int) -> int | None:
+        """The number of the rule's pairs not found yet, and add them, if it is at most
+        ``room``; ``None`` (and nothing added) if it is more."""
+        ...
+
+
+def choose_within_budget(
+    counted: list[tuple[tuple[str, ...], int]],
+    profiles: int,
+    settings: BlockingSettings,
+    found: FoundPairs,
+) -> list[RuleReport]:
+    """The rules that run on these profiles (``counted``: each rule of the settings, in their
+    order, with its number of pairs); ``found`` collects their pairs.
 
     A rule giving more than ``max_rule_pairs_per_profile`` pairs per profile is too coarse for
     this population and left out. Of the rest, the cheapest go first while the distinct pairs
@@ -270,39 +319,29 @@ def _chosen_pairs(
     pairs no earlier rule found (rules overlap: most pairs two names and a birth date agree on
     are found by several). A rule whose keys include every key of a rule already used adds no
     pair and is reported as within it."""
-    n = max(len(keys), 1)
+    n = max(profiles, 1)
     budget = settings.max_pairs_per_profile * n
     cap = settings.max_rule_pairs_per_profile * n
-    counted = [(rule, _pair_count(keys.block_key(rule))) for rule in settings.rules]
     reports: dict[tuple[str, ...], RuleReport] = {}
-    found: list[np.ndarray] = []
     spent = 0  # distinct pairs found so far, or an upper bound of them while ``exact`` is false
     exact = True
     for rule, pairs in sorted(counted, key=lambda item: item[1]):
         if pairs > cap:
             reports[rule] = RuleReport(rule, pairs, False, f"too coarse (over {cap:,.0f} pairs)")
             continue
-        left, right, _ = block_pairs(keys, rule)
-        codes = left * n + right
         if spent + pairs > budget:
-            # Charge the rule only for what is new: count what has been found exactly, kept
-            # sorted so that membership is a binary search (hashing ten million pairs is not).
+            # Charge the rule only for what is new.
             if not exact:
-                found = [_sorted_unique(np.concatenate(found))] if found else []
-                spent, exact = (len(found[0]) if found else 0), True
-            codes = np.sort(codes)  # sorted queries: the binary searches walk memory in order
-            if found:
-                codes = codes[~_sorted_contains(found[0], codes)]
-            if spent + len(codes) > budget:
+                spent, exact = found.distinct(), True
+            new = found.add_new(rule, budget - spent)
+            if new is None:
                 reports[rule] = RuleReport(
                     rule, pairs, False, f"over the pair budget ({budget:,.0f} pairs)"
                 )
                 continue
-            # Two sorted runs: the stable sort merges them in one pass.
-            found = [np.sort(np.concatenate([*found, codes]), kind="stable")]
-            spent += len(codes)
+            spent += new
         else:
-            found.append(codes)
+            found.add(rule)
             spent += pairs
             exact = False
         reports[rule] = RuleReport(rule, pairs, True, "used")
@@ -314,8 +353,56 @@ def _chosen_pairs(
             reports[rule] = RuleReport(
                 rule, reports[rule].pairs, False, f"within {' & '.join(wider)}"
             )
-    codes = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
-    return [reports[rule] for rule in settings.rules], codes
+    return [reports[rule] for rule, _ in counted]
+
+
+@dataclass
+class _FoundCodes:
+    """``FoundPairs`` as arrays of ``left * n + right``."""
+
+    keys: BlockingKeys
+    found: list[np.ndarray] = field(default_factory=list)
+    # Whether ``found`` is one sorted array of distinct pairs.
+    compact: bool = True
+
+    def _codes(self, rule: tuple[str, ...]) -> np.ndarray:
+        left, right, _ = block_pairs(self.keys, rule)
+        return left * max(len(self.keys), 1) + right
+
+    def add(self, rule: tuple[str, ...]) -> None:
+        self.found.append(self._codes(rule))
+        self.compact = False
+
+    def distinct(self) -> int:
+        # Kept sorted, so that membership is a binary search (hashing ten million pairs is not).
+        if not self.compact:
+            self.found = [_sorted_unique(np.concatenate(self.found))] if self.found else []
+            self.compact = True
+        return len(self.found[0]) if self.found else 0
+
+    def add_new(self, rule: tuple[str, ...], room: int) -> int | None:
+        self.distinct()
+        codes = np.sort(self._codes(rule))  # sorted queries: the searches walk memory in order
+        if self.found:
+            codes = codes[~_sorted_contains(self.found[0], codes)]
+        if len(codes) > room:
+            return None
+        # Two sorted runs: the stable sort merges them in one pass.
+        self.found = [np.sort(np.concatenate([*self.found, codes]), kind="stable")]
+        return len(codes)
+
+    def codes(self) -> np.ndarray:
+        return np.concatenate(self.found) if self.found else np.zeros(0, dtype=np.int64)
+
+
+def _chosen_pairs(
+    keys: BlockingKeys, settings: BlockingSettings
+) -> tuple[list[RuleReport], np.ndarray]:
+    """The rules that run on these profiles (``choose_within_budget``), and their distinct
+    pairs as ``left * n + right``."""
+    counted = [(rule, _pair_count(keys.block_key(rule))) for rule in settings.rules]
+    found = _FoundCodes(keys)
+    return choose_within_budget(counted, len(keys), settings, found), found.codes()
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:

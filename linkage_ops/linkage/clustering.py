@@ -150,15 +150,27 @@ class TwinEvidence:
         }
 
 
-def twin_evidence(
-    profiles: pd.DataFrame, columns: ProfileColumns, settings: TwinSettings
-) -> TwinEvidence:
+@dataclass
+class HouseholdEvidence:
+    """What the households of some profiles show, before the population decides what it means
+    (``twins_from``). Households never span two birthdays, so the evidence of profiles
+    grouped by birthday, put together, is the population's."""
+
+    attested: np.ndarray  # per profile: its first name is attested (``twin_evidence``)
+    households: int  # households showing two first names on one birthday
+    attested_households: int  # ... of which both names are attested
+    two_names: np.ndarray  # per profile: its postcode household shows two first names
+    two_attested_names: np.ndarray  # ... both attested
+    two_identifiers: np.ndarray  # ... or two different valid NHS numbers or UPNs
+
+
+def household_evidence(profiles: pd.DataFrame, columns: ProfileColumns) -> HouseholdEvidence:
     """Per profile, whether its first name is attested: two sources give the profile, or
     another profile born the same day, under its surname or at its postcode, gives (nearly)
     the same first name. A twin is a child of their own, recorded again and again under their
     own name; a first name mistyped beyond recognition or replaced by another is a one-off in
-    its record. And, per population, how often two first names on one birthday in one
-    household are both attested."""
+    its record. And how many households (birthday and surname, or birthday and postcode) show
+    two first names, and how many of those show both attested."""
     first_name = COMPARISONS["first_name"]
     agree = [first_name.index(level) for level in ("exact", "nickname", "close")]
     attested = np.array(profiles.sources > 1, dtype=bool)  # a writable copy
@@ -182,23 +194,49 @@ def twin_evidence(
         both = different & attested[left] & attested[right]
         households += len(np.unique(household[left[different]]))
         attested_households += len(np.unique(household[left[both]]))
-    one_offs_held = (
-        households < settings.min_households
-        or attested_households >= settings.min_attested_share * households
-    )
     # Households at one postcode where twins seem to live: two first names on one birthday
-    # (both attested, unless one-off names are held too), or two different valid NHS numbers
-    # or UPNs.
+    # (both attested, or either), or two different valid NHS numbers or UPNs.
     household, left, right, different = grouped[1]
-    shown = different & (one_offs_held | (attested[left] & attested[right]))
-    twins = np.isin(household, household[left[shown]])
+    both = different & attested[left] & attested[right]
     by_postcode = profiles.groupby(["dob_text", "postcode_std"])
     children = np.maximum(
         by_postcode.nhs_number_valid.transform("nunique").to_numpy(),
         by_postcode.upn_valid.transform("nunique").to_numpy(),
     )
-    twins |= (children > 1) & (profiles.postcode_std != "").to_numpy()
-    return TwinEvidence(attested, twins, households, attested_households, one_offs_held)
+    return HouseholdEvidence(
+        attested=attested,
+        households=households,
+        attested_households=attested_households,
+        two_names=np.isin(household, household[left[different]]),
+        two_attested_names=np.isin(household, household[left[both]]),
+        two_identifiers=(children > 1) & (profiles.postcode_std != "").to_numpy(),
+    )
+
+
+def twins_from(evidence: HouseholdEvidence, settings: TwinSettings) -> TwinEvidence:
+    """What the population's households say about twins: whether one-off first names are held
+    as possible twins too, and so which households twins seem to live in."""
+    one_offs_held = (
+        evidence.households < settings.min_households
+        or evidence.attested_households >= settings.min_attested_share * evidence.households
+    )
+    twins = evidence.two_names if one_offs_held else evidence.two_attested_names
+    return TwinEvidence(
+        evidence.attested,
+        twins | evidence.two_identifiers,
+        evidence.households,
+        evidence.attested_households,
+        one_offs_held,
+    )
+
+
+def twin_evidence(
+    profiles: pd.DataFrame, columns: ProfileColumns, settings: TwinSettings
+) -> TwinEvidence:
+    """Per profile, whether its first name is attested (``household_evidence``), and, per
+    population, how often two first names on one birthday in one household are both
+    attested: where that is common, one-off first names are held as possible twins too."""
+    return twins_from(household_evidence(profiles, columns), settings)
 
 
 def _auto_decisions(

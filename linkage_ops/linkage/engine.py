@@ -26,7 +26,12 @@ import numpy as np
 import pandas as pd
 
 from linkage_ops.linkage.blocking import BlockingKeys, candidate_pairs, unique_pairs
-from linkage_ops.linkage.clustering import Coherence, cluster_profiles, twin_evidence
+from linkage_ops.linkage.clustering import (
+    Coherence,
+    TwinEvidence,
+    cluster_profiles,
+    twin_evidence,
+)
 from linkage_ops.linkage.comparisons import (
     COMPARISONS,
     TERM_FREQUENCY_COMPARISONS,
@@ -44,7 +49,11 @@ from linkage_ops.linkage.model import (
 )
 from linkage_ops.linkage.settings import DEFAULT_SETTINGS, LinkageSettings
 from linkage_ops.linkage.standardise import PERSON_RECORD_COLUMNS, standardise_records
-from linkage_ops.linkage.thresholds import choose_thresholds, weight_of_probability
+from linkage_ops.linkage.thresholds import (
+    ThresholdChoice,
+    choose_thresholds,
+    weight_of_probability,
+)
 
 
 @dataclass
@@ -78,9 +87,13 @@ class LinkageResult:
         )
 
 
+# The profile column each term-frequency adjusted comparison counts values of.
+TERM_FREQUENCY_COLUMNS = {"first_name": "first_name_std", "last_name": "last_name_std"}
+
+
 def _profile_frequencies(profiles: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per comparison with a term-frequency adjustment, the frequency of each profile's value."""
-    columns = {"first_name": "first_name_std", "last_name": "last_name_std"}
+    columns = TERM_FREQUENCY_COLUMNS
     return {
         name: profiles[columns[name]]
         .map(term_frequencies(profiles[columns[name]]))
@@ -98,6 +111,7 @@ def score_pairs(
     min_weight: float | None = None,
     chunk_pairs: int = 2_000_000,
     term_frequency: bool = True,
+    frequencies: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Compare pairs of profile rows level by level and weigh them with the model.
 
@@ -105,10 +119,15 @@ def score_pairs(
     ``row_l``, ``row_r``, the first record id of each profile, each comparison's level and
     weight, the prior weight, the total ``match_weight`` (prior + fields) and
     ``match_probability``. Pairs are compared ``chunk_pairs`` at a time. With
-    ``term_frequency``, an exact name agreement is weighted by how common the name is.
+    ``term_frequency``, an exact name agreement is weighted by how common the name is: among
+    ``profiles``, or as ``frequencies`` gives it per profile (``profiles`` is then part of a
+    population, as on Spark).
     """
     columns = columns or ProfileColumns.from_profiles(profiles)
-    frequencies = _profile_frequencies(profiles) if term_frequency else {}
+    if not term_frequency:
+        frequencies = {}
+    elif frequencies is None:
+        frequencies = _profile_frequencies(profiles)
     prior_weight = np.float32(model.prior_weight)
     kept: list[dict[str, np.ndarray]] = []
     for start in range(0, len(pairs), chunk_pairs):
@@ -152,6 +171,12 @@ def score_pairs(
     return scored
 
 
+# A record's identity fields: records that agree on all of them are standardised once.
+IDENTITY_COLUMNS = [
+    column
+    for column in PERSON_RECORD_COLUMNS
+    if column not in ("record_id", "source", "source_record_id")
+]
 # Records that agree on every one of these are one identity "profile": a monthly feed repeats
 # the same child's details every month, so linking profiles instead of records keeps the number
 # of candidate pairs proportional to distinct identities, not to deliveries.
@@ -206,14 +231,14 @@ REVIEW_FIELDS = [
 ]
 
 
-def _reviewed_profiles(std: pd.DataFrame, decisions: pd.DataFrame | None) -> pd.DataFrame:
-    """Reviewers' decisions as pairs of profile rows (smaller first), latest decision kept."""
+def reviewed_profiles(decisions: pd.DataFrame | None, profile_of: pd.Series) -> pd.DataFrame:
+    """Reviewers' decisions as pairs of profile rows (smaller first), latest decision kept.
+    ``profile_of`` gives the profile of (at least) every record decided on."""
     empty = pd.DataFrame({"row_l": [], "row_r": [], "decision": []}).astype(
         {"row_l": "int64", "row_r": "int64"}
     )
     if decisions is None or decisions.empty:
         return empty
-    profile_of = std.set_index("record_id").profile
     left = decisions.record_id_l.map(profile_of)
     right = decisions.record_id_r.map(profile_of)
     known = left.notna() & right.notna() & (left != right)
@@ -247,6 +272,7 @@ def prioritise_review(
     profile_records: np.ndarray,
     existing: set,
     unlinked_first: np.ndarray | None = None,
+    records_of_key: pd.Series | None = None,
 ) -> pd.DataFrame:
     """The pairs waiting for a reviewer, most consequential first, with ``impact`` (see
     ``IMPACTS``), ``records_affected`` and ``priority`` (1 = first).
@@ -255,11 +281,13 @@ def prioritise_review(
     e.g. a death that linked to nobody), then key-changing pairs (a non-match that would split
     a key, a match that would merge two keys issued in earlier runs), then by how many records
     the decision moves, then the pairs the model is least sure of (probability nearest one
-    half)."""
+    half). ``records_of_key``, each key's records, is counted from the two arrays unless
+    given (they then need only hold the rows of waiting pairs)."""
     waiting = pairs[pairs.decision.isin(REVIEW_DECISIONS)].copy()
     key_l = profile_keys[waiting.row_l.to_numpy()]
     key_r = profile_keys[waiting.row_r.to_numpy()]
-    records_of_key = pd.Series(profile_records).groupby(profile_keys).sum()
+    if records_of_key is None:
+        records_of_key = pd.Series(profile_records).groupby(profile_keys).sum()
     same = key_l == key_r
     both_existing = pd.Series(key_l).isin(existing).to_numpy() & (
         pd.Series(key_r).isin(existing).to_numpy()
@@ -295,24 +323,26 @@ def prioritise_review(
     return waiting.drop(columns=["impact_rank", "uncertainty"])
 
 
-def _review_unlinked_first(
-    std: pd.DataFrame,
-    roots: np.ndarray,
-    pairs: pd.DataFrame,
-    candidates: np.ndarray,
-    score: Callable[[np.ndarray], pd.DataFrame],
-    sources: tuple[str, ...],
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Records of ``sources`` (a death) whose child holds no other source's record must not
-    stay unlinked unseen: each one's likeliest candidate pair waits for a reviewer (scored
-    again if it fell below the review threshold), unless a reviewer has already decided it.
-    Returns the pairs and those profiles' rows."""
+def lonely_profiles(std: pd.DataFrame, roots: np.ndarray, sources: tuple[str, ...]) -> np.ndarray:
+    """The profiles of children all of whose records come from ``sources`` (a death that links
+    to no other source's record)."""
     if not sources:
-        return pairs, np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64)
     cluster = roots[std.profile.to_numpy()]
     only_those = pd.Series(std.source.isin(sources).to_numpy()).groupby(cluster).all()
     lonely_clusters = only_those.index[only_those.to_numpy()]
-    lonely = np.unique(std.profile.to_numpy()[np.isin(cluster, lonely_clusters)])
+    return np.unique(std.profile.to_numpy()[np.isin(cluster, lonely_clusters)])
+
+
+def review_unlinked_first(
+    pairs: pd.DataFrame,
+    lonely: np.ndarray,
+    candidates_of: Callable[[np.ndarray], pd.DataFrame],
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Records of a child that must not stay unlinked unseen (``lonely_profiles``): each one's
+    likeliest candidate pair waits for a reviewer (scored again if it fell below the review
+    threshold: ``candidates_of(profiles)`` scores every candidate pair of those profiles),
+    unless a reviewer has already decided it. Returns the pairs and the lonely profiles."""
     if not len(lonely):
         return pairs, lonely
     own = pairs.row_l.isin(lonely) | pairs.row_r.isin(lonely)
@@ -321,9 +351,8 @@ def _review_unlinked_first(
     waiting = lonely[~np.isin(lonely, list(settled))]
     # Each profile's best pair, from those kept or, failing them, from all its candidates.
     kept = pairs[own & ~reviewed]
-    chosen = candidates[np.isin(candidates[:, 0], waiting) | np.isin(candidates[:, 1], waiting)]
     known = pd.MultiIndex.from_frame(kept[["row_l", "row_r"]])
-    rescored = score(chosen)
+    rescored = candidates_of(waiting)
     rescored = rescored[~pd.MultiIndex.from_frame(rescored[["row_l", "row_r"]]).isin(known)].assign(
         decision="below_review_threshold", rule=""
     )
@@ -331,7 +360,11 @@ def _review_unlinked_first(
     best = []
     for column in ("row_l", "row_r"):
         mine = options[options[column].isin(waiting)]
-        best.append(mine.sort_values("match_weight", ascending=False).drop_duplicates(column))
+        # Ties in weight go to the smaller rows: the same pair whatever order pairs came in.
+        mine = mine.sort_values(
+            ["match_weight", "row_l", "row_r"], ascending=[False, True, True], kind="stable"
+        )
+        best.append(mine.drop_duplicates(column))
     best = pd.concat(best).drop_duplicates(["row_l", "row_r"])
     if best.empty:
         return pairs, lonely
@@ -343,12 +376,18 @@ def _review_unlinked_first(
     return pd.concat([pairs, added[pairs.columns]], ignore_index=True), lonely
 
 
+def candidates_of(candidates: np.ndarray, profiles: np.ndarray) -> np.ndarray:
+    """The candidate pairs (rows of ``candidates``) with one of ``profiles`` on either side."""
+    return candidates[np.isin(candidates[:, 0], profiles) | np.isin(candidates[:, 1], profiles)]
+
+
 def review_queue(profiles: pd.DataFrame, waiting: pd.DataFrame) -> pd.DataFrame:
     """Pairs waiting for a reviewer (from ``prioritise_review``), in priority order: both
-    records side by side with each field's level and weight."""
+    records side by side with each field's level and weight. ``profiles`` is indexed by
+    profile number (and need only hold the profiles of waiting pairs)."""
     waiting = waiting.reset_index(drop=True)
-    left = profiles.iloc[waiting.row_l.to_numpy()][REVIEW_FIELDS].reset_index(drop=True)
-    right = profiles.iloc[waiting.row_r.to_numpy()][REVIEW_FIELDS].reset_index(drop=True)
+    left = profiles.loc[waiting.row_l.to_numpy(), REVIEW_FIELDS].reset_index(drop=True)
+    right = profiles.loc[waiting.row_r.to_numpy(), REVIEW_FIELDS].reset_index(drop=True)
     weights = [column for column in waiting.columns if column.endswith(("_level", "_weight"))]
     return pd.concat(
         [
@@ -385,9 +424,7 @@ def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     for column in PERSON_RECORD_COLUMNS:
         if column not in frame.columns:
             frame[column] = None
-    identity = [c for c in PERSON_RECORD_COLUMNS if c not in ("record_id", "source_record_id")]
-    identity.remove("source")
-    distinct_of = frame.groupby(identity, dropna=False, sort=False).ngroup().to_numpy()
+    distinct_of = frame.groupby(IDENTITY_COLUMNS, dropna=False, sort=False).ngroup().to_numpy()
     first_rows = pd.Series(np.arange(len(frame))).groupby(distinct_of).min().to_numpy()
     distinct = standardise_records(frame.iloc[first_rows])
     distinct["profile"] = distinct.groupby(PROFILE_COLUMNS, dropna=False, sort=False).ngroup()
@@ -410,7 +447,7 @@ def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return std, profiles
 
 
-class _Stopwatch:
+class Stopwatch:
     """Seconds spent in each step, for the summary."""
 
     def __init__(self) -> None:
@@ -442,7 +479,7 @@ def link_records(
     names the first record of each profile.
     """
     settings = settings or DEFAULT_SETTINGS
-    stopwatch = _Stopwatch()
+    stopwatch = Stopwatch()
     # 1. Profile.
     std, profiles = _profiles_of(records)
     columns = ProfileColumns.from_profiles(profiles)
@@ -500,19 +537,16 @@ def link_records(
         columns,
         by_identifier,
         scored,
-        _reviewed_profiles(std, decisions),
+        reviewed_profiles(decisions, std.set_index("record_id").profile),
         thresholds,
         settings.auto_rules,
         twins,
         coherence,
     )
-    pairs, unlinked_first = _review_unlinked_first(
-        std,
-        roots,
+    pairs, unlinked_first = review_unlinked_first(
         pairs,
-        candidates.pairs,
-        lambda chosen: score_pairs(profiles, chosen, **score),
-        settings.review_first_sources,
+        lonely_profiles(std, roots, settings.review_first_sources),
+        lambda waiting: score_pairs(profiles, candidates_of(candidates.pairs, waiting), **score),
     )
     stopwatch.lap("cluster")
     # 5. Key.
@@ -523,65 +557,18 @@ def link_records(
 
     # The review queue: most consequential pairs first, within the review budget.
     profile_keys = keys.cluster_keys.reindex(roots).to_numpy()
-    profile_records = np.bincount(std.profile.to_numpy(), minlength=n)
-    existing = set(state.registry.person_key) if state is not None else set()
-    waiting = prioritise_review(pairs, profile_keys, profile_records, existing, unlinked_first)
     children = int(std.person_key.nunique())
-    budget = max(
-        int(settings.thresholds.review_share * children), settings.thresholds.min_review_children
+    pairs, waiting, deferred = queue_for_review(
+        pairs,
+        profile_keys,
+        np.bincount(std.profile.to_numpy(), minlength=n),
+        state,
+        unlinked_first,
+        children,
+        settings,
     )
-    fits = _within_review_budget(waiting, profile_keys, budget)
-    deferred = waiting.index[~fits]
-    pairs.loc[deferred, "decision"] = "review_deferred"
-    waiting = waiting[fits]
-
-    cluster_size = std.groupby("cluster").record_id.transform("size")
-
-    def shares(column: str) -> pd.Series:
-        """The record's identifier is held by another record of its cluster."""
-        held_by = std.groupby(["cluster", column]).record_id.transform("size")
-        return std[column].notna() & (held_by.reindex(std.index, fill_value=0) > 1)
-
-    std["match_method"] = np.select(
-        [
-            shares("nhs_number_valid"),
-            shares("upn_valid"),
-            shares("la_child_id_std"),
-            cluster_size > 1,
-        ],
-        ["nhs_number", "upn", "la_child_id", "probabilistic"],
-        default="singleton",
-    )
-    linked = pairs[pairs.decision.isin(LINKED_DECISIONS)]
-    best_probability = (
-        pd.concat(
-            [
-                pd.DataFrame({"row": linked.row_l, "probability": linked.match_probability}),
-                pd.DataFrame({"row": linked.row_r, "probability": linked.match_probability}),
-            ]
-        )
-        .groupby("row")
-        .probability.max()
-    )
-    # Linked on a shared identifier: certain. Linked by the model: its best link's probability.
-    std["match_probability"] = np.select(
-        [
-            std.match_method.isin(["nhs_number", "upn", "la_child_id"]),
-            std.match_method == "probabilistic",
-        ],
-        [1.0, std.profile.map(best_probability).astype(float)],
-        default=np.nan,
-    )
-    bridge = std[
-        [
-            "source",
-            "source_record_id",
-            "record_id",
-            "person_key",
-            "match_method",
-            "match_probability",
-        ]
-    ].copy()
+    std["best_probability"] = std.profile.map(best_probability(pairs)).astype(float)
+    bridge = bridge_rows(std)
     stopwatch.lap("key")
     return LinkageResult(
         bridge=bridge,
@@ -591,33 +578,150 @@ def link_records(
         history=keys.history,
         model=model,
         absent_record_keys=absent_record_keys,
-        summary={
-            "model": origin,
-            "records": len(std),
-            "profiles": len(profiles),
-            "candidate_pairs": len(candidates.pairs),
-            "pairs_kept": len(pairs),
-            "blocking_rules": candidates.report(),
-            "thresholds": thresholds.as_dict(),
-            "em_converged": model.training.get("em_converged"),
-            "twins": twins.report(),
-            "decisions": {
-                str(decision): int(count)
-                for decision, count in pairs.decision.value_counts().sort_index().items()
-            },
-            "auto_rules": {
-                str(rule): int(count)
-                for rule, count in pairs.rule[pairs.decision.str.startswith("auto_")]
-                .value_counts()
-                .sort_index()
-                .items()
-            },
-            "review_pairs": len(waiting),
-            "review_deferred": len(deferred),
-            "children": children,
-            "children_in_review": len(
-                set(profile_keys[waiting.row_l]) | set(profile_keys[waiting.row_r])
-            ),
-            "seconds": stopwatch.seconds,
-        },
+        summary=linkage_summary(
+            origin=origin,
+            records=len(std),
+            profiles=len(profiles),
+            candidate_pairs=len(candidates.pairs),
+            blocking_rules=candidates.report(),
+            thresholds=thresholds,
+            model=model,
+            twins=twins,
+            pairs=pairs,
+            waiting=waiting,
+            deferred=len(deferred),
+            children=children,
+            profile_keys=profile_keys,
+            seconds=stopwatch.seconds,
+        ),
     )
+
+
+def queue_for_review(
+    pairs: pd.DataFrame,
+    profile_keys: np.ndarray,
+    profile_records: np.ndarray,
+    state: KeyState | None,
+    unlinked_first: np.ndarray,
+    children: int,
+    settings: LinkageSettings,
+    records_of_key: pd.Series | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Index]:
+    """The pairs waiting for a reviewer in priority order (``prioritise_review``), at most
+    ``ThresholdSettings.review_share`` of the ``children`` found (or
+    ``min_review_children``); the rest are ``review_deferred`` in ``pairs``. Returns the
+    pairs, those waiting and the index (in ``pairs``) of those deferred."""
+    existing = set(state.registry.person_key) if state is not None else set()
+    waiting = prioritise_review(
+        pairs, profile_keys, profile_records, existing, unlinked_first, records_of_key
+    )
+    budget = max(
+        int(settings.thresholds.review_share * children), settings.thresholds.min_review_children
+    )
+    fits = _within_review_budget(waiting, profile_keys, budget)
+    deferred = waiting.index[~fits]
+    pairs.loc[deferred, "decision"] = "review_deferred"
+    return pairs, waiting[fits], deferred
+
+
+def best_probability(pairs: pd.DataFrame) -> pd.Series:
+    """Per profile row, the probability of its likeliest pair that linked it."""
+    linked = pairs[pairs.decision.isin(LINKED_DECISIONS)]
+    return (
+        pd.concat(
+            [
+                pd.DataFrame({"row": linked.row_l, "probability": linked.match_probability}),
+                pd.DataFrame({"row": linked.row_r, "probability": linked.match_probability}),
+            ]
+        )
+        .groupby("row")
+        .probability.max()
+    )
+
+
+def bridge_rows(std: pd.DataFrame) -> pd.DataFrame:
+    """The bridge: each record's ``person_key``, how it was linked (``match_method``) and how
+    sure that is (``match_probability``). ``std`` holds each record's ids, ``cluster``,
+    ``person_key``, valid identifiers and ``best_probability`` (``best_probability``). Only a
+    record's own cluster matters, so any set of whole clusters can be done apart."""
+    cluster_size = std.groupby("cluster").record_id.transform("size")
+
+    def shares(column: str) -> pd.Series:
+        """The record's identifier is held by another record of its cluster."""
+        held_by = std.groupby(["cluster", column]).record_id.transform("size")
+        return std[column].notna() & (held_by.reindex(std.index, fill_value=0) > 1)
+
+    match_method = np.select(
+        [
+            shares("nhs_number_valid"),
+            shares("upn_valid"),
+            shares("la_child_id_std"),
+            cluster_size > 1,
+        ],
+        ["nhs_number", "upn", "la_child_id", "probabilistic"],
+        default="singleton",
+    )
+    # Linked on a shared identifier: certain. Linked by the model: its best link's probability.
+    match_probability = np.select(
+        [
+            np.isin(match_method, ["nhs_number", "upn", "la_child_id"]),
+            match_method == "probabilistic",
+        ],
+        [1.0, std.best_probability],
+        default=np.nan,
+    )
+    bridge = std[["source", "source_record_id", "record_id", "person_key"]].copy()
+    bridge["match_method"] = match_method
+    bridge["match_probability"] = match_probability
+    return bridge
+
+
+def linkage_summary(
+    *,
+    origin: str,
+    records: int,
+    profiles: int,
+    candidate_pairs: int,
+    blocking_rules: list[dict[str, object]],
+    thresholds: ThresholdChoice,
+    model: FellegiSunterModel,
+    twins: TwinEvidence,
+    pairs: pd.DataFrame,
+    waiting: pd.DataFrame,
+    deferred: int,
+    children: int,
+    profile_keys: np.ndarray,
+    seconds: dict[str, float],
+) -> dict[str, object]:
+    """What a run reports: where the model came from, profiles, candidate pairs compared,
+    pairs kept, the blocking rules used, the thresholds and how they were chosen, decisions
+    by kind, the review queue and the seconds each step took."""
+    return {
+        "model": origin,
+        "records": records,
+        "profiles": profiles,
+        "candidate_pairs": candidate_pairs,
+        "pairs_kept": len(pairs),
+        "blocking_rules": blocking_rules,
+        "thresholds": thresholds.as_dict(),
+        "em_converged": model.training.get("em_converged"),
+        "twins": twins.report(),
+        "decisions": {
+            str(decision): int(count)
+            for decision, count in pairs.decision.value_counts().sort_index().items()
+        },
+        "auto_rules": {
+            str(rule): int(count)
+            for rule, count in pairs.rule[pairs.decision.str.startswith("auto_")]
+            .value_counts()
+            .sort_index()
+            .items()
+        },
+        "review_pairs": len(waiting),
+        "review_deferred": deferred,
+        "children": children,
+        "children_in_review": len(
+            set(profile_keys[waiting.row_l]) | set(profile_keys[waiting.row_r])
+        ),
+        "seconds": seconds,
+    }

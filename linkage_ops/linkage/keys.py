@@ -77,6 +77,17 @@ def assign_person_keys(
         if not earlier.empty
         else pd.DataFrame({"cluster": [], "person_key": [], "records": []})
     )
+    return keys_of_clusters(overlap, clusters.groupby("cluster").record_id.min(), state, run_id)
+
+
+def keys_of_clusters(
+    overlap: pd.DataFrame, first_record: pd.Series, state: KeyState | None, run_id: str
+) -> KeyAssignment:
+    """``assign_person_keys`` from what it needs of the records, counted wherever they are:
+    ``overlap``, how many records of each cluster had each earlier key (``cluster``,
+    ``person_key``, ``records``), and ``first_record``, each cluster's smallest record id."""
+    state = state or KeyState()
+    overlap = overlap.sort_values(["cluster", "person_key"]).reset_index(drop=True)
     issued_order = {key: position for position, key in enumerate(state.registry.person_key)}
     overlap["issued"] = overlap.person_key.map(issued_order).fillna(len(issued_order))
     # Strongest claims first: the most records, then the oldest key, then the cluster order.
@@ -93,7 +104,7 @@ def assign_person_keys(
     number = state.next_number
     new_keys: list[str] = []
     # Clusters are visited in order of their smallest record id, so keys are reproducible.
-    first_record = clusters.groupby("cluster").record_id.min().sort_values(kind="stable")
+    first_record = first_record.sort_index().sort_values(kind="stable")
     for cluster in first_record.index:
         if cluster not in cluster_keys:
             cluster_keys[cluster] = format_key(number)

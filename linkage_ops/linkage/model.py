@@ -28,6 +28,10 @@ Training (``train_model``), as Splink does it:
 Term frequency: the exact level of a name is worth more for a rare name than for a common one,
 ``log2(u_exact / frequency of the name)`` is added to the exact level's weight.
 
+Both ``u`` and EM need only how many pairs have each comparison vector (``LevelCounts``), so
+the pairs can be compared wherever the profiles are (``TrainingPopulation``: a pandas frame,
+or Spark) and only those counts brought together.
+
 The model is plain data: ``to_json`` / ``from_json`` keep it between runs and report it.
 """
 
@@ -38,6 +42,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -241,6 +246,141 @@ def term_frequencies(values: pd.Series) -> pd.Series:
     return present.value_counts(normalize=True)
 
 
+@dataclass(frozen=True)
+class LevelCounts:
+    """Pairs counted by comparison vector: each distinct vector of level codes (one column per
+    comparison of ``names``) and how many pairs have it. EM and ``u`` need nothing more, so
+    the pairs themselves can be compared anywhere (in memory, or on Spark) and only these
+    counts brought together."""
+
+    names: tuple[str, ...]
+    vectors: np.ndarray  # (distinct vectors, len(names)) level codes
+    counts: np.ndarray  # pairs per vector
+
+    @classmethod
+    def of_levels(cls, levels: dict[str, np.ndarray]) -> LevelCounts:
+        """The counts of the pairs whose level codes per comparison are ``levels``."""
+        names = tuple(levels)
+        vectors = np.stack([levels[name] for name in names], axis=1).astype(np.int64)
+        return cls(names, vectors, np.ones(len(vectors), dtype=np.int64)).only(names)
+
+    @classmethod
+    def empty(cls, names: tuple[str, ...] = tuple(COMPARISONS)) -> LevelCounts:
+        return cls(names, np.zeros((0, len(names)), np.int64), np.zeros(0, np.int64))
+
+    @property
+    def pairs(self) -> int:
+        return int(self.counts.sum())
+
+    def only(self, names: tuple[str, ...] | list[str]) -> LevelCounts:
+        """The counts over the comparisons ``names`` alone, vectors in ascending order (a digit
+        per comparison, the first the most significant)."""
+        names = tuple(names)
+        if not len(self.counts):
+            return LevelCounts.empty(names)
+        base = max(len(COMPARISONS[name]) for name in names)
+        key = np.zeros(len(self.vectors), dtype=np.int64)
+        for name in names:
+            key = key * base + self.vectors[:, self.names.index(name)]
+        distinct, inverse = np.unique(key, return_inverse=True)
+        counts = np.zeros(len(distinct), dtype=np.int64)
+        np.add.at(counts, inverse.ravel(), self.counts)
+        vectors = np.zeros((len(distinct), len(names)), dtype=np.int64)
+        for column in reversed(range(len(names))):
+            distinct, vectors[:, column] = np.divmod(distinct, base)
+        return LevelCounts(names, vectors, counts)
+
+    def level_counts(self, name: str) -> np.ndarray:
+        """Pairs at each level code of one comparison."""
+        return np.bincount(
+            self.vectors[:, self.names.index(name)],
+            weights=self.counts,
+            minlength=len(COMPARISONS[name]),
+        ).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class RandomPairs:
+    """Pairs of profile rows drawn at random, for ``u``: the same pairs wherever they are drawn
+    (so a cluster's workers can each draw them and keep their share)."""
+
+    profiles: int
+    size: int
+    seed: int
+
+    def draw(self) -> tuple[np.ndarray, np.ndarray]:
+        """The left and right rows of the pairs (a profile is never paired with itself)."""
+        rng = np.random.default_rng(self.seed)
+        left = rng.integers(0, self.profiles, self.size)
+        right = rng.integers(0, self.profiles, self.size)
+        keep = left != right
+        return left[keep], right[keep]
+
+
+class TrainingPopulation(Protocol):
+    """What training asks of a population of profiles: the level counts of given pairs and of
+    blocks, and how many pairs share a household. ``ProfilesInMemory`` answers from a pandas
+    frame; the Spark engine (``linkage_ops.spark.linkage``) answers on Spark."""
+
+    def __len__(self) -> int: ...
+
+    def random_pairs(self, sample: RandomPairs) -> LevelCounts:
+        """The level counts of the pairs ``sample`` draws, leaving out pairs that share a
+        valid NHS number, UPN or LA child id (known matches would inflate ``u``)."""
+        ...
+
+    def block(
+        self, rule: tuple[str, ...], max_pairs: int, rng: np.random.Generator
+    ) -> tuple[LevelCounts, int]:
+        """The level counts of the pairs agreeing on every key of ``rule``, sampled as
+        ``blocking.block_pairs`` samples them (the same draws from ``rng``), and the number
+        of pairs in the whole block."""
+        ...
+
+    def sharing(self, columns: list[str]) -> float:
+        """Pairs of profiles with the same non-blank value in every one of ``columns``."""
+        ...
+
+
+@dataclass
+class ProfilesInMemory:
+    """A ``TrainingPopulation`` held as a frame of profiles."""
+
+    profiles: pd.DataFrame
+    columns: ProfileColumns
+    keys: BlockingKeys
+
+    def __len__(self) -> int:
+        return len(self.profiles)
+
+    def random_pairs(self, sample: RandomPairs) -> LevelCounts:
+        return self.levels_of(*sample.draw(), leave_out_known=True)
+
+    def levels_of(
+        self, left: np.ndarray, right: np.ndarray, leave_out_known: bool = False
+    ) -> LevelCounts:
+        """The level counts of these pairs of profile rows; with ``leave_out_known``, leaving
+        out pairs that share a valid NHS number, UPN or LA child id."""
+        if leave_out_known:
+            keep = ~_known_matches(self.profiles, left, right)
+            left, right = left[keep], right[keep]
+        return LevelCounts.of_levels(compare(self.columns, left, right))
+
+    def block(
+        self, rule: tuple[str, ...], max_pairs: int, rng: np.random.Generator
+    ) -> tuple[LevelCounts, int]:
+        left, right, total = block_pairs(self.keys, rule, max_pairs, rng)
+        if not len(left):
+            return LevelCounts.empty(), total
+        return self.levels_of(left, right), total
+
+    def sharing(self, columns: list[str]) -> float:
+        values = self.profiles[columns]
+        present = values[(values != "").all(axis=1) & values.notna().all(axis=1)]
+        sizes = present.groupby(list(present.columns), sort=False).size().to_numpy(np.float64)
+        return float((sizes * (sizes - 1) / 2).sum())
+
+
 def _known_matches(profiles: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Pairs sharing a valid NHS number, UPN or LA child id."""
     known = np.zeros(len(left), dtype=bool)
@@ -251,55 +391,41 @@ def _known_matches(profiles: pd.DataFrame, left: np.ndarray, right: np.ndarray) 
 
 
 def estimate_u(
-    profiles: pd.DataFrame, columns: ProfileColumns, settings: TrainingSettings
+    population: TrainingPopulation, settings: TrainingSettings
 ) -> tuple[dict[str, dict[str, float]], int]:
     """u per level from random pairs of profiles. Returns u and the pairs used."""
-    rng = np.random.default_rng(settings.seed)
-    n = len(profiles)
-    left = rng.integers(0, n, settings.u_sample_pairs)
-    right = rng.integers(0, n, settings.u_sample_pairs)
-    keep = left != right
-    left, right = left[keep], right[keep]
-    keep = ~_known_matches(profiles, left, right)
-    left, right = left[keep], right[keep]
-    levels = compare(columns, left, right)
+    sample = RandomPairs(len(population), settings.u_sample_pairs, settings.seed)
+    counted = population.random_pairs(sample)
     u = {}
-    for comparison, codes in levels.items():
-        count = len(COMPARISONS[comparison])
-        observed = np.bincount(codes, minlength=count)[1:].astype(float)
+    for comparison in COMPARISONS:
+        observed = counted.level_counts(comparison)[1:].astype(float)
         # Half a pair for a level never seen, so no level has u = 0.
         observed = observed + 0.5
         u[comparison] = dict(
             zip(COMPARISONS[comparison][1:], observed / observed.sum(), strict=True)
         )
-    return u, len(left)
+    return u, counted.pairs
 
 
 def _expectation_maximisation(
-    levels: dict[str, np.ndarray],
+    counted: LevelCounts,
     m: dict[str, dict[str, float]],
     u: dict[str, dict[str, float]],
     settings: TrainingSettings,
     held: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, dict[str, float]], float, int, bool, float]:
-    """EM for m (u fixed) over the comparisons in ``levels``. Works on the distinct
+    """EM for m (u fixed) over the comparisons of ``counted``. Works on the distinct
     comparison vectors with their counts. Returns m, the share of matches, iterations,
     whether it converged and the largest change of the last iteration.
 
     Comparisons in ``held`` (estimated by an earlier session) weigh the pairs with the m
     given but are not re-estimated: they anchor the match class, so that EM cannot settle on
     a "match" class that is really every pair of a block full of namesakes."""
-    names = list(levels)
-    # Each comparison vector as one integer (a digit per comparison), counted.
-    base = max(len(COMPARISONS[name]) for name in names)
-    key = np.zeros(len(levels[names[0]]), dtype=np.int64)
-    for name in names:
-        key = key * base + levels[name]
-    distinct, counts = np.unique(key, return_counts=True)
-    vectors = np.zeros((len(distinct), len(names)), dtype=np.int64)
-    for column in reversed(range(len(names))):
-        distinct, vectors[:, column] = np.divmod(distinct, base)
-    counts = counts.astype(float)
+    names = list(counted.names)
+    # The vectors in one order whatever counted them, so that every sum below is the same.
+    counted = counted.only(names)
+    vectors = counted.vectors
+    counts = counted.counts.astype(float)
     log_u = [np.log([1.0] + [u[name][level] for level in COMPARISONS[name][1:]]) for name in names]
     m = {name: dict(m[name]) for name in names}
     share = 0.5
@@ -352,32 +478,38 @@ def train_model(
 ) -> FellegiSunterModel:
     """Estimate u by random sampling and m by EM on ``profiles`` (standardised, deduplicated
     identity profiles); see the module docstring."""
-    linkage_settings = linkage_settings or DEFAULT_SETTINGS
-    settings = linkage_settings.training
     columns = columns or ProfileColumns.from_profiles(profiles)
     keys = keys or BlockingKeys(profiles)
-    u, u_pairs = estimate_u(profiles, columns, settings)
+    return train_on(ProfilesInMemory(profiles, columns, keys), linkage_settings)
+
+
+def train_on(
+    population: TrainingPopulation, linkage_settings: LinkageSettings | None = None
+) -> FellegiSunterModel:
+    """``train_model`` on a population held anywhere (see ``TrainingPopulation``)."""
+    linkage_settings = linkage_settings or DEFAULT_SETTINGS
+    settings = linkage_settings.training
+    u, u_pairs = estimate_u(population, settings)
     rng = np.random.default_rng(settings.seed + 1)
     estimates: dict[str, list[dict[str, float]]] = {name: [] for name in COMPARISONS}
     sessions = []
     session_results = []
     for rule in settings.blocks:
         fixed = {name for column in rule for name in BLOCKED_COMPARISONS[column]}
-        left, right, total = block_pairs(keys, rule, settings.em_max_pairs, rng)
-        if len(left) == 0:
+        counted, total = population.block(rule, settings.em_max_pairs, rng)
+        if counted.pairs == 0:
             sessions.append(
                 {"blocking_rule": list(rule), "pairs_in_block": 0, "skipped": "no pairs"}
             )
             continue
-        levels = compare(columns, left, right)
-        used = {name: codes for name, codes in levels.items() if name not in fixed}
+        used = counted.only([name for name in counted.names if name not in fixed])
         # What an earlier session estimated is held at that estimate here.
-        held = frozenset(name for name in used if estimates[name])
+        held = frozenset(name for name in used.names if estimates[name])
         start = _starting_m() | {name: estimates[name][0] for name in held}
         m, share, iterations, converged, change = _expectation_maximisation(
             used, start, u, settings, held
         )
-        estimated = [name for name in used if name not in held]
+        estimated = [name for name in used.names if name not in held]
         for name in estimated:
             estimates[name].append(m[name])
         session_results.append((rule, share, total))
@@ -385,7 +517,7 @@ def train_model(
             {
                 "blocking_rule": list(rule),
                 "pairs_in_block": total,
-                "pairs_used": len(left),
+                "pairs_used": counted.pairs,
                 "estimated": sorted(estimated),
                 "iterations": iterations,
                 "converged": bool(converged),
@@ -413,14 +545,14 @@ def train_model(
         }
         for name in COMPARISONS
     }
-    prior, prior_estimates = _prior(profiles, m, session_results)
+    prior, prior_estimates = _prior(len(population), m, session_results)
     return FellegiSunterModel(
         prior=prior,
         m=m,
         u=u,
-        household_u=_household_u(profiles, m, prior, linkage_settings),
+        household_u=_household_u(population, m, prior, linkage_settings),
         training={
-            "profiles": len(profiles),
+            "profiles": len(population),
             "u_random_pairs": u_pairs,
             "em_sessions": sessions,
             "em_converged": all(session.get("converged", True) for session in sessions),
@@ -432,13 +564,13 @@ def train_model(
 
 
 def _prior(
-    profiles: pd.DataFrame,
+    profiles: int,
     m: dict[str, dict[str, float]],
     session_results: list[tuple[tuple[str, ...], float, int]],
 ) -> tuple[float, list[float]]:
     """The probability that two random profiles are one child: matches found in each session's
     block, divided by the chance a match falls in that block, over all pairs of profiles."""
-    all_pairs = len(profiles) * (len(profiles) - 1) / 2
+    all_pairs = profiles * (profiles - 1) / 2
     estimates = []
     for rule, share, total in session_results:
         chance = 1.0
@@ -448,7 +580,7 @@ def _prior(
             chance *= sum(m[name][level] for level in agreeing)
         estimates.append(float(share * total / chance / all_pairs))
     if not estimates:
-        return 1.0 / max(len(profiles), 2), estimates
+        return 1.0 / max(profiles, 2), estimates
     return float(np.clip(np.mean(estimates), 1e-12, 0.5)), estimates
 
 
@@ -462,7 +594,7 @@ _AGREEMENT_COLUMNS = {
 
 
 def _household_u(
-    profiles: pd.DataFrame,
+    population: TrainingPopulation,
     m: dict[str, dict[str, float]],
     prior: float,
     linkage_settings: LinkageSettings,
@@ -479,11 +611,8 @@ def _household_u(
             f"household levels {unknown} are not ones the engine can count; "
             f"use some of {sorted(_AGREEMENT_COLUMNS)}"
         )
-    values = profiles[[_AGREEMENT_COLUMNS[level] for level in levels]]
-    present = values[(values != "").all(axis=1) & values.notna().all(axis=1)]
-    sizes = present.groupby(list(present.columns), sort=False).size().to_numpy(np.float64)
-    sharing = float((sizes * (sizes - 1) / 2).sum())
-    all_pairs = len(profiles) * (len(profiles) - 1) / 2
+    sharing = population.sharing([_AGREEMENT_COLUMNS[level] for level in levels])
+    all_pairs = len(population) * (len(population) - 1) / 2
     matches = prior * all_pairs
     expected_matches = matches * math.prod(m[name][level] for name, level in levels)
     return max(sharing - expected_matches, 0.5) / max(all_pairs - matches, 1.0)

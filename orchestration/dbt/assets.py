@@ -9,8 +9,12 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from linkage_ops.engines import dbt_target, warehouse_engine
 from linkage_ops.ingest import load_schema
+from linkage_ops.ingest.codelist_table import write_code_lists
 from linkage_ops.ingest.raw_store import ensure_raw_tables
+from linkage_ops.spark import lake
+from linkage_ops.spark.session import spark_environment
 from orchestration.dbt.project import dbt_project, ensure_manifest
 from orchestration.dbt.translator import translator
 from orchestration.resources import WarehouseResource
@@ -29,12 +33,42 @@ class RefreshConfig(dg.Config):
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    # dbt's profile reads the DuckDB path from the environment (see dbt_project/profiles.yml).
+    engine = warehouse_engine()
+    args = ["build", "--target", dbt_target(engine)]
+    with warehouse.connect() as con:
+        write_code_lists(con)  # they change with the code, not with loads
+        if engine == "spark":
+            # The raw and linkage tables as Parquet, registered by dbt's on-run-start.
+            for schema in lake.LAKE_SCHEMAS:
+                lake.export_schema(con, warehouse.spark_dir, schema)
+            tables = lake.present_tables(warehouse.spark_dir)
+            args += ["--vars", json.dumps({"lake_tables": tables})]
+    # dbt's profile reads the DuckDB path and the Spark folder from the environment (see
+    # dbt_project/profiles.yml).
     os.environ["WAREHOUSE_DUCKDB_PATH"] = str(warehouse.database_path)
+    if engine == "spark":
+        os.environ.update(spark_environment(warehouse.spark_dir))
     # Held until dbt has finished (it holds the DuckDB file while it builds), then each model's
     # materialisation carries Dagster's standard row count.
-    events = list(dbt.cli(["build"], context=context).stream())
+    events = list(dbt.cli(args, context=context).stream())
+    if engine == "spark":
+        with warehouse.connect() as con:
+            lake.serve_built(con, warehouse.spark_dir, _built_tables(events))
     yield from _with_row_counts(events, warehouse)
+
+
+def _built_tables(events: list) -> dict[tuple[str, str], tuple[str, dict[str, str]]]:
+    """The tables this build materialised, with their descriptions (see ``lake.serve_built``)."""
+    nodes = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))["nodes"]
+    built = {}
+    for event in events:
+        unique_id = event.metadata.get("unique_id") if isinstance(event, dg.Output) else None
+        node = nodes.get(str(getattr(unique_id, "value", unique_id)))
+        if node is None or node["resource_type"] not in ("model", "seed"):
+            continue
+        columns = {name: column.get("description", "") for name, column in node["columns"].items()}
+        built[(node["schema"], node["alias"])] = (node.get("description", ""), columns)
+    return built
 
 
 @cache

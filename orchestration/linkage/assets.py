@@ -3,7 +3,9 @@
 import dagster as dg
 import pandas as pd
 from dagster_dbt import get_asset_key_for_model
+from dagster_pyspark import LazyPySparkResource
 
+from linkage_ops.engines import warehouse_engine
 from linkage_ops.evaluation import (
     error_analysis,
     load_truth,
@@ -17,6 +19,7 @@ from linkage_ops.linkage.store import (
     read_review_decisions,
     write_linkage,
 )
+from linkage_ops.spark import lake
 from orchestration.conditions import REFRESH_WHEN_UPSTREAM_CHANGES
 from orchestration.dbt.assets import dbt_staging_and_intermediate
 from orchestration.ownership import owners_of, tags_of
@@ -25,6 +28,7 @@ from orchestration.resources import WarehouseResource
 PERSON_RECORDS = get_asset_key_for_model(
     [dbt_staging_and_intermediate], "int_person_records_unioned"
 )
+PERSON_RECORDS_TABLE = ("intermediate", "int_person_records_unioned")
 
 
 BRIDGE = dg.AssetKey(["linkage", "person_key_bridge"])
@@ -48,7 +52,7 @@ COMPANION_TABLES = {
             description="One row per source record with the person_key of its child. Also "
             "writes the key registry (linkage.key_registry) and the Fellegi-Sunter model trained "
             "this run (linkage.model_parameters and data/linkage/model.json).",
-            kinds={"python", "duckdb"},
+            kinds={"python", warehouse_engine()},
             automation_condition=REFRESH_WHEN_UPSTREAM_CHANGES,
             owners=owners_of("linkage"),
             tags=tags_of("linkage"),
@@ -58,7 +62,7 @@ COMPANION_TABLES = {
                 ["linkage", table],
                 deps=[PERSON_RECORDS],
                 description=description,
-                kinds={"python", "duckdb"},
+                kinds={"python", warehouse_engine()},
                 automation_condition=REFRESH_WHEN_UPSTREAM_CHANGES,
                 owners=owners_of("linkage"),
                 tags=tags_of("linkage"),
@@ -69,21 +73,33 @@ COMPANION_TABLES = {
     group_name="linkage",
     name="person_key_bridge",
 )
-def person_key_bridge(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+def person_key_bridge(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, spark: LazyPySparkResource
+):
     run_id = context.run.run_id
     app_decisions = read_app_decisions(warehouse.app_database)
     with warehouse.connect() as con:
-        records = con.execute(
-            "select * from intermediate.int_person_records_unioned order by record_id"
-        ).df()
-        result = link_records(
-            records,
-            state=read_key_state(con),
-            run_id=run_id,
-            # The web app's decisions come after the table's: for a pair decided in both,
-            # the app's latest decision is the one kept.
-            decisions=pd.concat([read_review_decisions(con), app_decisions], ignore_index=True),
-        )
+        state = read_key_state(con)
+        # The web app's decisions come after the table's: for a pair decided in both, the
+        # app's latest decision is the one kept.
+        decisions = pd.concat([read_review_decisions(con), app_decisions], ignore_index=True)
+        if warehouse_engine() == "spark":
+            # The same rules and model, the pairwise work on Spark (linkage_ops.spark.linkage),
+            # reading the records dbt built there.
+            from linkage_ops.spark.linkage import link_records_spark
+
+            session = spark.spark_session
+            records = session.read.parquet(
+                str(lake.table_dir(warehouse.spark_dir, *PERSON_RECORDS_TABLE))
+            )
+            result = link_records_spark(
+                session, records, state=state, run_id=run_id, decisions=decisions
+            )
+        else:
+            records = con.execute(
+                f"select * from {'.'.join(PERSON_RECORDS_TABLE)} order by record_id"
+            ).df()
+            result = link_records(records, state=state, run_id=run_id, decisions=decisions)
         write_linkage(con, result, run_id)
     model_path = warehouse.model_path
     model_path.parent.mkdir(parents=True, exist_ok=True)

@@ -59,14 +59,7 @@ addresses as (
 
 pupil_home_address as (
     -- A pupil normally has one address row; if a school sends more, take the first.
-    select
-        census_period,
-        pupil_on_roll_id,
-        postcode
-    from addresses
-    qualify row_number() over (
-        partition by census_period, pupil_on_roll_id order by address_id
-    ) = 1
+    {{ deduplicate('addresses', 'census_period, pupil_on_roll_id', 'address_id nulls last') }}
 ),
 
 school_census_records as (
@@ -85,8 +78,8 @@ school_census_records as (
         pupil_home_address.postcode,
         pupils.upn,
         pupils.former_upn,
-        cast(null as varchar) as nhs_number,
-        cast(null as varchar) as la_child_id
+        cast(null as string) as nhs_number,
+        cast(null as string) as la_child_id
     from pupils
     left join pupil_home_address
         on
@@ -112,7 +105,7 @@ unioned as (
 -- noqa: enable=LT02
 
 select
-    * exclude (person_record_id),
+    {{ star_except(['person_record_id']) }},
     person_record_id as record_id,
     {{ is_valid_nhs_number('nhs_number') }} as nhs_number_is_valid,
     {{ is_valid_upn('upn') }} as upn_is_valid,

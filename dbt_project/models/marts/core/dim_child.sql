@@ -172,14 +172,14 @@ died as (
     -- Any record in the deaths feed; a later extract's date of death corrects an earlier one.
     select
         person_keys.person_key,
-        arg_max(deaths.date_of_death, deaths.extract_period) as died_on
+        {{ arg_max('deaths.date_of_death', 'deaths.extract_period') }} as died_on
     from deaths
     inner join person_keys on deaths.person_record_id = person_keys.person_record_id
     group by person_keys.person_key
 ),
 
 latest_census as (
-    select arg_max(census_period, census_date) as census_period from school_enrolments
+    select {{ arg_max('census_period', 'census_date') }} as census_period from school_enrolments
 ),
 
 pupils_on_latest_census as (
@@ -187,10 +187,10 @@ pupils_on_latest_census as (
         school_enrolments.person_key,
         bool_or(school_enrolments.is_fsm_eligible) as is_fsm_eligible,
         -- Dual-registered pupils: the highest provision (E plan over K support over N none).
-        arg_max(
-            school_enrolments.sen_provision,
-            case school_enrolments.sen_provision when 'E' then 3 when 'K' then 2 else 1 end
-        ) as sen_provision
+        {{ arg_max(
+            'school_enrolments.sen_provision',
+            "case school_enrolments.sen_provision when 'E' then 3 when 'K' then 2 else 1 end"
+        ) }} as sen_provision
     from school_enrolments
     inner join latest_census on school_enrolments.census_period = latest_census.census_period
     group by school_enrolments.person_key
@@ -277,8 +277,7 @@ health_status as (
     group by health_events.person_key
 ),
 
-latest_attendance as (
-    -- The latest academic year with possible sessions, over the terms reported so far.
+attendance_years as (
     select
         person_key,
         academic_year,
@@ -287,7 +286,11 @@ latest_attendance as (
         is_severely_absent
     from pupil_outcomes
     where sessions_possible > 0
-    qualify row_number() over (partition by person_key order by academic_year desc) = 1
+),
+
+latest_attendance as (
+    -- The latest academic year with possible sessions, over the terms reported so far.
+    {{ deduplicate('attendance_years', 'person_key', 'academic_year desc') }}
 ),
 
 latest_attainment as (
@@ -295,12 +298,12 @@ latest_attainment as (
     -- years with no result).
     select
         person_key,
-        arg_max(good_level_of_development, academic_year) as good_level_of_development,
-        arg_max(met_phonics_standard, academic_year) as met_phonics_standard,
-        arg_max(met_expected_standard_rwm, academic_year) as met_expected_standard_rwm,
-        arg_max(attainment_8, academic_year) as attainment_8,
-        arg_max(english_maths_grade_4_or_above, academic_year) as english_maths_grade_4_or_above,
-        arg_max(english_maths_grade_5_or_above, academic_year) as english_maths_grade_5_or_above
+        {{ arg_max('good_level_of_development', 'academic_year') }} as good_level_of_development,
+        {{ arg_max('met_phonics_standard', 'academic_year') }} as met_phonics_standard,
+        {{ arg_max('met_expected_standard_rwm', 'academic_year') }} as met_expected_standard_rwm,
+        {{ arg_max('attainment_8', 'academic_year') }} as attainment_8,
+        {{ arg_max('english_maths_grade_4_or_above', 'academic_year') }} as english_maths_grade_4_or_above,
+        {{ arg_max('english_maths_grade_5_or_above', 'academic_year') }} as english_maths_grade_5_or_above
     from pupil_outcomes
     group by person_key
 ),

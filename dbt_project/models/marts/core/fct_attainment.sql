@@ -89,11 +89,8 @@ final as (
         met,
         cast(score as double) as score,
         is_counted
-    from linked
-    qualify row_number() over (
-        partition by person_key, academic_year, measure
-        order by is_counted desc, source_row_number desc
-    ) = 1
+    from ({{ deduplicate('linked', 'person_key, academic_year, measure',
+        'is_counted desc, source_row_number desc') }}) as latest_rows
 )
 
 select * from final

@@ -174,7 +174,7 @@ final as (
         person_key,
         census_period,
         reported_term,
-        cast(census_year - 1 as varchar) || '-' || right(cast(census_year as varchar), 2)
+        cast(census_year - 1 as string) || '-' || right(cast(census_year as string), 2)
             as academic_year,
         term,
         is_on_roll,

@@ -21,13 +21,11 @@ linked as (
     inner join person_keys on cin_details.person_record_id = person_keys.person_record_id
 ),
 
+-- An episode open across 31 March is in both years' returns: keep the latest return's.
 deduplicated as (
-    -- An episode open across 31 March is in both years' returns: keep the latest return's.
-    select * from linked
-    qualify row_number() over (
-        partition by person_key, coalesce(cast(referral_date as varchar), cin_details_record_id)
-        order by collection_year desc, cin_details_record_id desc
-    ) = 1
+    {{ deduplicate('linked',
+        'person_key, coalesce(cast(referral_date as string), cin_details_record_id)',
+        'collection_year desc, cin_details_record_id desc') }}
 ),
 
 final as (

@@ -22,15 +22,11 @@ linked as (
         on child_protection_plans.person_record_id = person_keys.person_record_id
 ),
 
+-- A plan open across 31 March is in both years' returns: keep the latest return's.
 deduplicated as (
-    -- A plan open across 31 March is in both years' returns: keep the latest return's.
-    select * from linked
-    qualify row_number() over (
-        partition by
-            person_key,
-            coalesce(cast(plan_start_date as varchar), child_protection_plan_record_id)
-        order by collection_year desc, child_protection_plan_record_id desc
-    ) = 1
+    {{ deduplicate('linked',
+        'person_key, coalesce(cast(plan_start_date as string), child_protection_plan_record_id)',
+        'collection_year desc, child_protection_plan_record_id desc') }}
 ),
 
 final as (

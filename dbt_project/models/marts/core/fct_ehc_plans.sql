@@ -37,34 +37,29 @@ as_at as (
 ),
 
 main_placements as (
-    select * from placement_details
-    qualify row_number() over (
-        partition by census_period, active_plan_id order by placement_rank, placement_detail_id
-    ) = 1
+    {{ deduplicate('placement_details', 'census_period, active_plan_id',
+        'placement_rank nulls last, placement_detail_id nulls last') }}
 ),
 
 primary_needs as (
-    select * from sen_needs
-    qualify row_number() over (
-        partition by census_period, active_plan_id order by sen_type_rank, sen_need_id
-    ) = 1
+    {{ deduplicate('sen_needs', 'census_period, active_plan_id',
+        'sen_type_rank nulls last, sen_need_id nulls last') }}
 ),
 
 main_named_settings as (
-    select * from plan_details
-    qualify row_number() over (
-        partition by census_period, named_plan_id order by placement_rank, plan_detail_id
-    ) = 1
+    {{ deduplicate('plan_details', 'census_period, named_plan_id',
+        'placement_rank nulls last, plan_detail_id nulls last') }}
 ),
 
-issued_plans_still_open as (
-    -- The plan issued in the year that an active plan on census day continues.
+open_named_plans as (
     select * from named_plans
     where plan_cease_date is null
-    qualify row_number() over (
-        partition by census_period, person_record_id
-        order by plan_start_date desc, named_plan_id desc
-    ) = 1
+),
+
+-- The plan issued in the year that an active plan on census day continues.
+issued_plans_still_open as (
+    {{ deduplicate('open_named_plans', 'census_period, person_record_id',
+        'plan_start_date desc, named_plan_id desc') }}
 ),
 
 active as (
@@ -75,7 +70,7 @@ active as (
         issued_plans_still_open.named_plan_id,
         issued_plans_still_open.plan_start_date,
         cast(null as date) as plan_cease_date,
-        cast(null as varchar) as cease_reason,
+        cast(null as string) as cease_reason,
         true as is_active_on_census_day,
         main_placements.sen_setting,
         main_placements.establishment_urn,
@@ -110,7 +105,7 @@ issued_not_active as (
         main_named_settings.sen_setting,
         main_named_settings.establishment_urn,
         main_named_settings.provider_ukprn,
-        cast(null as varchar) as primary_need,
+        cast(null as string) as primary_need,
         cast(null as date) as last_review_date
     from named_plans
     left join main_named_settings

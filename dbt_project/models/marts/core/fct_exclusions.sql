@@ -25,17 +25,18 @@ linked as (
     inner join person_keys on exclusions.person_record_id = person_keys.person_record_id
 ),
 
-deduplicated as (
+counted as (
     select
         *,
         cast(count(*) over (
             partition by person_key, start_date, exclusion_category
         ) as integer) as times_reported
     from linked
-    qualify row_number() over (
-        partition by person_key, start_date, exclusion_category
-        order by period_end desc, exclusion_record_id desc
-    ) = 1
+),
+
+deduplicated as (
+    {{ deduplicate('counted', 'person_key, start_date, exclusion_category',
+        'period_end desc, exclusion_record_id desc') }}
 ),
 
 final as (

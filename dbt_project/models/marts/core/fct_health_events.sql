@@ -48,23 +48,20 @@ person_keys as (
 ),
 
 latest_gp_registrations as (
-    select * from gp_registrations
-    qualify row_number() over (partition by registration_id order by extract_period desc) = 1
+    {{ deduplicate('gp_registrations', 'registration_id', 'extract_period desc') }}
 ),
 
 latest_camhs_referrals as (
-    select * from camhs_referrals
-    qualify row_number() over (partition by service_request_id order by extract_period desc) = 1
+    {{ deduplicate('camhs_referrals', 'service_request_id', 'extract_period desc') }}
 ),
 
 latest_cyps_referrals as (
-    select * from cyps_referrals
-    qualify row_number() over (partition by referral_id order by extract_period desc) = 1
+    {{ deduplicate('cyps_referrals', 'referral_id', 'extract_period desc') }}
 ),
 
 events as (
     select
-        'gp:' || cast(registration_id as varchar) as health_event_id,
+        'gp:' || cast(registration_id as string) as health_event_id,
         'gp' as feed,
         person_record_id,
         'gp_registration_start' as event_type,
@@ -139,7 +136,7 @@ events as (
     union all
 
     select
-        'cyps:' || cast(referral_id as varchar) as health_event_id,
+        'cyps:' || cast(referral_id as string) as health_event_id,
         'cyps' as feed,
         person_record_id,
         'cyps_referral' as event_type,
@@ -189,7 +186,7 @@ final as (
         end as event_code_description,
         events.referral_date,
         events.first_contact_date,
-        cast(date_diff('day', events.referral_date, events.first_contact_date) as integer)
+        cast({{ days_between('events.referral_date', 'events.first_contact_date') }} as integer)
             as waiting_days,
         events.extract_period
     from events

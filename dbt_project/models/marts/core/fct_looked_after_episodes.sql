@@ -30,16 +30,17 @@ linked as (
     inner join person_keys on episodes.person_record_id = person_keys.person_record_id
 ),
 
-deduplicated as (
+counted as (
     select
         *,
         cast(count(*) over (partition by person_key, episode_start_date) - 1 as integer)
             as duplicates_removed
     from linked
-    qualify row_number() over (
-        partition by person_key, episode_start_date
-        order by collection_year desc, episode_end_date is not null desc, source_row_number desc
-    ) = 1
+),
+
+deduplicated as (
+    {{ deduplicate('counted', 'person_key, episode_start_date',
+        'collection_year desc, episode_end_date is not null desc, source_row_number desc') }}
 ),
 
 with_next as (
@@ -131,7 +132,7 @@ final as (
         cast(row_number() over (
             partition by person_key, period_of_care_number order by episode_start_date
         ) as integer) as episode_number_in_period,
-        person_key || '/' || cast(period_of_care_number as varchar) as period_of_care_id
+        person_key || '/' || cast(period_of_care_number as string) as period_of_care_id
     from chained
 )
 

@@ -15,10 +15,7 @@ first_episodes as (
 ),
 
 last_episodes as (
-    select * from episodes
-    qualify row_number() over (
-        partition by period_of_care_id order by episode_number_in_period desc
-    ) = 1
+    {{ deduplicate('episodes', 'period_of_care_id', 'episode_number_in_period desc') }}
 ),
 
 episode_counts as (

@@ -111,7 +111,8 @@ final as (
         cast(shares.children as bigint) as children,
         shares.share_of,
         shares.is_suppressed,
-        round(100.0 * shares.children / denominator.children, 1) as percent_of_cohort
+        round(100 * cast(shares.children as double) / denominator.children, 1)
+            as percent_of_cohort
     from shares
     cross join as_at
     left join shares as denominator on shares.share_of = denominator.kpi

@@ -1,4 +1,13 @@
-{{ config(materialized='incremental', unique_key=['as_at_date', 'kpi'], on_schema_change='fail') }}
+{#- DuckDB replaces an as-at date's rows by unique key (delete+insert); Spark's plain Parquet
+    tables cannot delete rows, so there the table is partitioned by as-at date and a refresh
+    overwrites its own date's partition. -#}
+{{ config(
+    materialized='incremental',
+    unique_key=['as_at_date', 'kpi'],
+    on_schema_change='fail',
+    incremental_strategy='insert_overwrite' if target.type == 'spark' else none,
+    partition_by=['as_at_date'] if target.type == 'spark' else none,
+) }}
 {#-
     dashboard_kpis kept for every as-at date the warehouse has been refreshed for: a
     dashboard's trend lines read this table (one set of KPI rows per period). A refresh for the

@@ -56,9 +56,9 @@ censuses_by_child as (
         census_date,
         {{ academic_year_of('census_date') }} as academic_year,
         bool_or(is_fsm_eligible) as is_fsm_eligible,
-        arg_max(
-            sen_provision, case sen_provision when 'E' then 3 when 'K' then 2 else 1 end
-        ) as sen_provision,
+        {{ arg_max(
+            'sen_provision', "case sen_provision when 'E' then 3 when 'K' then 2 else 1 end"
+        ) }} as sen_provision,
         max(national_curriculum_year) as national_curriculum_year
     from enrolments
     group by person_key, census_period, census_date
@@ -74,11 +74,8 @@ school_years as (
 ),
 
 census_characteristics as (
-    select * from censuses_by_child
-    qualify row_number() over (
-        partition by person_key, academic_year
-        order by census_period like '%-spring' desc, census_date desc
-    ) = 1
+    {{ deduplicate('censuses_by_child', 'person_key, academic_year',
+        "census_period like '%-spring' desc, census_date desc") }}
 ),
 
 attendance_years as (

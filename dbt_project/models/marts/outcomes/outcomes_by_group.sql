@@ -46,9 +46,8 @@ characterised as (
 ),
 
 by_characteristic as (
-    unpivot characterised
-    on key_stage, sex, ethnicity_group, postcode_district
-    into name breakdown value breakdown_value
+    select * from characterised
+    unpivot (breakdown_value for breakdown in (key_stage, sex, ethnicity_group, postcode_district))
 ),
 
 breakdown_rows as (
@@ -59,7 +58,8 @@ breakdown_rows as (
     from by_characteristic
     union all
     select
-        * replace ('all' as breakdown_value),
+        {{ star_except(['breakdown_value']) }},
+        'all' as breakdown_value,
         true as is_total
     from by_characteristic
 ),
@@ -78,7 +78,7 @@ controlled as (
 terms_reported as (
     select
         academic_year,
-        string_agg(distinct term, ', ' order by term) as attendance_terms_reported
+        {{ string_agg_distinct('term', ', ') }} as attendance_terms_reported
     from attendance
     group by academic_year
 ),

@@ -42,8 +42,8 @@ labelled as (
     select
         *,
         case
-            when years_from_event > 0 then '+' || cast(years_from_event as varchar)
-            else cast(years_from_event as varchar)
+            when years_from_event > 0 then '+' || cast(years_from_event as string)
+            else cast(years_from_event as string)
         end as relative_year
     from controlled
 ),

@@ -30,25 +30,26 @@ pupils as (
     group by enrolments.census_period, enrolments.person_key
 ),
 
+pupil_measures as (
+    select
+        pupils.census_period,
+        pupils.census_date,
+        pupils.person_key,
+        pupils.nc_year,
+        true as on_roll,
+        pupils.is_fsm_eligible as fsm_eligible,
+        pupils.has_sen_support as sen_support,
+        pupils.has_ehc_plan as ehc_plan,
+        children.sex,
+        coalesce(children.ethnicity, 'not known') as ethnicity,
+        coalesce(children.postcode_district, 'not known') as postcode_district
+    from pupils
+    inner join children on pupils.person_key = children.person_key
+),
+
 measures as (
-    unpivot (
-        select
-            pupils.census_period,
-            pupils.census_date,
-            pupils.person_key,
-            pupils.nc_year,
-            true as on_roll,
-            pupils.is_fsm_eligible as fsm_eligible,
-            pupils.has_sen_support as sen_support,
-            pupils.has_ehc_plan as ehc_plan,
-            children.sex,
-            coalesce(children.ethnicity, 'not known') as ethnicity,
-            coalesce(children.postcode_district, 'not known') as postcode_district
-        from pupils
-        inner join children on pupils.person_key = children.person_key
-    )
-    on on_roll, fsm_eligible, sen_support, ehc_plan
-    into name measure value is_counted
+    select * from pupil_measures
+    unpivot (is_counted for measure in (on_roll, fsm_eligible, sen_support, ehc_plan))
 ),
 
 counted as (
@@ -57,9 +58,8 @@ counted as (
 ),
 
 by_characteristic as (
-    unpivot counted
-    on sex, ethnicity, postcode_district, nc_year
-    into name breakdown value breakdown_value
+    select * from counted
+    unpivot (breakdown_value for breakdown in (sex, ethnicity, postcode_district, nc_year))
 ),
 
 -- A measure's total is one count (`cell_breakdown` 'all') in each of its breakdowns' tables.
@@ -97,7 +97,7 @@ cells as (
 outcomes_pupils as (
     select
         breakdown_value,
-        cast(cast(left(academic_year, 4) as integer) + 1 as varchar) || '-spring'
+        cast(cast(left(academic_year, 4) as integer) + 1 as string) || '-spring'
             as census_period,
         case outcome_group when 'all pupils' then 'on_roll' else 'fsm_eligible' end as measure,
         case when is_total then 'all' else breakdown end as cell_breakdown,
@@ -135,7 +135,7 @@ control_cells as (
     from cells
     union all
     select
-        * exclude (breakdown_group),
+        {{ star_except(['breakdown_group']) }},
         breakdown || ': ' || breakdown_group as control_table,
         false as is_published
     from grouped

@@ -33,9 +33,8 @@ memberships as (
 ),
 
 by_characteristic as (
-    unpivot memberships
-    on sex, age_band, ethnicity, postcode_district
-    into name breakdown value breakdown_value
+    select * from memberships
+    unpivot (breakdown_value for breakdown in (sex, age_band, ethnicity, postcode_district))
 ),
 
 -- A cohort's total is one count (`cell_breakdown` 'all') in each of its breakdowns' tables.

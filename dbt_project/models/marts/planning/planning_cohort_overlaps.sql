@@ -152,7 +152,7 @@ final as (
         cast(shares.cohort_children as bigint) as cohort_children,
         cast(shares.children_also_in_other as bigint) as children_also_in_other,
         shares.is_suppressed,
-        round(100.0 * shares.children_also_in_other / shares.cohort_children, 1)
+        round(100 * cast(shares.children_also_in_other as double) / shares.cohort_children, 1)
             as percent_also_in_other
     from shares
     cross join as_at

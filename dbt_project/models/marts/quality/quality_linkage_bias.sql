@@ -25,9 +25,8 @@ records as (
 ),
 
 by_characteristic as (
-    unpivot records
-    on sex, ethnicity, age_band, postcode_district
-    into name breakdown value breakdown_value
+    select * from records
+    unpivot (breakdown_value for breakdown in (sex, ethnicity, age_band, postcode_district))
 ),
 
 value_cells as (
@@ -117,7 +116,7 @@ rates as (
             end as bigint
         ) as linked_records,
         round(
-            100.0 * linked_records / max(records) filter (where is_total), 1
+            100 * cast(linked_records as double) / max(records) filter (where is_total), 1
         ) as percent_linked,
         bool_or(is_suppressed) as is_suppressed
     from controlled

@@ -12,9 +12,9 @@ match_pairs as (
 final as (
     select
         cast(floor(match_weight) as integer) as weight_from,
-        cast(decision as varchar) as decision,
+        cast(decision as string) as decision,
         cast(count(*) as bigint) as pairs,
-        cast(any_value(run_id) as varchar) as run_id
+        cast(any_value(run_id) as string) as run_id
     from match_pairs
     group by floor(match_weight), decision
 )

@@ -13,8 +13,8 @@ model_parameters as (
 
 final as (
     select
-        cast(model_parameters.comparison as varchar) as comparison,
-        cast(model_parameters.level as varchar) as comparison_level,
+        cast(model_parameters.comparison as string) as comparison,
+        cast(model_parameters.level as string) as comparison_level,
         cast(model_parameters.m as double) as m_probability,
         cast(model_parameters.u as double) as u_probability,
         cast(model_parameters.weight as double) as match_weight,
@@ -22,7 +22,7 @@ final as (
         cast(model_parameters.prior_weight as double) as prior_weight,
         cast(model_parameters.match_threshold as double) as match_threshold,
         cast(model_parameters.review_threshold as double) as review_threshold,
-        cast(model_parameters.run_id as varchar) as run_id
+        cast(model_parameters.run_id as string) as run_id
     from model_parameters
 )
 

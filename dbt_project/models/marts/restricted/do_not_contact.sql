@@ -37,9 +37,9 @@ held as (
     -- What the child's records hold, in every form the services wrote it.
     select
         person_key,
-        string_agg(distinct full_name, '; ' order by full_name) as names_held,
-        string_agg(distinct valid_postcode, '; ' order by valid_postcode) as postcodes_held,
-        string_agg(distinct source, ', ' order by source) as sources
+        {{ string_agg_distinct('full_name', '; ') }} as names_held,
+        {{ string_agg_distinct('valid_postcode', '; ') }} as postcodes_held,
+        {{ string_agg_distinct('source', ', ') }} as sources
     from records_of_the_dead
     group by person_key
 ),

@@ -62,13 +62,8 @@ needs as (
 ),
 
 presenting_need as (
-    select
-        person_key,
-        need
-    from needs
-    qualify row_number() over (
-        partition by person_key order by source_order asc, period desc, need asc
-    ) = 1
+    {{ deduplicate('needs', 'person_key',
+        'source_order asc nulls last, period desc, need asc nulls last') }}
 ),
 
 events_in_year as (
@@ -107,18 +102,17 @@ profile as (
 ),
 
 by_indicator as (
+    select
+        person_key,
+        presenting_need,
+        indicator,
+        has_indicator
+    from profile
     unpivot (
-        select
-            person_key,
-            presenting_need,
-            registered_with_gp,
-            known_to_camhs,
-            attended_ae_in_year,
-            admitted_in_year
-        from profile
+        has_indicator for indicator in (
+            registered_with_gp, known_to_camhs, attended_ae_in_year, admitted_in_year
+        )
     )
-    on registered_with_gp, known_to_camhs, attended_ae_in_year, admitted_in_year
-    into name indicator value has_indicator
 ),
 
 counts as (

@@ -33,7 +33,7 @@ renamed as (
         coalesce(sex_codes.sex, 'U') as sex,
         {{ normalise_postcode('source.postcode') }} as postcode,
         {{ parse_date('source.arrival_date', '%Y-%m-%d') }} as arrival_date,
-        cast(source.arrival_time as time) as arrival_time,
+        {{ time_of_day('source.arrival_time') }} as arrival_time,
         (source.safeguarding_concern = 'Y') as has_safeguarding_concern
     from source
     left join sex_codes on source.person_stated_gender_code = sex_codes.code

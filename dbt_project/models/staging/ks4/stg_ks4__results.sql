@@ -40,17 +40,17 @@ points as (
         *,
         -- Grade 9-1 is 9-1 points, U none; X, Q or no entry is no grade at all.
         case
-            when regexp_full_match(english_language_grade, '[1-9]')
+            when {{ matches_pattern('english_language_grade', '[1-9]') }}
                 then cast(english_language_grade as integer)
             when english_language_grade = 'U' then 0
         end as english_language_points,
         case
-            when regexp_full_match(english_literature_grade, '[1-9]')
+            when {{ matches_pattern('english_literature_grade', '[1-9]') }}
                 then cast(english_literature_grade as integer)
             when english_literature_grade = 'U' then 0
         end as english_literature_points,
         case
-            when regexp_full_match(maths_grade, '[1-9]') then cast(maths_grade as integer)
+            when {{ matches_pattern('maths_grade', '[1-9]') }} then cast(maths_grade as integer)
             when maths_grade = 'U' then 0
         end as maths_points
     from renamed

@@ -16,15 +16,8 @@ sex_codes as (
 -- Autumn sends each leaver's last known address (UPRN and postcode); take the first if a
 -- school sends more. Spring and summer send none.
 leaver_address as (
-    select
-        _period,
-        pupilnolongeronrolltableid,
-        postcode,
-        uniquepropertyreferencenumber
-    from addresses_off_roll
-    qualify row_number() over (
-        partition by _period, pupilnolongeronrolltableid order by addressesoffrolltableid
-    ) = 1
+    {{ deduplicate('addresses_off_roll', '_period, pupilnolongeronrolltableid',
+        'addressesoffrolltableid nulls last') }}
 ),
 
 renamed as (

@@ -15,8 +15,7 @@ renamed as (
         source.lea as la_code,
         source.softwarecode as software_code,
         source.release as software_release,
-        cast(strptime(nullif(trim(source.datetime), ''), '%Y-%b-%d %H:%M:%S') as timestamp)
-            as returned_at,
+        {{ parse_timestamp('source.datetime', '%Y-%b-%d %H:%M:%S') }} as returned_at,
         source._source_file as source_file,
         source._row_number as source_row_number
     from source
