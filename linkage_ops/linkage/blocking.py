@@ -274,10 +274,15 @@ class Candidates:
     rules: list[RuleReport]
 
     def report(self) -> list[dict[str, object]]:
-        return [
-            {"rule": " & ".join(r.rule), "pairs": r.pairs, "used": r.used, "reason": r.reason}
-            for r in self.rules
-        ]
+        return rules_report(self.rules)
+
+
+def rules_report(rules: list[RuleReport]) -> list[dict[str, object]]:
+    """What each blocking rule contributed, as the run's summary reports it."""
+    return [
+        {"rule": " & ".join(r.rule), "pairs": r.pairs, "used": r.used, "reason": r.reason}
+        for r in rules
+    ]
 
 
 def choose_rules(keys: BlockingKeys, settings: BlockingSettings) -> list[RuleReport]:

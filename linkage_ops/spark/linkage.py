@@ -53,6 +53,7 @@ from linkage_ops.linkage.blocking import (
     BlockingKeys,
     choose_within_budget,
     key_text,
+    rules_report,
     sampled,
 )
 from linkage_ops.linkage.clustering import (
@@ -1055,10 +1056,7 @@ def _link(
         records=len(bridge),
         profiles=n,
         candidate_pairs=candidate_count,
-        blocking_rules=[
-            {"rule": " & ".join(r.rule), "pairs": r.pairs, "used": r.used, "reason": r.reason}
-            for r in reports
-        ],
+        blocking_rules=rules_report(reports),
         thresholds=thresholds,
         model=model,
         twins=twins,
