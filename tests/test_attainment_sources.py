@@ -317,4 +317,5 @@ def test_staging_unit_tests_pass(tmp_path: Path) -> None:
             check=False,
         )
         assert run.returncode == 0, run.stdout[-3000:]
-    assert "PASS=2" in run.stdout
+    # Both unit tests ran and passed (the project's on-run-start hook is a node of its own).
+    assert "2 unit tests" in run.stdout and "PASS=3 WARN=0 ERROR=0" in run.stdout
