@@ -7,9 +7,9 @@ preset moderate, about 60% of records with an NHS number), written once per size
 ``--work``. Each engine links each size in a process of its own, so that its peak memory is its
 own: the DuckDB engine (``linkage_ops.linkage.link_records``, pandas and NumPy in one process)
 and the Spark engine (``linkage_ops.spark.linkage.link_records_spark`` on local Spark, the
-machine's cores; the peak is the largest of the Python driver and the JVM). Prints wall time,
-peak memory and pairwise precision, recall and F1 per size and engine, and how cost grows from
-one size to the next (the exponent b of time ~ records^b).
+machine's cores; its peak is the Python driver's and the JVM's together, sampled twice a
+second). Prints wall time, peak memory and pairwise precision, recall and F1 per size and
+engine, and how cost grows from one size to the next (the exponent b of time ~ records^b).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import itertools
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -68,8 +68,56 @@ def read_records(path: Path) -> tuple[pd.DataFrame, pd.Series]:
     return records, truth
 
 
+def tree_rss(root: int) -> int:
+    """Resident bytes of a process and all its descendants (the JVM is the Python's child)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    tree, total = {root}, 0
+    for _ in range(8):  # a few generations deep is enough (python -> java)
+        tree |= {pid for pid, parent in parents.items() if parent in tree}
+    for pid in tree:
+        total += rss.get(pid, 0)
+    return total
+
+
+class PeakMemory:
+    """Samples this process tree's resident memory twice a second; ``peak`` is the largest."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss(os.getpid()))
+            self._stop.wait(0.5)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def link_one(engine: str, path: Path) -> dict[str, object]:
     """Link one data set with one engine (in this process) and score it."""
+    with PeakMemory() as memory:
+        result = _link_one(engine, path)
+    return result | {"peak_gb": memory.peak / 2**30}
+
+
+def _link_one(engine: str, path: Path) -> dict[str, object]:
     records, truth = read_records(path)
     start = time.perf_counter()
     if engine == "duckdb":
@@ -98,8 +146,7 @@ def link_one(engine: str, path: Path) -> dict[str, object]:
 
 
 def measure(engine: str, path: Path) -> dict[str, object]:
-    """``link_one`` in a fresh process; adds its peak memory (the JVM's too, for Spark)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """``link_one`` in a fresh process (its peak memory includes the JVM's, for Spark)."""
     wall = time.perf_counter()
     done = subprocess.run(
         [sys.executable, __file__, "--one", engine, str(path)],
@@ -109,12 +156,11 @@ def measure(engine: str, path: Path) -> dict[str, object]:
     )
     wall = time.perf_counter() - wall
     if done.returncode != 0:
-        tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
-        return {"error": tail[0], "wall": wall}
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        # The first exception named (a JVM's is followed by its whole stack), else the last line.
+        lines = done.stderr.strip().splitlines() or ["no output"]
+        named = [line for line in lines if "Error" in line or "Exception" in line]
+        return {"error": (named or lines[-1:])[0].strip()[:300], "wall": wall}
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    # ru_maxrss of children is the largest child so far: report it only when this one raised it.
-    result["peak_gb"] = peak / 2**20 if peak > before else None
     result["wall"] = wall
     return result
 
@@ -146,7 +192,7 @@ def main() -> None:
                     f"{result['error']}"
                 )
                 continue
-            peak = f"{result['peak_gb']:.1f}" if result["peak_gb"] else "n/a"
+            peak = f"{result['peak_gb']:.1f}"
             print(
                 f"{result['records']:>10,} {engine:>7} {result['seconds']:>10.1f} "
                 f"{result['wall']:>10.1f} {peak:>8} {result['precision']:>7.4f} "

@@ -24,3 +24,23 @@ def django_db_modify_db_settings(tmp_path_factory) -> None:
 
     test_database = tmp_path_factory.mktemp("webapp") / "app.sqlite3"
     settings.DATABASES["default"]["TEST"]["NAME"] = str(test_database)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest files first (those with Spark tests, then those with end-to-end runs), each
+    file's tests kept together in their order: with two processes, a long file started last
+    would leave the other process idle at the end."""
+
+    def rank(item: pytest.Item) -> int:
+        return (
+            0
+            if item.get_closest_marker("spark")
+            else 1
+            if item.get_closest_marker("integration")
+            else 2
+        )
+
+    by_file: dict[str, int] = {}
+    for item in items:
+        by_file[item.fspath.strpath] = min(by_file.get(item.fspath.strpath, 2), rank(item))
+    items.sort(key=lambda item: by_file[item.fspath.strpath])

@@ -7,6 +7,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -186,6 +187,25 @@ def test_corrupted_fields_differ_from_the_truth(heavy):
             assert changed[~case_only].all(), field
     dates = joined[joined["errors"].str.contains("date_of_birth:", regex=False)]
     assert (dates["date_of_birth"] != dates["date_of_birth_true"]).all()
+
+
+def test_more_people_than_synthetic_nhs_numbers_leaves_some_without_one(monkeypatch) -> None:
+    """Only the 999 range is used: beyond it (about 900,000 people) a random share of people
+    has no NHS number and their records carry none, instead of the generator failing."""
+    real = independent_people._nhs_numbers
+    numbers = real(2_000_000, np.random.default_rng(1))
+    assert 850_000 < len(numbers) < 950_000 and len(set(numbers)) == len(numbers)
+    monkeypatch.setattr(
+        independent_people, "_nhs_numbers", lambda count, rng: real(count, rng)[: count // 2]
+    )
+    dataset = generate_dataset(people=400, seed=3, preset="moderate", identifiers=True)
+    numbered = dataset.people["nhs_number"] != ""
+    assert 0.4 < numbered.mean() < 0.6
+    assert dataset.people["nhs_number"][numbered].is_unique
+    records = dataset.records
+    without = records["truth"].isin(dataset.people["truth"][~numbered])
+    assert (records["nhs_number"][without] == "").all()
+    assert (records["nhs_number"][~without] != "").mean() > 0.5
 
 
 def test_no_identifiers_by_default(moderate):

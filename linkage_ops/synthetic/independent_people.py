@@ -719,7 +719,8 @@ def _build_population(people: int, pyr: random.Random) -> list[_Person]:
 
 
 def _nhs_numbers(count: int, rng: np.random.Generator) -> list[str]:
-    """``count`` distinct valid NHS numbers in the never-issued 999 range."""
+    """``count`` distinct valid NHS numbers in the never-issued 999 range, or all of them (about
+    900,000) if that is fewer."""
     numbers = []
     for serial in rng.permutation(1_000_000):
         stem = f"999{serial:06d}"
@@ -727,8 +728,8 @@ def _nhs_numbers(count: int, rng: np.random.Generator) -> list[str]:
         if check is not None:
             numbers.append(f"{stem}{check}")
             if len(numbers) == count:
-                return numbers
-    raise ValueError(f"the 999 range holds fewer than {count:,} valid NHS numbers")
+                break
+    return numbers
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1342,9 +1343,17 @@ def _add_nhs_numbers(
     sources: np.ndarray,
     rng: np.random.Generator,
 ) -> None:
-    """Give about 60% of records their person's NHS number, about 3% of those mistyped."""
-    for person, number in zip(persons, _nhs_numbers(len(persons), rng), strict=True):
-        person.nhs_number = number
+    """Give about 60% of records their person's NHS number, about 3% of those mistyped. Only
+    synthetic numbers are used (the 999 range): beyond about 900,000 people, a random share of
+    people has none (as people never registered with the NHS)."""
+    numbers = _nhs_numbers(len(persons), rng)
+    numbered = (
+        range(len(persons))
+        if len(numbers) == len(persons)
+        else np.sort(rng.choice(len(persons), size=len(numbers), replace=False))
+    )
+    for index, number in zip(numbered, numbers, strict=True):
+        persons[index].nhs_number = number
     carried = rng.random(len(frame)) < NHS_CARRIED_SHARE
     mistyped = carried & (rng.random(len(frame)) < NHS_MISTYPED_SHARE)
     r = random.Random(int(rng.integers(2**63)))
@@ -1352,6 +1361,8 @@ def _add_nhs_numbers(
     errors = frame["errors"].tolist()
     for index in np.flatnonzero(carried):
         number = persons[owner[index]].nhs_number
+        if not number:
+            continue
         if mistyped[index]:
             number, kind = _mistype_nhs_number(number, r)
             errors[index] = ";".join(filter(None, [errors[index], f"nhs_number:{kind}"]))
