@@ -1,5 +1,12 @@
 """Shared fixtures: the dbt manifest must exist before the Dagster definitions load."""
 
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 from filelock import FileLock
 
@@ -14,6 +21,28 @@ def dbt_manifest() -> None:
     target.mkdir(exist_ok=True)
     with FileLock(str(target / ".prepare.lock")):
         dbt_project.preparer.prepare(dbt_project)
+
+
+@pytest.fixture
+def run_dbt(tmp_path) -> Callable[..., subprocess.CompletedProcess]:
+    """Runs one dbt command on the DuckDB file ``database`` (targets and logs in the test's
+    folder) and fails the test, with dbt's output, unless it succeeds."""
+    dbt = shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
+
+    def run(database: Path, *command: str) -> subprocess.CompletedProcess:
+        paths = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
+        done = subprocess.run(
+            [dbt, *command, *paths],
+            cwd=dbt_project.project_dir,
+            env={**os.environ, "WAREHOUSE_DUCKDB_PATH": str(database)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-3000:]
+        return done
+
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -14,10 +14,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -40,7 +36,6 @@ TABLES = {"eyfsp": "profiles", "phonics": "checks"}
 GOOD_LEVEL_GOALS = [column for column in eyfsp.EXPECTED_SHARES if column[:3] in {
     "COM", "PSE", "PHY", "LIT", "MAT"
 }]  # fmt: skip
-DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
 
 @pytest.fixture
@@ -289,7 +284,7 @@ def test_the_phonics_threshold_is_the_seeds_and_falls_back_to_the_last_published
 
 
 @pytest.mark.integration
-def test_staging_unit_tests_pass(tmp_path: Path) -> None:
+def test_staging_unit_tests_pass(tmp_path: Path, run_dbt) -> None:
     # good_level_of_development and met_phonics_standard on boundary rows are defined by the
     # unit tests in stg_eyfsp__profiles.yml and stg_phonics__checks.yml; dbt needs the raw
     # tables and seeds they read to exist.
@@ -297,25 +292,12 @@ def test_staging_unit_tests_pass(tmp_path: Path) -> None:
     with duckdb.connect(str(database)) as connection:
         for source in TABLES:
             ensure_raw_tables(connection, load_schema(source))
-    env = {**os.environ, "WAREHOUSE_DUCKDB_PATH": str(database)}
-    dbt = shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
-    common = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
-    for command in (
-        ["seed", "--select", "conformed_sex_codes phonics_threshold_marks"],
-        [
-            "test",
-            "--select",
-            "stg_eyfsp__profiles,test_type:unit stg_phonics__checks,test_type:unit",
-        ],
-    ):
-        run = subprocess.run(
-            [dbt, *command, *common],
-            cwd=DBT_PROJECT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert run.returncode == 0, run.stdout[-3000:]
+    run_dbt(database, "seed", "--select", "conformed_sex_codes phonics_threshold_marks")
+    run = run_dbt(
+        database,
+        "test",
+        "--select",
+        "stg_eyfsp__profiles,test_type:unit stg_phonics__checks,test_type:unit",
+    )
     # Both unit tests ran and passed (the project's on-run-start hook is a node of its own).
     assert "2 unit tests" in run.stdout and "PASS=3 WARN=0 ERROR=0" in run.stdout

@@ -2,11 +2,8 @@
 
 import csv
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -159,32 +156,13 @@ def test_every_run_and_every_check_succeeds(warehouse) -> None:
     assert reports and "data quality" in reports[0].read_text()
 
 
-def test_every_dbt_unit_test_passes_on_the_built_warehouse(warehouse, tmp_path) -> None:
+def test_every_dbt_unit_test_passes_on_the_built_warehouse(warehouse, run_dbt) -> None:
     """A refresh leaves dbt's unit tests out (they test the models' code on fixed inputs, not
     the data): they run here, every one of them, against the tables a refresh built."""
     nodes = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
     unit_tests = len(nodes["unit_tests"])
     assert unit_tests >= 30
-    dbt = shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
-    database = warehouse["data_dir"] / "warehouse.duckdb"
-    run = subprocess.run(
-        [
-            dbt,
-            "test",
-            "--select",
-            "test_type:unit",
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-        ],
-        cwd=dbt_project.project_dir,
-        env={**os.environ, "WAREHOUSE_DUCKDB_PATH": str(database)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert run.returncode == 0, run.stdout[-3000:]
+    run = run_dbt(warehouse["data_dir"] / "warehouse.duckdb", "test", "--select", "test_type:unit")
     # Every unit test ran and passed (the project's on-run-start hook is a node of its own).
     assert f"{unit_tests} unit tests" in run.stdout
     assert f"PASS={unit_tests + 1} WARN=0 ERROR=0" in run.stdout
