@@ -166,6 +166,43 @@ def test_a_rule_too_coarse_for_the_population_is_left_out_and_reported() -> None
     assert reports[("dob_text", "sex")].reason == "within dob_text"
 
 
+def test_a_rule_too_coarse_as_a_whole_still_runs_in_its_small_blocks() -> None:
+    """In a bigger population a rule finds more pairs per profile; where it is too coarse as
+    a whole, its blocks of rare values (two children with a rare first name) still give
+    candidates, its crowded ones (a common first name) do not."""
+    common = [person | {"first_name": "Muhammad"} for person in _filler(200, seed=5)]
+    rare = [
+        person | {"record_id": f"rare:{i}", "first_name": name}
+        for i, (person, name) in enumerate(
+            zip(
+                _filler(10, seed=6),
+                ["Eirlys", "Ottilie", "Caspian", "Wren", "Ffion"] * 2,
+                strict=True,
+            )
+        )
+    ]
+    profiles = standardise_records(pd.DataFrame(common + rare))
+    keys = BlockingKeys(profiles)
+    rule = ("first_name_std",)
+    settings = BlockingSettings(
+        rules=(rule,),
+        max_pairs_per_profile=100,
+        max_rule_pairs_per_profile=10,
+        max_block_profiles=10,
+        day_month_swap=False,
+    )
+    (report,) = choose_rules(keys, settings)
+    assert report.used and report.pairs == 200 * 199 // 2 + 5
+    assert "blocks of at most 10 profiles (5 pairs)" in report.reason
+    names = profiles.first_name_std.to_numpy()
+    pairs = candidate_pairs(keys, settings).pairs
+    assert sorted(names[pairs[:, 0]]) == ["CASPIAN", "EIRLYS", "FFION", "OTTILIE", "WREN"]
+    assert (names[pairs[:, 0]] == names[pairs[:, 1]]).all()
+    # Without small blocks the rule is left out.
+    (report,) = choose_rules(keys, replace(settings, max_block_profiles=None))
+    assert not report.used and "too coarse" in report.reason
+
+
 def test_the_pair_budget_charges_a_rule_only_for_pairs_no_cheaper_rule_found() -> None:
     """Rules overlap; the budget limits the pairs the model will score, so a broad rule whose
     pairs are half found already costs only the other half."""

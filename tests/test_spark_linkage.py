@@ -11,6 +11,7 @@ former UPN, a death that links to nobody, monthly repeats, and reviewers' decisi
 
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,7 @@ import pytest
 from linkage_ops.identifiers import make_upn, nhs_check_digit
 from linkage_ops.linkage import KeyState, LinkageResult, link_records
 from linkage_ops.linkage.engine import LINKED_DECISIONS
+from linkage_ops.linkage.settings import DEFAULT_SETTINGS
 from linkage_ops.synthetic.independent_people import generate_people
 
 pytestmark = [
@@ -27,6 +29,12 @@ pytestmark = [
 ]
 
 CHILDREN = 1_500
+# A few rules too coarse for this population as a whole, so that both engines also run rules
+# in their small blocks only.
+SETTINGS = replace(
+    DEFAULT_SETTINGS,
+    blocking=replace(DEFAULT_SETTINGS.blocking, max_rule_pairs_per_profile=0.8),
+)
 
 
 def nhs_number(serial: int) -> str:
@@ -194,7 +202,7 @@ def spark_records(spark, records: pd.DataFrame):
 
 @pytest.fixture(scope="module")
 def expected(records: pd.DataFrame, state: KeyState) -> LinkageResult:
-    return link_records(records, state=state, run_id="now", decisions=DECISIONS)
+    return link_records(records, settings=SETTINGS, state=state, run_id="now", decisions=DECISIONS)
 
 
 def _failing_once(function, marks: Path, stage: str, frames: int = 1):
@@ -245,7 +253,7 @@ def linked(spark, records: pd.DataFrame, state: KeyState, lost_tasks: Path) -> L
             lambda *args: _failing_once(scorer(*args), lost_tasks, "score", frames=2),
         )
         return spark_linkage.link_records_spark(
-            spark, read, state=state, run_id="now", decisions=DECISIONS
+            spark, read, settings=SETTINGS, state=state, run_id="now", decisions=DECISIONS
         )
 
 
@@ -295,6 +303,9 @@ def test_the_input_exercises_each_rule(expected, expected_small) -> None:
     assert {"identifier_conflict", "identifier_review", "reviewed_match"} <= made
     assert {"reviewed_non_match", "distinct_identifiers", "review", "review_deferred"} <= made
     assert {"already_linked"} <= made
+    reasons = [rule["reason"] for rule in expected.summary["blocking_rules"]]
+    assert any("used in its blocks of at most" in reason for reason in reasons)
+    assert any(reason.startswith("too coarse (") for reason in reasons)
     assert {"merge", "split"} <= set(expected.history.reason)
     assert "unlinked_first" in set(expected.review_queue.impact)
     assert len(expected.absent_record_keys) > 0

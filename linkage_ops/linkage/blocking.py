@@ -184,12 +184,16 @@ def block_pairs(
     rule: tuple[str, ...],
     max_pairs: int | None = None,
     rng: np.random.Generator | None = None,
+    max_block: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Pairs of profile rows (left < right) agreeing on every key of ``rule`` (blank never
-    agrees). With ``max_pairs``, a random share of profiles is kept so that about that many
-    pairs come back (every pair equally likely to be kept). Also returns the number of pairs
-    the rule gives without sampling."""
+    agrees); with ``max_block``, only in blocks of at most that many profiles. With
+    ``max_pairs``, a random share of profiles is kept so that about that many pairs come back
+    (every pair equally likely to be kept). Also returns the number of pairs the rule gives
+    (in those blocks) without sampling."""
     group = keys.block_key(rule)
+    if max_block is not None:
+        group = np.where(_block_sizes(group) <= max_block, group, -1)
     total = _pair_count(group)
     rows = np.flatnonzero(group >= 0)
     kept = sampled(len(rows), total, max_pairs, rng)
@@ -210,9 +214,19 @@ def sampled(
     return rng.random(rows) < math.sqrt(max_pairs / total)
 
 
-def _pair_count(group: np.ndarray) -> int:
+def _pair_count(group: np.ndarray, max_block: int | None = None) -> int:
+    """Pairs within blocks (-1: no block); with ``max_block``, only in blocks of at most that
+    many profiles."""
     sizes = pd.Series(group[group >= 0]).value_counts(sort=False).to_numpy(dtype=np.int64)
+    if max_block is not None:
+        sizes = sizes[sizes <= max_block]
     return int((sizes * (sizes - 1) // 2).sum())
+
+
+def _block_sizes(group: np.ndarray) -> np.ndarray:
+    """Per profile, how many profiles its block holds (0: no block)."""
+    codes, _ = pd.factorize(group)
+    return np.where(group >= 0, np.bincount(codes)[codes], 0)
 
 
 def pairs_within_groups(group: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -264,6 +278,8 @@ class RuleReport:
     pairs: int
     used: bool
     reason: str
+    # Used only in its blocks of at most this many profiles (a rule too coarse as a whole).
+    max_block: int | None = None
 
 
 @dataclass
@@ -294,22 +310,34 @@ def choose_rules(keys: BlockingKeys, settings: BlockingSettings) -> list[RuleRep
 class FoundPairs(Protocol):
     """The distinct pairs of the rules chosen so far (``choose_within_budget``)."""
 
-    def add(self, rule: tuple[str, ...]) -> None:
-        """Add the rule's pairs (their number is already known)."""
+    def add(self, rule: tuple[str, ...], max_block: int | None) -> None:
+        """Add the rule's pairs (in blocks of at most ``max_block`` profiles, if given; their
+        number is already known)."""
         ...
 
     def distinct(self) -> int:
         """How many distinct pairs the rules added so far give."""
         ...
 
-    def add_new(self, rule: tuple[str, ...], room: int) -> int | None:
-        """The number of the rule's pairs not found yet, and add them, if it is at most
-        ``room``; ``None`` (and nothing added) if it is more."""
+    def add_new(self, rule: tuple[str, ...], room: int, max_block: int | None) -> int | None:
+        """The number of the rule's pairs (in blocks of at most ``max_block`` profiles, if
+        given) not found yet, and add them, if it is at most ``room``; ``None`` (and nothing
+        added) if it is more."""
         ...
 
 
+@dataclass(frozen=True)
+class Counted:
+    """A rule's pairs on this data: in all its blocks, and in its small blocks (those of at
+    most ``BlockingSettings.max_block_profiles`` profiles)."""
+
+    rule: tuple[str, ...]
+    pairs: int
+    small_block_pairs: int
+
+
 def choose_within_budget(
-    counted: list[tuple[tuple[str, ...], int]],
+    counted: list[Counted],
     profiles: int,
     settings: BlockingSettings,
     found: FoundPairs,
@@ -318,47 +346,65 @@ def choose_within_budget(
     order, with its number of pairs); ``found`` collects their pairs.
 
     A rule giving more than ``max_rule_pairs_per_profile`` pairs per profile is too coarse for
-    this population and left out. Of the rest, the cheapest go first while the distinct pairs
-    found stay within ``max_pairs_per_profile`` per profile: as many rules as the budget
-    allows. The budget counts pairs the model will score, so a rule is charged only for the
-    pairs no earlier rule found (rules overlap: most pairs two names and a birth date agree on
-    are found by several). A rule whose keys include every key of a rule already used adds no
-    pair and is reported as within it."""
+    this population as a whole: it runs only in its blocks of at most ``max_block_profiles``
+    profiles (a rare name and birth year tell a lot; a common one is left to finer rules), so
+    that a bigger population keeps the pairs it finds among rare values. Of the rest, the
+    cheapest go first while the distinct pairs found stay within ``max_pairs_per_profile`` per
+    profile: as many rules as the budget allows. The budget counts pairs the model will score,
+    so a rule is charged only for the pairs no earlier rule found (rules overlap: most pairs two
+    names and a birth date agree on are found by several). A rule whose keys include every key
+    of a rule used in full adds no pair and is reported as within it."""
     n = max(profiles, 1)
     budget = settings.max_pairs_per_profile * n
     cap = settings.max_rule_pairs_per_profile * n
+    small = settings.max_block_profiles
     reports: dict[tuple[str, ...], RuleReport] = {}
     spent = 0  # distinct pairs found so far, or an upper bound of them while ``exact`` is false
     exact = True
-    for rule, pairs in sorted(counted, key=lambda item: item[1]):
-        if pairs > cap:
-            reports[rule] = RuleReport(rule, pairs, False, f"too coarse (over {cap:,.0f} pairs)")
-            continue
+    runs = []  # (rule, pairs it runs with, max_block)
+    for item in counted:
+        if item.pairs <= cap:
+            runs.append((item, item.pairs, None))
+        elif small is not None and 0 < item.small_block_pairs <= cap:
+            runs.append((item, item.small_block_pairs, small))
+        else:
+            reports[item.rule] = RuleReport(
+                item.rule, item.pairs, False, f"too coarse (over {cap:,.0f} pairs)"
+            )
+    for item, pairs, max_block in sorted(runs, key=lambda run: run[1]):
+        rule, total = item.rule, item.pairs
         if spent + pairs > budget:
             # Charge the rule only for what is new.
             if not exact:
                 spent, exact = found.distinct(), True
-            new = found.add_new(rule, budget - spent)
+            new = found.add_new(rule, budget - spent, max_block)
             if new is None:
                 reports[rule] = RuleReport(
-                    rule, pairs, False, f"over the pair budget ({budget:,.0f} pairs)"
+                    rule, total, False, f"over the pair budget ({budget:,.0f} pairs)"
                 )
                 continue
             spent += new
         else:
-            found.add(rule)
+            found.add(rule, max_block)
             spent += pairs
             exact = False
-        reports[rule] = RuleReport(rule, pairs, True, "used")
-    # A used rule whose keys include all of another used rule's keys finds nothing new.
+        reason = "used"
+        if max_block is not None:
+            reason = (
+                f"too coarse as a whole (over {cap:,.0f} pairs); used in its blocks of at most "
+                f"{max_block} profiles ({pairs:,} pairs)"
+            )
+        reports[rule] = RuleReport(rule, total, True, reason, max_block)
+    # A used rule whose keys include all of another rule used in full finds nothing new.
     used = [rule for rule, report in reports.items() if report.used]
+    whole = [rule for rule in used if reports[rule].max_block is None]
     for rule in used:
-        wider = next((other for other in used if other != rule and set(other) < set(rule)), None)
+        wider = next((other for other in whole if other != rule and set(other) < set(rule)), None)
         if wider is not None:
             reports[rule] = RuleReport(
                 rule, reports[rule].pairs, False, f"within {' & '.join(wider)}"
             )
-    return [reports[rule] for rule, _ in counted]
+    return [reports[item.rule] for item in counted]
 
 
 @dataclass
@@ -370,12 +416,12 @@ class _FoundCodes:
     # Whether ``found`` is one sorted array of distinct pairs.
     compact: bool = True
 
-    def _codes(self, rule: tuple[str, ...]) -> np.ndarray:
-        left, right, _ = block_pairs(self.keys, rule)
+    def _codes(self, rule: tuple[str, ...], max_block: int | None) -> np.ndarray:
+        left, right, _ = block_pairs(self.keys, rule, max_block=max_block)
         return left * max(len(self.keys), 1) + right
 
-    def add(self, rule: tuple[str, ...]) -> None:
-        self.found.append(self._codes(rule))
+    def add(self, rule: tuple[str, ...], max_block: int | None) -> None:
+        self.found.append(self._codes(rule, max_block))
         self.compact = False
 
     def distinct(self) -> int:
@@ -385,9 +431,10 @@ class _FoundCodes:
             self.compact = True
         return len(self.found[0]) if self.found else 0
 
-    def add_new(self, rule: tuple[str, ...], room: int) -> int | None:
+    def add_new(self, rule: tuple[str, ...], room: int, max_block: int | None) -> int | None:
         self.distinct()
-        codes = np.sort(self._codes(rule))  # sorted queries: the searches walk memory in order
+        # Sorted queries: the searches walk memory in order.
+        codes = np.sort(self._codes(rule, max_block))
         if self.found:
             codes = codes[~_sorted_contains(self.found[0], codes)]
         if len(codes) > room:
@@ -405,7 +452,14 @@ def _chosen_pairs(
 ) -> tuple[list[RuleReport], np.ndarray]:
     """The rules that run on these profiles (``choose_within_budget``), and their distinct
     pairs as ``left * n + right``."""
-    counted = [(rule, _pair_count(keys.block_key(rule))) for rule in settings.rules]
+    counted = [
+        Counted(
+            rule,
+            _pair_count(keys.block_key(rule)),
+            _pair_count(keys.block_key(rule), settings.max_block_profiles),
+        )
+        for rule in settings.rules
+    ]
     found = _FoundCodes(keys)
     return choose_within_budget(counted, len(keys), settings, found), found.codes()
 

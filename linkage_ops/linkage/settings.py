@@ -34,9 +34,10 @@ class BlockingSettings:
     """Candidate pairs agree on every key of at least one rule (keys: ``blocking.KEYS``).
 
     A rule giving more than ``max_rule_pairs_per_profile`` pairs per profile on this data is too
-    coarse for this population and left out; the rest run cheapest first while the distinct
-    pairs found stay within ``max_pairs_per_profile`` per profile (a rule is charged only for
-    pairs no cheaper rule found; a key mostly blank is cheap and kept).
+    coarse for this population as a whole and runs only in its blocks of at most
+    ``max_block_profiles`` profiles (``None``: left out); the rules run cheapest first while the
+    distinct pairs found stay within ``max_pairs_per_profile`` per profile (a rule is charged
+    only for pairs no cheaper rule found; a key mostly blank is cheap and kept).
     A rule whose keys include all of a used rule's keys adds nothing and is skipped. The run
     reports each rule's pairs and fate.
     """
@@ -44,6 +45,7 @@ class BlockingSettings:
     rules: tuple[tuple[str, ...], ...]
     max_pairs_per_profile: float = 16.0
     max_rule_pairs_per_profile: float = 4.0
+    max_block_profiles: int | None = 10
     # Also join a birth date read day-for-month to the plain one within the same address.
     day_month_swap: bool = True
 

@@ -51,6 +51,7 @@ from pyspark.sql.classic.dataframe import DataFrame as ClassicDataFrame
 from linkage_ops.linkage.blocking import (
     KEYS,
     BlockingKeys,
+    Counted,
     choose_within_budget,
     key_text,
     rules_report,
@@ -482,14 +483,23 @@ def _keyer(keys: list[str]) -> Callable:
 
 @dataclass
 class _Blocks:
-    """Every profile's block per rule (``rule``: its position in ``rules``)."""
+    """Every profile's block per rule (``rule``: its position in ``rules``) and how many
+    profiles the block holds (``size``)."""
 
     rules: list[tuple[str, ...]]
-    blocks: DataFrame  # rule, block, profile (a row only where the profile has the block key)
+    blocks: DataFrame  # rule, block, profile, size (a row only where the profile has the key)
     sizes: dict[tuple[str, ...], tuple[int, int]]  # rule -> (pairs, profiles with the key)
+    # rule -> pairs in blocks of at most ``max_block`` profiles
+    small_block_pairs: dict[tuple[str, ...], int]
 
     @classmethod
-    def of(cls, profiles: DataFrame, rules: list[tuple[str, ...]], kept: _Kept) -> _Blocks:
+    def of(
+        cls,
+        profiles: DataFrame,
+        rules: list[tuple[str, ...]],
+        kept: _Kept,
+        max_block: int | None,
+    ) -> _Blocks:
         keys = [key for key in KEYS if any(key in rule for rule in rules)]
         unknown = {key for rule in rules for key in rule} - set(KEYS)
         if unknown:
@@ -518,27 +528,40 @@ class _Blocks:
             .filter(F.col("entry").isNotNull())
             .select("entry.rule", "entry.block", "profile")
         )
-        blocks = kept.keep(blocks)
+        sized = blocks.groupBy("rule", "block").agg(F.count("*").alias("size"))
+        blocks = kept.keep(blocks.join(sized, ["rule", "block"]))
+        pairs = F.expr("size * (size - 1) div 2")
+        small = F.lit(False) if max_block is None else F.col("size") <= max_block
         counted = (
-            blocks.groupBy("rule", "block")
-            .count()
-            .groupBy("rule")
+            sized.groupBy("rule")
             .agg(
-                F.sum(F.expr("count * (count - 1) div 2")).alias("pairs"),
-                F.sum("count").alias("profiles"),
+                F.sum(pairs).alias("pairs"),
+                F.sum("size").alias("profiles"),
+                F.sum(F.when(small, pairs).otherwise(0)).alias("small_block_pairs"),
             )
             .collect()
         )
         sizes = {rule: (0, 0) for rule in rules}
+        small_block_pairs = dict.fromkeys(rules, 0)
         for row in counted:
             sizes[rules[row["rule"]]] = (int(row["pairs"]), int(row["profiles"]))
-        return cls(rules, blocks, sizes)
+            small_block_pairs[rules[row["rule"]]] = int(row["small_block_pairs"])
+        return cls(rules, blocks, sizes, small_block_pairs)
 
-    def pairs(self, rules: list[tuple[str, ...]], blocks: DataFrame | None = None) -> DataFrame:
-        """Pairs of profiles (``row_l`` < ``row_r``) in one block of any of ``rules``
-        (``blocks``: only these profiles' blocks)."""
+    def pairs(
+        self, rules: list[tuple[tuple[str, ...], int | None]], blocks: DataFrame | None = None
+    ) -> DataFrame:
+        """Pairs of profiles (``row_l`` < ``row_r``) in one block of any of ``rules`` (each
+        with the most profiles its blocks may hold, ``None``: any) (``blocks``: only these
+        profiles' blocks)."""
         blocks = self.blocks if blocks is None else blocks
-        chosen = blocks.filter(F.col("rule").isin([self.rules.index(rule) for rule in rules]))
+        chosen_rule = F.lit(False)
+        for rule, max_block in rules:
+            this_rule = F.col("rule") == self.rules.index(rule)
+            if max_block is not None:
+                this_rule = this_rule & (F.col("size") <= max_block)
+            chosen_rule = chosen_rule | this_rule
+        chosen = blocks.filter(chosen_rule)
         left = chosen.select("rule", "block", F.col("profile").alias("row_l"))
         right = chosen.select("rule", "block", F.col("profile").alias("row_r"))
         return (
@@ -553,22 +576,22 @@ class _FoundOnSpark:
     """``blocking.FoundPairs`` on Spark: the rules added, their pairs counted when asked."""
 
     blocks: _Blocks
-    rules: list[tuple[str, ...]] = field(default_factory=list)
+    rules: list[tuple[tuple[str, ...], int | None]] = field(default_factory=list)
 
-    def add(self, rule: tuple[str, ...]) -> None:
-        self.rules.append(rule)
+    def add(self, rule: tuple[str, ...], max_block: int | None) -> None:
+        self.rules.append((rule, max_block))
 
     def distinct(self) -> int:
         return self.blocks.pairs(self.rules).distinct().count() if self.rules else 0
 
-    def add_new(self, rule: tuple[str, ...], room: int) -> int | None:
-        new = self.blocks.pairs([rule])
+    def add_new(self, rule: tuple[str, ...], room: int, max_block: int | None) -> int | None:
+        new = self.blocks.pairs([(rule, max_block)])
         if self.rules:
             new = new.join(self.blocks.pairs(self.rules), ["row_l", "row_r"], "left_anti")
         count = new.count()
         if count > room:
             return None
-        self.rules.append(rule)
+        self.rules.append((rule, max_block))
         return count
 
 
@@ -672,7 +695,7 @@ class _PopulationOnSpark:
             )
             positions = _numbered(blocks.select("profile"), "profile", "position")
             blocks = blocks.join(positions.join(drawn, "position"), "profile")
-        pairs = self.blocks.pairs([rule], blocks)
+        pairs = self.blocks.pairs([(rule, None)], blocks)
         return self._levels(pairs, random=False, expected_pairs=min(total, max_pairs)), total
 
     def sharing(self, columns: list[str]) -> float:
@@ -936,7 +959,7 @@ def _link(
     n = profiled.count
     profiles = _with_frequencies(profiled.profiles, kept)
     rules = list(dict.fromkeys([*settings.blocking.rules, *settings.training.blocks]))
-    blocks = _Blocks.of(profiles, rules, kept)
+    blocks = _Blocks.of(profiles, rules, kept, settings.blocking.max_block_profiles)
     stopwatch.lap("profile")
     _log.debug("%d profiles, %s", n, stopwatch.seconds)
     enough_to_train = n >= settings.training.min_profiles
@@ -952,7 +975,10 @@ def _link(
 
     # 2. Block.
     found = _FoundOnSpark(blocks)
-    counted = [(rule, blocks.sizes[rule][0]) for rule in settings.blocking.rules]
+    counted = [
+        Counted(rule, blocks.sizes[rule][0], blocks.small_block_pairs[rule])
+        for rule in settings.blocking.rules
+    ]
     reports = choose_within_budget(counted, n, settings.blocking, found)
     candidates = blocks.pairs(found.rules)
     if settings.blocking.day_month_swap:
