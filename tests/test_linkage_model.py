@@ -202,7 +202,9 @@ def test_the_model_round_trips_through_json_and_is_reported(trained) -> None:
     again = FellegiSunterModel.from_json(model.to_json())
     assert again.m == model.m and again.u == model.u and again.prior == model.prior
     report = model.report()
-    assert set(report.comparison) == {"first_name", "last_name", "date_of_birth", "postcode", "sex"}
+    assert set(report.comparison) == {
+        "first_name", "last_name", "middle_names", "date_of_birth", "postcode", "sex"
+    }  # fmt: skip
     exact = report.set_index(["comparison", "level"]).weight
     assert exact["date_of_birth", "exact"] > 0 > exact["date_of_birth", "different"]
     assert "| prior |" in model.report_markdown()

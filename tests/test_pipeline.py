@@ -18,6 +18,7 @@ import pytest
 from linkage_ops.evaluation import load_truth, pairwise_scores
 from linkage_ops.identifiers import is_valid_nhs_number, is_valid_upn
 from linkage_ops.linkage import FellegiSunterModel
+from linkage_ops.linkage.comparisons import COMPARISONS
 from linkage_ops.spreadsheets import sheet_names
 from linkage_ops.synthetic import generate_authority
 from orchestration.dbt.project import dbt_project
@@ -228,10 +229,10 @@ def test_linkage_writes_bridge_pairs_queue_history_and_the_model(warehouse) -> N
                 "group by 1"
             ).fetchall()
         )
+        field_weights = " - ".join(f"{name}_weight" for name in COMPARISONS)
         explained = con.execute(
             "select count(*), count(*) filter (where abs(match_weight - prior_weight "
-            "- first_name_weight - last_name_weight - date_of_birth_weight - postcode_weight "
-            "- sex_weight) < 1e-3) from linkage.match_pairs where decision = 'link'"
+            f"- {field_weights}) < 1e-3) from linkage.match_pairs where decision = 'link'"
         ).fetchone()
         levels = con.execute("select count(*) from linkage.model_parameters").fetchone()[0]
         tables = {

@@ -214,10 +214,19 @@ def sampled(
     return rng.random(rows) < math.sqrt(max_pairs / total)
 
 
-def _pair_count(group: np.ndarray, max_block: int | None = None) -> int:
-    """Pairs within blocks (-1: no block); with ``max_block``, only in blocks of at most that
+def _pair_count(group: np.ndarray) -> int:
+    """Pairs within blocks (-1: no block)."""
+    return _pairs_of_sizes(_group_sizes(group))
+
+
+def _group_sizes(group: np.ndarray) -> np.ndarray:
+    """How many profiles each block holds (-1: no block)."""
+    return pd.Series(group[group >= 0]).value_counts(sort=False).to_numpy(dtype=np.int64)
+
+
+def _pairs_of_sizes(sizes: np.ndarray, max_block: int | None = None) -> int:
+    """Pairs within blocks of these sizes; with ``max_block``, only in blocks of at most that
     many profiles."""
-    sizes = pd.Series(group[group >= 0]).value_counts(sort=False).to_numpy(dtype=np.int64)
     if max_block is not None:
         sizes = sizes[sizes <= max_block]
     return int((sizes * (sizes - 1) // 2).sum())
@@ -452,14 +461,14 @@ def _chosen_pairs(
 ) -> tuple[list[RuleReport], np.ndarray]:
     """The rules that run on these profiles (``choose_within_budget``), and their distinct
     pairs as ``left * n + right``."""
-    counted = [
-        Counted(
-            rule,
-            _pair_count(keys.block_key(rule)),
-            _pair_count(keys.block_key(rule), settings.max_block_profiles),
+    counted = []
+    for rule in settings.rules:
+        sizes = _group_sizes(keys.block_key(rule))
+        counted.append(
+            Counted(
+                rule, _pairs_of_sizes(sizes), _pairs_of_sizes(sizes, settings.max_block_profiles)
+            )
         )
-        for rule in settings.rules
-    ]
     found = _FoundCodes(keys)
     return choose_within_budget(counted, len(keys), settings, found), found.codes()
 

@@ -10,6 +10,9 @@ is always ``missing`` (either side blank: no evidence either way, weight 0).
 - last_name: exact; ``part_or_former`` (a part of a double-barrelled name or a former surname
   is the other's surname); close / similar as above, also over the parts; prefix; swapped;
   different.
+- middle_names: exact (all of them); ``shared`` (the first or last of one record's middle names
+  is the first or last of the other's, or the whole within a typo: Jaro-Winkler at the
+  ``close`` cut-off); different.
 - date_of_birth: exact; day and month swapped; ``near`` (one day apart, one digit off, or two
   neighbouring digits transposed); ``year_month``; ``year_only``; different.
 - postcode: full; sector; district (UK postcodes only); ``close`` (one character added, dropped,
@@ -92,6 +95,9 @@ class ProfileColumns:
     last_code: np.ndarray
     last_part_codes: tuple[np.ndarray, np.ndarray]
     former_code: np.ndarray
+    middle: np.ndarray  # strings
+    middle_code: np.ndarray
+    middle_part_codes: tuple[np.ndarray, np.ndarray]  # first and last middle name
     # Pairs of first names that are nicknames or variants of each other, as code-pair keys.
     name_count: int
     variant_pairs: pd.Index
@@ -125,6 +131,12 @@ class ProfileColumns:
             for column in ("postcode_std", "postcode_sector", "postcode_district")
         )
         sex = _codes(profiles.sex.where(profiles.sex != "U", ""))[0]
+        middle = profiles.middle_names_std
+        codes, distinct = pd.factorize(middle)
+        middle_parts = [str(names).split(" ") for names in distinct]
+        middle_first = pd.Series(np.array([p[0] for p in middle_parts] + [""], dtype=object)[codes])
+        middle_last = pd.Series(np.array([p[-1] for p in middle_parts] + [""], dtype=object)[codes])
+        (middle_code, middle_a, middle_b), _ = _codes_and_values(middle, middle_first, middle_last)
 
         def days(text: pd.Series) -> np.ndarray:
             """Days since ``DAY_ZERO`` (-1 for blank), worked out once per distinct date."""
@@ -147,6 +159,9 @@ class ProfileColumns:
             last_code=last,
             last_part_codes=(part_a, part_b),
             former_code=former,
+            middle=middle.to_numpy(dtype=object),
+            middle_code=middle_code,
+            middle_part_codes=(middle_a, middle_b),
             name_count=len(names),
             variant_pairs=_variant_pairs(names),
             dob_day=days(profiles.dob_text),
@@ -311,6 +326,19 @@ def _last_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) ->
     )
 
 
+def _middle_names_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    ml, mr = p.middle_code[left], p.middle_code[right]
+    missing = (ml < 0) | (mr < 0)
+    exact = _equal(ml, mr)
+    shared = np.zeros(len(left), dtype=bool)
+    for part_l in p.middle_part_codes:
+        for part_r in p.middle_part_codes:
+            shared |= _equal(part_l[left], part_r[right])
+    rest = np.flatnonzero(~(missing | exact | shared))
+    shared[rest] = _jaro_winkler(p.middle[left[rest]], p.middle[right[rest]]) >= CLOSE_SIMILARITY
+    return _select([missing, exact, shared], "middle_names", ["missing", "exact", "shared"])
+
+
 def _date_of_birth_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     dl, dr = p.dob_day[left], p.dob_day[right]
     missing = (dl < 0) | (dr < 0)
@@ -382,6 +410,7 @@ def _sex_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> np.nd
 _LEVEL_FUNCTIONS = {
     "first_name": _first_name_levels,
     "last_name": _last_name_levels,
+    "middle_names": _middle_names_levels,
     "date_of_birth": _date_of_birth_levels,
     "postcode": _postcode_levels,
     "sex": _sex_levels,

@@ -182,6 +182,7 @@ IDENTITY_COLUMNS = [
 # of candidate pairs proportional to distinct identities, not to deliveries.
 PROFILE_COLUMNS = [
     "first_name_std",
+    "middle_names_std",
     "last_name_std",
     "former_last_name_std",
     "dob_text",

@@ -82,8 +82,8 @@ BLOCKED_COMPARISONS = {
     "postcode_district": ("postcode",),
     "sex": ("sex",),
 }
-# Trained on the 10,000-child synthetic authority (``linkage-ops link ... --save-model``); used
-# when the records to link are too few to train on.
+# Trained on one collection year (2023) of the 10,000-child synthetic authority's person records
+# (``linkage-ops link ... --save-model``); used when the records to link are too few to train on.
 DEFAULT_MODEL_PATH = (
     Path(__file__).resolve().parent.parent / "reference_data" / "linkage_model.json"
 )

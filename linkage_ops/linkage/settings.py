@@ -282,6 +282,7 @@ DEFAULT_SETTINGS = LinkageSettings(
             ),
             term_frequency=True,
         ),
+        Comparison("middle_names", ("missing", "exact", "shared", "different")),
         Comparison(
             "date_of_birth",
             (
@@ -392,6 +393,18 @@ DEFAULT_SETTINGS = LinkageSettings(
                 ("first_name", ("missing", "close", "similar", "prefix", "swapped", "different")),
             ),
             any_weight=True,
+        ),
+        # Another first name at one surname and address, and no birth date to tell them apart:
+        # a brother or sister, even sharing a middle name (families pass names on).
+        AutoRule(
+            "sibling_without_birth_date",
+            "non_match",
+            (
+                ("first_name", ("different",)),
+                ("date_of_birth", ("missing",)),
+                ("last_name", ("exact", "part_or_former")),
+                ("postcode", ("full",)),
+            ),
         ),
         # Another first name and birth year, between the thresholds: not worth a reviewer.
         AutoRule(

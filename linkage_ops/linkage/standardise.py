@@ -114,6 +114,7 @@ def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
     frame["first_name_canonical"] = each_distinct(
         frame["first_name_std"], lambda name: nicknames.get(name, name)
     )
+    frame["middle_names_std"] = each_distinct(frame["middle_names"], standardise_name)
     frame["last_name_std"] = each_distinct(frame["last_name"], standardise_name)
     frame["former_last_name_std"] = each_distinct(frame["former_last_name"], standardise_name)
 

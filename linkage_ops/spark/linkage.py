@@ -101,6 +101,7 @@ _log = logging.getLogger(__name__)
 # The standardised fields pairs are compared on (what ``ProfileColumns`` reads).
 COMPARED = [
     "first_name_std",
+    "middle_names_std",
     "first_name_canonical",
     "last_name_std",
     "former_last_name_std",

@@ -52,6 +52,8 @@ final as (
         cast(review_queue.first_name_weight as double) as first_name_weight,
         cast(review_queue.last_name_level as string) as last_name_level,
         cast(review_queue.last_name_weight as double) as last_name_weight,
+        cast(review_queue.middle_names_level as string) as middle_names_level,
+        cast(review_queue.middle_names_weight as double) as middle_names_weight,
         cast(review_queue.date_of_birth_level as string) as date_of_birth_level,
         cast(review_queue.date_of_birth_weight as double) as date_of_birth_weight,
         cast(review_queue.postcode_level as string) as postcode_level,
