@@ -81,6 +81,27 @@ def test_a_nickname_shared_by_two_names_is_a_variant_of_both() -> None:
     assert levels.first_name.tolist()[3] == "nickname"
 
 
+def test_middle_name_levels() -> None:
+    levels = levels_of(
+        [
+            (person(middle_names="Ivy Isabella"), person(middle_names="ivy  isabella")),
+            (person(middle_names="Oliver William"), person(middle_names="Olivre William")),
+            (person(middle_names="Grace"), person(middle_names="Rose Grace")),  # one shared
+            (person(middle_names="Muhammad"), person(middle_names="Mohammad")),  # a typo
+            (person(middle_names="Grace"), person(middle_names="Abdi")),
+            (person(middle_names="Grace"), person()),
+        ]
+    )
+    assert levels.middle_names.tolist() == [
+        "exact",
+        "shared",
+        "shared",
+        "shared",
+        "different",
+        "missing",
+    ]
+
+
 def test_date_of_birth_postcode_and_sex_levels() -> None:
     levels = levels_of(
         [
