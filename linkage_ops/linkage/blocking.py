@@ -453,14 +453,16 @@ class _FoundCodes:
         return len(codes)
 
     def codes(self) -> np.ndarray:
-        return np.concatenate(self.found) if self.found else np.zeros(0, dtype=np.int64)
+        """The distinct pairs found, sorted."""
+        self.distinct()
+        return self.found[0] if self.found else np.zeros(0, dtype=np.int64)
 
 
 def _chosen_pairs(
     keys: BlockingKeys, settings: BlockingSettings
 ) -> tuple[list[RuleReport], np.ndarray]:
     """The rules that run on these profiles (``choose_within_budget``), and their distinct
-    pairs as ``left * n + right``."""
+    pairs as ``left * n + right``, sorted."""
     counted = []
     for rule in settings.rules:
         sizes = _group_sizes(keys.block_key(rule))
@@ -489,14 +491,14 @@ def _sorted_contains(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarra
 
 def candidate_pairs(keys: BlockingKeys, settings: BlockingSettings) -> Candidates:
     """Profile row pairs (left < right) that agree on every key of a chosen blocking rule."""
-    rules, codes = _chosen_pairs(keys, settings)
+    rules, codes = _chosen_pairs(keys, settings)  # distinct and sorted
     n = max(len(keys), 1)
-    lefts, rights = [codes // n], [codes % n]
     if settings.day_month_swap:
         left, right = _day_month_swapped(keys)
-        lefts.append(left)
-        rights.append(right)
-    return Candidates(unique_pairs(lefts, rights, len(keys), sort=False), rules)
+        swapped = _sorted_unique(left * n + right)
+        swapped = swapped[~_sorted_contains(codes, swapped)]
+        codes = np.sort(np.concatenate([codes, swapped]), kind="stable")
+    return Candidates(np.stack([codes // n, codes % n], axis=1), rules)
 
 
 def _day_month_swapped(keys: BlockingKeys) -> tuple[np.ndarray, np.ndarray]:
