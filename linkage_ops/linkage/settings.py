@@ -43,7 +43,7 @@ class BlockingSettings:
     """
 
     rules: tuple[tuple[str, ...], ...]
-    max_pairs_per_profile: float = 16.0
+    max_pairs_per_profile: float = 8.0
     max_rule_pairs_per_profile: float = 4.0
     max_block_profiles: int | None = 10
     # Also join a birth date read day-for-month to the plain one within the same address.
