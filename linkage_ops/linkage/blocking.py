@@ -194,8 +194,11 @@ def block_pairs(
     group = keys.block_key(rule)
     if max_block is not None:
         group = np.where(_block_sizes(group) <= max_block, group, -1)
-    total = _pair_count(group)
     rows = np.flatnonzero(group >= 0)
+    if max_pairs is None:  # every pair: their number is how many come back
+        left, right = pairs_within_groups(group[rows], rows)
+        return left, right, len(left)
+    total = _pair_count(group)
     kept = sampled(len(rows), total, max_pairs, rng)
     if kept is not None:
         rows = rows[kept]
