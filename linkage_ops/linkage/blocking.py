@@ -271,16 +271,11 @@ def _ranges(counts: np.ndarray) -> np.ndarray:
     return np.arange(ends[-1]) - np.repeat(ends - counts, counts)
 
 
-def unique_pairs(
-    lefts: list[np.ndarray], rights: list[np.ndarray], n: int, sort: bool = True
-) -> np.ndarray:
-    """Distinct (left, right) pairs as an array of shape (pairs, 2); sorted unless ``sort`` is
-    false (hashing millions of candidate pairs is much faster than sorting them)."""
+def unique_pairs(lefts: list[np.ndarray], rights: list[np.ndarray], n: int) -> np.ndarray:
+    """Distinct (left, right) pairs as an array of shape (pairs, 2), sorted."""
     if not lefts:
         return np.zeros((0, 2), dtype=np.int64)
-    keys = pd.unique(np.concatenate(lefts) * n + np.concatenate(rights))
-    if sort:
-        keys = np.sort(keys)
+    keys = np.sort(pd.unique(np.concatenate(lefts) * n + np.concatenate(rights)))
     return np.stack([keys // n, keys % n], axis=1)
 
 

@@ -113,11 +113,7 @@ class ProfileColumns:
 
     @classmethod
     def from_profiles(cls, profiles: pd.DataFrame) -> ProfileColumns:
-        # The first and last part of each surname, split once per distinct surname.
-        codes, surnames = pd.factorize(profiles.last_name_std)
-        parts = [str(surname).split(" ") for surname in surnames]
-        part_first = pd.Series(np.array([p[0] for p in parts] + [""], dtype=object)[codes])
-        part_last = pd.Series(np.array([p[-1] for p in parts] + [""], dtype=object)[codes])
+        part_first, part_last = _first_and_last_parts(profiles.last_name_std)
         (first, canonical, last, part_a, part_b, former), names = _codes_and_values(
             profiles.first_name_std,
             profiles.first_name_canonical,
@@ -132,11 +128,9 @@ class ProfileColumns:
         )
         sex = _codes(profiles.sex.where(profiles.sex != "U", ""))[0]
         middle = profiles.middle_names_std
-        codes, distinct = pd.factorize(middle)
-        middle_parts = [str(names).split(" ") for names in distinct]
-        middle_first = pd.Series(np.array([p[0] for p in middle_parts] + [""], dtype=object)[codes])
-        middle_last = pd.Series(np.array([p[-1] for p in middle_parts] + [""], dtype=object)[codes])
-        (middle_code, middle_a, middle_b), _ = _codes_and_values(middle, middle_first, middle_last)
+        (middle_code, middle_a, middle_b), _ = _codes_and_values(
+            middle, *_first_and_last_parts(middle)
+        )
 
         def days(text: pd.Series) -> np.ndarray:
             """Days since ``DAY_ZERO`` (-1 for blank), worked out once per distinct date."""
@@ -174,6 +168,16 @@ class ProfileColumns:
             district=district,
             sex=sex,
         )
+
+
+def _first_and_last_parts(names: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The first and last word of each name (a double-barrelled surname, several middle
+    names), split once per distinct name."""
+    codes, distinct = pd.factorize(names)
+    parts = [str(name).split(" ") for name in distinct]
+    first = np.array([p[0] for p in parts] + [""], dtype=object)[codes]
+    last = np.array([p[-1] for p in parts] + [""], dtype=object)[codes]
+    return pd.Series(first), pd.Series(last)
 
 
 def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
