@@ -22,7 +22,11 @@ from linkage_ops.linkage.clustering import split_incoherent
 from linkage_ops.linkage.engine import prioritise_review
 from linkage_ops.linkage.model import default_model, train_model
 from linkage_ops.linkage.settings import BlockingSettings, TrainingSettings
-from linkage_ops.linkage.thresholds import choose_thresholds, expected_curves
+from linkage_ops.linkage.thresholds import (
+    choose_thresholds,
+    expected_curves,
+    weight_of_probability,
+)
 from linkage_ops.synthetic.independent_people import generate_dataset, generate_people
 
 
@@ -290,6 +294,14 @@ def test_threshold_selection_is_deterministic_and_follows_the_evidence() -> None
     assert [m.prior_weight + m.household_weight for m in household] == pytest.approx(
         [household[0].prior_weight + household[0].household_weight] * 2, abs=0.01
     )
+    # In a small town the model expects 99.9% recall just below the match threshold; a pair
+    # more likely than not one child is still shown to a reviewer, not left apart unseen.
+    town = default_model().for_population(800)
+    uncapped = choose_thresholds(town, replace(settings, always_review_probability=0.9999))
+    assert uncapped.review_threshold > 2.0
+    capped = choose_thresholds(town, settings)
+    assert capped.review_threshold == pytest.approx(weight_of_probability(0.5))
+    assert capped.review_source == "ceiling"
     # A fixed threshold overrides the model.
     fixed = choose_thresholds(model, replace(settings, match_weight=9.0))
     assert (fixed.match_threshold, fixed.match_source) == (9.0, "fixed")

@@ -77,7 +77,8 @@ class ThresholdSettings:
     precision and recall it expects at each weight: the match threshold is the lowest weight at
     which the pairs it links are at least ``target_precision`` precise; the review threshold is
     the highest weight below that at which linking and reviewing together reach
-    ``target_recall``. Neither goes below its floor (a pair's own probability). Links chain,
+    ``target_recall``, but never above the weight of ``always_review_probability``. Neither
+    goes below its floor (a pair's own probability). Links chain,
     so a cluster must also hold together as a whole (``min_average_probability``). A fixed
     ``match_weight`` or ``review_weight`` overrides the choice. At most ``review_share`` of the
     children found (or ``min_review_children``, if more) wait in the review queue, the most
@@ -93,6 +94,11 @@ class ThresholdSettings:
     # never ask a reviewer about a pair less than 20% likely to be one.
     min_match_probability: float = 0.95
     min_review_probability: float = 0.2
+    # A pair the model finds more likely than not one child is never left unlinked unseen:
+    # the review threshold never rises above this probability's weight (a small or clean
+    # population's model can expect 99.9% recall just below the match threshold, and it is
+    # overconfident there).
+    always_review_probability: float = 0.5
     # A cluster joined by scored links stays one child only if records drawn from its parts
     # are on average at least this likely to be one child (average linkage; parts are held
     # together by identifiers or reviewers); ``None`` leaves clusters as the links made them.

@@ -16,7 +16,9 @@ thresholds (for the same population size, which sets the prior).
 - The review threshold is the highest weight below it at which links and reviewed pairs
   together reach ``target_recall`` (never below the weight of ``min_review_probability``): a
   reviewer sees what the model cannot settle and nothing it already knows to be different
-  children.
+  children. But it never rises above the weight of ``always_review_probability`` (even odds):
+  a small or clean population's model can expect to reach that recall just below the match
+  threshold, and a pair more likely than not one child would then be left apart unseen.
 
 Where the fields are weak (typos everywhere, no identifiers), matches spread over lower weights
 and the thresholds follow them down; where fields are strong, they rise.
@@ -38,7 +40,8 @@ class ThresholdChoice:
     match_threshold: float
     review_threshold: float
     # How each was set: ``model`` or ``fixed`` (a settings override), ``floor`` when the
-    # model's choice was below the settings' floor.
+    # model's choice was below the settings' floor, ``ceiling`` when the review threshold
+    # was above ``always_review_probability``'s weight.
     match_source: str
     review_source: str
     # What the model expects at the chosen thresholds.
@@ -130,6 +133,9 @@ def choose_thresholds(model, settings: ThresholdSettings) -> ThresholdChoice:
         reaching = np.flatnonzero((recall >= settings.target_recall) & (weight < match))
         review = float(weight[reaching[0]]) if len(reaching) else float(weight[-1])
         review_source = "model"
+        ceiling = weight_of_probability(settings.always_review_probability)
+        if review > ceiling:
+            review, review_source = ceiling, "ceiling"
         floor = weight_of_probability(settings.min_review_probability)
         if review < floor:
             review, review_source = floor, "floor"
