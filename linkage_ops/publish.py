@@ -40,13 +40,21 @@ in the aggregates' version, and every file and folder is fsynced. A publication 
 ``publication.json`` change together. A reader that has a file open keeps reading its old,
 consistent copy. If anything fails before the switch, the previous publication is untouched
 and the partial versions are removed; the current version and the one before it are kept.
+
+Publications into one folder take turns: each holds an exclusive lock on
+``.publishing.lock`` from its first write to its last pruning, so a second one waits instead
+of removing the first one's versions (to it, folders neither current nor previous) before
+they are switched in.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -113,6 +121,8 @@ VERSIONS = ".versions"
 # to the current one: switching it in one rename switches every audience at once.
 PUBLICATIONS = ".publications"
 CURRENT = "current"
+# Held by the one publication writing into a folder at a time.
+LOCK = ".publishing.lock"
 # What was published: written into the version of this audience (the aggregates).
 MANIFEST, MANIFEST_AUDIENCE = "publication.json", "marts"
 # A mart is an aggregate, published as a spreadsheet too, when it is disclosure controlled:
@@ -365,17 +375,35 @@ def _prepare_folder(root: Path, audience: Audience) -> Path:
     return versions
 
 
+@contextmanager
+def _taking_turns(root: Path) -> Iterator[None]:
+    """Wait for, then hold, the folder's publishing lock (released when the process ends,
+    however it ends)."""
+    handle = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)
+
+
 def publish(warehouse: Path, root: Path, run_id: str) -> Publication:
     """Copy every audience's tables from the ``warehouse`` DuckDB file into ``root`` and switch
-    readers over to them, every audience at once.
+    readers over to them, every audience at once; a publication already writing into ``root``
+    is waited for.
 
     Each audience's versions live in its own folder (``<folder>/.versions``), so identifiable
     and person-level files never sit outside ``restricted/`` and ``person_level/``, which are
     the owner's only; the publication folder outside them holds links only."""
+    root.mkdir(parents=True, exist_ok=True)
+    with _taking_turns(root):
+        return _publish(warehouse, root, run_id)
+
+
+def _publish(warehouse: Path, root: Path, run_id: str) -> Publication:
     now = datetime.now(timezone.utc)
     publication_id = f"{now:%Y%m%dT%H%M%S%fZ}-{run_id[:8]}"
     heading = f"Aggregate marts, published {now:%Y-%m-%d %H:%M} UTC by run {run_id}"
-    root.mkdir(parents=True, exist_ok=True)
     previous = _current(root)
     version_dirs = {
         audience.name: _prepare_folder(root, audience) / publication_id for audience in AUDIENCES

@@ -560,3 +560,48 @@ def test_person_level_marts_are_their_own_owner_only_audience(tmp_path: Path) ->
     assert sorted(t for tables in manifest["tables"].values() for t in tables) == sorted(
         t for _, t in columns_of
     )
+
+
+def test_two_publications_at_once_take_turns(tmp_path, monkeypatch) -> None:
+    """A publication that finished while another was writing removed the other's new
+    versions (neither current nor previous to it) before they were switched in."""
+    import threading
+
+    root = tmp_path / "published"
+    warehouses = {}
+    for run in ("run-A", "run-B"):
+        warehouses[run] = make_warehouse(tmp_path / f"{run}.duckdb", 5)
+        stamp(warehouses[run], run)
+    written, carry_on = threading.Event(), threading.Event()
+    real_fsync_tree = publishing._fsync_tree
+
+    def slow_fsync_tree(folder: Path) -> None:
+        # run-A stops between writing its versions and switching them in.
+        if folder.name.endswith("-run-A"):
+            written.set()
+            carry_on.wait(timeout=60)
+        real_fsync_tree(folder)
+
+    monkeypatch.setattr(publishing, "_fsync_tree", slow_fsync_tree)
+    failures = []
+
+    def run(run_id: str) -> None:
+        try:
+            publish(warehouses[run_id], root, run_id)
+        except Exception as error:  # reported below
+            failures.append((run_id, error))
+
+    first = threading.Thread(target=run, args=("run-A",))
+    first.start()
+    assert written.wait(timeout=60)
+    second = threading.Thread(target=run, args=("run-B",))
+    second.start()
+    second.join(timeout=3)
+    # run-B waits for run-A instead of finishing (and pruning) while run-A is mid-way.
+    assert second.is_alive()
+    carry_on.set()
+    first.join(timeout=60)
+    second.join(timeout=60)
+    assert not failures, failures
+    assert published_run(root) == "run-B"
+    assert len(os.listdir(root / publishing.VERSIONS)) == 2
