@@ -389,6 +389,11 @@ def test_failed_logins_are_rate_limited_per_client_address(warehouse, client, se
     LoginFailure.objects.update(failed_at="2000-01-01T00:00:00Z")
     response = client.post(reverse("login"), {"username": "ruth", "password": PASSWORD}, **attacker)
     assert response.status_code == 302
+    # Failures that no longer count are not kept (user names and addresses tried): the next
+    # failure removes them.
+    client.logout()
+    client.post(reverse("login"), {"username": "dee", "password": "wrong"}, **attacker)
+    assert list(LoginFailure.objects.values_list("username", flat=True)) == ["dee"]
 
 
 @pytest.mark.django_db

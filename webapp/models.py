@@ -48,7 +48,8 @@ class RecordView(models.Model):
 
 
 class LoginFailure(models.Model):
-    """A failed login, kept to rate limit guessing (settings.LOGIN_FAILURE_LIMIT)."""
+    """A failed login, kept to rate limit guessing (settings.LOGIN_FAILURE_LIMIT) for as long
+    as it counts (LOGIN_FAILURE_WINDOW_SECONDS): the next failure removes older ones."""
 
     username = models.CharField(max_length=150, db_index=True)
     failed_at = models.DateTimeField(auto_now_add=True)

@@ -32,9 +32,12 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")[:100]
 
 
+def _window_start():
+    return timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+
+
 def _recent_failures(**match: str) -> int:
-    since = timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    return LoginFailure.objects.filter(failed_at__gte=since, **match).count()
+    return LoginFailure.objects.filter(failed_at__gte=_window_start(), **match).count()
 
 
 def _refusal(username: str, address: str) -> str:
@@ -68,6 +71,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 return redirect(wanted)
             return redirect("home")
         else:
+            # Failures older than the window count for nothing: their user names and client
+            # addresses are not kept.
+            LoginFailure.objects.filter(failed_at__lt=_window_start()).delete()
             LoginFailure.objects.create(username=username, address=address)
             status = 401
     return render(
