@@ -426,23 +426,27 @@ def test_names_written_the_other_way_round_with_typos_are_swapped() -> None:
     profiles = standardise_records(
         pd.DataFrame(
             {
-                "record_id": list("abcd"),
-                "first_name": ["Samuel", "Ryman", "Ryan", "Sara"],
-                "last_name": ["Ryan", "Samel", "Samuel", "Sykes"],
+                "record_id": list("abcde"),
+                "first_name": ["Samuel", "Ryman", "Ryan", "Sara", "Ryan"],
+                "last_name": ["Ryan", "Samel", "Samuel", "Sykes", "Jones"],
             }
         )
     )
     columns = ProfileColumns.from_profiles(profiles)
-    left, right = np.array([0, 0, 0]), np.array([1, 2, 3])
+    left, right = np.array([0, 0, 0, 0]), np.array([1, 2, 3, 4])
     levels = compare(columns, left, right)
     assert list(level_names("first_name", levels["first_name"])) == [
         "swapped",
         "swapped",
         "different",
+        "swapped",
     ]
+    # One name found in the other field (Samuel RYAN / RYAN Jones) is one agreement, not two:
+    # the surnames themselves are compared.
     assert list(level_names("last_name", levels["last_name"])) == [
         "swapped",
         "swapped",
+        "different",
         "different",
     ]
 

@@ -314,8 +314,10 @@ def _last_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) ->
             some = np.flatnonzero(applies[a_rows])
             scores = _jaro_winkler(other[a_rows[some]], whole[b_rows[some]])
             similarity[fuzzy[some]] = np.maximum(similarity[fuzzy[some]], scores)
-    swapped = _equal(ll, p.first_code[right]) | _equal(p.first_code[left], lr)
-    swapped |= _swapped_within_a_typo(p, left, right)
+    # Only both names crossing: one name found in the other's other field (Samuel RYAN / RYAN
+    # Jones) is already the first name's ``swapped``, and counted twice it outweighs a
+    # different birth date and sex (a brother's record with his names reversed).
+    swapped = _swapped_within_a_typo(p, left, right)
     close, similar, prefix = _fuzzy_levels(
         p.last[left],
         p.last[right],
