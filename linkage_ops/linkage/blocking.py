@@ -439,12 +439,17 @@ class _FoundCodes:
         return len(self.found[0]) if self.found else 0
 
     def add_new(self, rule: tuple[str, ...], room: int, max_block: int | None) -> int | None:
+        return self.merge(self._codes(rule, max_block), room)
+
+    def merge(self, codes: np.ndarray, room: int | None = None) -> int | None:
+        """Add the ``codes`` not yet found, unless there are more than ``room`` of them
+        (then nothing is added and ``None`` returned); returns how many were added."""
         self.distinct()
         # Sorted queries: the searches walk memory in order.
-        codes = np.sort(self._codes(rule, max_block))
+        codes = _sorted_unique(codes)
         if self.found:
             codes = codes[~_sorted_contains(self.found[0], codes)]
-        if len(codes) > room:
+        if room is not None and len(codes) > room:
             return None
         # Two sorted runs: the stable sort merges them in one pass.
         self.found = [np.sort(np.concatenate([*self.found, codes]), kind="stable")]
@@ -458,9 +463,9 @@ class _FoundCodes:
 
 def _chosen_pairs(
     keys: BlockingKeys, settings: BlockingSettings
-) -> tuple[list[RuleReport], np.ndarray]:
+) -> tuple[list[RuleReport], _FoundCodes]:
     """The rules that run on these profiles (``choose_within_budget``), and their distinct
-    pairs as ``left * n + right``, sorted."""
+    pairs as ``left * n + right``."""
     counted = []
     for rule in settings.rules:
         sizes = _group_sizes(keys.block_key(rule))
@@ -470,7 +475,7 @@ def _chosen_pairs(
             )
         )
     found = _FoundCodes(keys)
-    return choose_within_budget(counted, len(keys), settings, found), found.codes()
+    return choose_within_budget(counted, len(keys), settings, found), found
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -489,13 +494,12 @@ def _sorted_contains(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarra
 
 def candidate_pairs(keys: BlockingKeys, settings: BlockingSettings) -> Candidates:
     """Profile row pairs (left < right) that agree on every key of a chosen blocking rule."""
-    rules, codes = _chosen_pairs(keys, settings)  # distinct and sorted
+    rules, found = _chosen_pairs(keys, settings)
     n = max(len(keys), 1)
     if settings.day_month_swap:
         left, right = _day_month_swapped(keys)
-        swapped = _sorted_unique(left * n + right)
-        swapped = swapped[~_sorted_contains(codes, swapped)]
-        codes = np.sort(np.concatenate([codes, swapped]), kind="stable")
+        found.merge(left * n + right)
+    codes = found.codes()
     return Candidates(np.stack([codes // n, codes % n], axis=1), rules)
 
 

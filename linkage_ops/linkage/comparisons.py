@@ -6,10 +6,11 @@ is always ``missing`` (either side blank: no evidence either way, weight 0).
 - first_name: exact; nickname (both in one group of the nickname table: Bill / William,
   Sammy / Samuel); Jaro-Winkler at or above the ``close`` or ``similar`` cut-off; ``prefix``
   (one is the other cut short, or its initial); ``swapped`` (one record's first name is the
-  other's surname); different.
+  other's surname, or both names written the other way round within a typo); different.
 - last_name: exact; ``part_or_former`` (a part of a double-barrelled name or a former surname
-  is the other's surname); close / similar as above, also over the parts; prefix; swapped;
-  different.
+  is the other's surname); close / similar as above, also over the parts; prefix; ``swapped``
+  (both names the other way round, each within a typo: one name crossing is the first name's
+  ``swapped`` alone); different.
 - middle_names: exact (all of them); ``shared`` (the first or last of one record's middle names
   is the first or last of the other's, or the whole within a typo: Jaro-Winkler at the
   ``close`` cut-off); different.
