@@ -36,8 +36,10 @@ lint: $(MANIFEST)
 	cd dbt_project && WAREHOUSE_DUCKDB_PATH=$$(mktemp -d)/lint.duckdb sqlfluff lint models
 
 # Two processes (the machine has two cores); a test file stays in one process, so module
-# fixtures such as a built warehouse are made once.
-PYTEST_PARALLEL := -n 2 --dist loadfile
+# fixtures such as a built warehouse are made once. Files are handed out in the order
+# tests/conftest.py gives them (longest first): xdist would otherwise reorder them by their
+# number of tests, which starts the few long end-to-end files last.
+PYTEST_PARALLEL := -n 2 --dist loadfile --no-loadscope-reorder
 
 # The web app's browser tests drive Debian's Chromium through its chromedriver (no browser is
 # downloaded at run time): installed here when running as root (CI), else named in one line.

@@ -58,6 +58,12 @@ class WarehouseResource(dg.ConfigurableResource):
         return Path(self.data_dir) / "linkage" / "model.json"
 
     @property
+    def dbt_parse_state_dir(self) -> Path:
+        """dbt's parse of the project for this warehouse (``partial_parse.msgpack``, one per dbt
+        target), kept between refreshes: see ``orchestration.dbt.assets``."""
+        return Path(self.data_dir) / "dbt"
+
+    @property
     def app_database(self) -> Path:
         """The review web app's own database (users, decisions, audit); the linkage step reads
         reviewers' decisions from it (``linkage_ops.linkage.store.read_app_decisions``)."""

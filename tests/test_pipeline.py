@@ -271,6 +271,20 @@ def test_running_twice_gives_the_same_tables_counts_and_keys(warehouse) -> None:
     assert warehouse["second_counts"]["linkage.key_history"] == 0
 
 
+def test_a_warehouse_s_later_dbt_builds_reuse_its_parse_of_the_project(warehouse) -> None:
+    """dbt's parse of the project is kept beside the warehouse: after the first build, dbt
+    parses only what changed (seeds, by design), not the whole project again."""
+    assert (warehouse["data_dir"] / "dbt" / "local.msgpack").exists()
+    target = dbt_project.project_dir / dbt_project.target_path
+    refresh = warehouse["second"][-1]
+    logs = sorted(target.glob(f"dbt_*-{refresh.run_id[:7]}-*/dbt.log"))
+    assert len(logs) == 2  # staging and intermediate, then the marts
+    for log in logs:
+        text = log.read_text(encoding="utf-8")
+        assert "Partial parsing enabled" in text
+        assert "Unable to do partial parsing" not in text
+
+
 def test_bi_mart_carries_no_names_or_identifiers(warehouse) -> None:
     con = duckdb.connect(str(warehouse["data_dir"] / "warehouse.duckdb"), read_only=True)
     try:

@@ -2,12 +2,17 @@
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
+from uuid import uuid4
 
 import dagster as dg
 import duckdb
+import msgpack
 from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt.core.dbt_cli_invocation import PARTIAL_PARSE_FILE_NAME as PARTIAL_PARSE
 
 from linkage_ops.engines import dbt_target, warehouse_engine
 from linkage_ops.ingest import load_schema
@@ -53,11 +58,54 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
         os.environ.update(spark_environment(warehouse.spark_dir))
     # Held until dbt has finished (it holds the DuckDB file while it builds), then each model's
     # materialisation carries Dagster's standard row count.
-    events = list(dbt.cli(args, context=context).stream())
+    target_path = _invocation_target_path(context)
+    parse_state = warehouse.dbt_parse_state_dir / f"{dbt_target(engine)}.msgpack"
+    _reuse_parse(parse_state, target_path)
+    events = list(dbt.cli(args, context=context, target_path=target_path).stream())
+    _keep_parse(target_path, parse_state)
     if engine == "spark":
         with warehouse.connect() as con:
             lake.serve_built(con, warehouse.spark_dir, _built_tables(events))
     yield from _with_row_counts(events, warehouse)
+
+
+def _invocation_target_path(context: dg.AssetExecutionContext) -> Path:
+    """A folder of its own for one dbt invocation's artefacts and log, where dagster-dbt puts
+    them (``dbt_project/target/<step>-<run>-<id>``)."""
+    name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid4().hex[:7]}"
+    return dbt_project.project_dir / dbt_project.target_path / name
+
+
+# dbt parses the whole project (about 4 s) unless the partial parse it finds was made with the
+# same profile, target and vars; the profile holds the warehouse's DuckDB path, so the parse
+# `make` ships in dbt_project/target (made with the default path) never fits a warehouse. The
+# latest invocation's parse is kept beside the warehouse and given to the next, so only a
+# warehouse's first invocation (and the first after a change to the project) parses in full.
+def _reuse_parse(parse_state: Path, target_path: Path) -> None:
+    """Start the invocation in ``target_path`` from the warehouse's last parse, if any (dbt
+    checks it against the project's files itself and reparses what changed)."""
+    if parse_state.exists():
+        target_path.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(parse_state, target_path / PARTIAL_PARSE)
+
+
+def _keep_parse(target_path: Path, parse_state: Path) -> None:
+    """Keep the parse dbt wrote in ``target_path`` for the warehouse's next invocation (replaced
+    whole, so a reader never sees half a file). Seeds are marked for reparsing, as dagster-dbt
+    does for the parse it ships: a seed's parse holds the project's absolute path."""
+    written = target_path / PARTIAL_PARSE
+    if not written.exists():
+        return
+    with written.open("rb") as file:
+        state = msgpack.unpack(file, raw=False, strict_map_key=False)
+    for entry in state.get("files", {}).values():
+        if entry.get("parse_file_type") == "seed":
+            entry["checksum"] = {"name": "sha256", "checksum": "0" * 64}
+    parse_state.parent.mkdir(parents=True, exist_ok=True)
+    partial = parse_state.with_name(f".{parse_state.name}.{uuid4().hex[:7]}")
+    with partial.open("wb") as file:
+        msgpack.pack(state, file)
+    partial.replace(parse_state)
 
 
 def _built_tables(events: list) -> dict[tuple[str, str], tuple[str, dict[str, str]]]:
