@@ -56,18 +56,17 @@ def django_db_modify_db_settings(tmp_path_factory) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Longest files first (those with Spark tests, then those with end-to-end runs), each
-    file's tests kept together in their order: with two processes, a long file started last
-    would leave the other process idle at the end."""
+    """Longest files first (the whole graph on Spark, then the other end-to-end runs and
+    Spark tests), each file's tests kept together in their order: with two processes, a long
+    file started last would leave the other process idle at the end (the Makefile keeps xdist
+    from reordering files). Only one file builds the graph on Spark, so two Spark JVMs do not
+    start together."""
 
     def rank(item: pytest.Item) -> int:
-        return (
-            0
-            if item.get_closest_marker("spark")
-            else 1
-            if item.get_closest_marker("integration")
-            else 2
+        spark, integration = (
+            item.get_closest_marker(name) is not None for name in ("spark", "integration")
         )
+        return 0 if spark and integration else 1 if spark or integration else 2
 
     by_file: dict[str, int] = {}
     for item in items:

@@ -154,7 +154,7 @@
       denominator: what it is a share of (possible sessions, or the pupils),
       is_share_of_pupils: the denominator is `pupils`,
       score_total: the sum of the scores an average is taken over.
-    Measures with no pupils in a cell have no row.
+    Measures with no pupils and no count in a cell have no row.
 -#}
 {% macro outcome_measure_cells(relation, dimensions) -%}
     {%- set dims = dimensions | join(', ') -%}
@@ -233,7 +233,11 @@
             {{ "union all" if not loop.last }}
             {%- endfor %}
         ) as measures
-    where measures.pupils > 0
+    -- Suspensions and permanent exclusions count every pupil's (DfE's rate: those begun in
+    -- the year per pupil on roll in January; a pupil excluded in the autumn is off roll by
+    -- then): a cell whose only such pupils were not on roll in January keeps its row, so a
+    -- total is still the sum of its parts.
+    where measures.pupils > 0 or measures.numerator > 0
 {%- endmacro %}
 
 {#-
