@@ -58,9 +58,10 @@ class WarehouseResource(dg.ConfigurableResource):
         return Path(self.data_dir) / "linkage" / "model.json"
 
     @property
-    def dbt_parse_state_dir(self) -> Path:
-        """dbt's parse of the project for this warehouse (``partial_parse.msgpack``, one per dbt
-        target), kept between refreshes: see ``orchestration.dbt.assets``."""
+    def dbt_dir(self) -> Path:
+        """dbt's folder for this warehouse: each recent dbt invocation's artefacts and log
+        (``runs/``), and dbt's parse of the project, kept between refreshes (see
+        ``orchestration.dbt.assets``)."""
         return Path(self.data_dir) / "dbt"
 
     @property

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import re
 import shutil
 import threading
@@ -274,15 +275,29 @@ def test_running_twice_gives_the_same_tables_counts_and_keys(warehouse) -> None:
 def test_a_warehouse_s_later_dbt_builds_reuse_its_parse_of_the_project(warehouse) -> None:
     """dbt's parse of the project is kept beside the warehouse: after the first build, dbt
     parses only what changed (seeds, by design), not the whole project again."""
-    assert (warehouse["data_dir"] / "dbt" / "local.msgpack").exists()
-    target = dbt_project.project_dir / dbt_project.target_path
+    dbt_dir = warehouse["data_dir"] / "dbt"
+    assert (dbt_dir / "local.msgpack").exists()
     refresh = warehouse["second"][-1]
-    logs = sorted(target.glob(f"dbt_*-{refresh.run_id[:7]}-*/dbt.log"))
+    logs = sorted((dbt_dir / "runs").glob(f"dbt_*-{refresh.run_id[:7]}-*/dbt.log"))
     assert len(logs) == 2  # staging and intermediate, then the marts
     for log in logs:
         text = log.read_text(encoding="utf-8")
         assert "Partial parsing enabled" in text
         assert "Unable to do partial parsing" not in text
+
+
+def test_a_warehouse_keeps_its_latest_dbt_invocations_only(tmp_path: Path) -> None:
+    from orchestration.dbt.assets import _prune_invocations
+
+    runs = tmp_path / "dbt" / "runs"
+    for number in range(25):
+        folder = runs / f"dbt_marts-{number:07d}-abcdef0"
+        (folder / "logs").mkdir(parents=True)
+        os.utime(folder, (1_000_000 + number, 1_000_000 + number))
+    _prune_invocations(runs, keep=20)
+    assert sorted(folder.name for folder in runs.iterdir()) == [
+        f"dbt_marts-{number:07d}-abcdef0" for number in range(5, 25)
+    ]
 
 
 def test_bi_mart_carries_no_names_or_identifiers(warehouse) -> None:

@@ -58,22 +58,42 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
         os.environ.update(spark_environment(warehouse.spark_dir))
     # Held until dbt has finished (it holds the DuckDB file while it builds), then each model's
     # materialisation carries Dagster's standard row count.
-    target_path = _invocation_target_path(context)
-    parse_state = warehouse.dbt_parse_state_dir / f"{dbt_target(engine)}.msgpack"
+    target_path = _invocation_target_path(context, warehouse)
+    parse_state = warehouse.dbt_dir / f"{dbt_target(engine)}.msgpack"
     _reuse_parse(parse_state, target_path)
+    context.log.info(f"dbt's artefacts and log: {target_path}")
     events = list(dbt.cli(args, context=context, target_path=target_path).stream())
     _keep_parse(target_path, parse_state)
+    _prune_invocations(target_path.parent, keep=KEEP_DBT_INVOCATIONS)
     if engine == "spark":
         with warehouse.connect() as con:
             lake.serve_built(con, warehouse.spark_dir, _built_tables(events))
     yield from _with_row_counts(events, warehouse)
 
 
-def _invocation_target_path(context: dg.AssetExecutionContext) -> Path:
-    """A folder of its own for one dbt invocation's artefacts and log, where dagster-dbt puts
-    them (``dbt_project/target/<step>-<run>-<id>``)."""
+# The latest dbt invocations whose artefacts and log a warehouse keeps (two per refresh): each
+# is some 15 MB, mostly dbt's debug log.
+KEEP_DBT_INVOCATIONS = 20
+
+
+def _invocation_target_path(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Path:
+    """A folder of its own for one dbt invocation's artefacts and log, in the warehouse's dbt
+    folder (``runs/<step>-<run>-<id>``, named as dagster-dbt names them)."""
     name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid4().hex[:7]}"
-    return dbt_project.project_dir / dbt_project.target_path / name
+    return warehouse.dbt_dir / "runs" / name
+
+
+def _prune_invocations(runs: Path, keep: int) -> None:
+    """Remove all but the ``keep`` latest invocations' folders (one refresh of a warehouse runs
+    at a time: the DuckDB file has one writer)."""
+    folders = sorted(
+        (folder for folder in runs.iterdir() if folder.is_dir()),
+        key=lambda folder: folder.stat().st_mtime,
+    )
+    for folder in folders[:-keep]:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # dbt parses the whole project (about 4 s) unless the partial parse it finds was made with the
