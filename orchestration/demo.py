@@ -245,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  refresh_warehouse {'done' if refresh.success else 'FAILED'}  (run {refresh.run_id[:8]},"
         f" {time.monotonic() - started:.0f} s in all)"
     )
+    print(f"  dbt's artefacts and logs of its latest builds: {warehouse.dbt_dir / 'runs'}")
     if not refresh.success:
         failures.append("refresh_warehouse")
     describe_quality(
