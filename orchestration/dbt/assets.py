@@ -88,6 +88,8 @@ def _invocation_target_path(
 def _prune_invocations(runs: Path, keep: int) -> None:
     """Remove all but the ``keep`` latest invocations' folders (one refresh of a warehouse runs
     at a time: the DuckDB file has one writer)."""
+    if not runs.is_dir():
+        return
     folders = sorted(
         (folder for folder in runs.iterdir() if folder.is_dir()),
         key=lambda folder: folder.stat().st_mtime,
