@@ -451,6 +451,45 @@ def test_names_written_the_other_way_round_with_typos_are_swapped() -> None:
     ]
 
 
+def test_a_pair_is_compared_the_same_whatever_pairs_come_with_it() -> None:
+    """Levels are worked out once per distinct pair of names (dates, postcodes): pairs that
+    share their first names or surnames but differ elsewhere (the other name, a former
+    surname) must still get their own levels."""
+    from linkage_ops.linkage.comparisons import COMPARISONS, ProfileColumns, compare
+
+    profiles = standardise_records(
+        pd.DataFrame(
+            {
+                "record_id": list("abcdefgh"),
+                "first_name": ["Samuel", "Ryman", "Ryman", "Amy", "Amy", "Amy", "Amy", None],
+                "last_name": ["Ryan", "Samel", "Jones", "Lee", "Khan", "Lee", "Khan", "Lee"],
+                "former_last_name": [None, None, None, "Khan", None, None, None, None],
+                "date_of_birth": [
+                    *("2015-03-04", "2015-04-03", "2015-03-04", "2012-01-02"),
+                    *("2012-01-02", "2012-01-03", "2012-01-02", None),
+                ],
+                "postcode": [
+                    *("HR1 2AB", "HR1 2AB", "HR1 2AD", None),
+                    *("HR1 2AB", "HR12AB", None, "HR9 9ZZ"),
+                ],
+            }
+        )
+    )
+    columns = ProfileColumns.from_profiles(profiles)
+    left = np.array([0, 0, 1, 3, 5, 3, 6, 4, 7, 1, 0])
+    right = np.array([1, 2, 2, 4, 6, 6, 4, 5, 3, 0, 1])
+    together = compare(columns, left, right)
+    for position, (a, b) in enumerate(zip(left, right, strict=True)):
+        alone = compare(columns, np.array([a]), np.array([b]))
+        for name in COMPARISONS:
+            assert together[name][position] == alone[name][0], (name, a, b)
+    # The same surnames (Lee / Khan) with and without a former surname.
+    surname = [COMPARISONS["last_name"][code] for code in together["last_name"]]
+    assert surname[3] == "part_or_former" and surname[4] == "different"
+    first = [COMPARISONS["first_name"][code] for code in together["first_name"]]
+    assert first[0] == "swapped" and first[1] == "different"
+
+
 def test_a_household_is_counted_once_so_a_sibling_without_a_birth_date_is_not_linked() -> None:
     dataset = generate_dataset(4_000, seed=7, preset="moderate")
     records = dataset.records

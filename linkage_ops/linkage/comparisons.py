@@ -23,11 +23,14 @@ is always ``missing`` (either side blank: no evidence either way, weight 0).
 The levels, their order and the cut-offs are data (``settings.DEFAULT_SETTINGS``).
 
 Strings become integer codes once per run (``ProfileColumns``); pairs are compared as arrays,
-names through rapidfuzz ``cpdist`` on the pairs that need it, never in a loop over pairs.
+names through rapidfuzz ``cpdist`` on the pairs that need it, never in a loop over pairs. A
+field's levels are worked out once per distinct pair of its values (names, dates and postcodes
+repeat across pairs) and spread to every pair that has them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -186,6 +189,34 @@ def _equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a == b) & (a >= 0)
 
 
+def _once_per_distinct(
+    levels_of: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    left: np.ndarray,
+    right: np.ndarray,
+    *codes: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """``levels_of(left, right)``, worked out once per distinct combination of ``codes`` (each
+    a pair of per-profile code arrays, -1 blank, that the levels depend on alone) and spread
+    to every pair. Names, dates and postcodes repeat: a county's five million candidate pairs
+    hold under a million distinct pairs of first names."""
+    key = None
+    for codes_l, codes_r in codes:
+        size = int(max(codes_l.max(initial=-1), codes_r.max(initial=-1))) + 2
+        pair = (codes_l[left].astype(np.int64) + 1) * size + (codes_r[right] + 1)
+        if key is not None:  # two numberings of at most len(left) codes each: no overflow
+            pair_codes, pairs = pd.factorize(pair)
+            key = pd.factorize(key)[0].astype(np.int64) * len(pairs) + pair_codes
+        else:
+            key = pair
+    which, distinct = pd.factorize(key)
+    if len(distinct) == len(key):
+        return levels_of(left, right)
+    # The first pair of each combination stands for it.
+    first = np.empty(len(distinct), dtype=np.int64)
+    first[which[::-1]] = np.arange(len(which) - 1, -1, -1)
+    return levels_of(left[first], right[first])[which]
+
+
 def _jaro_winkler(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     if len(left) == 0:
         return np.zeros(0)
@@ -256,6 +287,24 @@ def _select(conditions: list[np.ndarray], comparison: str, levels: list[str]) ->
 
 
 def _first_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    levels = _once_per_distinct(
+        lambda l_rows, r_rows: _first_name_agreement(p, l_rows, r_rows),
+        left,
+        right,
+        (p.first_code, p.first_code),
+    )
+    # Names written the other way round: only where the first names themselves disagree.
+    rows = np.flatnonzero(levels == level_code("first_name", "different"))
+    l_rows, r_rows = left[rows], right[rows]
+    swapped = _equal(p.first_code[l_rows], p.last_code[r_rows])
+    swapped |= _equal(p.last_code[l_rows], p.first_code[r_rows])
+    swapped |= _swapped_within_a_typo(p, l_rows, r_rows)
+    levels[rows[swapped]] = level_code("first_name", "swapped")
+    return levels
+
+
+def _first_name_agreement(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The first name's level from the two first names alone (never ``swapped``)."""
     fl, fr = p.first_code[left], p.first_code[right]
     missing = (fl < 0) | (fr < 0)
     exact = _equal(fl, fr)
@@ -277,8 +326,6 @@ def _first_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -
         )
         canonical = _jaro_winkler(p.canonical[l_rows[resolved]], p.canonical[r_rows[resolved]])
         similarity[fuzzy[resolved]] = np.maximum(similarity[fuzzy[resolved]], canonical)
-    swapped = _equal(fl, p.last_code[right]) | _equal(p.last_code[left], fr)
-    swapped |= _swapped_within_a_typo(p, left, right)
     close, similar, prefix = _fuzzy_levels(
         p.first[left],
         p.first[right],
@@ -287,13 +334,32 @@ def _first_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -
         p.first_initial[left] == p.first_initial[right],
     )
     return _select(
-        [missing, exact, nickname, close, similar, prefix, swapped],
+        [missing, exact, nickname, close, similar, prefix],
         "first_name",
-        ["missing", "exact", "nickname", "close", "similar", "prefix", "swapped"],
+        ["missing", "exact", "nickname", "close", "similar", "prefix"],
     )
 
 
 def _last_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    levels = _once_per_distinct(
+        lambda l_rows, r_rows: _last_name_agreement(p, l_rows, r_rows),
+        left,
+        right,
+        (p.last_code, p.last_code),
+        (p.former_code, p.former_code),
+    )
+    # Only both names crossing: one name found in the other's other field (Samuel RYAN / RYAN
+    # Jones) is already the first name's ``swapped``, and counted twice it outweighs a
+    # different birth date and sex (a brother's record with his names reversed).
+    rows = np.flatnonzero(levels == level_code("last_name", "different"))
+    swapped = _swapped_within_a_typo(p, left[rows], right[rows])
+    levels[rows[swapped]] = level_code("last_name", "swapped")
+    return levels
+
+
+def _last_name_agreement(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The surname's level from the two surnames and former surnames alone (never
+    ``swapped``)."""
     ll, lr = p.last_code[left], p.last_code[right]
     missing = (ll < 0) | (lr < 0)
     exact = _equal(ll, lr)
@@ -315,10 +381,6 @@ def _last_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) ->
             some = np.flatnonzero(applies[a_rows])
             scores = _jaro_winkler(other[a_rows[some]], whole[b_rows[some]])
             similarity[fuzzy[some]] = np.maximum(similarity[fuzzy[some]], scores)
-    # Only both names crossing: one name found in the other's other field (Samuel RYAN / RYAN
-    # Jones) is already the first name's ``swapped``, and counted twice it outweighs a
-    # different birth date and sex (a brother's record with his names reversed).
-    swapped = _swapped_within_a_typo(p, left, right)
     close, similar, prefix = _fuzzy_levels(
         p.last[left],
         p.last[right],
@@ -327,9 +389,9 @@ def _last_name_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) ->
         p.last_initial[left] == p.last_initial[right],
     )
     return _select(
-        [missing, exact, part_or_former, close, similar, prefix, swapped],
+        [missing, exact, part_or_former, close, similar, prefix],
         "last_name",
-        ["missing", "exact", "part_or_former", "close", "similar", "prefix", "swapped"],
+        ["missing", "exact", "part_or_former", "close", "similar", "prefix"],
     )
 
 
@@ -414,12 +476,26 @@ def _sex_levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> np.nd
     )
 
 
+def _by_code(
+    levels_of: Callable[[ProfileColumns, np.ndarray, np.ndarray], np.ndarray],
+    codes: Callable[[ProfileColumns], np.ndarray],
+) -> Callable[[ProfileColumns, np.ndarray, np.ndarray], np.ndarray]:
+    """``levels_of``, worked out once per distinct pair of the values it depends on alone."""
+
+    def levels(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        return _once_per_distinct(
+            lambda l_rows, r_rows: levels_of(p, l_rows, r_rows), left, right, (codes(p), codes(p))
+        )
+
+    return levels
+
+
 _LEVEL_FUNCTIONS = {
     "first_name": _first_name_levels,
     "last_name": _last_name_levels,
-    "middle_names": _middle_names_levels,
-    "date_of_birth": _date_of_birth_levels,
-    "postcode": _postcode_levels,
+    "middle_names": _by_code(_middle_names_levels, lambda p: p.middle_code),
+    "date_of_birth": _by_code(_date_of_birth_levels, lambda p: p.dob_day),
+    "postcode": _by_code(_postcode_levels, lambda p: p.postcode),
     "sex": _sex_levels,
 }
 
