@@ -18,7 +18,7 @@ from linkage_ops.linkage import (
     standardise_records,
 )
 from linkage_ops.linkage.blocking import BlockingKeys, candidate_pairs, choose_rules, soundex
-from linkage_ops.linkage.clustering import split_incoherent
+from linkage_ops.linkage.clustering import Clusters, split_incoherent
 from linkage_ops.linkage.engine import prioritise_review
 from linkage_ops.linkage.model import default_model, train_model
 from linkage_ops.linkage.settings import BlockingSettings, TrainingSettings
@@ -449,6 +449,41 @@ def test_names_written_the_other_way_round_with_typos_are_swapped() -> None:
         "different",
         "different",
     ]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_joining_links_at_once_gives_what_joining_them_one_by_one_gives(seed: int) -> None:
+    """``Clusters.union_all`` joins groups that cannot conflict at once: every pair's outcome
+    and every cluster must be what taking the pairs one at a time gives, identifiers that
+    refuse a link and reviewers' non-matches included."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    nhs = [f"999{rng.integers(0, 60):07d}" if rng.random() < 0.15 else None for _ in range(n)]
+    upn = [f"A{rng.integers(0, 60):012d}" if rng.random() < 0.1 else None for _ in range(n)]
+    # Chains that must be refused: across a reviewer's non-match (0 / 1), across two UPNs
+    # (20 / 21), across two NHS numbers (30 / 31); among them, random links.
+    for item in (0, 1, 10, 20, 21, 22, 30, 31, 32):
+        nhs[item] = upn[item] = None
+    upn[20], upn[21] = "A000000000001", "A000000000002"
+    nhs[30], nhs[31] = "9990000001", "9990000002"
+    chains = [(0, 10), (10, 1), (20, 22), (22, 21), (30, 32), (32, 31)]
+    pairs = np.r_[rng.integers(40, n, size=(150, 2)), chains]
+    pairs = rng.permutation(pairs[pairs[:, 0] != pairs[:, 1]])
+    one_by_one, at_once = Clusters(nhs, upn), Clusters(nhs, upn)
+    for clusters in (one_by_one, at_once):
+        clusters.forbid(0, 1)
+        clusters.forbid(2, 3)
+        clusters.union(4, 5)
+    expected = [one_by_one.union(int(a), int(b)) for a, b in pairs]
+    outcomes = at_once.union_all(pairs[:, 0], pairs[:, 1])
+    assert list(outcomes) == expected
+    assert {"link", "identifier_conflict", "reviewed_non_match"} <= set(expected)
+    same_cluster = pd.Series(one_by_one.roots()).groupby(at_once.roots()).nunique()
+    assert (same_cluster == 1).all()
+    assert len(set(one_by_one.roots())) == len(set(at_once.roots()))
+    for item in range(n):  # each cluster's identifiers too
+        assert one_by_one.nhs[one_by_one.find(item)] == at_once.nhs[at_once.find(item)]
+        assert one_by_one.upn[one_by_one.find(item)] == at_once.upn[at_once.find(item)]
 
 
 def test_a_pair_is_compared_the_same_whatever_pairs_come_with_it() -> None:

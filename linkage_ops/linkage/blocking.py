@@ -51,9 +51,13 @@ def soundex(name: str | None) -> str:
 
 
 def _factorise(values: pd.Series) -> np.ndarray:
-    """Integer codes, -1 where blank."""
-    codes, _ = pd.factorize(values.where(values.astype(bool), None))
-    return codes.astype(np.int64)
+    """Integer codes, -1 where blank (codes need not be consecutive)."""
+    codes, uniques = pd.factorize(values)
+    codes = codes.astype(np.int64)
+    blank = np.flatnonzero(pd.Index(uniques) == "")
+    if len(blank):
+        codes[codes == blank[0]] = -1
+    return codes
 
 
 def _sorted_pair(left: pd.Series, right: pd.Series) -> np.ndarray:
@@ -243,7 +247,8 @@ def _block_sizes(group: np.ndarray) -> np.ndarray:
 
 def pairs_within_groups(group: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every pair of ``rows`` (smaller first) that share a ``group`` value."""
-    order = np.argsort(group, kind="stable")
+    # Any order within a group gives the same pairs: the unstable sort is several times faster.
+    order = np.argsort(group)
     group, rows = group[order], rows[order]
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     sizes = np.diff(np.r_[starts, len(group)])

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from linkage_ops.linkage.blocking import pairs_within_groups
 from linkage_ops.linkage.comparisons import COMPARISONS, ProfileColumns, compare
@@ -96,6 +98,51 @@ class Clusters:
         if b in self.forbidden:
             self.forbidden.setdefault(a, set()).update(self.forbidden.pop(b))
         return "link"
+
+    def union_all(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """``union`` of each pair in turn; returns each pair's outcome.
+
+        Pairs are joined one at a time only where their order can matter: in a group of
+        clusters (joined by these pairs) that holds two different valid NHS numbers or UPNs, or
+        a reviewer's non-match. Every other group is joined at once, as each of its unions would
+        succeed whatever came first."""
+        outcomes = np.full(len(left), "link", dtype=object)
+        if not len(left):
+            return outcomes
+        roots = self.roots()
+        nodes, ends = np.unique(np.r_[roots[left], roots[right]], return_inverse=True)
+        k = len(nodes)
+        graph = coo_matrix(
+            (np.ones(len(left), dtype=np.int8), (ends[: len(left)], ends[len(left) :])),
+            shape=(k, k),
+        )
+        _, group = connected_components(graph, directed=False)
+        nhs = pd.Series([self.nhs[node] for node in nodes.tolist()], dtype=object)
+        upn = pd.Series([self.upn[node] for node in nodes.tolist()], dtype=object)
+        forbidden = pd.Series(np.isin(nodes, list(self.forbidden)))
+        in_order = (
+            (nhs.groupby(group).nunique() > 1)
+            | (upn.groupby(group).nunique() > 1)
+            | forbidden.groupby(group).any()
+        ).to_numpy()[group]
+        # Each group joined at once goes under its smallest cluster, with the group's
+        # identifiers (at most one of each).
+        head = pd.Series(nodes).groupby(group).transform("min").to_numpy()
+        group_nhs = nhs.groupby(group).transform("first").tolist()
+        group_upn = upn.groupby(group).transform("first").tolist()
+        for position in np.flatnonzero(~in_order).tolist():
+            node, root = int(nodes[position]), int(head[position])
+            self.parent[node] = root
+            if node == root:
+                self.nhs[root] = (
+                    group_nhs[position] if isinstance(group_nhs[position], str) else None
+                )
+                self.upn[root] = (
+                    group_upn[position] if isinstance(group_upn[position], str) else None
+                )
+        for position in np.flatnonzero(in_order[ends[: len(left)]]).tolist():
+            outcomes[position] = self.union(int(left[position]), int(right[position]))
+        return outcomes
 
 
 def _ambiguous_best_matches(
@@ -295,9 +342,8 @@ def cluster_profiles(
     conflicting = clearly_conflicting(by_identifier)
     identifier_decisions = np.full(len(by_identifier), "identifier_review", dtype=object)
     row_l, row_r = by_identifier.row_l.to_numpy(), by_identifier.row_r.to_numpy()
-    for position in np.flatnonzero(~conflicting):
-        outcome = clusters.union(int(row_l[position]), int(row_r[position]))
-        identifier_decisions[position] = "identifier_link" if outcome == "link" else outcome
+    outcomes = clusters.union_all(row_l[~conflicting], row_r[~conflicting])
+    identifier_decisions[~conflicting] = np.where(outcomes == "link", "identifier_link", outcomes)
     by_identifier = by_identifier.assign(decision=identifier_decisions, rule="")
 
     scored = scored.sort_values(
@@ -359,11 +405,10 @@ def cluster_profiles(
     # Above the threshold, a pair with two different identifiers is tried too, and refused
     # (``identifier_conflict``), so the pair table shows what kept the children apart.
     automatic = ~held_back & (above | (auto & (auto_decision == "auto_link")))
-    for position in np.flatnonzero(automatic):
-        outcome = clusters.union(int(row_l[position]), int(row_r[position]))
-        if outcome == "link" and auto[position] and not above[position]:
-            outcome = "auto_link"
-        decisions[position] = outcome
+    outcomes = clusters.union_all(row_l[automatic], row_r[automatic])
+    decisions[automatic] = np.where(
+        (outcomes == "link") & auto[automatic] & ~above[automatic], "auto_link", outcomes
+    )
     scored = scored.assign(decision=decisions, rule=rule)
 
     pairs = pd.concat([by_identifier, scored], ignore_index=True)
@@ -440,8 +485,7 @@ def split_incoherent(
     others, are."""
     n = len(roots)
     parts = Clusters([None] * n, [None] * n)
-    for left, right in hard_links:
-        parts.union(int(left), int(right))
+    parts.union_all(hard_links[:, 0], hard_links[:, 1])
     part = parts.roots()
     # Clusters of more than one part.
     frame = pd.DataFrame({"profile": np.arange(n), "root": roots, "part": part})
