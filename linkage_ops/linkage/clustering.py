@@ -49,23 +49,23 @@ class Clusters:
     holding two profiles a reviewer said are not the same child."""
 
     def __init__(self, nhs: list[str | None], upn: list[str | None]) -> None:
-        self.parent = list(range(len(nhs)))
-        # A cluster holds at most one valid NHS number and one valid UPN.
-        self.nhs = [value if isinstance(value, str) else None for value in nhs]
-        self.upn = [value if isinstance(value, str) else None for value in upn]
+        self.parent = np.arange(len(nhs), dtype=np.int64)
+        # A cluster holds at most one valid NHS number and one valid UPN (at its root).
+        self.nhs = np.array([value if isinstance(value, str) else None for value in nhs], object)
+        self.upn = np.array([value if isinstance(value, str) else None for value in upn], object)
         self.forbidden: dict[int, set[int]] = {}  # root -> profiles it must never join
 
     def find(self, item: int) -> int:
         root = item
         while self.parent[root] != root:
-            root = self.parent[root]
+            root = int(self.parent[root])
         while self.parent[item] != root:
-            self.parent[item], item = root, self.parent[item]
+            self.parent[item], item = root, int(self.parent[item])
         return root
 
     def roots(self) -> np.ndarray:
         """Every item's root, by following parents as arrays until nothing changes."""
-        parent = np.array(self.parent, dtype=np.int64)
+        parent = self.parent.copy()
         while True:
             grandparent = parent[parent]
             if (grandparent == parent).all():
@@ -116,30 +116,26 @@ class Clusters:
             (np.ones(len(left), dtype=np.int8), (ends[: len(left)], ends[len(left) :])),
             shape=(k, k),
         )
-        _, group = connected_components(graph, directed=False)
-        nhs = pd.Series([self.nhs[node] for node in nodes.tolist()], dtype=object)
-        upn = pd.Series([self.upn[node] for node in nodes.tolist()], dtype=object)
-        forbidden = pd.Series(np.isin(nodes, list(self.forbidden)))
-        in_order = (
-            (nhs.groupby(group).nunique() > 1)
-            | (upn.groupby(group).nunique() > 1)
-            | forbidden.groupby(group).any()
-        ).to_numpy()[group]
-        # Each group joined at once goes under its smallest cluster, with the group's
-        # identifiers (at most one of each).
-        head = pd.Series(nodes).groupby(group).transform("min").to_numpy()
-        group_nhs = nhs.groupby(group).transform("first").tolist()
-        group_upn = upn.groupby(group).transform("first").tolist()
-        for position in np.flatnonzero(~in_order).tolist():
-            node, root = int(nodes[position]), int(head[position])
-            self.parent[node] = root
-            if node == root:
-                self.nhs[root] = (
-                    group_nhs[position] if isinstance(group_nhs[position], str) else None
-                )
-                self.upn[root] = (
-                    group_upn[position] if isinstance(group_upn[position], str) else None
-                )
+        groups, group = connected_components(graph, directed=False)
+        identifiers = [pd.factorize(values[nodes])[0] for values in (self.nhs, self.upn)]
+        in_order = np.zeros(groups, dtype=bool)
+        for codes in identifiers:  # -1: none
+            held = codes >= 0
+            span = int(codes.max(initial=0)) + 1
+            distinct = np.unique(group[held].astype(np.int64) * span + codes[held]) // span
+            in_order |= np.bincount(distinct, minlength=groups) > 1
+        if self.forbidden:
+            forbidden = np.isin(nodes, list(self.forbidden))
+            in_order |= np.bincount(group[forbidden], minlength=groups) > 0
+        in_order = in_order[group]
+        # Each group joined at once goes under its smallest cluster (nodes are sorted: a
+        # group's first node), which takes the group's identifiers (at most one of each).
+        head = nodes[np.unique(group, return_index=True)[1]][group]
+        at_once = ~in_order
+        self.parent[nodes[at_once]] = head[at_once]
+        for values, codes in zip((self.nhs, self.upn), identifiers, strict=True):
+            held = at_once & (codes >= 0)
+            values[head[held]] = values[nodes[held]]
         for position in np.flatnonzero(in_order[ends[: len(left)]]).tolist():
             outcomes[position] = self.union(int(left[position]), int(right[position]))
         return outcomes
@@ -164,8 +160,8 @@ def _ambiguous_best_matches(
     best = both_ways[both_ways.weight == both_ways.groupby("profile").weight.transform("max")]
     # Torn: the best partners' clusters carry different valid NHS numbers or UPNs.
     roots = clusters.roots()[best.partner.to_numpy()]
-    nhs = pd.Series([clusters.nhs[root] for root in roots], index=best.index)
-    upn = pd.Series([clusters.upn[root] for root in roots], index=best.index)
+    nhs = pd.Series(clusters.nhs[roots], index=best.index)
+    upn = pd.Series(clusters.upn[roots], index=best.index)
     torn_profiles = (nhs.groupby(best.profile).nunique() > 1) | (
         upn.groupby(best.profile).nunique() > 1
     )
