@@ -65,8 +65,12 @@ def _codes(*series: pd.Series) -> list[np.ndarray]:
 def _codes_and_values(*series: pd.Series) -> tuple[list[np.ndarray], pd.Index]:
     """``_codes`` and the value each code stands for."""
     values = pd.concat(series, ignore_index=True)
-    codes, uniques = pd.factorize(values.where(values != ""))
+    codes, uniques = pd.factorize(values)
     codes = codes.astype(np.int32)
+    uniques = pd.Index(uniques)
+    blank = np.flatnonzero(uniques == "")
+    if len(blank):  # blank is -1; its code is left unused
+        codes[codes == blank[0]] = -1
     split = np.cumsum([len(s) for s in series])[:-1]
     return np.split(codes, split), pd.Index(uniques)
 

@@ -435,17 +435,23 @@ def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         std[column] = distinct[column].to_numpy()[distinct_of]
     # Profiles are numbered in order of first appearance, so each one's first distinct row and
     # first record come in profile order.
-    _, first_distinct = np.unique(distinct.profile.to_numpy(), return_index=True)
-    profiles = distinct.iloc[first_distinct].reset_index(drop=True)
+    profiles = distinct.iloc[_first_of_each(distinct.profile.to_numpy())].reset_index(drop=True)
     # A profile is shown (review queue, pair table) through its first record.
-    _, first_record = np.unique(std.profile.to_numpy(), return_index=True)
+    first_record = _first_of_each(std.profile.to_numpy())
     profiles["record_id"] = std.record_id.to_numpy()[first_record]
     profiles["source"] = std.source.to_numpy()[first_record]
     # How many sources gave exactly these identity fields.
     source, names = pd.factorize(std.source)
-    held = np.unique(std.profile.to_numpy(dtype=np.int64) * max(len(names), 1) + source)
+    held = pd.unique(std.profile.to_numpy(dtype=np.int64) * max(len(names), 1) + source)
     profiles["sources"] = np.bincount(held // max(len(names), 1), minlength=len(profiles))
     return std, profiles
+
+
+def _first_of_each(codes: np.ndarray) -> np.ndarray:
+    """The position of each code's first appearance, for codes 0..k-1."""
+    first = np.empty(int(codes.max(initial=-1)) + 1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return first
 
 
 class Stopwatch:
