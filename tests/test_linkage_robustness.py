@@ -525,6 +525,23 @@ def test_a_pair_is_compared_the_same_whatever_pairs_come_with_it() -> None:
     assert first[0] == "swapped" and first[1] == "different"
 
 
+def test_threads_and_chunks_change_nothing_but_time() -> None:
+    """Training beside blocking and chunks of pairs scored side by side in threads: the keys,
+    the pairs and their decisions are those of one thread taking one chunk at a time."""
+    records = generate_dataset(1_500, seed=11, preset="moderate").records
+    records = records.drop(columns=["truth", "errors"]).replace("", None)
+    alone = link_records(records, settings=replace(DEFAULT_SETTINGS, threads=1))
+    together = link_records(records, settings=replace(DEFAULT_SETTINGS, threads=2, chunk_pairs=997))
+    assert alone.summary["candidate_pairs"] > 3 * 997  # several chunks for each thread
+    pd.testing.assert_frame_equal(alone.bridge, together.bridge)
+    pd.testing.assert_frame_equal(alone.pairs, together.pairs)
+    pd.testing.assert_frame_equal(alone.review_queue, together.review_queue)
+    assert set(together.summary["seconds"]) == {"profile", "train", "block", "score"} | {
+        "cluster",
+        "key",
+    }
+
+
 def test_a_household_is_counted_once_so_a_sibling_without_a_birth_date_is_not_linked() -> None:
     dataset = generate_dataset(4_000, seed=7, preset="moderate")
     records = dataset.records

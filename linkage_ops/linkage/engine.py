@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -112,6 +113,7 @@ def score_pairs(
     chunk_pairs: int = 2_000_000,
     term_frequency: bool = True,
     frequencies: dict[str, np.ndarray] | None = None,
+    threads: int = 1,
 ) -> pd.DataFrame:
     """Compare pairs of profile rows level by level and weigh them with the model.
 
@@ -121,7 +123,8 @@ def score_pairs(
     ``match_probability``. Pairs are compared ``chunk_pairs`` at a time. With
     ``term_frequency``, an exact name agreement is weighted by how common the name is: among
     ``profiles``, or as ``frequencies`` gives it per profile (``profiles`` is then part of a
-    population, as on Spark).
+    population, as on Spark). With ``threads``, that many chunks are scored at once (each
+    at most ``chunk_pairs``; the same result).
     """
     columns = columns or ProfileColumns.from_profiles(profiles)
     if not term_frequency:
@@ -129,10 +132,9 @@ def score_pairs(
     elif frequencies is None:
         frequencies = _profile_frequencies(profiles)
     prior_weight = np.float32(model.prior_weight)
-    kept: list[dict[str, np.ndarray]] = []
-    for start in range(0, len(pairs), chunk_pairs):
-        left = pairs[start : start + chunk_pairs, 0]
-        right = pairs[start : start + chunk_pairs, 1]
+
+    def scored_chunk(chunk_pairs: np.ndarray) -> dict[str, np.ndarray]:
+        left, right = chunk_pairs[:, 0], chunk_pairs[:, 1]
         levels = compare(columns, left, right)
         weights = match_weights(
             model, levels, {name: values[left] for name, values in frequencies.items()}
@@ -143,7 +145,18 @@ def score_pairs(
         for name in COMPARISONS:
             chunk[f"{name}_level"] = levels[name][keep]
             chunk[f"{name}_weight"] = weights[name][keep]
-        kept.append(chunk)
+        return chunk
+
+    # A multiple of the threads in chunks of equal size, none over ``chunk_pairs``.
+    threads = max(threads, 1)
+    needed = max(-(-len(pairs) // max(chunk_pairs, 1)), 1)
+    size = max(-(-len(pairs) // (-(-needed // threads) * threads)), 1)
+    chunks = [pairs[start : start + size] for start in range(0, len(pairs), size)]
+    if len(chunks) > 1 and threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            kept = list(pool.map(scored_chunk, chunks))
+    else:
+        kept = [scored_chunk(chunk) for chunk in chunks]
     if not kept:
         kept.append(
             {"row_l": np.zeros(0, np.int64), "row_r": np.zeros(0, np.int64)}
@@ -457,14 +470,28 @@ def _first_of_each(codes: np.ndarray) -> np.ndarray:
 class Stopwatch:
     """Seconds spent in each step, for the summary."""
 
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
+    def __init__(self, steps: tuple[str, ...] = ()) -> None:
+        self.seconds: dict[str, float] = dict.fromkeys(steps, 0.0)
         self._last = time.perf_counter()
 
-    def lap(self, step: str) -> None:
+    def add(self, step: str, seconds: float) -> None:
+        """Seconds a step took apart (in another thread, or beside another step)."""
+        self.seconds[step] = round(self.seconds.get(step, 0.0) + seconds, 2)
+
+    def lap(self, step: str | None = None) -> None:
+        """The seconds since the last lap count for ``step`` (or for none: waiting for a step
+        timed apart)."""
         now = time.perf_counter()
-        self.seconds[step] = round(now - self._last, 2)
+        if step is not None:
+            self.add(step, now - self._last)
         self._last = now
+
+
+def _timed(function: Callable[..., object], *args: object) -> tuple[object, float]:
+    """``function(*args)`` and the seconds it took."""
+    start = time.perf_counter()
+    result = function(*args)
+    return result, round(time.perf_counter() - start, 2)
 
 
 def link_records(
@@ -486,36 +513,47 @@ def link_records(
     names the first record of each profile.
     """
     settings = settings or DEFAULT_SETTINGS
-    stopwatch = Stopwatch()
+    stopwatch = Stopwatch(("profile", "train", "block", "score", "cluster", "key"))
     # 1. Profile.
     std, profiles = _profiles_of(records)
-    columns = ProfileColumns.from_profiles(profiles)
     blocking_keys = BlockingKeys(profiles)
     stopwatch.lap("profile")
     enough_to_train = len(profiles) >= settings.training.min_profiles
-    if model is not None:
-        origin = "given"
-    elif enough_to_train:
-        model, origin = train_model(profiles, columns, settings, blocking_keys), "trained"
-    else:
-        model, origin = default_model(), "default"
-    # A handful of records is not a population in which each has a one-in-a-few chance of a
-    # match: the prior is never scaled up beyond a population of ``min_profiles``.
-    model = model.for_population(max(len(profiles), settings.training.min_profiles))
-    thresholds = choose_thresholds(model, settings.thresholds)
-    stopwatch.lap("train")
-    # 2. Block.
-    candidates = candidate_pairs(blocking_keys, settings.blocking)
-    stopwatch.lap("block")
-    # 3. Score. Name frequencies from a handful of records say nothing about how common a
-    # name is.
-    score = {
-        "model": model,
-        "columns": columns,
-        "chunk_pairs": settings.chunk_pairs,
-        "term_frequency": enough_to_train,
-    }
-    by_identifier = score_pairs(profiles, identifier_pairs(profiles), **score)
+    # Blocking (2.) beside the comparison columns and training, and later the twin evidence
+    # beside the identifier links: each reads only the profiles, so they run at once, in
+    # threads (their seconds overlap).
+    with ThreadPoolExecutor(max(settings.threads, 1)) as pool:
+        blocking = pool.submit(_timed, candidate_pairs, blocking_keys, settings.blocking)
+        columns, seconds = _timed(ProfileColumns.from_profiles, profiles)
+        stopwatch.add("profile", seconds)
+        if model is not None:
+            origin = "given"
+        elif enough_to_train:
+            model, seconds = _timed(train_model, profiles, columns, settings, blocking_keys)
+            origin = "trained"
+            stopwatch.add("train", seconds)
+        else:
+            model, origin = default_model(), "default"
+        # A handful of records is not a population in which each has a one-in-a-few chance
+        # of a match: the prior is never scaled up beyond a population of ``min_profiles``.
+        model = model.for_population(max(len(profiles), settings.training.min_profiles))
+        thresholds = choose_thresholds(model, settings.thresholds)
+        # 3. Score. Name frequencies from a handful of records say nothing about how common a
+        # name is. Pairs sharing an identifier, while blocking may still run.
+        stopwatch.lap()
+        score = {
+            "model": model,
+            "columns": columns,
+            "chunk_pairs": settings.chunk_pairs,
+            "term_frequency": enough_to_train,
+        }
+        twins_found = pool.submit(twin_evidence, profiles, columns, settings.twins)
+        by_identifier = score_pairs(profiles, identifier_pairs(profiles), **score)
+        twins = twins_found.result()
+        stopwatch.lap("score")
+        candidates, seconds = blocking.result()
+        stopwatch.add("block", seconds)
+        stopwatch.lap()
     n = len(profiles)
     already = (
         pd.Index(by_identifier.row_l * n + by_identifier.row_r).get_indexer(
@@ -524,17 +562,20 @@ def link_records(
         >= 0
     )
     scored = score_pairs(
-        profiles, candidates.pairs[~already], min_weight=thresholds.review_threshold, **score
+        profiles,
+        candidates.pairs[~already],
+        min_weight=thresholds.review_threshold,
+        threads=settings.threads,
+        **score,
     )
     stopwatch.lap("score")
     # 4. Cluster.
-    twins = twin_evidence(profiles, columns, settings.twins)
     coherence = None
     if settings.thresholds.min_average_probability is not None:
         probability = settings.thresholds.min_average_probability
         coherence = Coherence(
             score=lambda left, right: score_pairs(
-                profiles, np.c_[left, right].astype(np.int64), **score
+                profiles, np.c_[left, right].astype(np.int64), threads=settings.threads, **score
             ),
             min_weight=weight_of_probability(probability),
             records_per_profile=np.bincount(std.profile.to_numpy(), minlength=len(profiles)),

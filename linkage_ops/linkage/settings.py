@@ -161,6 +161,10 @@ class LinkageSettings:
     household: tuple[tuple[str, str], ...] = (("last_name", "exact"), ("postcode", "full"))
     # Pairs are compared this many at a time, to bound memory at county scale.
     chunk_pairs: int = 2_000_000
+    # Threads for steps that can run at once (training beside blocking, chunks of pairs
+    # scored side by side): NumPy, pandas and rapidfuzz do most of their work outside
+    # Python's lock. The result is the same with any number.
+    threads: int = 2
     # Records of these sources that link to no other source's record go to the top of the
     # review queue with their likeliest candidate: a death that links to nobody is a child
     # whose services have not been told.
@@ -216,6 +220,7 @@ class LinkageSettings:
             twins=TwinSettings(**twins),
             household=tuple(tuple(level) for level in data.get("household", cls.household)),
             chunk_pairs=int(data.get("chunk_pairs", cls.chunk_pairs)),
+            threads=int(data.get("threads", cls.threads)),
             review_first_sources=tuple(data.get("review_first_sources", cls.review_first_sources)),
         )
 
