@@ -44,6 +44,13 @@ from linkage_ops.linkage.settings import AutoRule, TwinSettings
 from linkage_ops.linkage.thresholds import ThresholdChoice
 
 
+def _values_or_none(values: list[str | None]) -> np.ndarray:
+    """The values as an object array, ``None`` where missing."""
+    array = np.array(values, dtype=object)
+    array[pd.isna(array)] = None
+    return array
+
+
 class Clusters:
     """Union-find that refuses to join clusters holding different valid identifiers, or
     holding two profiles a reviewer said are not the same child."""
@@ -51,8 +58,7 @@ class Clusters:
     def __init__(self, nhs: list[str | None], upn: list[str | None]) -> None:
         self.parent = np.arange(len(nhs), dtype=np.int64)
         # A cluster holds at most one valid NHS number and one valid UPN (at its root).
-        self.nhs = np.array([value if isinstance(value, str) else None for value in nhs], object)
-        self.upn = np.array([value if isinstance(value, str) else None for value in upn], object)
+        self.nhs, self.upn = _values_or_none(nhs), _values_or_none(upn)
         self.forbidden: dict[int, set[int]] = {}  # root -> profiles it must never join
 
     def find(self, item: int) -> int:

@@ -546,6 +546,8 @@ def link_records(
             "columns": columns,
             "chunk_pairs": settings.chunk_pairs,
             "term_frequency": enough_to_train,
+            # Counted once for every scoring below.
+            "frequencies": _profile_frequencies(profiles) if enough_to_train else None,
         }
         twins_found = pool.submit(twin_evidence, profiles, columns, settings.twins)
         by_identifier = score_pairs(profiles, identifier_pairs(profiles), **score)
