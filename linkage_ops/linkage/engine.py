@@ -439,7 +439,10 @@ def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         if column not in frame.columns:
             frame[column] = None
     distinct_of = _row_numbers(frame, IDENTITY_COLUMNS)
-    distinct = standardise_records(frame.iloc[_first_of_each(distinct_of)])
+    first_rows = _first_of_each(distinct_of)
+    # Records already distinct (repeats dropped upstream) need no copy.
+    all_distinct = len(first_rows) == len(frame) and bool((np.diff(first_rows) > 0).all())
+    distinct = standardise_records(frame if all_distinct else frame.iloc[first_rows])
     distinct["profile"] = _row_numbers(distinct, PROFILE_COLUMNS)
     std = frame[["record_id", "source", "source_record_id"]].copy()
     carried = ["profile", "nhs_number_valid", "upn_valid", "la_child_id_std"]
@@ -450,8 +453,10 @@ def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     profiles = distinct.iloc[_first_of_each(distinct.profile.to_numpy())].reset_index(drop=True)
     # A profile is shown (review queue, pair table) through its first record.
     first_record = _first_of_each(std.profile.to_numpy())
-    profiles["record_id"] = std.record_id.to_numpy()[first_record]
-    profiles["source"] = std.source.to_numpy()[first_record]
+    # Plain object columns: every scoring reads the ids as Python strings.
+    for column in ("record_id", "source"):
+        values = std[column].to_numpy(dtype=object)[first_record]
+        profiles[column] = pd.Series(values, dtype=object)
     # How many sources gave exactly these identity fields.
     source, names = pd.factorize(std.source)
     held = pd.unique(std.profile.to_numpy(dtype=np.int64) * max(len(names), 1) + source)
