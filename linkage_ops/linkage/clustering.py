@@ -41,6 +41,7 @@ from scipy.sparse.csgraph import connected_components
 from linkage_ops.linkage.blocking import pairs_within_groups
 from linkage_ops.linkage.comparisons import COMPARISONS, ProfileColumns, compare
 from linkage_ops.linkage.settings import AutoRule, TwinSettings
+from linkage_ops.linkage.standardise import row_numbers
 from linkage_ops.linkage.thresholds import ThresholdChoice
 
 
@@ -230,7 +231,7 @@ def household_evidence(profiles: pd.DataFrame, columns: ProfileColumns) -> House
             & (profiles.dob_text != "").to_numpy()
             & (profiles[place] != "").to_numpy()
         )
-        household = profiles.groupby(["dob_text", place]).ngroup().to_numpy()
+        household = row_numbers(profiles, ["dob_text", place])
         left, right = pairs_within_groups(household[named], named)
         levels = compare(columns, left, right, only=("first_name",))["first_name"]
         same_name = np.isin(levels, agree)
@@ -247,7 +248,7 @@ def household_evidence(profiles: pd.DataFrame, columns: ProfileColumns) -> House
     # (both attested, or either), or two different valid NHS numbers or UPNs.
     household, left, right, different = grouped[1]
     both = different & attested[left] & attested[right]
-    by_postcode = profiles.groupby(["dob_text", "postcode_std"])
+    by_postcode = profiles.groupby(household)
     children = np.maximum(
         by_postcode.nhs_number_valid.transform("nunique").to_numpy(),
         by_postcode.upn_valid.transform("nunique").to_numpy(),

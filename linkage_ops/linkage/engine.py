@@ -49,7 +49,11 @@ from linkage_ops.linkage.model import (
     train_model,
 )
 from linkage_ops.linkage.settings import DEFAULT_SETTINGS, LinkageSettings
-from linkage_ops.linkage.standardise import PERSON_RECORD_COLUMNS, standardise_records
+from linkage_ops.linkage.standardise import (
+    PERSON_RECORD_COLUMNS,
+    row_numbers,
+    standardise_records,
+)
 from linkage_ops.linkage.thresholds import (
     ThresholdChoice,
     choose_thresholds,
@@ -438,12 +442,12 @@ def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     for column in PERSON_RECORD_COLUMNS:
         if column not in frame.columns:
             frame[column] = None
-    distinct_of = _row_numbers(frame, IDENTITY_COLUMNS)
+    distinct_of = row_numbers(frame, IDENTITY_COLUMNS)
     first_rows = _first_of_each(distinct_of)
     # Records already distinct (repeats dropped upstream) need no copy.
     all_distinct = len(first_rows) == len(frame) and bool((np.diff(first_rows) > 0).all())
     distinct = standardise_records(frame if all_distinct else frame.iloc[first_rows])
-    distinct["profile"] = _row_numbers(distinct, PROFILE_COLUMNS)
+    distinct["profile"] = row_numbers(distinct, PROFILE_COLUMNS)
     std = frame[["record_id", "source", "source_record_id"]].copy()
     carried = ["profile", "nhs_number_valid", "upn_valid", "la_child_id_std"]
     for column in carried:
@@ -462,22 +466,6 @@ def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     held = pd.unique(std.profile.to_numpy(dtype=np.int64) * max(len(names), 1) + source)
     profiles["sources"] = np.bincount(held // max(len(names), 1), minlength=len(profiles))
     return std, profiles
-
-
-def _row_numbers(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """One number per distinct combination of the ``columns``' values (blanks equal), 0, 1,
-    ... in order of first appearance (as ``groupby(..., sort=False).ngroup()``, faster)."""
-    key = np.zeros(len(frame), dtype=np.int64)
-    span = 1
-    for column in columns:
-        codes, values = pd.factorize(frame[column])  # -1: missing
-        size = len(values) + 1
-        if span * size >= 2**62:  # renumber before the product could overflow
-            key = pd.factorize(key)[0].astype(np.int64)
-            span = int(key.max(initial=0)) + 1
-        key = key * size + (codes.astype(np.int64) + 1)
-        span *= size
-    return pd.factorize(key)[0].astype(np.int64)
 
 
 def _first_of_each(codes: np.ndarray) -> np.ndarray:

@@ -61,6 +61,7 @@ from linkage_ops.linkage.settings import (
     TrainingSettings,
     check_levels,
 )
+from linkage_ops.linkage.standardise import row_numbers
 
 # Which comparisons each blocking key fixes (a session blocked on it does not estimate them).
 BLOCKED_COMPARISONS = {
@@ -377,7 +378,7 @@ class ProfilesInMemory:
     def sharing(self, columns: list[str]) -> float:
         values = self.profiles[columns]
         present = values[(values != "").all(axis=1) & values.notna().all(axis=1)]
-        sizes = present.groupby(list(present.columns), sort=False).size().to_numpy(np.float64)
+        sizes = np.bincount(row_numbers(present, list(present.columns))).astype(np.float64)
         return float((sizes * (sizes - 1) / 2).sum())
 
 

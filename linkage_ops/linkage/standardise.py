@@ -96,6 +96,22 @@ def each_distinct(values: pd.Series, function: Callable[[object], str | None]) -
     return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
+def row_numbers(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One number per distinct combination of the ``columns``' values (blanks equal), 0, 1,
+    ... in order of first appearance (as ``groupby(..., sort=False).ngroup()``, faster)."""
+    key = np.zeros(len(frame), dtype=np.int64)
+    span = 1
+    for column in columns:
+        codes, values = pd.factorize(frame[column])  # -1: missing
+        size = len(values) + 1
+        if span * size >= 2**62:  # renumber before the product could overflow
+            key = pd.factorize(key)[0].astype(np.int64)
+            span = int(key.max(initial=0)) + 1
+        key = key * size + (codes.astype(np.int64) + 1)
+        span *= size
+    return pd.factorize(key)[0].astype(np.int64)
+
+
 def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
     """Add the standardised comparison columns to a frame of person records.
 
