@@ -438,7 +438,9 @@ def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Standardise each distinct set of identity fields once, then group the standardised
     rows into profiles. Returns the records with their standardised identifiers and profile
     number, and one row per profile (its first record's fields)."""
-    frame = records.reset_index(drop=True)  # copy-on-write: the caller's frame is untouched
+    # Only the person-record columns (a record may carry others: its period, flags).
+    frame = records[[column for column in PERSON_RECORD_COLUMNS if column in records.columns]]
+    frame = frame.reset_index(drop=True)  # copy-on-write: the caller's frame is untouched
     for column in PERSON_RECORD_COLUMNS:
         if column not in frame.columns:
             frame[column] = None
