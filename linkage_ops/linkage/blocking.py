@@ -157,7 +157,10 @@ class BlockingKeys:
         if key not in KEYS:
             raise ValueError(f"unknown blocking key {key!r}; known keys: {', '.join(KEYS)}")
         if key not in self._codes:
-            values = _key_values(self.profiles, key)
+            if key in self.profiles.columns and key != "sex":  # a column as it is
+                values = _factorise(self.profiles[key])  # missing and blank: -1
+            else:
+                values = _key_values(self.profiles, key)
             if isinstance(values, pd.Series):  # text, not yet codes
                 values = _factorise(values)
             self._codes[key] = values
