@@ -486,6 +486,26 @@ def test_joining_links_at_once_gives_what_joining_them_one_by_one_gives(seed: in
         assert one_by_one.upn[one_by_one.find(item)] == at_once.upn[at_once.find(item)]
 
 
+def test_a_missing_value_is_no_blocking_key() -> None:
+    """A profile without a birth date, postcode or name has no key for rules that use it (the
+    standardised birth year of a missing date is 0, its text blank: neither is a value)."""
+    profiles = standardise_records(
+        pd.DataFrame(
+            {
+                "record_id": ["a", "b", "c"],
+                "first_name": ["Amy", None, "Amy"],
+                "last_name": ["Lee", "Lee", ""],
+                "date_of_birth": [None, None, "2015-03-04"],
+                "postcode": ["HR1 2AB", "HR1 2AB", None],
+            }
+        )
+    )
+    keys = BlockingKeys(profiles)
+    assert list(keys.block_key(("postcode_std", "birth_year")) >= 0) == [False, False, False]
+    assert list(keys.block_key(("postcode_std", "last_name_std")) >= 0) == [True, True, False]
+    assert list(keys.block_key(("first_name_std",)) >= 0) == [True, False, True]
+
+
 def test_a_pair_is_compared_the_same_whatever_pairs_come_with_it() -> None:
     """Levels are worked out once per distinct pair of names (dates, postcodes): pairs that
     share their first names or surnames but differ elsewhere (the other name, a former

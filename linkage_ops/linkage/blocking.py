@@ -87,7 +87,8 @@ def _name_parts(profiles: pd.DataFrame, key: str) -> tuple[pd.Series, pd.Series]
 
 
 def _key_values(profiles: pd.DataFrame, key: str) -> pd.Series | np.ndarray:
-    """One blocking key for every profile: its text (blank: no key), or its codes."""
+    """One blocking key for every profile: its text or value (missing or blank: no key), or
+    its codes."""
     parts = _name_parts(profiles, key)
     if parts is not None:
         return _sorted_pair(*parts)
@@ -104,8 +105,10 @@ def _key_values(profiles: pd.DataFrame, key: str) -> pd.Series | np.ndarray:
     }
     if key in derived:
         return derived[key]()
-    values = profiles[key].fillna("").astype(str)
-    return values.where(values != "U", "") if key == "sex" else values
+    if key == "sex":
+        values = profiles[key].fillna("").astype(str)
+        return values.where(values != "U", "")
+    return profiles[key]  # a column as it is: missing or blank is no key
 
 
 def key_text(profiles: pd.DataFrame, key: str) -> pd.Series:
@@ -114,7 +117,8 @@ def key_text(profiles: pd.DataFrame, key: str) -> pd.Series:
     not on codes)."""
     parts = _name_parts(profiles, key)
     if parts is None:
-        return pd.Series(_key_values(profiles, key), index=profiles.index, dtype=object)
+        values = pd.Series(_key_values(profiles, key), index=profiles.index, dtype=object)
+        return values.fillna("")
     a = parts[0].to_numpy(dtype=object)
     b = parts[1].to_numpy(dtype=object)
     text = np.where(a <= b, a + "|" + b, b + "|" + a)
@@ -157,10 +161,7 @@ class BlockingKeys:
         if key not in KEYS:
             raise ValueError(f"unknown blocking key {key!r}; known keys: {', '.join(KEYS)}")
         if key not in self._codes:
-            if key in self.profiles.columns and key != "sex":  # a column as it is
-                values = _factorise(self.profiles[key])  # missing and blank: -1
-            else:
-                values = _key_values(self.profiles, key)
+            values = _key_values(self.profiles, key)
             if isinstance(values, pd.Series):  # text, not yet codes
                 values = _factorise(values)
             self._codes[key] = values
