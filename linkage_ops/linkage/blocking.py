@@ -454,15 +454,17 @@ class _FoundCodes:
         """Add the ``codes`` not yet found, unless there are more than ``room`` of them
         (then nothing is added and ``None`` returned); returns how many were added."""
         self.distinct()
-        # Sorted queries: the searches walk memory in order.
-        codes = _sorted_unique(codes)
-        if self.found:
-            codes = codes[~_sorted_contains(self.found[0], codes)]
-        if room is not None and len(codes) > room:
+        found = self.found[0] if self.found else np.zeros(0, dtype=np.int64)
+        # Two sorted runs: the stable sort merges them in one pass, and a pair found before
+        # (or given twice) sits next to itself.
+        merged = np.sort(np.concatenate([found, np.sort(codes)]), kind="stable")
+        if len(merged):
+            merged = merged[np.r_[True, merged[1:] != merged[:-1]]]
+        added = len(merged) - len(found)
+        if room is not None and added > room:
             return None
-        # Two sorted runs: the stable sort merges them in one pass.
-        self.found = [np.sort(np.concatenate([*self.found, codes]), kind="stable")]
-        return len(codes)
+        self.found = [merged]
+        return added
 
     def codes(self) -> np.ndarray:
         """The distinct pairs found, sorted."""
@@ -491,14 +493,6 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     """The distinct values, sorted (by sorting: NumPy's hashed unique is slower on millions)."""
     ordered = np.sort(values)
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
-
-
-def _sorted_contains(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Per value, whether it is in ``sorted_values`` (sorted ascending)."""
-    if not len(sorted_values):
-        return np.zeros(len(values), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
-    return sorted_values[at] == values
 
 
 def candidate_pairs(keys: BlockingKeys, settings: BlockingSettings) -> Candidates:
