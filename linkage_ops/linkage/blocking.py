@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from linkage_ops.linkage.settings import BlockingSettings
-from linkage_ops.linkage.standardise import each_distinct
+from linkage_ops.linkage.standardise import each_distinct, factorised
 
 _SOUNDEX_DIGITS = dict(zip("BFPVCGJKQSXZDTLMNR", "111122222222334556", strict=True))
 
@@ -48,16 +48,6 @@ def soundex(name: str | None) -> str:
             digits.append(digit)
         previous = digit  # a vowel separates: the same code after it is written again
     return (first + "".join(digits) + "000")[:4]
-
-
-def _factorise(values: pd.Series) -> np.ndarray:
-    """Integer codes, -1 where blank (codes need not be consecutive)."""
-    codes, uniques = pd.factorize(values)
-    codes = codes.astype(np.int64)
-    blank = np.flatnonzero(pd.Index(uniques) == "")
-    if len(blank):
-        codes[codes == blank[0]] = -1
-    return codes
 
 
 def _sorted_pair(left: pd.Series, right: pd.Series) -> np.ndarray:
@@ -163,7 +153,7 @@ class BlockingKeys:
         if key not in self._codes:
             values = _key_values(self.profiles, key)
             if isinstance(values, pd.Series):  # text, not yet codes
-                values = _factorise(values)
+                values = factorised(values)[0]
             self._codes[key] = values
         return self._codes[key]
 

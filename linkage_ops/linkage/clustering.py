@@ -41,7 +41,7 @@ from scipy.sparse.csgraph import connected_components
 from linkage_ops.linkage.blocking import pairs_within_groups
 from linkage_ops.linkage.comparisons import COMPARISONS, ProfileColumns, compare
 from linkage_ops.linkage.settings import AutoRule, TwinSettings
-from linkage_ops.linkage.standardise import row_numbers
+from linkage_ops.linkage.standardise import first_of_each, row_numbers
 from linkage_ops.linkage.thresholds import ThresholdChoice
 
 
@@ -137,7 +137,7 @@ class Clusters:
         in_order = in_order[group]
         # Each group joined at once goes under its smallest cluster (nodes are sorted: a
         # group's first node), which takes the group's identifiers (at most one of each).
-        head = nodes[np.unique(group, return_index=True)[1]][group]
+        head = nodes[first_of_each(group)][group]
         at_once = ~in_order
         self.parent[nodes[at_once]] = head[at_once]
         for values, codes in zip((self.nhs, self.upn), identifiers, strict=True):

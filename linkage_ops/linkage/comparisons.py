@@ -39,7 +39,7 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Prefix
 from rapidfuzz.process import cpdist
 
 from linkage_ops.linkage.settings import DEFAULT_SETTINGS
-from linkage_ops.linkage.standardise import nickname_groups
+from linkage_ops.linkage.standardise import factorised, first_of_each, nickname_groups
 
 COMPARISONS: dict[str, tuple[str, ...]] = DEFAULT_SETTINGS.levels
 CLOSE_SIMILARITY = DEFAULT_SETTINGS.cut_off("close")
@@ -64,15 +64,9 @@ def _codes(*series: pd.Series) -> list[np.ndarray]:
 
 def _codes_and_values(*series: pd.Series) -> tuple[list[np.ndarray], pd.Index]:
     """``_codes`` and the value each code stands for."""
-    values = pd.concat(series, ignore_index=True)
-    codes, uniques = pd.factorize(values)
-    codes = codes.astype(np.int32)
-    uniques = pd.Index(uniques)
-    blank = np.flatnonzero(uniques == "")
-    if len(blank):  # blank is -1; its code is left unused
-        codes[codes == blank[0]] = -1
+    codes, uniques = factorised(pd.concat(series, ignore_index=True))
     split = np.cumsum([len(s) for s in series])[:-1]
-    return np.split(codes, split), pd.Index(uniques)
+    return np.split(codes.astype(np.int32), split), uniques
 
 
 def _variant_pairs(names: pd.Index) -> pd.Index:
@@ -216,8 +210,7 @@ def _once_per_distinct(
     if len(distinct) == len(key):
         return levels_of(left, right)
     # The first pair of each combination stands for it.
-    first = np.empty(len(distinct), dtype=np.int64)
-    first[which[::-1]] = np.arange(len(which) - 1, -1, -1)
+    first = first_of_each(which)
     return levels_of(left[first], right[first])[which]
 
 

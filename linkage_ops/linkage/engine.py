@@ -51,6 +51,7 @@ from linkage_ops.linkage.model import (
 from linkage_ops.linkage.settings import DEFAULT_SETTINGS, LinkageSettings
 from linkage_ops.linkage.standardise import (
     PERSON_RECORD_COLUMNS,
+    first_of_each,
     row_numbers,
     standardise_records,
 )
@@ -445,9 +446,10 @@ def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         if column not in frame.columns:
             frame[column] = None
     distinct_of = row_numbers(frame, IDENTITY_COLUMNS)
-    first_rows = _first_of_each(distinct_of)
-    # Records already distinct (repeats dropped upstream) need no copy.
-    all_distinct = len(first_rows) == len(frame) and bool((np.diff(first_rows) > 0).all())
+    first_rows = first_of_each(distinct_of)
+    # Records already distinct (repeats dropped upstream) need no copy: numbered in order,
+    # each is its own first row.
+    all_distinct = len(first_rows) == len(frame)
     distinct = standardise_records(frame if all_distinct else frame.iloc[first_rows])
     distinct["profile"] = row_numbers(distinct, PROFILE_COLUMNS)
     std = frame[["record_id", "source", "source_record_id"]].copy()
@@ -456,9 +458,9 @@ def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         std[column] = distinct[column].to_numpy()[distinct_of]
     # Profiles are numbered in order of first appearance, so each one's first distinct row and
     # first record come in profile order.
-    profiles = distinct.iloc[_first_of_each(distinct.profile.to_numpy())].reset_index(drop=True)
+    profiles = distinct.iloc[first_of_each(distinct.profile.to_numpy())].reset_index(drop=True)
     # A profile is shown (review queue, pair table) through its first record.
-    first_record = _first_of_each(std.profile.to_numpy())
+    first_record = first_of_each(std.profile.to_numpy())
     # Plain object columns: every scoring reads the ids as Python strings.
     for column in ("record_id", "source"):
         values = std[column].to_numpy(dtype=object)[first_record]
@@ -468,13 +470,6 @@ def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     held = pd.unique(std.profile.to_numpy(dtype=np.int64) * max(len(names), 1) + source)
     profiles["sources"] = np.bincount(held // max(len(names), 1), minlength=len(profiles))
     return std, profiles
-
-
-def _first_of_each(codes: np.ndarray) -> np.ndarray:
-    """The position of each code's first appearance, for codes 0..k-1."""
-    first = np.empty(int(codes.max(initial=-1)) + 1, dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
-    return first
 
 
 class Stopwatch:

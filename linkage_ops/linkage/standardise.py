@@ -96,6 +96,24 @@ def each_distinct(values: pd.Series, function: Callable[[object], str | None]) -
     return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
+def factorised(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of the values, -1 where missing or blank (codes need not be
+    consecutive: the blank value's is left unused), and the value each code stands for."""
+    codes, uniques = pd.factorize(values)
+    codes, uniques = codes.astype(np.int64), pd.Index(uniques)
+    blank = np.flatnonzero(uniques == "")
+    if len(blank):
+        codes[codes == blank[0]] = -1
+    return codes, uniques
+
+
+def first_of_each(codes: np.ndarray) -> np.ndarray:
+    """The position of each code's first appearance, for codes 0..k-1."""
+    first = np.empty(int(codes.max(initial=-1)) + 1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return first
+
+
 def row_numbers(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """One number per distinct combination of the ``columns``' values (blanks equal), 0, 1,
     ... in order of first appearance (as ``groupby(..., sort=False).ngroup()``, faster)."""
