@@ -102,6 +102,30 @@ def test_twins_are_kept_apart() -> None:
     assert linked["school_census:1"] != linked["school_census:2"]
 
 
+def test_a_nameless_record_is_not_given_to_a_twin_recorded_at_another_address() -> None:
+    # Twins at home (two NHS numbers on one birthday), and A&E records without names at the
+    # other parent's address: one carries Phoebe's NHS number, the other none. Nothing at that
+    # address shows a second child, but Phoebe's own records do: the second A&E record may be
+    # either twin's, so a reviewer decides.
+    home = {"last_name": "Burton", "date_of_birth": "2023-09-23", "postcode": "HR8 1GH"}
+    away = {"date_of_birth": "2023-09-23", "postcode": "HR4 2NH", "sex": "F"}
+    records = [
+        record("gp:1", first_name="Sophia", sex="F", nhs_number="9991498427", **home),
+        record("gp:2", first_name="Phoebe", sex="F", nhs_number="9997870859", **home),
+        record("child_health:1", first_name="Sophia", sex="F", nhs_number="9991498427", **home),
+        record("child_health:2", first_name="Phoebe", sex="F", nhs_number="9997870859", **home),
+        record("emergency_care:1", nhs_number="9997870859", **away),
+        record("emergency_care:2", **away),
+    ]
+    result = link_records(pd.DataFrame(records))
+    linked = dict(zip(result.bridge.record_id, result.bridge.person_key, strict=True))
+    assert linked["emergency_care:1"] == linked["gp:2"] != linked["gp:1"]
+    assert linked["emergency_care:2"] not in {linked["gp:1"], linked["gp:2"]}
+    pairs = result.pairs.set_index(["record_id_l", "record_id_r"]).decision
+    assert pairs[("emergency_care:1", "emergency_care:2")] == "possible_twins"
+    assert len(result.review_queue) >= 1
+
+
 def test_a_cluster_never_holds_two_valid_upns() -> None:
     # Same name, DOB and address but different valid UPNs: not the same child.
     same = {

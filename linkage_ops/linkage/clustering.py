@@ -372,11 +372,17 @@ def cluster_profiles(
     one_household = scored.last_name_level.isin(["exact", "part_or_former"]).to_numpy() | (
         scored.postcode_level.isin(["full", "sector"]).to_numpy()
     )
+    # Twins seen in any of a child's records count: an NHS number carries the home household's
+    # evidence to a nameless A&E record at the other parent's address.
+    children = clusters.roots()
+    twin_child = np.zeros(len(children), dtype=bool)
+    twin_child[children[twins.in_twin_household]] = True
+    in_twin_family = twin_child[children]
     nameless_in_twin_household = (
         same_birthday
         & (scored.first_name_level == "missing").to_numpy()
         & (scored.postcode_level == "full").to_numpy()
-        & twins.in_twin_household[scored.row_l.to_numpy()]
+        & (in_twin_family[scored.row_l.to_numpy()] | in_twin_family[scored.row_r.to_numpy()])
     )
     # Twins are two children each recorded under their own name (or of different sexes). A
     # first name that is a one-off in its record is held too only where the population shows
