@@ -141,6 +141,50 @@ def test_birth_dates_of_any_century_are_compared_not_taken_as_blank() -> None:
     assert list(levels) == ["exact", "near", "day_month_swapped", "different"]
 
 
+def test_dates_are_read_as_suppliers_write_them_day_first_unless_a_source_shows_otherwise() -> None:
+    """UK exports write 03/12/2010 for the 3rd of December. pandas read such a column in the
+    format of its first value, month first, and left every date it could not read that way
+    (13/12/2010) blank: a file of UK dates lost most of its links."""
+    dates = {
+        "iso": ("2010-12-03", "2010-12-13"),
+        "iso_with_time": ("2010-12-03T00:00:00", "2010-12-13 00:00:00"),
+        "compact": ("20101203", "20101213"),
+        "uk": ("03/12/2010", "13/12/2010"),
+        "uk_dashes_dots": ("03-12-2010", "13.12.2010"),
+        "uk_two_digit_year": ("03/12/10", "13/12/10"),
+        "words": ("3 Dec 2010", "13 December 2010"),
+        # Month first: this supplier's own 12/13/2010 shows it.
+        "us": ("12/03/2010", "12/13/2010"),
+    }
+    frame = pd.DataFrame(
+        [
+            {"record_id": f"{source}:{n}", "source": source, "date_of_birth": value}
+            for source, values in dates.items()
+            for n, value in enumerate(values)
+        ]
+        + [{"record_id": "bad:0", "source": "bad", "date_of_birth": "31/02/2010"}]
+    )
+    profiles = standardise_records(frame).set_index("record_id")
+    for source in dates:
+        assert profiles.dob_text[f"{source}:0"] == "20101203", source
+        assert profiles.dob_text[f"{source}:1"] == "20101213", source
+    assert profiles.dob_text["bad:0"] == ""  # not a date: no evidence, not a wrong one
+    # The order is each source's own: told, a source's ambiguous dates follow it.
+    told = standardise_records(frame, {"uk": "month_first"}).set_index("record_id")
+    assert told.dob_text["uk:0"] == "20100312"
+    assert told.dob_text["uk:1"] == "20101213"  # 13 cannot be a month
+
+
+def test_sexes_are_read_in_every_code_system() -> None:
+    """M/F/U (School Census), 1/2/0/9 (CIN, SSDA903 before 2024-25, NHS feeds), X (ECDS)
+    and the words: a GP's F and an A&E record's 2 agree."""
+    values = ["M", "f", "1", "2", "0", "9", "X", "Male", "FEMALE", " u ", None, "Boy"]
+    profiles = standardise_records(
+        pd.DataFrame({"record_id": [str(n) for n in range(len(values))], "sex": values})
+    )
+    assert list(profiles.sex) == ["M", "F", "M", "F", "U", "U", "U", "M", "F", "U", "U", "U"]
+
+
 def test_a_rule_too_coarse_for_the_population_is_left_out_and_reported() -> None:
     everyone_same_day = [
         person | {"date_of_birth": "2015-05-05"} for person in _filler(300, seed=3)

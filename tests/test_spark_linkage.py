@@ -5,9 +5,10 @@ also when Spark has to run a lost task again.
 One local SparkSession (two cores, four shuffle partitions) serves the module. The input is a
 synthetic population of 1,500 children (about 3,400 records, typos and NHS numbers) with
 hand-made cases from the specification added: twins with and without UPNs, a nickname with a
-day/month swap and a move, a typo in name, birth date and postcode together, a record between
-two children held apart by UPNs, a shared NHS number with nothing else agreeing, LA child ids, a
-former UPN, a death that links to nobody, monthly repeats, and reviewers' decisions."""
+day/month swap and a move, a typo in name, birth date and postcode together, suppliers writing
+dates day or month first and sexes as codes or words, a record between two children held apart
+by UPNs, a shared NHS number with nothing else agreeing, LA child ids, a former UPN, a death
+that links to nobody, monthly repeats, and reviewers' decisions."""
 
 import shutil
 import sys
@@ -121,6 +122,16 @@ def handmade() -> pd.DataFrame:
                postcode="HR6 8LB", sex="F"),
         record("deaths:2025-03/1", first_name="Zara", last_name="Rofako",
                date_of_birth="2014-06-18", postcode="HR9 9ZZ", sex="F"),
+        # Suppliers' own ways with dates and sexes: day first and NHS codes; month first (its
+        # own 12/25/2012 says so) and words. Each is the GP's Aisha.
+        record("gp:K1", first_name="Aisha", last_name="Patel", date_of_birth="2011-10-04",
+               postcode="HR6 8QQ", sex="F"),
+        record("case_notes:K1", first_name="Aisha", last_name="Patel",
+               date_of_birth="04/10/2011", postcode="HR6 8QQ", sex="2"),
+        record("vendor:K1", first_name="Aisha", last_name="Patel", date_of_birth="10/04/2011",
+               postcode="HR6 8QQ", sex="Female"),
+        record("vendor:K2", first_name="Tom", last_name="Reid", date_of_birth="12/25/2012",
+               postcode="HR1 4ZZ", sex="Male"),
         # A monthly feed repeating one child's details.
         *(
             record(f"community_services:2025-{month:02d}/M1", first_name="Isla",
@@ -315,6 +326,7 @@ def test_the_input_exercises_each_rule(expected, expected_small) -> None:
     assert keys["gp:Y2"] == keys["emergency_care:Y2"]
     assert keys["gp:B1"] == keys["school_census:B1"]
     assert keys["gp:E2"] != keys["school_census:E3"]
+    assert keys["gp:K1"] == keys["case_notes:K1"] == keys["vendor:K1"]
 
 
 def test_the_summary_says_the_same_and_which_engine(linked, expected) -> None:

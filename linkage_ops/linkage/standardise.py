@@ -9,9 +9,11 @@ is never an exact key.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 import unicodedata
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -21,6 +23,10 @@ import pandas as pd
 from linkage_ops.identifiers import is_uk_postcode, valid_nhs_numbers, valid_upns
 
 NICKNAMES_PATH = Path(__file__).resolve().parent.parent / "reference_data" / "nicknames.csv"
+# Every code system's sex codes (DfE returns, NHS feeds), kept once, for dbt and for linkage.
+SEX_CODES_PATH = (
+    Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "conformed_sex_codes.csv"
+)
 _NOT_LETTERS = re.compile(r"[^A-Z ]+")
 _SPACES = re.compile(r"\s+")
 
@@ -81,6 +87,124 @@ def nickname_groups(path: Path = NICKNAMES_PATH) -> tuple[frozenset[str], ...]:
     return tuple(frozenset(group) for group in groups.values())
 
 
+@cache
+def sex_codes(path: Path = SEX_CODES_PATH) -> dict[str, str]:
+    """Each code system's sex codes and the words they stand for (``MALE``, ``NOT KNOWN``),
+    upper case, to ``M``, ``F`` or ``U``: SSDA903's 1/2, CIN's 0/9, the NHS's X all read."""
+    codes: dict[str, str] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            codes[row["code"].upper()] = row["sex"]
+            codes[row["description"].split(" (")[0].upper()] = row["sex"]
+    return codes
+
+
+def standardise_sex(value: object) -> str:
+    """``M``, ``F`` or ``U`` (not known, indeterminate, blank or a code no system uses)."""
+    if not isinstance(value, str):
+        return "U"
+    return sex_codes().get(value.strip().upper(), "U")
+
+
+# How a date written day, month and year apart with the year last is read.
+DAY_FIRST, MONTH_FIRST = "day_first", "month_first"
+_YEAR_FIRST = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?")
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+# Also read by Spark (Java regular expressions), to count each source's evidence.
+YEAR_LAST_PATTERN = r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4}|\d{2})(?:[T ].*)?$"
+_YEAR_LAST = re.compile(YEAR_LAST_PATTERN)
+
+
+def date_order(first_over_12: int, second_over_12: int) -> str:
+    """How a source writes its dates with the year last: day first (the UK's way) unless more
+    of them can only be month first (second number above 12) than can only be day first."""
+    return MONTH_FIRST if second_over_12 > first_over_12 else DAY_FIRST
+
+
+def date_order_evidence(values: Iterable[object]) -> tuple[int, int]:
+    """Of these dates (each distinct text once, spaces trimmed), how many written with the
+    year last have a first number above 12, and how many a second."""
+    first = second = 0
+    for text in {value.strip() for value in values if isinstance(value, str)}:
+        if match := _YEAR_LAST.match(text):
+            first += int(match[1]) > 12
+            second += int(match[2]) > 12
+    return first, second
+
+
+def parse_date(value: object, order: str = DAY_FIRST) -> pd.Timestamp:
+    """A date of birth as a supplier may write it: ISO (``2010-12-03``, with or without a
+    time), ``20101203``, ``03/12/2010`` (day first unless ``order`` says month first, or the
+    numbers themselves do: ``12/13/2010``), two-digit years (the latest century not in the
+    future), or words (``3 Dec 2010``). ``NaT`` when it is none of these or not a real date."""
+    if value is None or value is pd.NaT:
+        return pd.NaT
+    if isinstance(value, dt.date | np.datetime64):
+        stamp = pd.Timestamp(value)
+        return stamp.tz_localize(None).normalize() if stamp.tzinfo else stamp.normalize()
+    if not isinstance(value, str) or not value.strip():
+        return pd.NaT
+    text = value.strip()
+    if match := _YEAR_FIRST.fullmatch(text) or _COMPACT.fullmatch(text):
+        year, month, day = (int(part) for part in match.groups())
+    elif match := _YEAR_LAST.match(text):
+        first, second, year = int(match[1]), int(match[2]), int(match[3])
+        if len(match[3]) == 2:
+            this_year = dt.date.today().year
+            year += this_year // 100 * 100
+            if year > this_year:
+                year -= 100
+        day, month = (first, second) if order == DAY_FIRST else (second, first)
+        if month > 12 >= day:  # the numbers say which way round they are
+            day, month = month, day
+    else:
+        try:
+            with warnings.catch_warnings():  # pandas warns when it guesses a format
+                warnings.simplefilter("ignore")
+                stamp = pd.Timestamp(pd.to_datetime(text, dayfirst=order == DAY_FIRST))
+        except (ValueError, OverflowError, TypeError):
+            return pd.NaT
+        return pd.NaT if stamp is pd.NaT else parse_date(stamp)
+    try:
+        return pd.Timestamp(year=year, month=month, day=day)
+    except ValueError:
+        return pd.NaT
+
+
+def date_orders_of(frame: pd.DataFrame) -> dict[str, str]:
+    """Each source's ``date_order`` from its own dates of birth (each distinct value once)."""
+    if pd.api.types.is_datetime64_any_dtype(frame["date_of_birth"]):
+        return {}
+    pairs = frame[["source", "date_of_birth"]].drop_duplicates()
+    return {
+        source: date_order(*date_order_evidence(dates.tolist()))
+        for source, dates in pairs.groupby("source", sort=True).date_of_birth
+    }
+
+
+def birth_dates(frame: pd.DataFrame, orders: Mapping[str, str] | None = None) -> pd.Series:
+    """Each record's date of birth (``parse_date``), its source's order (``date_orders_of``
+    unless given) deciding dates written day and month apart with the year last."""
+    values = frame["date_of_birth"]
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return pd.Series(
+            pd.to_datetime(values).dt.tz_localize(None).to_numpy(), dtype="datetime64[ns]"
+        ).dt.normalize()
+    orders = date_orders_of(frame) if orders is None else orders
+    month_first = (
+        frame["source"]
+        .isin([source for source, order in orders.items() if order == MONTH_FIRST])
+        .to_numpy()
+    )
+    parsed = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[ns]")
+    for order, rows in ((DAY_FIRST, ~month_first), (MONTH_FIRST, month_first)):
+        if rows.any():
+            codes, distinct = pd.factorize(values[rows], use_na_sentinel=True)
+            read = pd.Series([parse_date(value, order) for value in distinct] + [pd.NaT])
+            parsed[rows] = read.to_numpy(dtype="datetime64[ns]")[codes]
+    return pd.Series(parsed)
+
+
 def standardise_postcode(value: object) -> str:
     """Upper case without spaces: ``"hr1 2ab"`` -> ``"HR12AB"``."""
     if not isinstance(value, str):
@@ -130,11 +254,14 @@ def row_numbers(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     return pd.factorize(key)[0].astype(np.int64)
 
 
-def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
+def standardise_records(
+    records: pd.DataFrame, date_orders: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Add the standardised comparison columns to a frame of person records.
 
     ``records`` has the columns of ``PERSON_RECORD_COLUMNS`` (missing optional ones are
-    treated as blank). Rows keep their order; the index is reset.
+    treated as blank). Rows keep their order; the index is reset. ``date_orders``: each
+    source's ``date_order`` (by default, from these records' own dates).
     """
     frame = records.reset_index(drop=True)  # copy-on-write: the caller's frame is untouched
     for column in PERSON_RECORD_COLUMNS:
@@ -153,8 +280,8 @@ def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
     frame["former_last_name_std"] = each_distinct(frame["former_last_name"], standardise_name)
 
     # Dates are worked out once per distinct value (a county has a few thousand birthdays).
-    codes, distinct = pd.factorize(frame["date_of_birth"], use_na_sentinel=True)
-    dob = pd.Series(pd.to_datetime(pd.Series(distinct, dtype=object), errors="coerce"))
+    codes, distinct = pd.factorize(birth_dates(frame, date_orders), use_na_sentinel=True)
+    dob = pd.Series(pd.to_datetime(pd.Series(distinct, dtype="datetime64[ns]")))
     dob_text = dob.dt.strftime("%Y%m%d").fillna("")
     # The same date read the other way round (a day/month swap), where that is a real date.
     swapped = pd.to_datetime(
@@ -181,7 +308,7 @@ def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
     frame["postcode_district"] = each_distinct(uk, lambda code: (code or "")[:-3])
     frame["postcode_sector"] = each_distinct(uk, lambda code: (code or "")[:-2])
 
-    frame["sex"] = frame["sex"].fillna("U")
+    frame["sex"] = each_distinct(frame["sex"], standardise_sex)
     frame["nhs_number_valid"] = valid_nhs_numbers(frame["nhs_number"])
     frame["upn_valid"] = valid_upns(frame["upn"])
     frame["former_upn_valid"] = valid_upns(frame["former_upn"])

@@ -93,7 +93,12 @@ from linkage_ops.linkage.model import (
     train_on,
 )
 from linkage_ops.linkage.settings import DEFAULT_SETTINGS, LinkageSettings
-from linkage_ops.linkage.standardise import PERSON_RECORD_COLUMNS, standardise_records
+from linkage_ops.linkage.standardise import (
+    PERSON_RECORD_COLUMNS,
+    YEAR_LAST_PATTERN,
+    date_order,
+    standardise_records,
+)
 from linkage_ops.linkage.thresholds import ThresholdChoice, choose_thresholds, weight_of_probability
 
 _log = logging.getLogger(__name__)
@@ -332,28 +337,36 @@ def _buckets(spark: SparkSession, rows: int) -> int:
 # --- 1. Profile --------------------------------------------------------------------------------
 
 
-# pandas reads text dates in the format of the first one it meets that is not blank (nor
-# "now", "today"): the first few distinct birth dates of the records hold that one.
-LEADING_BIRTH_DATES = 5
-
-
-def _standardiser(leading_birth_dates: list[object]) -> Callable:
-    """Standardise batches of distinct identities (``standardise_records``). Each batch begins
-    with the first birth dates of all the records, so that pandas reads its dates in the format
-    it would read them in had it all the records in one batch, as the pandas engine has."""
+def _standardiser(date_orders: dict[str, str]) -> Callable:
+    """Standardise batches of distinct identities (``standardise_records``), each with the
+    source of its first record, whose dates are read in the order that source's identities
+    show (``date_orders_of``), as the pandas engine reads them."""
 
     def standardise(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        lead = pd.DataFrame({"date_of_birth": leading_birth_dates}, dtype=object)
         for batch in batches:
             frame = batch.drop(columns="_identity_row").astype(object)
-            frame = pd.concat([lead, frame], ignore_index=True)
-            standardised = standardise_records(frame).iloc[len(lead) :].reset_index(drop=True)
+            standardised = standardise_records(frame, date_orders)
             out = standardised[STANDARDISED].copy()
             out.insert(0, "_identity_row", batch._identity_row.to_numpy())
             out["birth_year"] = out.birth_year.astype(np.int32)
             yield out
 
     return standardise
+
+
+def _date_orders(distinct: DataFrame) -> dict[str, str]:
+    """``standardise.date_orders_of`` on Spark: each source's evidence counted over its
+    distinct dates of birth written as text."""
+    if not isinstance(distinct.schema["date_of_birth"].dataType, T.StringType):
+        return {}
+    dates = distinct.select("source", F.trim("date_of_birth").alias("dob")).distinct()
+    dates = dates.filter(F.col("dob").rlike(YEAR_LAST_PATTERN))
+    part = {n: F.regexp_extract("dob", YEAR_LAST_PATTERN, n).cast("int") for n in (1, 2)}
+    counts = dates.groupBy("source").agg(
+        F.sum((part[1] > 12).cast("int")).alias("first"),
+        F.sum((part[2] > 12).cast("int")).alias("second"),
+    )
+    return {row.source: date_order(row.first, row.second) for row in counts.collect()}
 
 
 @dataclass
@@ -387,16 +400,6 @@ def _profile(
     records.count()
 
     distinct = records.filter(F.col("_row") == F.col("_identity_row"))
-    leading_birth_dates = [
-        row[0]
-        for row in records.filter(F.col("date_of_birth").isNotNull())
-        .groupBy("date_of_birth")
-        .agg(F.min(F.struct("_order", "_row")).alias("first"))
-        .orderBy("first")
-        .limit(LEADING_BIRTH_DATES)
-        .select("date_of_birth")
-        .collect()
-    ]
     schema = T.StructType(
         [T.StructField("_identity_row", T.LongType())]
         + [
@@ -404,8 +407,8 @@ def _profile(
             for column in STANDARDISED
         ]
     )
-    standardised = distinct.select("_identity_row", *IDENTITY_COLUMNS).mapInPandas(
-        _standardiser(leading_birth_dates), schema
+    standardised = distinct.select("_identity_row", "source", *IDENTITY_COLUMNS).mapInPandas(
+        _standardiser(_date_orders(distinct)), schema
     )
     raw = [column for column in IDENTITY_COLUMNS if column != "sex"]  # sex is standardised
     identities = distinct.select("_identity_row", "_identity", *raw).join(
