@@ -40,10 +40,24 @@ from linkage_ops.linkage.store import (
 from linkage_ops.warehouse_file import apply_umask, connect_for_writing, is_locked
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    return pd.read_csv(path, dtype=str, keep_default_na=False).replace({"": None})
+class TableError(Exception):
+    """A table named on the command line cannot be read, or lacks a column it needs."""
+
+
+def _read_table(path: Path, needs: tuple[str, ...] = ()) -> pd.DataFrame:
+    try:
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False).replace({"": None})
+    except OSError as error:
+        raise TableError(f"{path}: {error.strerror or error}") from None
+    except (ValueError, pd.errors.ParserError) as error:  # pandas' and pyarrow's own
+        raise TableError(f"{path}: not a readable table ({error})") from None
+    missing = [column for column in needs if column not in frame.columns]
+    if missing:
+        raise TableError(f"{path}: no {', '.join(missing)} column")
+    return frame
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:
@@ -211,7 +225,7 @@ def _link(args: argparse.Namespace) -> int:
     if engine == "spark":
         result = _link_on_spark(args.input, state, run_id, decisions, model)
     else:
-        records = _read_table(args.input)
+        records = _read_table(args.input, ("record_id",))
         if "source_record_id" not in records.columns:
             records["source_record_id"] = records["record_id"]
         result = link_records(records, state=state, run_id=run_id, decisions=decisions, model=model)
@@ -261,12 +275,14 @@ def _link_on_spark(path: Path, state, run_id, decisions, model):
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    predicted = _read_table(args.pred).set_index("record_id").person_key
+    predicted = _read_table(args.pred, ("record_id", "person_key")).set_index("record_id")
+    predicted = predicted.person_key
     truth_path: Path = args.truth
     if truth_path.is_dir():
         truth = load_truth(truth_path)
     else:
-        truth = _read_table(truth_path).set_index("record_id")["child_id"]
+        truth = _read_table(truth_path, ("record_id", "child_id")).set_index("record_id")
+        truth = truth["child_id"]
     scores = pairwise_scores(predicted, truth.reindex(predicted.index))
     print(f"precision {scores.precision:.4f}")
     print(f"recall    {scores.recall:.4f}")
@@ -358,7 +374,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         _error(str(error))
         return 2
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except TableError as error:
+        _error(str(error))
+        return 2
 
 
 if __name__ == "__main__":

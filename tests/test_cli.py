@@ -286,3 +286,33 @@ def test_what_load_writes_is_the_owners_only_unless_the_authority_says_otherwise
         assert "WAREHOUSE_UMASK must be an octal umask" in line
     finally:
         os.umask(before)
+
+
+def test_link_reads_a_file_as_a_uk_supplier_writes_it(tmp_path, capsys) -> None:
+    """Day-first dates and NHS sex codes in one file, ISO dates and M/F in another's rows:
+    one child each (pandas once read 13/10/2011 as blank and 04/10/2011 as the 10th of April)."""
+    rows = [
+        ("gp:1", "Aisha", "Patel", "2011-10-13", "F", "HR6 8QQ"),
+        ("emergency_care:1", "Aisha", "Patel", "13/10/2011", "2", "HR6 8QQ"),
+        ("gp:2", "Tom", "Reid", "2012-10-04", "M", "HR1 4ZZ"),
+        ("emergency_care:2", "Tom", "Reid", "04/10/2012", "1", "HR1 4ZZ"),
+    ]
+    columns = ["record_id", "first_name", "last_name", "date_of_birth", "sex", "postcode"]
+    records = pd.DataFrame(rows, columns=columns)
+    records["source"] = records.record_id.str.split(":").str[0]
+    records.to_csv(tmp_path / "records.csv", index=False)
+    assert main(["link", str(tmp_path / "records.csv"), "--out", str(tmp_path / "keys.csv")]) == 0
+    keys = pd.read_csv(tmp_path / "keys.csv").set_index("record_id").person_key
+    assert keys["gp:1"] == keys["emergency_care:1"] != keys["gp:2"] == keys["emergency_care:2"]
+
+
+def test_a_table_that_cannot_be_read_is_one_line(tmp_path, capsys) -> None:
+    (tmp_path / "keys.csv").write_text("record_id,child_id\na,1\n", encoding="utf-8")
+    for argv, problem in (
+        (["evaluate", "--pred", str(tmp_path / "nope.csv"), "--truth", "x"], "nope.csv: No such"),
+        (["evaluate", "--pred", str(tmp_path / "keys.csv"), "--truth", "x"], "no person_key"),
+        (["link", str(tmp_path), "--out", str(tmp_path / "out.csv")], "Is a directory"),
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and problem in err and err.count("\n") == 1, err
