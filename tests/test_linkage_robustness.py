@@ -185,6 +185,31 @@ def test_sexes_are_read_in_every_code_system() -> None:
     assert list(profiles.sex) == ["M", "F", "M", "F", "U", "U", "U", "M", "F", "U", "U", "U"]
 
 
+def test_placeholder_names_and_pseudo_postcodes_are_no_evidence() -> None:
+    """What suppliers write where a value is not known is blank to linkage: the NHS pseudo
+    postcodes (ZZ99 3VZ no fixed abode, ZZ99 3WZ not known) and placeholder names (a
+    newborn's Baby or Twin 1, N/K): two babies recorded as Baby at no fixed abode do not agree
+    on a first name or an address. Real names that look like placeholders stay (Na, Nil)."""
+    from linkage_ops.linkage.comparisons import ProfileColumns, compare, level_names
+
+    profiles = standardise_records(
+        pd.DataFrame(
+            {
+                "record_id": ["a", "b", "c", "d"],
+                "first_name": ["Baby", "Twin 1", "Nil", "Baby"],
+                "last_name": ["N/K", "Unknown", "Na", "Smith"],
+                "postcode": ["ZZ99 3VZ", "zz99 3wz", "HR1 2AB", "ZZ99 3VZ"],
+            }
+        )
+    )
+    assert list(profiles.first_name_std) == ["", "", "NIL", ""]
+    assert list(profiles.last_name_std) == ["", "", "NA", "SMITH"]
+    assert list(profiles.postcode_std) == ["", "", "HR12AB", ""]
+    levels = compare(ProfileColumns.from_profiles(profiles), np.array([0]), np.array([3]))
+    assert list(level_names("first_name", levels["first_name"])) == ["missing"]
+    assert list(level_names("postcode", levels["postcode"])) == ["missing"]
+
+
 def test_a_rule_too_coarse_for_the_population_is_left_out_and_reported() -> None:
     everyone_same_day = [
         person | {"date_of_birth": "2015-05-05"} for person in _filler(300, seed=3)

@@ -23,6 +23,11 @@ import pandas as pd
 from linkage_ops.identifiers import is_uk_postcode, valid_nhs_numbers, valid_upns
 
 NICKNAMES_PATH = Path(__file__).resolve().parent.parent / "reference_data" / "nicknames.csv"
+PLACEHOLDER_NAMES_PATH = NICKNAMES_PATH.with_name("placeholder_names.csv")
+# NHS pseudo postcodes (NHS Data Dictionary, POSTCODE OF USUAL ADDRESS): ZZ99 3VZ no fixed
+# abode, ZZ99 3WZ not known, ZZ99 3CZ England not otherwise stated, ZZ99 plus a country code
+# for a visitor from abroad. They say where a child is not, so two of them are no evidence.
+PSEUDO_POSTCODE_PREFIX = "ZZ99"
 # Every code system's sex codes (DfE returns, NHS feeds), kept once, for dbt and for linkage.
 SEX_CODES_PATH = (
     Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "conformed_sex_codes.csv"
@@ -49,15 +54,26 @@ PERSON_RECORD_COLUMNS = [
 
 
 def standardise_name(value: object) -> str:
-    """``"  O'Brien-Smith "`` -> ``"OBRIEN SMITH"``; accents removed; blank stays blank."""
+    """``"  O'Brien-Smith "`` -> ``"OBRIEN SMITH"``; accents removed; blank stays blank, and
+    so does a placeholder written where the name is not known (``"Baby 2"``, ``"N/K"``)."""
     if not isinstance(value, str):
         return ""
     ascii_text = (
         unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii").upper()
     )
     # Hyphens separate surname parts; apostrophes join (O'Brien is OBRIEN).
-    spaced = ascii_text.replace("-", " ").replace("'", "")
-    return _SPACES.sub(" ", _NOT_LETTERS.sub("", spaced)).strip()
+    spaced = ascii_text.replace("-", " ").replace("'", "").replace("/", " ")
+    name = _SPACES.sub(" ", _NOT_LETTERS.sub("", spaced)).strip()
+    return "" if name in placeholder_names() else name
+
+
+@cache
+def placeholder_names(path: Path = PLACEHOLDER_NAMES_PATH) -> frozenset[str]:
+    """What suppliers write where a name is not known (``reference_data``), standardised as
+    names are (letters and single spaces, upper case)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        names = [row["name"] for row in csv.DictReader(handle)]
+    return frozenset(_SPACES.sub(" ", _NOT_LETTERS.sub("", name.upper())).strip() for name in names)
 
 
 @cache
@@ -206,10 +222,12 @@ def birth_dates(frame: pd.DataFrame, orders: Mapping[str, str] | None = None) ->
 
 
 def standardise_postcode(value: object) -> str:
-    """Upper case without spaces: ``"hr1 2ab"`` -> ``"HR12AB"``."""
+    """Upper case without spaces: ``"hr1 2ab"`` -> ``"HR12AB"``; blank for an NHS pseudo
+    postcode (``"ZZ99 3VZ"``: no fixed abode)."""
     if not isinstance(value, str):
         return ""
-    return re.sub(r"[^A-Z0-9]", "", value.upper())
+    code = re.sub(r"[^A-Z0-9]", "", value.upper())
+    return "" if code.startswith(PSEUDO_POSTCODE_PREFIX) else code
 
 
 def each_distinct(values: pd.Series, function: Callable[[object], str | None]) -> pd.Series:
