@@ -7,6 +7,7 @@ finding, not a programming error.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -66,10 +67,23 @@ def make_upn(la_number: int, establishment: int, year_of_issue: int, serial: int
     return upn_check_letter(body) + body
 
 
-def normalise_nhs_number(value: object) -> str | None:
-    """Remove the spaces and dashes feeds put in NHS numbers; blank or not text becomes ``None``."""
-    if not isinstance(value, str):
+def digits_of_number(value: object) -> str | None:
+    """A whole number's digits (``9434765919`` or ``9434765919.0``, as a spreadsheet or a
+    Parquet file holds an NHS number), ``None`` for anything else."""
+    if isinstance(value, bool | np.bool_):
         return None
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating) and math.isfinite(value) and value == int(value):
+        return str(int(value))
+    return None
+
+
+def normalise_nhs_number(value: object) -> str | None:
+    """Remove the spaces and dashes feeds put in NHS numbers; a whole number is read as its
+    digits; blank or anything else becomes ``None``."""
+    if not isinstance(value, str):
+        return digits_of_number(value)
     cleaned = re.sub(r"[\s-]", "", value)
     return cleaned or None
 
@@ -114,11 +128,14 @@ def format_nhs_number(number: str, separator: str = " ") -> str:
 
 
 def _text(values: pd.Series) -> pd.Series:
-    """Text values as a string Series; anything that is not text becomes missing."""
+    """Text values as a string Series; a whole number as its digits (``digits_of_number``);
+    anything else becomes missing."""
     if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
         return values.astype("string")  # already text (or missing) throughout
-    is_text = values.map(lambda value: isinstance(value, str), na_action="ignore")
-    return values.where(is_text.fillna(False).astype(bool)).astype("string")
+    return values.map(
+        lambda value: value if isinstance(value, str) else digits_of_number(value),
+        na_action="ignore",
+    ).astype("string")
 
 
 def valid_nhs_numbers(values: pd.Series) -> pd.Series:

@@ -140,3 +140,17 @@ def test_column_rules_accept_text_columns_as_duckdb_returns_them() -> None:
     values = pd.Series(["943 476 5919", None, "A950000178301", "x"], dtype="str")
     assert valid_nhs_numbers(values).tolist() == ["9434765919", None, None, None]
     assert valid_upns(values).tolist() == [None, None, "A950000178301", None]
+
+
+def test_an_nhs_number_held_as_a_number_is_read() -> None:
+    """A spreadsheet or Parquet file holds NHS numbers as numbers (9434765919, or 9434765919.0
+    in a column with blanks): the same number, not a missing one."""
+    for values in (
+        pd.Series([9434765919, 9434765918], dtype="int64"),
+        pd.Series([9434765919, 9434765918, None], dtype="float64"),
+        pd.Series([9434765919, 9434765918, None], dtype="Int64"),
+        pd.Series([9434765919.0, 9434765918, True, 943476591.9], dtype=object),
+    ):
+        assert valid_nhs_numbers(values).tolist()[:2] == ["9434765919", None]
+        assert [is_valid_nhs_number(v) for v in values.tolist()[:2]] == [True, False]
+    assert valid_nhs_numbers(pd.Series([True, 943476591.9], dtype=object)).tolist() == [None, None]
