@@ -64,12 +64,21 @@ def records_from(warehouse: Path, all_records: bool) -> pd.DataFrame:
 
 def records_from_dataset(path: Path) -> tuple[pd.DataFrame, pd.Series]:
     """Person records and their truth from a CSV with a ``truth`` column."""
+    from linkage_ops.linkage.standardise import person_record_names
+
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     if "truth" not in frame.columns:
         raise SystemExit(f"{path}: no truth column")
+    frame = frame.drop(columns=[c for c in ("errors",) if c in frame.columns])
+    try:
+        renamed, _ = person_record_names(frame.columns.drop("truth"))
+    except ValueError as error:
+        raise SystemExit(f"{path}: {error}") from None
+    frame = frame.rename(columns=renamed)
+    if "record_id" not in frame.columns:
+        raise SystemExit(f"{path}: no record_id column")
     truth = frame.set_index("record_id").truth
-    records = frame.drop(columns=[c for c in ("truth", "errors") if c in frame.columns])
-    records = records.replace("", None)
+    records = frame.drop(columns="truth").replace("", None)
     if "source_record_id" not in records.columns:
         records["source_record_id"] = records["record_id"]
     return records, truth
@@ -141,6 +150,8 @@ def run_splink(records: pd.DataFrame) -> pd.Series:
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
+    from linkage_ops.linkage.standardise import birth_dates, standardise_sex
+
     # Fields a data set lacks (FEBRL has no sex or identifiers) are blank.
     frame = records.reindex(
         columns=[
@@ -156,12 +167,13 @@ def run_splink(records: pd.DataFrame) -> pd.Series:
     )
     frame["first_name"] = frame.first_name.str.upper().str.strip()
     frame["last_name"] = frame.last_name.str.upper().str.strip()
-    # A date that is not a date (FEBRL's 1955-11-92) is blank to Splink.
-    frame["date_of_birth"] = pd.to_datetime(frame.date_of_birth, errors="coerce").dt.strftime(
-        "%Y-%m-%d"
-    )
+    # Dates and sexes read as this engine reads them (day-first UK dates, NHS sex codes), so
+    # both engines see the same values; a date that is not a date (FEBRL's 1955-11-92) is blank.
+    dates = birth_dates(records.reindex(columns=["source", "date_of_birth"]))
+    frame["date_of_birth"] = dates.dt.strftime("%Y-%m-%d").to_numpy()
     frame["birth_year"] = frame.date_of_birth.str[:4]
-    frame["sex"] = frame.sex.where(frame.sex != "U")
+    sex = frame.sex.map(standardise_sex)
+    frame["sex"] = sex.where(sex != "U")
     frame["postcode"] = frame.postcode.str.upper().str.strip()
     frame["postcode_district"] = frame.postcode.str.split(" ").str[0]
     settings = SettingsCreator(

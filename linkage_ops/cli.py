@@ -13,6 +13,7 @@ import argparse
 import re
 import sys
 import tempfile
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from linkage_ops.ingest import (
     load_schema,
 )
 from linkage_ops.linkage import FellegiSunterModel, ModelLevelsMismatch, link_records
+from linkage_ops.linkage.standardise import person_record_names
 from linkage_ops.linkage.store import (
     read_state_decisions,
     read_state_folder,
@@ -204,6 +206,22 @@ def _sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def _person_record_names(path: Path, columns: Iterable[str]) -> dict[str, str]:
+    """The input's columns to rename (``person_record_names``), said in one line each: what
+    was read as what, and what linkage leaves alone."""
+    try:
+        renamed, unused = person_record_names(columns)
+    except ValueError as error:
+        raise TableError(f"{path}: {error}") from None
+    if "record_id" not in [renamed.get(name, name) for name in columns]:
+        raise TableError(f"{path}: no record_id column (or id, rec_id)")
+    if renamed:
+        print("columns read as: " + ", ".join(f"{a} -> {b}" for a, b in renamed.items()))
+    if unused:
+        print("columns not used for linkage: " + ", ".join(unused))
+    return renamed
+
+
 def _link(args: argparse.Namespace) -> int:
     try:
         engine = args.engine or warehouse_engine()
@@ -225,7 +243,8 @@ def _link(args: argparse.Namespace) -> int:
     if engine == "spark":
         result = _link_on_spark(args.input, state, run_id, decisions, model)
     else:
-        records = _read_table(args.input, ("record_id",))
+        records = _read_table(args.input)
+        records = records.rename(columns=_person_record_names(args.input, records.columns))
         if "source_record_id" not in records.columns:
             records["source_record_id"] = records["record_id"]
         result = link_records(records, state=state, run_id=run_id, decisions=decisions, model=model)
@@ -267,6 +286,8 @@ def _link_on_spark(path: Path, state, run_id, decisions, model):
             if path.suffix.lower() == ".parquet"
             else lake.text_frame(spark, _read_table(path))
         )
+        for name, column in _person_record_names(path, frame.columns).items():
+            frame = frame.withColumnRenamed(name, column)
         if "source_record_id" not in frame.columns:
             frame = frame.withColumn("source_record_id", frame["record_id"])
         return link_records_spark(

@@ -312,7 +312,30 @@ def test_a_table_that_cannot_be_read_is_one_line(tmp_path, capsys) -> None:
         (["evaluate", "--pred", str(tmp_path / "nope.csv"), "--truth", "x"], "nope.csv: No such"),
         (["evaluate", "--pred", str(tmp_path / "keys.csv"), "--truth", "x"], "no person_key"),
         (["link", str(tmp_path), "--out", str(tmp_path / "out.csv")], "Is a directory"),
+        (["link", str(tmp_path / "keys.csv"), "--out", str(tmp_path / "o.csv")], "who a record"),
     ):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and problem in err and err.count("\n") == 1, err
+
+
+def test_link_reads_columns_a_supplier_names_its_own_way(tmp_path, capsys) -> None:
+    """Forename, Surname, DOB, Gender, NHS No: the person-record fields under the names other
+    systems give them; a column linkage does not use is named, not silently dropped, and a
+    truth column (child_id) is never taken for an identifier."""
+    rows = [
+        ("1", "Aisha", "Patel", "13/10/2011", "F", "943 476 5919", "HR6 8QQ", "c1", "x"),
+        ("2", "Aisha", "Patel", "2011-10-13", "2", "9434765919", "HR6 8QQ", "c1", "y"),
+        ("3", "Tom", "Reid", "04/10/2012", "1", None, "HR1 4ZZ", "c2", "z"),
+    ]
+    header = ["ID", "Forename", "Surname", "Date of Birth", "Gender", "NHS No", "Post Code"]
+    pd.DataFrame(rows, columns=[*header, "child_id", "Notes"]).to_csv(
+        tmp_path / "records.csv", index=False
+    )
+    assert main(["link", str(tmp_path / "records.csv"), "--out", str(tmp_path / "k.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "Forename -> first_name" in out and "NHS No -> nhs_number" in out
+    assert "not used for linkage: child_id, Notes" in out
+    bridge = pd.read_csv(tmp_path / "k.csv", dtype=str).set_index("record_id")
+    assert bridge.person_key["1"] == bridge.person_key["2"] != bridge.person_key["3"]
+    assert bridge.match_method["2"] == "nhs_number"

@@ -210,6 +210,23 @@ def test_placeholder_names_and_pseudo_postcodes_are_no_evidence() -> None:
     assert list(level_names("postcode", levels["postcode"])) == ["missing"]
 
 
+def test_columns_under_other_names_are_read_and_the_exact_name_wins() -> None:
+    from linkage_ops.linkage.standardise import person_record_names
+
+    renamed, unused = person_record_names(
+        ["Rec ID", "Given-Name", "FAMILY NAME", "dob", "date_of_birth", "Zip", "child_id"]
+    )
+    assert renamed == {
+        "Rec ID": "record_id",
+        "Given-Name": "first_name",
+        "FAMILY NAME": "last_name",
+        "Zip": "postcode",
+    }
+    assert unused == ["dob", "child_id"]  # date_of_birth itself is there; child_id is truth
+    with pytest.raises(ValueError, match="who a record is about"):
+        person_record_names(["record_id", "source", "notes"])
+
+
 def test_a_rule_too_coarse_for_the_population_is_left_out_and_reported() -> None:
     everyone_same_day = [
         person | {"date_of_birth": "2015-05-05"} for person in _filler(300, seed=3)

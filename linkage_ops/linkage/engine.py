@@ -466,8 +466,11 @@ def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         values = std[column].to_numpy(dtype=object)[first_record]
         profiles[column] = pd.Series(values, dtype=object)
     # How many sources gave exactly these identity fields.
-    source, names = pd.factorize(std.source)
-    held = pd.unique(std.profile.to_numpy(dtype=np.int64) * max(len(names), 1) + source)
+    source, names = pd.factorize(std.source)  # a missing source (-1) is not counted
+    given = source >= 0
+    held = pd.unique(
+        std.profile.to_numpy(dtype=np.int64)[given] * max(len(names), 1) + source[given]
+    )
     profiles["sources"] = np.bincount(held // max(len(names), 1), minlength=len(profiles))
     return std, profiles
 

@@ -53,6 +53,67 @@ PERSON_RECORD_COLUMNS = [
 ]
 
 
+# Other names suppliers' files and other tools give the person-record columns, compared in
+# lower case with spaces, dashes and dots read as underscores (``"Date of Birth"`` is
+# ``date_of_birth``). A truth column such as ``child_id`` is never taken for an identifier.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "record_id": ("rec_id", "recid", "id"),
+    "source": ("source_system", "dataset", "system"),
+    "first_name": ("forename", "forenames", "given_name", "givenname", "firstname"),
+    "middle_names": ("middle_name", "middlename", "middlenames", "other_forenames"),
+    "last_name": ("surname", "family_name", "familyname", "lastname", "preferred_surname"),
+    "former_last_name": ("former_surname", "formersurname", "previous_surname", "maiden_name"),
+    "date_of_birth": ("dob", "birth_date", "birthdate", "person_birth_date", "personbirthdate"),
+    "sex": ("gender", "gendercurrent", "person_stated_gender_code", "sex_code"),
+    "postcode": ("post_code", "postal_code", "zip", "zipcode", "zip_code", "homeadd"),
+    "upn": ("unique_pupil_number", "pupil_number"),
+    "former_upn": ("formerupn", "previous_upn"),
+    "nhs_number": ("nhs_no", "nhsnumber", "nhs", "newnhsno", "new_nhs_no"),
+    "la_child_id": ("lachildid", "local_child_id"),
+}
+# The columns that say who a record is about: a table with none of them cannot be linked.
+IDENTITY_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "postcode",
+    "upn",
+    "nhs_number",
+    "la_child_id",
+)
+
+
+def _header_key(name: object) -> str:
+    return re.sub(r"[\s.\-]+", "_", str(name).strip().lower())
+
+
+def person_record_names(columns: Iterable[object]) -> tuple[dict[str, str], list[str]]:
+    """How to name a table's columns as ``PERSON_RECORD_COLUMNS`` where it gives them another
+    name (``COLUMN_ALIASES``; a column already so named wins), and the columns linkage will
+    not use. Raises ``ValueError`` when no column says who a record is about
+    (``IDENTITY_FIELDS``)."""
+    columns = list(columns)
+    known = {_header_key(column): column for column in PERSON_RECORD_COLUMNS}
+    for column, aliases in COLUMN_ALIASES.items():
+        for alias in aliases:
+            known.setdefault(_header_key(alias), column)
+    renamed: dict[object, str] = {}
+    for name in columns:
+        target = known.get(_header_key(name))
+        taken = target in columns or target in renamed.values()
+        if target and name != target and not taken:
+            renamed[name] = target
+    named = [renamed.get(name, name) for name in columns]
+    if not any(field in named for field in IDENTITY_FIELDS):
+        raise ValueError(
+            "no column says who a record is about: expected some of "
+            + ", ".join(IDENTITY_FIELDS)
+            + " (or another name for one: forename, surname, dob, gender, nhs_no ...)"
+        )
+    unused = [str(name) for name in named if name not in PERSON_RECORD_COLUMNS]
+    return {str(name): target for name, target in renamed.items()}, unused
+
+
 def standardise_name(value: object) -> str:
     """``"  O'Brien-Smith "`` -> ``"OBRIEN SMITH"``; accents removed; blank stays blank, and
     so does a placeholder written where the name is not known (``"Baby 2"``, ``"N/K"``)."""
