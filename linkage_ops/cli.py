@@ -222,6 +222,22 @@ def _person_record_names(path: Path, columns: Iterable[str]) -> dict[str, str]:
     return renamed
 
 
+def _one_row_per_record(path: Path, records: pd.DataFrame) -> pd.DataFrame:
+    """Rows repeated whole (a file exported twice) once each, said so; a record id given to
+    two different rows stops the run: which of them would its key be?"""
+    repeated = records.duplicated(keep="first")
+    if repeated.any():
+        print(f"rows repeated whole, linked once: {int(repeated.sum()):,}")
+        records = records[~repeated]
+    clashing = records.record_id[records.record_id.duplicated()].unique()
+    if len(clashing):
+        raise TableError(
+            f"{path}: {len(clashing):,} record ids are given to different rows "
+            f"(first: {clashing[0]}); each record needs an id of its own"
+        )
+    return records
+
+
 def _link(args: argparse.Namespace) -> int:
     try:
         engine = args.engine or warehouse_engine()
@@ -244,7 +260,9 @@ def _link(args: argparse.Namespace) -> int:
         result = _link_on_spark(args.input, state, run_id, decisions, model)
     else:
         records = _read_table(args.input)
-        records = records.rename(columns=_person_record_names(args.input, records.columns))
+        records = _one_row_per_record(
+            args.input, records.rename(columns=_person_record_names(args.input, records.columns))
+        )
         if "source_record_id" not in records.columns:
             records["source_record_id"] = records["record_id"]
         result = link_records(records, state=state, run_id=run_id, decisions=decisions, model=model)

@@ -308,11 +308,15 @@ def test_link_reads_a_file_as_a_uk_supplier_writes_it(tmp_path, capsys) -> None:
 
 def test_a_table_that_cannot_be_read_is_one_line(tmp_path, capsys) -> None:
     (tmp_path / "keys.csv").write_text("record_id,child_id\na,1\n", encoding="utf-8")
+    (tmp_path / "twice.csv").write_text(
+        "record_id,first_name\na,Amy\na,Amy\na,Zoe\n", encoding="utf-8"
+    )
     for argv, problem in (
         (["evaluate", "--pred", str(tmp_path / "nope.csv"), "--truth", "x"], "nope.csv: No such"),
         (["evaluate", "--pred", str(tmp_path / "keys.csv"), "--truth", "x"], "no person_key"),
         (["link", str(tmp_path), "--out", str(tmp_path / "out.csv")], "Is a directory"),
         (["link", str(tmp_path / "keys.csv"), "--out", str(tmp_path / "o.csv")], "who a record"),
+        (["link", str(tmp_path / "twice.csv"), "--out", str(tmp_path / "o.csv")], "first: a"),
     ):
         assert main(argv) == 2
         err = capsys.readouterr().err
