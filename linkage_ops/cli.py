@@ -285,6 +285,12 @@ def _link(args: argparse.Namespace) -> int:
         f"review from {thresholds['review_threshold']:.2f}; "
         f"{result.summary['review_pairs']:,} pairs wait for a reviewer"
     )
+    unreadable = result.summary["unreadable_birth_dates"]
+    if unreadable:
+        print(
+            "dates of birth that are not dates (records kept, linked without them): "
+            + ", ".join(f"{source} {count:,}" for source, count in unreadable.items())
+        )
     if not result.history.empty:
         print(f"key changes since the last run: {len(result.history):,} (see {args.state})")
     return 0

@@ -169,6 +169,9 @@ def test_dates_are_read_as_suppliers_write_them_day_first_unless_a_source_shows_
         assert profiles.dob_text[f"{source}:0"] == "20101203", source
         assert profiles.dob_text[f"{source}:1"] == "20101213", source
     assert profiles.dob_text["bad:0"] == ""  # not a date: no evidence, not a wrong one
+    # ... and said so: the record is kept, its source named.
+    summary = link_records(frame).summary
+    assert summary["unreadable_birth_dates"] == {"bad": 1}
     # The order is each source's own: told, a source's ambiguous dates follow it.
     told = standardise_records(frame, {"uk": "month_first"}).set_index("record_id")
     assert told.dob_text["uk:0"] == "20100312"

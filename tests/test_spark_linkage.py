@@ -132,6 +132,8 @@ def handmade() -> pd.DataFrame:
                postcode="HR6 8QQ", sex="Female"),
         record("vendor:K2", first_name="Tom", last_name="Reid", date_of_birth="12/25/2012",
                postcode="HR1 4ZZ", sex="Male"),
+        record("vendor:K3", first_name="Tom", last_name="Reid", date_of_birth="31/02/2012",
+               postcode="HR1 4ZZ", sex="M"),
         # A monthly feed repeating one child's details.
         *(
             record(f"community_services:2025-{month:02d}/M1", first_name="Isla",
@@ -327,6 +329,7 @@ def test_the_input_exercises_each_rule(expected, expected_small) -> None:
     assert keys["gp:B1"] == keys["school_census:B1"]
     assert keys["gp:E2"] != keys["school_census:E3"]
     assert keys["gp:K1"] == keys["case_notes:K1"] == keys["vendor:K1"]
+    assert expected.summary["unreadable_birth_dates"] == {"emergency_care": 1, "vendor": 1}
 
 
 def test_the_summary_says_the_same_and_which_engine(linked, expected) -> None:

@@ -54,6 +54,7 @@ from linkage_ops.linkage.standardise import (
     first_of_each,
     row_numbers,
     standardise_records,
+    unreadable_birth_dates,
 )
 from linkage_ops.linkage.thresholds import (
     ThresholdChoice,
@@ -456,6 +457,7 @@ def _profiles_of(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     carried = ["profile", "nhs_number_valid", "upn_valid", "la_child_id_std"]
     for column in carried:
         std[column] = distinct[column].to_numpy()[distinct_of]
+    std["birth_date_unreadable"] = unreadable_birth_dates(distinct)[distinct_of]
     # Profiles are numbered in order of first appearance, so each one's first distinct row and
     # first record come in profile order.
     profiles = distinct.iloc[first_of_each(distinct.profile.to_numpy())].reset_index(drop=True)
@@ -650,6 +652,7 @@ def link_records(
             deferred=len(deferred),
             children=children,
             profile_keys=profile_keys,
+            unreadable_birth_dates=count_by_source(std.source[std.birth_date_unreadable]),
             seconds=stopwatch.seconds,
         ),
     )
@@ -734,6 +737,13 @@ def bridge_rows(std: pd.DataFrame) -> pd.DataFrame:
     return bridge
 
 
+def count_by_source(sources: pd.Series) -> dict[str, int]:
+    """How many of these records each source sent (a record without a source is not
+    counted), sources in order."""
+    counts = sources.dropna().value_counts()
+    return {str(source): int(counts[source]) for source in sorted(counts.index)}
+
+
 def linkage_summary(
     *,
     origin: str,
@@ -749,6 +759,7 @@ def linkage_summary(
     deferred: int,
     children: int,
     profile_keys: np.ndarray,
+    unreadable_birth_dates: dict[str, int],
     seconds: dict[str, float],
 ) -> dict[str, object]:
     """What a run reports: where the model came from, profiles, candidate pairs compared,
@@ -781,5 +792,7 @@ def linkage_summary(
         "children_in_review": len(
             set(profile_keys[waiting.row_l]) | set(profile_keys[waiting.row_r])
         ),
+        # Records whose date of birth is not a date, by source: kept, linked without it.
+        "unreadable_birth_dates": unreadable_birth_dates,
         "seconds": seconds,
     }

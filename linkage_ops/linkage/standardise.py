@@ -248,6 +248,24 @@ def parse_date(value: object, order: str = DAY_FIRST) -> pd.Timestamp:
         return pd.NaT
 
 
+def is_given(value: object) -> bool:
+    """Not missing and not blank."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    return value is not None and not pd.isna(value)
+
+
+def unreadable_birth_dates(frame: pd.DataFrame) -> np.ndarray:
+    """Per standardised row: a date of birth was given but is not a date (left blank to the
+    comparisons; the record is kept and linked on its other fields)."""
+    values = frame["date_of_birth"]
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return np.zeros(len(frame), dtype=bool)
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    given = np.array([is_given(value) for value in distinct] + [False], dtype=bool)
+    return given[codes] & frame["dob"].isna().to_numpy()
+
+
 def date_orders_of(frame: pd.DataFrame) -> dict[str, str]:
     """Each source's ``date_order`` from its own dates of birth (each distinct value once)."""
     if pd.api.types.is_datetime64_any_dtype(frame["date_of_birth"]):

@@ -97,6 +97,8 @@ from linkage_ops.linkage.standardise import (
     PERSON_RECORD_COLUMNS,
     YEAR_LAST_PATTERN,
     date_order,
+    is_given,
+    parse_date,
     standardise_records,
 )
 from linkage_ops.linkage.thresholds import ThresholdChoice, choose_thresholds, weight_of_probability
@@ -367,6 +369,26 @@ def _date_orders(distinct: DataFrame) -> dict[str, str]:
         F.sum((part[2] > 12).cast("int")).alias("second"),
     )
     return {row.source: date_order(row.first, row.second) for row in counts.collect()}
+
+
+def _unreadable_birth_dates(records: DataFrame) -> dict[str, int]:
+    """``unreadable_birth_dates`` counted by source (``count_by_source``), each distinct text
+    read once on the driver. Readable or not does not depend on a source's date order."""
+    if {"source", "date_of_birth"} - set(records.columns) or not isinstance(
+        records.schema["date_of_birth"].dataType, T.StringType
+    ):
+        return {}
+    given = (
+        records.where(F.col("date_of_birth").isNotNull() & F.col("source").isNotNull())
+        .groupBy("source", "date_of_birth")
+        .count()
+        .collect()
+    )
+    counts: dict[str, int] = {}
+    for row in given:
+        if is_given(row.date_of_birth) and parse_date(row.date_of_birth) is pd.NaT:
+            counts[row.source] = counts.get(row.source, 0) + int(row["count"])
+    return dict(sorted(counts.items()))
 
 
 @dataclass
@@ -959,6 +981,7 @@ def _link(
 ) -> LinkageResult:
     stopwatch = Stopwatch()
     # 1. Profile.
+    unreadable = _unreadable_birth_dates(records)
     profiled = _profile(spark, records, order_by, kept)
     n = profiled.count
     profiles = _with_frequencies(profiled.profiles, kept)
@@ -1095,6 +1118,7 @@ def _link(
         deferred=len(deferred),
         children=children,
         profile_keys=profile_keys,
+        unreadable_birth_dates=unreadable,
         seconds=stopwatch.seconds,
     )
     return LinkageResult(

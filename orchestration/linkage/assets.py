@@ -139,6 +139,10 @@ def person_key_bridge(
         **{f"auto_rules/{rule}": count for rule, count in result.summary["auto_rules"].items()},
         **{f"twins/{name}": value for name, value in result.summary["twins"].items()},
         **{f"seconds/{step}": seconds for step, seconds in result.summary["seconds"].items()},
+        **{
+            f"unreadable_birth_dates/{source}": count
+            for source, count in result.summary["unreadable_birth_dates"].items()
+        },
         "keys_issued": int((registry.issued_in_run == run_id).sum()),
         "keys_merged": int((history.reason == "merge").sum()),
         "keys_split": int((history.reason == "split").sum()),
