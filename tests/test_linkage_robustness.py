@@ -153,6 +153,8 @@ def test_dates_are_read_as_suppliers_write_them_day_first_unless_a_source_shows_
         "uk_dashes_dots": ("03-12-2010", "13.12.2010"),
         "uk_two_digit_year": ("03/12/10", "13/12/10"),
         "words": ("3 Dec 2010", "13 December 2010"),
+        "oracle_default": ("03-DEC-10", "13-DEC-2010"),
+        "compact_day_first": ("03122010", "13122010"),
         # Month first: this supplier's own 12/13/2010 shows it.
         "us": ("12/03/2010", "12/13/2010"),
     }
@@ -162,16 +164,21 @@ def test_dates_are_read_as_suppliers_write_them_day_first_unless_a_source_shows_
             for source, values in dates.items()
             for n, value in enumerate(values)
         ]
-        + [{"record_id": "bad:0", "source": "bad", "date_of_birth": "31/02/2010"}]
+        + [
+            {"record_id": f"bad:{n}", "source": "bad", "date_of_birth": value}
+            # Not a day; only part of a date; a system's "no date" (SQL Server's day zero).
+            for n, value in enumerate(("31/02/2010", "2010-12", "01/01/1900"))
+        ]
     )
     profiles = standardise_records(frame).set_index("record_id")
     for source in dates:
         assert profiles.dob_text[f"{source}:0"] == "20101203", source
         assert profiles.dob_text[f"{source}:1"] == "20101213", source
-    assert profiles.dob_text["bad:0"] == ""  # not a date: no evidence, not a wrong one
-    # ... and said so: the record is kept, its source named.
+    # Not a date: no evidence, not a wrong one ...
+    assert list(profiles.dob_text[["bad:0", "bad:1", "bad:2"]]) == ["", "", ""]
+    # ... and said so: the records are kept, their source named.
     summary = link_records(frame).summary
-    assert summary["unreadable_birth_dates"] == {"bad": 1}
+    assert summary["unreadable_birth_dates"] == {"bad": 3}
     # The order is each source's own: told, a source's ambiguous dates follow it.
     told = standardise_records(frame, {"uk": "month_first"}).set_index("record_id")
     assert told.dob_text["uk:0"] == "20100312"

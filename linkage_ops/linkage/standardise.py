@@ -12,13 +12,13 @@ import csv
 import datetime as dt
 import re
 import unicodedata
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from dateutil import parser as dateutil_parser
 
 from linkage_ops.identifiers import is_uk_postcode, valid_nhs_numbers, valid_upns
 
@@ -209,11 +209,25 @@ def date_order_evidence(values: Iterable[object]) -> tuple[int, int]:
     return first, second
 
 
+# What systems write for a date they do not have: SQL Server's day zero and first day, Excel's
+# day zero. Not a birth date.
+PLACEHOLDER_DATES = frozenset({"1900-01-01", "1899-12-30", "1899-12-31", "1753-01-01"})
+
+
 def parse_date(value: object, order: str = DAY_FIRST) -> pd.Timestamp:
     """A date of birth as a supplier may write it: ISO (``2010-12-03``, with or without a
-    time), ``20101203``, ``03/12/2010`` (day first unless ``order`` says month first, or the
-    numbers themselves do: ``12/13/2010``), two-digit years (the latest century not in the
-    future), or words (``3 Dec 2010``). ``NaT`` when it is none of these or not a real date."""
+    time), ``20101203`` (or ``03122010``), ``03/12/2010`` (day first unless ``order`` says
+    month first, or the numbers themselves do: ``12/13/2010``), two-digit years (the latest
+    century not in the future), or words (``3 Dec 2010``, ``03-DEC-10``). ``NaT`` when it is
+    none of these, not a real date, only part of one (``2010-12``: no day to compare) or a
+    system's placeholder (``PLACEHOLDER_DATES``)."""
+    stamp = _read_date(value, order)
+    if stamp is pd.NaT or stamp.strftime("%Y-%m-%d") in PLACEHOLDER_DATES:
+        return pd.NaT
+    return stamp
+
+
+def _read_date(value: object, order: str) -> pd.Timestamp:
     if value is None or value is pd.NaT:
         return pd.NaT
     if isinstance(value, dt.date | np.datetime64):
@@ -222,30 +236,53 @@ def parse_date(value: object, order: str = DAY_FIRST) -> pd.Timestamp:
     if not isinstance(value, str) or not value.strip():
         return pd.NaT
     text = value.strip()
-    if match := _YEAR_FIRST.fullmatch(text) or _COMPACT.fullmatch(text):
-        year, month, day = (int(part) for part in match.groups())
-    elif match := _YEAR_LAST.match(text):
-        first, second, year = int(match[1]), int(match[2]), int(match[3])
-        if len(match[3]) == 2:
-            this_year = dt.date.today().year
-            year += this_year // 100 * 100
-            if year > this_year:
-                year -= 100
-        day, month = (first, second) if order == DAY_FIRST else (second, first)
-        if month > 12 >= day:  # the numbers say which way round they are
-            day, month = month, day
-    else:
-        try:
-            with warnings.catch_warnings():  # pandas warns when it guesses a format
-                warnings.simplefilter("ignore")
-                stamp = pd.Timestamp(pd.to_datetime(text, dayfirst=order == DAY_FIRST))
-        except (ValueError, OverflowError, TypeError):
-            return pd.NaT
-        return pd.NaT if stamp is pd.NaT else parse_date(stamp)
+    if match := _YEAR_FIRST.fullmatch(text):
+        return _date(*(int(part) for part in match.groups()))
+    if match := _COMPACT.fullmatch(text):
+        as_year_first = _date(*(int(part) for part in match.groups()))
+        if as_year_first is not pd.NaT:
+            return as_year_first
+        return _year_last(int(text[:2]), int(text[2:4]), text[4:], order)
+    if match := _YEAR_LAST.match(text):
+        return _year_last(int(match[1]), int(match[2]), match[3], order)
+    return _words(text, order)
+
+
+def _date(year: int, month: int, day: int) -> pd.Timestamp:
     try:
         return pd.Timestamp(year=year, month=month, day=day)
     except ValueError:
         return pd.NaT
+
+
+def _year_last(first: int, second: int, year_text: str, order: str) -> pd.Timestamp:
+    """A date written with the year last, its first two numbers in ``order``."""
+    year = int(year_text)
+    if len(year_text) == 2:
+        this_year = dt.date.today().year
+        year += this_year // 100 * 100
+        if year > this_year:
+            year -= 100
+    day, month = (first, second) if order == DAY_FIRST else (second, first)
+    if month > 12 >= day:  # the numbers say which way round they are
+        day, month = month, day
+    return _date(year, month, day)
+
+
+def _words(text: str, order: str) -> pd.Timestamp:
+    """A date with its month in words, read by dateutil; ``NaT`` unless the text gives the
+    day, month and year (read with two different defaults, a part it lacks shows)."""
+    readings = []
+    for default in (dt.datetime(2001, 1, 1), dt.datetime(2002, 2, 2)):
+        try:
+            readings.append(
+                dateutil_parser.parse(text, dayfirst=order == DAY_FIRST, default=default)
+            )
+        except (ValueError, OverflowError, TypeError):
+            return pd.NaT
+    if readings[0].date() != readings[1].date():
+        return pd.NaT
+    return _read_date(readings[0].date(), order)
 
 
 def is_given(value: object) -> bool:
