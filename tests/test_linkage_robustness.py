@@ -719,9 +719,27 @@ def test_a_record_chaining_two_children_is_split_off_by_average_linkage() -> Non
     split = split_incoherent(roots, hard, np.ones(5, dtype=np.int64), _scored(weights), 0.0)
     assert split[0] == split[1] == split[2]  # the bridge stays with the child it is likest
     assert split[3] == split[4] != split[0]
-    # Without the conflict (Ava's first name unknown), nothing says they are two children.
-    calm = {pair: (w, "missing", level) for pair, (w, _, level) in weights.items()}
+    # Without the conflict (Ava's birth date unknown), nothing says they are two children.
+    calm = {pair: (w, first, "missing") for pair, (w, first, _) in weights.items()}
     whole = split_incoherent(roots, hard, np.ones(5, dtype=np.int64), _scored(calm), 0.0)
+    assert len(set(whole)) == 1
+
+
+def test_namesakes_born_years_apart_chained_by_a_record_without_a_birth_date_are_split() -> None:
+    # Two Oliver Smiths (0, 1 and 3, 4, each pair held by an identifier) born years apart, and
+    # a record with their name and no birth date (2) matching both. Their first names agree,
+    # so only the birth dates say these are two children, and they say it clearly.
+    namesakes = (-6.0, "exact", "different")
+    weights = {(a, b): namesakes for a in (0, 1) for b in (3, 4)}
+    weights |= {(0, 2): (8.0, "exact", "missing"), (1, 2): (7.0, "exact", "missing")}
+    weights |= {(2, 3): (6.0, "exact", "missing"), (2, 4): (5.0, "exact", "missing")}
+    roots = np.zeros(5, dtype=np.int64)
+    hard = np.array([[0, 1], [3, 4]])
+    split = split_incoherent(roots, hard, np.ones(5, dtype=np.int64), _scored(weights), 0.0)
+    assert split[0] == split[1] == split[2] != split[3] == split[4]
+    # A birth date within a typo (one digit off) is no conflict: one child, kept whole.
+    typo = {p: (w, f, "near" if d == "different" else d) for p, (w, f, d) in weights.items()}
+    whole = split_incoherent(roots, hard, np.ones(5, dtype=np.int64), _scored(typo), 0.0)
     assert len(set(whole)) == 1
 
 

@@ -25,7 +25,9 @@ become one. So a cluster joined by scored links must also hold together as a who
 linkage, ``split_incoherent``): its parts, held together by identifiers and reviewers, are
 joined again, the most alike first, only while a record drawn from one and a record drawn from
 the other are on average at least ``ThresholdSettings.min_average_probability`` likely to be
-one child. A link that ends up between two clusters is ``incoherent`` and waits for a reviewer.
+one child, where some record of one has a birth date beyond a typo from some record of the
+other (``parts_conflict``). A link that ends up between two clusters is ``incoherent`` and waits
+for a reviewer.
 """
 
 from __future__ import annotations
@@ -472,6 +474,13 @@ def clearly_conflicting(pairs: pd.DataFrame) -> np.ndarray:
     )
 
 
+def parts_conflict(pairs: pd.DataFrame) -> np.ndarray:
+    """Per scored pair: both records have a date of birth and they disagree beyond a typo (a
+    different date, or only the year, or year and month, agreeing). A blank field is no
+    evidence either way; namesakes born years apart are two children."""
+    return pairs.date_of_birth_level.isin(["different", "year_only", "year_month"]).to_numpy()
+
+
 def split_incoherent(
     roots: np.ndarray,
     hard_links: np.ndarray,
@@ -488,10 +497,10 @@ def split_incoherent(
     ``_REPRESENTATIVES`` each), scored by ``score(left, right)`` (a frame with each pair's
     levels and ``match_weight``, prior included). Inside each cluster, the two groups with the
     highest mean weight across them are joined first, while they may be: their mean weight
-    reaches ``min_weight``, or no record of one clearly conflicts with a record of the other. A
-    record that only lacks evidence (a nameless record at another address) is no reason to
-    split a child; two records that disagree on both first name and birth date, chained by
-    others, are."""
+    reaches ``min_weight``, or no record of one conflicts with a record of the other
+    (``parts_conflict``: birth dates that disagree beyond a typo). A record that only lacks
+    evidence (a nameless record at another address) is no reason to split a child; namesakes
+    born years apart, chained by a record without a birth date, are."""
     n = len(roots)
     parts = Clusters([None] * n, [None] * n)
     parts.union_all(hard_links[:, 0], hard_links[:, 1])
@@ -515,7 +524,7 @@ def split_incoherent(
             "a": np.minimum(part[left], part[right]),
             "b": np.maximum(part[left], part[right]),
             "weight": scored.match_weight.to_numpy(),
-            "conflict": clearly_conflicting(scored),
+            "conflict": parts_conflict(scored),
         }
     )
     totals = between.groupby(["root", "a", "b"]).agg(
