@@ -17,10 +17,12 @@ import dagster as dg
 import duckdb
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -148,7 +150,22 @@ def press(driver: WebDriver, key: str) -> None:
     """Press a key on the page (not in a field) and wait for the page it leads to."""
     page = driver.find_element(By.TAG_NAME, "html")
     webdriver.ActionChains(driver).send_keys(key).perform()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 10).until(lambda _: replaced(page))
+
+
+def replaced(element: WebElement) -> bool:
+    """The page holding ``element`` is gone. Asked while the old document is being torn down,
+    Chromium may answer "node does not belong to the document" instead of a stale element
+    (``expected_conditions.staleness_of`` knows only the latter): both mean gone."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+    return False
 
 
 def person_keys(database: Path, *record_ids: str) -> list[str]:
