@@ -220,6 +220,25 @@ def test_placeholder_names_and_pseudo_postcodes_are_no_evidence() -> None:
     assert list(level_names("postcode", levels["postcode"])) == ["missing"]
 
 
+def test_a_surname_written_with_or_without_a_space_is_the_same_surname() -> None:
+    from linkage_ops.linkage.comparisons import ProfileColumns, compare, level_names
+
+    pairs = [
+        ("McDonald", "Mc Donald", "exact"),
+        ("De La Cruz", "Delacruz", "exact"),
+        ("Smith-Jones", "SmithJones", "exact"),
+        ("Smith-Jones", "Smith", "part_or_former"),
+        ("McDonald", "MacDonald", "close"),
+    ]
+    names = [name for left, right, _ in pairs for name in (left, right)]
+    profiles = standardise_records(
+        pd.DataFrame({"record_id": [str(n) for n in range(len(names))], "last_name": names})
+    )
+    left = np.arange(0, len(names), 2)
+    levels = compare(ProfileColumns.from_profiles(profiles), left, left + 1)["last_name"]
+    assert list(level_names("last_name", levels)) == [level for _, _, level in pairs]
+
+
 def test_columns_under_other_names_are_read_and_the_exact_name_wins() -> None:
     from linkage_ops.linkage.standardise import person_record_names
 

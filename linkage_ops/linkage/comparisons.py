@@ -7,10 +7,10 @@ is always ``missing`` (either side blank: no evidence either way, weight 0).
   Sammy / Samuel); Jaro-Winkler at or above the ``close`` or ``similar`` cut-off; ``prefix``
   (one is the other cut short, or its initial); ``swapped`` (one record's first name is the
   other's surname, or both names written the other way round within a typo); different.
-- last_name: exact; ``part_or_former`` (a part of a double-barrelled name or a former surname
-  is the other's surname); close / similar as above, also over the parts; prefix; ``swapped``
-  (both names the other way round, each within a typo: one name crossing is the first name's
-  ``swapped`` alone); different.
+- last_name: exact (spaces aside: Mc Donald / McDonald); ``part_or_former`` (a part of a
+  double-barrelled name or a former surname is the other's surname); close / similar as
+  above, also over the parts; prefix; ``swapped`` (both names the other way round, each
+  within a typo: one name crossing is the first name's ``swapped`` alone); different.
 - middle_names: exact (all of them); ``shared`` (the first or last of one record's middle names
   is the first or last of the other's, or the whole within a typo: Jaro-Winkler at the
   ``close`` cut-off); different.
@@ -95,6 +95,7 @@ class ProfileColumns:
     last_initial: np.ndarray
     canonical_code: np.ndarray
     last_code: np.ndarray
+    last_joined_code: np.ndarray  # the surname without its spaces (MC DONALD is MCDONALD)
     last_part_codes: tuple[np.ndarray, np.ndarray]
     former_code: np.ndarray
     middle: np.ndarray  # strings
@@ -153,6 +154,7 @@ class ProfileColumns:
             last_initial=_initials(profiles.last_name_std),
             canonical_code=canonical,
             last_code=last,
+            last_joined_code=_codes(_without_spaces(profiles.last_name_std))[0],
             last_part_codes=(part_a, part_b),
             former_code=former,
             middle=middle.to_numpy(dtype=object),
@@ -170,6 +172,13 @@ class ProfileColumns:
             district=district,
             sex=sex,
         )
+
+
+def _without_spaces(names: pd.Series) -> pd.Series:
+    """Each name with its spaces taken out, once per distinct name."""
+    codes, distinct = pd.factorize(names)
+    joined = np.array([str(name).replace(" ", "") for name in distinct] + [""], dtype=object)
+    return pd.Series(joined[codes])
 
 
 def _first_and_last_parts(names: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -359,7 +368,8 @@ def _last_name_agreement(p: ProfileColumns, left: np.ndarray, right: np.ndarray)
     ``swapped``)."""
     ll, lr = p.last_code[left], p.last_code[right]
     missing = (ll < 0) | (lr < 0)
-    exact = _equal(ll, lr)
+    # Written with and without a space (Mc Donald, De La Cruz, Smith-Jones) is one surname.
+    exact = _equal(ll, lr) | _equal(p.last_joined_code[left], p.last_joined_code[right])
     # Double-barrelled and changed surnames: a part, or a former surname, agreeing.
     part_or_former = _equal(p.former_code[left], lr) | _equal(ll, p.former_code[right])
     for part in p.last_part_codes:
