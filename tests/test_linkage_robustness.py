@@ -179,6 +179,14 @@ def test_dates_are_read_as_suppliers_write_them_day_first_unless_a_source_shows_
     # ... and said so: the records are kept, their source named.
     summary = link_records(frame).summary
     assert summary["unreadable_birth_dates"] == {"bad": 3}
+    # Typed dates (the warehouse's columns) and the same dates as objects (how Spark hands
+    # them over) read alike, a system's day zero included.
+    typed = pd.Series([pd.Timestamp("2010-12-03 10:00"), pd.Timestamp("1900-01-01"), pd.NaT])
+    for column in (typed.astype("datetime64[us]"), typed.astype(object)):
+        read = standardise_records(
+            pd.DataFrame({"record_id": list("abc"), "date_of_birth": column})
+        )
+        assert list(read.dob_text) == ["20101203", "", ""]
     # The order is each source's own: told, a source's ambiguous dates follow it.
     told = standardise_records(frame, {"uk": "month_first"}).set_index("record_id")
     assert told.dob_text["uk:0"] == "20100312"

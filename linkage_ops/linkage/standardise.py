@@ -319,9 +319,10 @@ def birth_dates(frame: pd.DataFrame, orders: Mapping[str, str] | None = None) ->
     unless given) deciding dates written day and month apart with the year last."""
     values = frame["date_of_birth"]
     if pd.api.types.is_datetime64_any_dtype(values):
-        return pd.Series(
-            pd.to_datetime(values).dt.tz_localize(None).to_numpy(), dtype="datetime64[ns]"
-        ).dt.normalize()
+        days = pd.to_datetime(values).dt.tz_localize(None).to_numpy(dtype="datetime64[D]")
+        placeholder = np.isin(days, np.array(sorted(PLACEHOLDER_DATES), dtype="datetime64[D]"))
+        days[placeholder] = np.datetime64("NaT")
+        return pd.Series(days.astype("datetime64[ns]"))
     orders = date_orders_of(frame) if orders is None else orders
     month_first = (
         frame["source"]
