@@ -69,7 +69,7 @@ def records_from_dataset(path: Path) -> tuple[pd.DataFrame, pd.Series]:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     if "truth" not in frame.columns:
         raise SystemExit(f"{path}: no truth column")
-    frame = frame.drop(columns=[c for c in ("errors",) if c in frame.columns])
+    frame = frame.drop(columns="errors", errors="ignore")
     try:
         renamed, _ = person_record_names(frame.columns.drop("truth"))
     except ValueError as error:

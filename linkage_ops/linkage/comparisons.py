@@ -39,7 +39,12 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Prefix
 from rapidfuzz.process import cpdist
 
 from linkage_ops.linkage.settings import DEFAULT_SETTINGS
-from linkage_ops.linkage.standardise import factorised, first_of_each, nickname_groups
+from linkage_ops.linkage.standardise import (
+    each_distinct,
+    factorised,
+    first_of_each,
+    nickname_groups,
+)
 
 COMPARISONS: dict[str, tuple[str, ...]] = DEFAULT_SETTINGS.levels
 CLOSE_SIMILARITY = DEFAULT_SETTINGS.cut_off("close")
@@ -154,7 +159,9 @@ class ProfileColumns:
             last_initial=_initials(profiles.last_name_std),
             canonical_code=canonical,
             last_code=last,
-            last_joined_code=_codes(_without_spaces(profiles.last_name_std))[0],
+            last_joined_code=_codes(
+                each_distinct(profiles.last_name_std, lambda name: (name or "").replace(" ", ""))
+            )[0],
             last_part_codes=(part_a, part_b),
             former_code=former,
             middle=middle.to_numpy(dtype=object),
@@ -172,13 +179,6 @@ class ProfileColumns:
             district=district,
             sex=sex,
         )
-
-
-def _without_spaces(names: pd.Series) -> pd.Series:
-    """Each name with its spaces taken out, once per distinct name."""
-    codes, distinct = pd.factorize(names)
-    joined = np.array([str(name).replace(" ", "") for name in distinct] + [""], dtype=object)
-    return pd.Series(joined[codes])
 
 
 def _first_and_last_parts(names: pd.Series) -> tuple[pd.Series, pd.Series]:

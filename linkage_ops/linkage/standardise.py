@@ -123,9 +123,13 @@ def standardise_name(value: object) -> str:
         unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii").upper()
     )
     # Hyphens separate surname parts; apostrophes join (O'Brien is OBRIEN).
-    spaced = ascii_text.replace("-", " ").replace("'", "").replace("/", " ")
-    name = _SPACES.sub(" ", _NOT_LETTERS.sub("", spaced)).strip()
+    name = _letters_and_spaces(ascii_text.replace("-", " ").replace("'", "").replace("/", " "))
     return "" if name in placeholder_names() else name
+
+
+def _letters_and_spaces(text: str) -> str:
+    """Upper-case letters and single spaces only."""
+    return _SPACES.sub(" ", _NOT_LETTERS.sub("", text.upper())).strip()
 
 
 @cache
@@ -134,7 +138,7 @@ def placeholder_names(path: Path = PLACEHOLDER_NAMES_PATH) -> frozenset[str]:
     names are (letters and single spaces, upper case)."""
     with path.open(encoding="utf-8", newline="") as handle:
         names = [row["name"] for row in csv.DictReader(handle)]
-    return frozenset(_SPACES.sub(" ", _NOT_LETTERS.sub("", name.upper())).strip() for name in names)
+    return frozenset(_letters_and_spaces(name) for name in names)
 
 
 @cache
@@ -416,7 +420,7 @@ def standardise_records(
 
     # Dates are worked out once per distinct value (a county has a few thousand birthdays).
     codes, distinct = pd.factorize(birth_dates(frame, date_orders), use_na_sentinel=True)
-    dob = pd.Series(pd.to_datetime(pd.Series(distinct, dtype="datetime64[ns]")))
+    dob = pd.Series(distinct, dtype="datetime64[ns]")
     dob_text = dob.dt.strftime("%Y%m%d").fillna("")
     # The same date read the other way round (a day/month swap), where that is a real date.
     swapped = pd.to_datetime(

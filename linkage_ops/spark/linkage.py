@@ -372,8 +372,9 @@ def _date_orders(distinct: DataFrame) -> dict[str, str]:
 
 
 def _unreadable_birth_dates(records: DataFrame) -> dict[str, int]:
-    """``unreadable_birth_dates`` counted by source (``count_by_source``), each distinct text
-    read once on the driver. Readable or not does not depend on a source's date order."""
+    """``unreadable_birth_dates`` counted by source as ``engine.count_by_source`` counts them,
+    each distinct text read once on the driver. Readable or not does not depend on a source's
+    date order."""
     if {"source", "date_of_birth"} - set(records.columns) or not isinstance(
         records.schema["date_of_birth"].dataType, T.StringType
     ):
