@@ -13,11 +13,13 @@ import argparse
 import re
 import sys
 import tempfile
+import zipfile
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from linkage_ops.engines import ENGINES, warehouse_engine
@@ -33,7 +35,11 @@ from linkage_ops.ingest import (
     load_schema,
 )
 from linkage_ops.linkage import FellegiSunterModel, ModelLevelsMismatch, link_records
-from linkage_ops.linkage.standardise import person_record_names
+from linkage_ops.linkage.standardise import (
+    FULL_NAME,
+    names_from_full_names,
+    person_record_names,
+)
 from linkage_ops.linkage.store import (
     read_state_decisions,
     read_state_folder,
@@ -46,15 +52,25 @@ class TableError(Exception):
     """A table named on the command line cannot be read, or lacks a column it needs."""
 
 
+# Workbooks read through openpyxl (the first sheet).
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+
 def _read_table(path: Path, needs: tuple[str, ...] = ()) -> pd.DataFrame:
     try:
         if path.suffix == ".parquet":
             frame = pd.read_parquet(path)
+        elif path.suffix.lower() in EXCEL_SUFFIXES:
+            # The first sheet, each cell as its text: a date cell as 2010-12-03 00:00:00, a
+            # number as written (an NHS number, or a date formatted as a number: 40515).
+            frame = pd.read_excel(path, dtype=str).replace({np.nan: None})
+        elif path.suffix.lower() == ".xls":
+            raise TableError(f"{path}: an Excel 97-2003 workbook; save it as .xlsx or CSV")
         else:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False).replace({"": None})
     except OSError as error:
         raise TableError(f"{path}: {error.strerror or error}") from None
-    except (ValueError, pd.errors.ParserError) as error:  # pandas' and pyarrow's own
+    except (ValueError, pd.errors.ParserError, zipfile.BadZipFile) as error:  # pandas' own
         raise TableError(f"{path}: not a readable table ({error})") from None
     missing = [column for column in needs if column not in frame.columns]
     if missing:
@@ -222,6 +238,17 @@ def _person_record_names(path: Path, columns: Iterable[str]) -> dict[str, str]:
     return renamed
 
 
+def _person_records(path: Path) -> pd.DataFrame:
+    """A table of person records, its columns named as linkage names them and whole names
+    split where no forename or surname is given apart (said how many)."""
+    records = _read_table(path)
+    records = records.rename(columns=_person_record_names(path, records.columns))
+    records, split = names_from_full_names(records)
+    if split:
+        print(f"names read from {FULL_NAME} (forename, middle names, surname): {split:,} records")
+    return records
+
+
 def _one_row_per_record(path: Path, records: pd.DataFrame) -> pd.DataFrame:
     """Rows repeated whole (a file exported twice) once each, said so; a record id given to
     two different rows stops the run: which of them would its key be?"""
@@ -259,10 +286,7 @@ def _link(args: argparse.Namespace) -> int:
     if engine == "spark":
         result = _link_on_spark(args.input, state, run_id, decisions, model)
     else:
-        records = _read_table(args.input)
-        records = _one_row_per_record(
-            args.input, records.rename(columns=_person_record_names(args.input, records.columns))
-        )
+        records = _one_row_per_record(args.input, _person_records(args.input))
         if "source_record_id" not in records.columns:
             records["source_record_id"] = records["record_id"]
         result = link_records(records, state=state, run_id=run_id, decisions=decisions, model=model)
@@ -305,13 +329,14 @@ def _link_on_spark(path: Path, state, run_id, decisions, model):
     from linkage_ops.spark.session import spark_session
 
     with tempfile.TemporaryDirectory() as spark_dir, spark_session(Path(spark_dir)) as spark:
-        frame = (
-            spark.read.parquet(str(path))
-            if path.suffix.lower() == ".parquet"
-            else lake.text_frame(spark, _read_table(path))
-        )
-        for name, column in _person_record_names(path, frame.columns).items():
-            frame = frame.withColumnRenamed(name, column)
+        if path.suffix.lower() == ".parquet":
+            frame = spark.read.parquet(str(path))
+            for name, column in _person_record_names(path, frame.columns).items():
+                frame = frame.withColumnRenamed(name, column)
+            if FULL_NAME in frame.columns:
+                frame = lake.names_from_full_names(frame)
+        else:
+            frame = lake.text_frame(spark, _person_records(path))
         if "source_record_id" not in frame.columns:
             frame = frame.withColumn("source_record_id", frame["record_id"])
         return link_records_spark(
@@ -384,7 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     sources.add_argument("--period", help="show the schema of this period's collection year")
     sources.set_defaults(handler=_sources)
 
-    link = commands.add_parser("link", help="link person records (CSV or Parquet)")
+    link = commands.add_parser(
+        "link", help="link person records (CSV, Parquet or an Excel workbook)"
+    )
     link.add_argument("input", type=Path)
     link.add_argument("--out", type=Path, required=True)
     link.add_argument(

@@ -1,6 +1,7 @@
 """The linkage-ops command line: link CSV and Parquet, keep keys with --state, evaluate."""
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -304,6 +305,37 @@ def test_link_reads_a_file_as_a_uk_supplier_writes_it(tmp_path, capsys) -> None:
     assert main(["link", str(tmp_path / "records.csv"), "--out", str(tmp_path / "keys.csv")]) == 0
     keys = pd.read_csv(tmp_path / "keys.csv").set_index("record_id").person_key
     assert keys["gp:1"] == keys["emergency_care:1"] != keys["gp:2"] == keys["emergency_care:2"]
+
+
+def test_link_reads_a_workbook_with_whole_names_as_a_team_keeps_one(tmp_path, capsys) -> None:
+    """An Excel list kept by hand: one Name column (SURNAME Forename, as NHS systems show a
+    patient, or Forename Surname), birth dates as date cells or as numbers (a cell formatted
+    General shows Excel's serial day: 40829 is 13 October 2011), NHS numbers as numbers."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["ID", "Name", "Date of Birth", "Gender", "NHS Number", "Postcode"])
+    sheet.append(["1", "PATEL Aisha", datetime(2011, 10, 13), "F", 9434765919, "HR6 8QQ"])
+    sheet.append(["2", "Aisha Patel", 40829, "Female", None, "HR6 8QQ"])
+    sheet.append(["3", "Reid, Tom", datetime(2012, 10, 4), "M", None, "HR1 4ZZ"])
+    sheet.append(["4", "Tom Reid", "04/10/2012", "Male", None, "HR1 4ZZ"])
+    book.save(tmp_path / "children.xlsx")
+    out = tmp_path / "keys.csv"
+    assert main(["link", str(tmp_path / "children.xlsx"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "Name -> full_name" in printed and "from full_name" in printed and ": 4 records" in printed
+    )
+    keys = pd.read_csv(out, dtype=str).set_index("record_id").person_key
+    assert keys["1"] == keys["2"] != keys["3"] == keys["4"]
+    # An old binary workbook, or a file that is not one: one line each.
+    (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    (tmp_path / "broken.xlsx").write_text("not a workbook", encoding="utf-8")
+    for name, problem in (("old.xls", "save it as .xlsx or CSV"), ("broken.xlsx", "not a")):
+        assert main(["link", str(tmp_path / name), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert problem in err and err.count("\n") == 1, err
 
 
 def test_a_table_that_cannot_be_read_is_one_line(tmp_path, capsys) -> None:

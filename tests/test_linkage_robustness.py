@@ -157,6 +157,8 @@ def test_dates_are_read_as_suppliers_write_them_day_first_unless_a_source_shows_
         "compact_day_first": ("03122010", "13122010"),
         # Month first: this supplier's own 12/13/2010 shows it.
         "us": ("12/03/2010", "12/13/2010"),
+        # A spreadsheet cell formatted as a number: Excel's serial day (1900 date system).
+        "excel_serial": ("40515", "40525.0"),
     }
     frame = pd.DataFrame(
         [
@@ -187,10 +189,45 @@ def test_dates_are_read_as_suppliers_write_them_day_first_unless_a_source_shows_
             pd.DataFrame({"record_id": list("abc"), "date_of_birth": column})
         )
         assert list(read.dob_text) == ["20101203", "", ""]
+    # A column of numbers (a workbook's or Parquet's): Excel serials and 20101203 alike.
+    # Microsoft's own examples: 39448 is 1 January 2008, DATEVALUE("8/22/2011") is 40777.
+    numbers = pd.Series([39448.0, 40777.0, 20101203.0, np.nan, 1234.0])
+    read = standardise_records(pd.DataFrame({"record_id": list("abcde"), "date_of_birth": numbers}))
+    assert list(read.dob_text) == ["20080101", "20110822", "20101203", "", ""]
     # The order is each source's own: told, a source's ambiguous dates follow it.
     told = standardise_records(frame, {"uk": "month_first"}).set_index("record_id")
     assert told.dob_text["uk:0"] == "20100312"
     assert told.dob_text["uk:1"] == "20101213"  # 13 cannot be a month
+
+
+def test_a_whole_name_in_one_column_is_split_as_people_write_names() -> None:
+    """Surname first after a comma or in capitals (as NHS systems show a patient: SMITH John),
+    otherwise last, keeping the particles that begin it; used only where a record gives no
+    forename or surname apart."""
+    from linkage_ops.linkage.standardise import names_from_full_names, split_full_name
+
+    assert split_full_name("Smith, John Paul") == ("John", "Paul", "Smith")
+    assert split_full_name("SMITH John Paul") == ("John", "Paul", "SMITH")
+    assert split_full_name("DE LA CRUZ Ana Sofia") == ("Ana", "Sofia", "DE LA CRUZ")
+    assert split_full_name("John Paul Smith") == ("John", "Paul", "Smith")
+    assert split_full_name("JOHN SMITH") == ("JOHN", "", "SMITH")
+    assert split_full_name("J Smith") == ("J", "", "Smith")  # an initial is no surname
+    assert split_full_name("Ana de la Cruz") == ("Ana", "", "de la Cruz")
+    assert split_full_name("Ahmed Al Tamimi") == ("Ahmed", "", "Al Tamimi")
+    assert split_full_name("Okafor") == ("", "", "Okafor")
+    assert split_full_name("  ") == ("", "", "")
+    records = pd.DataFrame(
+        {
+            "record_id": ["a", "b", "c"],
+            "full_name": ["OKAFOR Chidi", "Amy Lee", None],
+            "first_name": [None, "Amelia", None],
+        }
+    )
+    named, split = names_from_full_names(records)
+    assert split == 1
+    assert list(named.first_name.fillna("")) == ["Chidi", "Amelia", ""]
+    assert list(named.last_name.fillna("")) == ["OKAFOR", "", ""]  # b gave its own forename
+    assert pd.isna(records.first_name[0]) and "last_name" not in records  # the caller's frame
 
 
 def test_sexes_are_read_in_every_code_system() -> None:
@@ -260,6 +297,10 @@ def test_columns_under_other_names_are_read_and_the_exact_name_wins() -> None:
         "Zip": "postcode",
     }
     assert unused == ["dob", "child_id"]  # date_of_birth itself is there; child_id is truth
+    # Splink's record id; a whole name is enough to say who a record is about.
+    renamed, unused = person_record_names(["unique_id", "Full Name", "city"])
+    assert renamed == {"unique_id": "record_id", "Full Name": "full_name"}
+    assert unused == ["city"]
     with pytest.raises(ValueError, match="who a record is about"):
         person_record_names(["record_id", "source", "notes"])
 

@@ -127,12 +127,20 @@ def test_every_table_dbt_built_on_spark_equals_the_duckdb_build(built) -> None:
 
 def test_the_command_line_links_on_spark_as_on_duckdb(tmp_path: Path) -> None:
     """``linkage-ops link --engine spark`` (the job a cluster runs under spark-submit) gives
-    the bridge the default engine gives, from Parquet read by Spark itself."""
+    the bridge the default engine gives, from Parquet read by Spark itself; a third of the
+    records give their name whole (``SURNAME, Forename Middle``), split alike by both."""
     from linkage_ops.cli import main
     from linkage_ops.synthetic.independent_people import generate_dataset
 
     records = generate_dataset(people=300, seed=4, preset="heavy", identifiers=True).records
     records = records.drop(columns=["truth", "errors"]).sort_values("record_id")
+    whole = records.index % 3 == 0
+    parts = records.loc[whole, ["last_name", "first_name", "middle_names"]].fillna("")
+    records["Full Name"] = None
+    records.loc[whole, "Full Name"] = (
+        parts.last_name + ", " + parts.first_name + " " + parts.middle_names
+    ).str.strip(", ")
+    records.loc[whole, ["first_name", "middle_names", "last_name"]] = None
     source = tmp_path / "records.parquet"
     records.replace("", None).to_parquet(source, index=False)
     bridges = {}

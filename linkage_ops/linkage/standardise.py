@@ -53,11 +53,17 @@ PERSON_RECORD_COLUMNS = [
 ]
 
 
+# A whole name in one column, where a supplier keeps no forename and surname apart: split
+# into them (``names_from_full_names``) for the records that give no name otherwise.
+FULL_NAME = "full_name"
+NAME_PARTS = ("first_name", "middle_names", "last_name")
+
 # Other names suppliers' files and other tools give the person-record columns, compared in
 # lower case with spaces, dashes and dots read as underscores (``"Date of Birth"`` is
 # ``date_of_birth``). A truth column such as ``child_id`` is never taken for an identifier.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "record_id": ("rec_id", "recid", "id"),
+    # unique_id: Splink's name for a record's id.
+    "record_id": ("rec_id", "recid", "id", "unique_id"),
     "source": ("source_system", "dataset", "system"),
     "first_name": ("forename", "forenames", "given_name", "givenname", "firstname"),
     "middle_names": ("middle_name", "middlename", "middlenames", "other_forenames"),
@@ -70,9 +76,11 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "former_upn": ("formerupn", "previous_upn"),
     "nhs_number": ("nhs_no", "nhsnumber", "nhs", "newnhsno", "new_nhs_no"),
     "la_child_id": ("lachildid", "local_child_id"),
+    FULL_NAME: ("fullname", "name", "person_name", "child_name", "client_name", "patient_name"),
 }
 # The columns that say who a record is about: a table with none of them cannot be linked.
 IDENTITY_FIELDS = (
+    FULL_NAME,
     "first_name",
     "last_name",
     "date_of_birth",
@@ -93,7 +101,8 @@ def person_record_names(columns: Iterable[object]) -> tuple[dict[str, str], list
     not use. Raises ``ValueError`` when no column says who a record is about
     (``IDENTITY_FIELDS``)."""
     columns = list(columns)
-    known = {_header_key(column): column for column in PERSON_RECORD_COLUMNS}
+    used = [*PERSON_RECORD_COLUMNS, FULL_NAME]
+    known = {_header_key(column): column for column in used}
     for column, aliases in COLUMN_ALIASES.items():
         for alias in aliases:
             known.setdefault(_header_key(alias), column)
@@ -110,8 +119,70 @@ def person_record_names(columns: Iterable[object]) -> tuple[dict[str, str], list
             + ", ".join(IDENTITY_FIELDS)
             + " (or another name for one: forename, surname, dob, gender, nhs_no ...)"
         )
-    unused = [str(name) for name in named if name not in PERSON_RECORD_COLUMNS]
+    unused = [str(name) for name in named if name not in used]
     return {str(name): target for name, target in renamed.items()}, unused
+
+
+# Words that begin a surname rather than end the forenames (``Ana de la Cruz``, ``Ahmed Al
+# Tamimi``, ``Ludwig van Beethoven``), compared in capitals without dots.
+_SURNAME_PARTICLES = frozenset(
+    {"AL", "BIN", "BINT", "BINTI", "DA", "DAL", "DAS", "DE", "DEL", "DELLA", "DEN", "DER"}
+    | {"DI", "DO", "DOS", "DU", "EL", "IBN", "LA", "LE", "MAC", "MC", "O", "ST", "TEN", "TER"}
+    | {"VAN", "VON"}
+)
+
+
+def split_full_name(value: object) -> tuple[str, str, str]:
+    """A whole name as forename, middle names and surname, the ways people write one:
+    surname first after a comma (``Smith, John Paul``) or in capitals before names that are
+    not (``SMITH John Paul``, as NHS systems show a patient), otherwise last (``John Paul
+    Smith``), keeping the particles that begin it (``Ana de la Cruz``: ``de la Cruz``). One
+    word alone is taken for the surname."""
+    if not isinstance(value, str) or not value.strip():
+        return "", "", ""
+    if "," in value:
+        surname, _, forenames = value.partition(",")
+        words = forenames.split()
+        return (words[0] if words else ""), " ".join(words[1:]), surname.strip()
+    words = value.split()
+    if len(words) == 1:
+        return "", "", words[0]
+    capitals = 0
+    while capitals < len(words) and _in_capitals(words[capitals]):
+        capitals += 1
+    if 0 < capitals < len(words):
+        rest = words[capitals:]
+        return rest[0], " ".join(rest[1:]), " ".join(words[:capitals])
+    start = len(words) - 1
+    while start > 1 and words[start - 1].upper().replace(".", "") in _SURNAME_PARTICLES:
+        start -= 1
+    return words[0], " ".join(words[1:start]), " ".join(words[start:])
+
+
+def _in_capitals(word: str) -> bool:
+    """A word of two or more letters, all capitals (an initial is not a surname)."""
+    return word.isupper() and sum(character.isalpha() for character in word) > 1
+
+
+def names_from_full_names(records: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Records with a ``full_name`` column (``COLUMN_ALIASES``) take forename, middle names and
+    surname from it (``split_full_name``) where they give none of them apart; returns the
+    records and how many were so named. Records without the column are returned as they are."""
+    if FULL_NAME not in records.columns:
+        return records, 0
+    records = records.copy()
+    for column in NAME_PARTS:
+        if column not in records.columns:
+            records[column] = None
+    nameless = ~records[list(NAME_PARTS)].map(is_given).any(axis=1).to_numpy()
+    nameless &= records[FULL_NAME].map(is_given).to_numpy(dtype=bool)
+    if nameless.any():
+        parts = [split_full_name(value) for value in records[FULL_NAME].to_numpy()[nameless]]
+        for column, values in zip(NAME_PARTS, zip(*parts, strict=True), strict=True):
+            column_values = np.array(records[column], dtype=object)
+            column_values[nameless] = [value or None for value in values]
+            records[column] = column_values
+    return records, int(nameless.sum())
 
 
 def standardise_name(value: object) -> str:
@@ -191,6 +262,12 @@ def standardise_sex(value: object) -> str:
 DAY_FIRST, MONTH_FIRST = "day_first", "month_first"
 _YEAR_FIRST = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?")
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+# A spreadsheet cell formatted as a number, not a date, holds Excel's serial day number. In
+# Excel's 1900 date system day 1 is 1900-01-01 and Excel counts a 29 February 1900 that never
+# was, so from March 1900 on a serial counts days from 1899-12-30: 39448 is 2008-01-01. Five
+# digits (1927 to 2173) are read so; no other way of writing a date has five.
+_EXCEL_SERIAL = re.compile(r"(\d{5})(?:\.\d*)?")
+_EXCEL_DAY_ZERO = pd.Timestamp("1899-12-30")
 # Also read by Spark (Java regular expressions), to count each source's evidence.
 YEAR_LAST_PATTERN = r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4}|\d{2})(?:[T ].*)?$"
 _YEAR_LAST = re.compile(YEAR_LAST_PATTERN)
@@ -222,9 +299,10 @@ def parse_date(value: object, order: str = DAY_FIRST) -> pd.Timestamp:
     """A date of birth as a supplier may write it: ISO (``2010-12-03``, with or without a
     time), ``20101203`` (or ``03122010``), ``03/12/2010`` (day first unless ``order`` says
     month first, or the numbers themselves do: ``12/13/2010``), two-digit years (the latest
-    century not in the future), or words (``3 Dec 2010``, ``03-DEC-10``). ``NaT`` when it is
-    none of these, not a real date, only part of one (``2010-12``: no day to compare) or a
-    system's placeholder (``PLACEHOLDER_DATES``)."""
+    century not in the future), words (``3 Dec 2010``, ``03-DEC-10``) or an Excel serial day
+    number (``40515``, as text or a number: a spreadsheet cell not formatted as a date).
+    ``NaT`` when it is none of these, not a real date, only part of one (``2010-12``: no day
+    to compare) or a system's placeholder (``PLACEHOLDER_DATES``)."""
     stamp = _read_date(value, order)
     if stamp is pd.NaT or stamp.strftime("%Y-%m-%d") in PLACEHOLDER_DATES:
         return pd.NaT
@@ -237,9 +315,16 @@ def _read_date(value: object, order: str) -> pd.Timestamp:
     if isinstance(value, dt.date | np.datetime64):
         stamp = pd.Timestamp(value)
         return stamp.tz_localize(None).normalize() if stamp.tzinfo else stamp.normalize()
+    if isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_):
+        # A column of numbers (a spreadsheet's or Parquet's): 20101203 or an Excel serial.
+        if not np.isfinite(value) or value < 0:
+            return pd.NaT
+        value = f"{value:f}".rstrip("0").rstrip(".")
     if not isinstance(value, str) or not value.strip():
         return pd.NaT
     text = value.strip()
+    if match := _EXCEL_SERIAL.fullmatch(text):
+        return _EXCEL_DAY_ZERO + pd.Timedelta(days=int(match[1]))
     if match := _YEAR_FIRST.fullmatch(text):
         return _date(*(int(part) for part in match.groups()))
     if match := _COMPACT.fullmatch(text):

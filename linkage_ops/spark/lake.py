@@ -151,3 +151,21 @@ def text_frame(spark, frame: pd.DataFrame):
     schema = ", ".join(f"`{column}` string" for column in frame.columns)
     values = frame.astype(object).where(frame.notna(), None)
     return spark.createDataFrame(values, schema)
+
+
+def names_from_full_names(frame):
+    """``standardise.names_from_full_names`` on a Spark DataFrame, batch by batch: forename,
+    middle names and surname from ``full_name`` where a record gives none of them apart."""
+    from pyspark.sql import types as T
+
+    from linkage_ops.linkage.standardise import NAME_PARTS
+    from linkage_ops.linkage.standardise import names_from_full_names as split
+
+    added = [T.StructField(c, T.StringType()) for c in NAME_PARTS if c not in frame.columns]
+    schema = T.StructType([*frame.schema.fields, *added])
+
+    def batches(frames):
+        for batch in frames:
+            yield split(batch)[0][schema.fieldNames()]
+
+    return frame.mapInPandas(batches, schema)
