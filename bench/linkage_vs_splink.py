@@ -64,9 +64,13 @@ def records_from(warehouse: Path, all_records: bool) -> pd.DataFrame:
 
 def records_from_dataset(path: Path) -> tuple[pd.DataFrame, pd.Series]:
     """Person records and their truth from a CSV with a ``truth`` column."""
+    from linkage_ops.cli import TableError, read_table
     from linkage_ops.linkage.standardise import names_from_full_names, person_record_names
 
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        frame = read_table(path)
+    except TableError as error:
+        raise SystemExit(str(error)) from None
     if "truth" not in frame.columns and "cluster" in frame.columns:
         frame = frame.rename(columns={"cluster": "truth"})  # Splink's name for the truth
     if "truth" not in frame.columns:
@@ -80,7 +84,7 @@ def records_from_dataset(path: Path) -> tuple[pd.DataFrame, pd.Series]:
     if "record_id" not in frame.columns:
         raise SystemExit(f"{path}: no record_id column")
     truth = frame.set_index("record_id").truth
-    records, _ = names_from_full_names(frame.drop(columns="truth").replace("", None))
+    records, _ = names_from_full_names(frame.drop(columns="truth"))
     if "source_record_id" not in records.columns:
         records["source_record_id"] = records["record_id"]
     return records, truth

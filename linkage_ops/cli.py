@@ -10,6 +10,7 @@ linkage-ops evaluate --pred P --truth T
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import sys
 import tempfile
@@ -34,6 +35,7 @@ from linkage_ops.ingest import (
     load_period,
     load_schema,
 )
+from linkage_ops.ingest.reader import decode_text
 from linkage_ops.linkage import FellegiSunterModel, ModelLevelsMismatch, link_records
 from linkage_ops.linkage.standardise import (
     FULL_NAME,
@@ -56,7 +58,11 @@ class TableError(Exception):
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
 
-def _read_table(path: Path, needs: tuple[str, ...] = ()) -> pd.DataFrame:
+def read_table(path: Path, needs: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A table of text (a blank value is ``None``) from CSV in whatever encoding a supplier's
+    system wrote (``decode_text``: UTF-8, UTF-16 or Excel's Windows-1252), Parquet or the
+    first sheet of a workbook; ``TableError`` in one line when it cannot be read or lacks a
+    column it ``needs``."""
     try:
         if path.suffix == ".parquet":
             frame = pd.read_parquet(path)
@@ -67,7 +73,11 @@ def _read_table(path: Path, needs: tuple[str, ...] = ()) -> pd.DataFrame:
         elif path.suffix.lower() == ".xls":
             raise TableError(f"{path}: an Excel 97-2003 workbook; save it as .xlsx or CSV")
         else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False).replace({"": None})
+            text = decode_text(path, path.read_bytes())
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            frame = frame.replace({"": None})
+    except UnreadableFileError as error:
+        raise TableError(str(error)) from None
     except OSError as error:
         raise TableError(f"{path}: {error.strerror or error}") from None
     except (ValueError, pd.errors.ParserError, zipfile.BadZipFile) as error:  # pandas' own
@@ -241,7 +251,7 @@ def _person_record_names(path: Path, columns: Iterable[str]) -> dict[str, str]:
 def _person_records(path: Path) -> pd.DataFrame:
     """A table of person records, its columns named as linkage names them and whole names
     split where no forename or surname is given apart (said how many)."""
-    records = _read_table(path)
+    records = read_table(path)
     records = records.rename(columns=_person_record_names(path, records.columns))
     records, split = names_from_full_names(records)
     if split:
@@ -345,13 +355,13 @@ def _link_on_spark(path: Path, state, run_id, decisions, model):
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    predicted = _read_table(args.pred, ("record_id", "person_key")).set_index("record_id")
+    predicted = read_table(args.pred, ("record_id", "person_key")).set_index("record_id")
     predicted = predicted.person_key
     truth_path: Path = args.truth
     if truth_path.is_dir():
         truth = load_truth(truth_path)
     else:
-        truth = _read_table(truth_path, ("record_id", "child_id")).set_index("record_id")
+        truth = read_table(truth_path, ("record_id", "child_id")).set_index("record_id")
         truth = truth["child_id"]
     scores = pairwise_scores(predicted, truth.reindex(predicted.index))
     print(f"precision {scores.precision:.4f}")

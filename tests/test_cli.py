@@ -338,6 +338,22 @@ def test_link_reads_a_workbook_with_whole_names_as_a_team_keeps_one(tmp_path, ca
         assert problem in err and err.count("\n") == 1, err
 
 
+def test_link_reads_a_csv_saved_by_excel_in_windows_1252(tmp_path) -> None:
+    """Excel's "CSV (Comma delimited)" writes Windows-1252: one accented name made the whole
+    file "not a readable table". Read as the loaders read a supplier's export."""
+    text = (
+        "record_id,source,first_name,last_name,date_of_birth,postcode\n"
+        "1,gp,Zoë,Brontë,2011-10-13,HR6 8QQ\n"
+        "2,school,Zoe,Bronte,13/10/2011,HR6 8QQ\n"
+        "3,school,Chloé,Lefèvre,2012-10-04,HR1 4ZZ\n"
+    )
+    (tmp_path / "records.csv").write_bytes(text.encode("cp1252"))
+    out = tmp_path / "keys.csv"
+    assert main(["link", str(tmp_path / "records.csv"), "--out", str(out)]) == 0
+    keys = pd.read_csv(out, dtype=str).set_index("record_id").person_key
+    assert keys["1"] == keys["2"] != keys["3"]
+
+
 def test_a_table_that_cannot_be_read_is_one_line(tmp_path, capsys) -> None:
     (tmp_path / "keys.csv").write_text("record_id,child_id\na,1\n", encoding="utf-8")
     (tmp_path / "twice.csv").write_text(
