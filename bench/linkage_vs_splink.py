@@ -68,7 +68,7 @@ def records_from_dataset(path: Path) -> tuple[pd.DataFrame, pd.Series]:
     from linkage_ops.linkage.standardise import names_from_full_names, person_record_names
 
     try:
-        frame = read_table(path)
+        frame = read_table(Path(path))
     except TableError as error:
         raise SystemExit(str(error)) from None
     if "truth" not in frame.columns and "cluster" in frame.columns:

@@ -321,7 +321,7 @@ def test_a_rule_too_coarse_for_the_population_is_left_out_and_reported() -> None
     assert reports[("dob_text",)].pairs == 300 * 299 // 2
     # Within the per-rule limit, the cheapest run first until the total budget is spent.
     settings = BlockingSettings(
-        rules=rules, max_pairs_per_profile=100, max_rule_pairs_per_profile=1e6
+        rules=rules, max_pairs_per_profile=100, max_rule_pairs_per_profile=1e6, min_pairs=0
     )
     reports = {report.rule: report for report in choose_rules(keys, settings)}
     assert reports[("dob_text", "first_name_canonical")].used
@@ -387,6 +387,7 @@ def test_the_pair_budget_charges_a_rule_only_for_pairs_no_cheaper_rule_found() -
         max_pairs_per_profile=(all_pairs + 100) / 300,
         max_rule_pairs_per_profile=1e6,
         day_month_swap=False,
+        min_pairs=0,
     )
     reports = {report.rule: report for report in choose_rules(keys, settings)}
     assert reports[by_day].used
@@ -398,6 +399,9 @@ def test_the_pair_budget_charges_a_rule_only_for_pairs_no_cheaper_rule_found() -
     reports = {report.rule: report for report in choose_rules(keys, settings)}
     assert reports[by_sex].used
     assert "budget" in reports[by_day].reason
+    # A population this small affords a budget of ``min_pairs`` whatever its size.
+    reports = {r.rule: r for r in choose_rules(keys, replace(settings, min_pairs=all_pairs))}
+    assert reports[by_day].used
 
 
 def test_a_model_file_with_a_missing_level_is_refused_with_how_to_retrain() -> None:

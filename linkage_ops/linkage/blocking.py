@@ -356,12 +356,13 @@ def choose_within_budget(
     profiles (a rare name and birth year tell a lot; a common one is left to finer rules), so
     that a bigger population keeps the pairs it finds among rare values. Of the rest, the
     cheapest go first while the distinct pairs found stay within ``max_pairs_per_profile`` per
-    profile: as many rules as the budget allows. The budget counts pairs the model will score,
-    so a rule is charged only for the pairs no earlier rule found (rules overlap: most pairs two
-    names and a birth date agree on are found by several). A rule whose keys include every key
-    of a rule used in full adds no pair and is reported as within it."""
+    profile (or ``min_pairs``, if more): as many rules as the budget allows. The budget counts
+    pairs the model will score, so a rule is charged only for the pairs no earlier rule found
+    (rules overlap: most pairs two names and a birth date agree on are found by several). A
+    rule whose keys include every key of a rule used in full adds no pair and is reported as
+    within it."""
     n = max(profiles, 1)
-    budget = settings.max_pairs_per_profile * n
+    budget = max(settings.max_pairs_per_profile * n, settings.min_pairs)
     cap = settings.max_rule_pairs_per_profile * n
     small = settings.max_block_profiles
     reports: dict[tuple[str, ...], RuleReport] = {}

@@ -37,13 +37,17 @@ class BlockingSettings:
     coarse for this population as a whole and runs only in its blocks of at most
     ``max_block_profiles`` profiles (``None``: left out); the rules run cheapest first while the
     distinct pairs found stay within ``max_pairs_per_profile`` per profile (a rule is charged
-    only for pairs no cheaper rule found; a key mostly blank is cheap and kept).
+    only for pairs no cheaper rule found; a key mostly blank is cheap and kept), or
+    ``min_pairs`` if more.
     A rule whose keys include all of a used rule's keys adds nothing and is skipped. The run
     reports each rule's pairs and fate.
     """
 
     rules: tuple[tuple[str, ...], ...]
     max_pairs_per_profile: float = 8.0
+    # The budget is never below this many pairs: a population of tens of thousands scores
+    # them in a second or two, and a weaker-field one needs the rules they pay for.
+    min_pairs: int = 500_000
     max_rule_pairs_per_profile: float = 4.0
     max_block_profiles: int | None = 10
     # Also join a birth date read day-for-month to the plain one within the same address.
