@@ -766,6 +766,29 @@ def test_a_household_is_counted_once_so_a_sibling_without_a_birth_date_is_not_li
     assert pairwise_scores(keys, truth.reindex(keys.index)).precision > 0.95
 
 
+def test_brothers_are_told_apart_when_one_record_mistypes_their_surname() -> None:
+    """Yusuf and Bilal Farooqui: one address, one middle name, other first names and birth
+    years; a school wrote Farouqui for Bilal. Not one child, and no question for a reviewer:
+    decided by a rule, and the rule recorded."""
+    columns = ["record_id", "source", "first_name", "middle_names", "last_name"]
+    columns += ["date_of_birth", "sex", "postcode"]
+    brothers = [
+        ("a1", "school", "Yusuf", "Tariq", "Farooqui", "2012-03-14", "M", "HR4 9AB"),
+        ("a2", "gp", "Yusuf", "Tariq", "Farooqui", "2012-03-14", "M", "HR4 9AB"),
+        ("b1", "school", "Bilal", "Tariq", "Farouqui", "2015-07-02", "M", "HR4 9AB"),
+        ("b2", "gp", "Bilal", "Tariq", "Farooqui", "2015-07-02", "M", "HR4 9AB"),
+    ]
+    records = pd.DataFrame(
+        _filler(300) + [dict(zip(columns, row, strict=True)) for row in brothers]
+    )
+    result = link_records(records)
+    keys = result.bridge.set_index("record_id").person_key
+    assert keys["a1"] == keys["a2"] != keys["b1"] == keys["b2"]
+    pair = result.pairs.set_index(["record_id_l", "record_id_r"]).loc[("a1", "b1")]
+    assert pair.last_name_level == "close" and pair.decision == "auto_non_match"
+    assert pair.rule == "possible_siblings_surname_mistyped"
+
+
 def _scored(weights: dict[tuple[int, int], tuple[float, str, str]]):
     """A stand-in for scoring: each pair's match weight and its first-name and birth-date
     levels, looked up by the profile pair (smaller first)."""

@@ -409,6 +409,19 @@ DEFAULT_SETTINGS = LinkageSettings(
             ),
             any_weight=True,
         ),
+        # The same with the surname mistyped on one side: another first name (or none), not
+        # the same one mistyped, as well as another birth year.
+        AutoRule(
+            "possible_siblings_surname_mistyped",
+            "non_match",
+            (
+                ("last_name", ("close", "similar")),
+                ("postcode", ("full",)),
+                ("date_of_birth", ("different", "year_only")),
+                ("first_name", ("missing", "swapped", "different")),
+            ),
+            any_weight=True,
+        ),
         # Another first name at one surname and address, and no birth date to tell them apart:
         # a brother or sister, even sharing a middle name (families pass names on).
         AutoRule(
