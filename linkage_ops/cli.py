@@ -58,6 +58,23 @@ class TableError(Exception):
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
 
+def _below_title_rows(cells: pd.DataFrame, look: int = 10) -> pd.DataFrame:
+    """A sheet as a table whose header is its first row of column names: a list kept by hand
+    often has a title, a date or a note above them. The header is the first of the first
+    ``look`` rows with as many cells filled as the fullest of them (it names every column)."""
+    cells = cells.replace({np.nan: None}).dropna(how="all", axis=1)
+    if cells.empty:
+        return cells
+    filled = cells.head(look).notna().sum(axis=1).to_numpy()
+    header = int(np.argmax(filled == filled.max()))
+    names = [
+        str(name) if name is not None else f"column_{n + 1}"
+        for n, name in enumerate(cells.iloc[header])
+    ]
+    table = cells.iloc[header + 1 :].set_axis(names, axis=1)
+    return table.dropna(how="all").reset_index(drop=True)
+
+
 def read_table(path: Path, needs: tuple[str, ...] = ()) -> pd.DataFrame:
     """A table of text (a blank value is ``None``) from CSV in whatever encoding a supplier's
     system wrote (``decode_text``: UTF-8, UTF-16 or Excel's Windows-1252), Parquet or the
@@ -69,7 +86,7 @@ def read_table(path: Path, needs: tuple[str, ...] = ()) -> pd.DataFrame:
         elif path.suffix.lower() in EXCEL_SUFFIXES:
             # The first sheet, each cell as its text: a date cell as 2010-12-03 00:00:00, a
             # number as written (an NHS number, or a date formatted as a number: 40515).
-            frame = pd.read_excel(path, dtype=str).replace({np.nan: None})
+            frame = _below_title_rows(pd.read_excel(path, dtype=str, header=None))
         elif path.suffix.lower() == ".xls":
             raise TableError(f"{path}: an Excel 97-2003 workbook; save it as .xlsx or CSV")
         else:

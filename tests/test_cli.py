@@ -308,18 +308,24 @@ def test_link_reads_a_file_as_a_uk_supplier_writes_it(tmp_path, capsys) -> None:
 
 
 def test_link_reads_a_workbook_with_whole_names_as_a_team_keeps_one(tmp_path, capsys) -> None:
-    """An Excel list kept by hand: one Name column (SURNAME Forename, as NHS systems show a
-    patient, or Forename Surname), birth dates as date cells or as numbers (a cell formatted
-    General shows Excel's serial day: 40829 is 13 October 2011), NHS numbers as numbers."""
+    """An Excel list kept by hand: a title above the header, one Name column (SURNAME
+    Forename, as NHS systems show a patient, or Forename Surname), birth dates as date cells
+    or as numbers (a cell formatted General shows Excel's serial day: 40829 is 13 October
+    2011), NHS numbers as numbers."""
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
+    # A title and a note above the header, as a list kept by hand has them.
+    sheet.append(["Children missing education: December 2026"])
+    sheet.append(["Prepared by", "Inclusion team"])
+    sheet.append([])
     sheet.append(["ID", "Name", "Date of Birth", "Gender", "NHS Number", "Postcode"])
     sheet.append(["1", "PATEL Aisha", datetime(2011, 10, 13), "F", 9434765919, "HR6 8QQ"])
     sheet.append(["2", "Aisha Patel", 40829, "Female", None, "HR6 8QQ"])
     sheet.append(["3", "Reid, Tom", datetime(2012, 10, 4), "M", None, "HR1 4ZZ"])
     sheet.append(["4", "Tom Reid", "04/10/2012", "Male", None, "HR1 4ZZ"])
+    sheet.append([])
     book.save(tmp_path / "children.xlsx")
     out = tmp_path / "keys.csv"
     assert main(["link", str(tmp_path / "children.xlsx"), "--out", str(out)]) == 0
