@@ -63,28 +63,20 @@ def records_from(warehouse: Path, all_records: bool) -> pd.DataFrame:
 
 
 def records_from_dataset(path: Path) -> tuple[pd.DataFrame, pd.Series]:
-    """Person records and their truth from a CSV with a ``truth`` column."""
-    from linkage_ops.cli import TableError, read_table
-    from linkage_ops.linkage.standardise import names_from_full_names, person_record_names
+    """Person records and their truth from a CSV with a ``truth`` column, read as ``link``
+    reads its input (``cli.person_records``)."""
+    from linkage_ops.cli import TableError, person_records
 
     try:
-        frame = read_table(Path(path))
+        frame = person_records(Path(path))
     except TableError as error:
         raise SystemExit(str(error)) from None
     if "truth" not in frame.columns and "cluster" in frame.columns:
         frame = frame.rename(columns={"cluster": "truth"})  # Splink's name for the truth
     if "truth" not in frame.columns:
         raise SystemExit(f"{path}: no truth column (or cluster)")
-    frame = frame.drop(columns="errors", errors="ignore")
-    try:
-        renamed, _ = person_record_names(frame.columns.drop("truth"))
-    except ValueError as error:
-        raise SystemExit(f"{path}: {error}") from None
-    frame = frame.rename(columns=renamed)
-    if "record_id" not in frame.columns:
-        raise SystemExit(f"{path}: no record_id column")
     truth = frame.set_index("record_id").truth
-    records, _ = names_from_full_names(frame.drop(columns="truth"))
+    records = frame.drop(columns=["truth", "errors"], errors="ignore")
     if "source_record_id" not in records.columns:
         records["source_record_id"] = records["record_id"]
     return records, truth

@@ -265,7 +265,7 @@ def _person_record_names(path: Path, columns: Iterable[str]) -> dict[str, str]:
     return renamed
 
 
-def _person_records(path: Path) -> pd.DataFrame:
+def person_records(path: Path) -> pd.DataFrame:
     """A table of person records, its columns named as linkage names them and whole names
     split where no forename or surname is given apart (said how many)."""
     records = read_table(path)
@@ -313,7 +313,7 @@ def _link(args: argparse.Namespace) -> int:
     if engine == "spark":
         result = _link_on_spark(args.input, state, run_id, decisions, model)
     else:
-        records = _one_row_per_record(args.input, _person_records(args.input))
+        records = _one_row_per_record(args.input, person_records(args.input))
         if "source_record_id" not in records.columns:
             records["source_record_id"] = records["record_id"]
         result = link_records(records, state=state, run_id=run_id, decisions=decisions, model=model)
@@ -363,7 +363,7 @@ def _link_on_spark(path: Path, state, run_id, decisions, model):
             if FULL_NAME in frame.columns:
                 frame = lake.names_from_full_names(frame)
         else:
-            frame = lake.text_frame(spark, _person_records(path))
+            frame = lake.text_frame(spark, person_records(path))
         if "source_record_id" not in frame.columns:
             frame = frame.withColumn("source_record_id", frame["record_id"])
         return link_records_spark(
