@@ -266,13 +266,13 @@ def _person_record_names(path: Path, columns: Iterable[str]) -> dict[str, str]:
 
 
 def person_records(path: Path) -> pd.DataFrame:
-    """A table of person records, its columns named as linkage names them and whole names
-    split where no forename or surname is given apart (said how many)."""
+    """A table of person records, its columns named as linkage names them and names taken from
+    a name column where a record lacks them (said how many; see ``names_from_full_names``)."""
     records = read_table(path)
     records = records.rename(columns=_person_record_names(path, records.columns))
     records, split = names_from_full_names(records)
     if split:
-        print(f"names read from {FULL_NAME} (forename, middle names, surname): {split:,} records")
+        print(f"names taken from {FULL_NAME} where a record lacked them: {split:,} records")
     return records
 
 

@@ -224,10 +224,53 @@ def test_a_whole_name_in_one_column_is_split_as_people_write_names() -> None:
         }
     )
     named, split = names_from_full_names(records)
-    assert split == 1
-    assert list(named.first_name.fillna("")) == ["Chidi", "Amelia", ""]
-    assert list(named.last_name.fillna("")) == ["OKAFOR", "", ""]  # b gave its own forename
+    assert split == 2
+    assert list(named.first_name.fillna("")) == ["Chidi", "Amelia", ""]  # b's own forename kept
+    assert list(named.last_name.fillna("")) == ["OKAFOR", "Lee", ""]
     assert pd.isna(records.first_name[0]) and "last_name" not in records  # the caller's frame
+
+
+def test_a_name_column_beside_a_forename_or_surname_column_gives_the_part_missing() -> None:
+    """``Forename`` and ``Name`` (the surname, as some case-management and school exports head
+    it), or ``Surname`` and ``Name`` (the given names): each record takes the part it lacks
+    from the Name column as it is, not split as a whole name; a record with its own parts
+    keeps them."""
+    from linkage_ops.linkage.standardise import names_from_full_names, person_record_names
+
+    def read(columns: dict[str, list[str]]) -> tuple[pd.DataFrame, int]:
+        frame = pd.DataFrame(columns)
+        renamed, _ = person_record_names(frame.columns)
+        return names_from_full_names(frame.rename(columns=renamed))
+
+    surnames = {
+        "Child ID": ["1", "2", "3", "4"],
+        "Forename": ["Amelia", "Chidi", "Ana", "Tom"],
+        "Name": ["Okafor", "Nwosu", "de la Cruz", "Price"],
+    }
+    named, taken = read(surnames)
+    assert taken == 4
+    assert list(named.first_name) == ["Amelia", "Chidi", "Ana", "Tom"]
+    assert list(named.last_name) == ["Okafor", "Nwosu", "de la Cruz", "Price"]
+    forenames = {
+        "Child ID": ["1", "2", "3"],
+        "Surname": ["Okafor", "Nwosu", "Price"],
+        "Name": ["Amelia", "Chidi", "Tom"],
+    }
+    named, _ = read(forenames)
+    assert list(named.first_name) == ["Amelia", "Chidi", "Tom"]
+    assert list(named.last_name) == ["Okafor", "Nwosu", "Price"]
+    # A column of whole names: the missing surname is the split's, the record's forename stays.
+    whole = {
+        "Child ID": ["1", "2", "3"],
+        "First name": ["Amelia", "Tom", "Chidi"],
+        "Surname": ["", "", "Nwosu"],
+        "Full name": ["Amy Lee", "Thomas James Price", "Chidi Nwosu"],
+    }
+    named, taken = read(whole)
+    assert taken == 2
+    assert list(named.first_name) == ["Amelia", "Tom", "Chidi"]
+    assert list(named.middle_names.fillna("")) == ["", "James", ""]
+    assert list(named.last_name) == ["Lee", "Price", "Nwosu"]
 
 
 def test_sexes_are_read_in_every_code_system() -> None:

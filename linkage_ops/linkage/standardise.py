@@ -164,25 +164,60 @@ def _in_capitals(word: str) -> bool:
     return word.isupper() and sum(character.isalpha() for character in word) > 1
 
 
-def names_from_full_names(records: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Records with a ``full_name`` column (``COLUMN_ALIASES``) take forename, middle names and
-    surname from it (``split_full_name``) where they give none of them apart; returns the
-    records and how many were so named. Records without the column are returned as they are."""
+def names_from_full_names(
+    records: pd.DataFrame, whole_names: bool | None = None
+) -> tuple[pd.DataFrame, int]:
+    """Records with a ``full_name`` column (``COLUMN_ALIASES``) take their names from it where
+    they lack them; returns the records and how many took a name from it. Records without the
+    column are returned as they are.
+
+    A record with no forename or surname apart takes all three from ``split_full_name``. A
+    record with one of them takes the other from the column too: where the column holds whole
+    names (``whole_names``; by default, when most of its values are two words or more), the
+    missing part of the split; where it holds one word each, as a ``Name`` column beside a
+    ``Forename`` column holds surnames, the value itself."""
     if FULL_NAME not in records.columns:
         return records, 0
     records = records.copy()
     for column in NAME_PARTS:
         if column not in records.columns:
             records[column] = None
-    nameless = ~records[list(NAME_PARTS)].map(is_given).any(axis=1).to_numpy()
-    nameless &= records[FULL_NAME].map(is_given).to_numpy(dtype=bool)
-    if nameless.any():
-        parts = [split_full_name(value) for value in records[FULL_NAME].to_numpy()[nameless]]
-        for column, values in zip(NAME_PARTS, zip(*parts, strict=True), strict=True):
-            column_values = np.array(records[column], dtype=object)
-            column_values[nameless] = [value or None for value in values]
-            records[column] = column_values
-    return records, int(nameless.sum())
+    named = records[FULL_NAME].map(is_given).to_numpy(dtype=bool)
+    full = np.array(
+        [
+            str(value).strip() if given else ""
+            for value, given in zip(records[FULL_NAME], named, strict=True)
+        ],
+        dtype=object,
+    )
+    if whole_names is None:
+        whole_names = holds_whole_names(
+            int(named.sum()), sum(len(value.split()) > 1 for value in full[named])
+        )
+    first, middle, last = (
+        records[column].map(is_given).to_numpy(dtype=bool) for column in NAME_PARTS
+    )
+    columns = {column: np.array(records[column], dtype=object) for column in NAME_PARTS}
+    taken = np.zeros(len(records), dtype=bool)
+    for row in np.flatnonzero(named & ~(first & last)):
+        parts = split_full_name(full[row])
+        if (first[row] or last[row]) and not whole_names:  # one word: the part it lacks
+            parts = ("", "", full[row]) if first[row] else (full[row], "", "")
+        for column, value, given in zip(
+            NAME_PARTS, parts, (first[row], middle[row], last[row]), strict=True
+        ):
+            if value and not given:
+                columns[column][row] = value
+                taken[row] = True
+    for column, values in columns.items():
+        records[column] = values
+    return records, int(taken.sum())
+
+
+def holds_whole_names(given: int, of_several_words: int) -> bool:
+    """Whether a name column holds whole names rather than one name each: most of its
+    ``given`` values are of several words (or none is given)."""
+    return not given or of_several_words * 2 >= given
 
 
 def standardise_name(value: object) -> str:

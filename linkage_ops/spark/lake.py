@@ -154,18 +154,25 @@ def text_frame(spark, frame: pd.DataFrame):
 
 
 def names_from_full_names(frame):
-    """``standardise.names_from_full_names`` on a Spark DataFrame, batch by batch: forename,
-    middle names and surname from ``full_name`` where a record gives none of them apart."""
+    """``standardise.names_from_full_names`` on a Spark DataFrame, batch by batch: names from
+    ``full_name`` where a record lacks them, the column read one way for the whole table
+    (whole names, or one name each)."""
+    from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    from linkage_ops.linkage.standardise import NAME_PARTS
+    from linkage_ops.linkage.standardise import FULL_NAME, NAME_PARTS, holds_whole_names
     from linkage_ops.linkage.standardise import names_from_full_names as split
 
     added = [T.StructField(c, T.StringType()) for c in NAME_PARTS if c not in frame.columns]
     schema = T.StructType([*frame.schema.fields, *added])
+    name = F.trim(F.col(FULL_NAME))
+    given, words = frame.agg(
+        F.count(F.when(name != "", 1)), F.count(F.when(name.rlike(r"\S\s"), 1))
+    ).first()
+    whole_names = holds_whole_names(given, words)
 
     def batches(frames):
         for batch in frames:
-            yield split(batch)[0][schema.fieldNames()]
+            yield split(batch, whole_names)[0][schema.fieldNames()]
 
     return frame.mapInPandas(batches, schema)
