@@ -79,12 +79,18 @@ def digits_of_number(value: object) -> str | None:
     return None
 
 
+# What a number column written out as decimals ends with (``9434765919.0``: a CSV written
+# from a spreadsheet or a data frame whose column had blanks), removed from NHS numbers.
+NHS_DECIMAL_ZEROS = r"[.]0+$"
+
+
 def normalise_nhs_number(value: object) -> str | None:
-    """Remove the spaces and dashes feeds put in NHS numbers; a whole number is read as its
-    digits; blank or anything else becomes ``None``."""
+    """Remove the spaces and dashes feeds put in NHS numbers and the ``.0`` a number column
+    written as decimals gives them; a whole number is read as its digits; blank or anything
+    else becomes ``None``."""
     if not isinstance(value, str):
         return digits_of_number(value)
-    cleaned = re.sub(r"[\s-]", "", value)
+    cleaned = re.sub(NHS_DECIMAL_ZEROS, "", re.sub(r"[\s-]", "", value))
     return cleaned or None
 
 
@@ -140,7 +146,11 @@ def _text(values: pd.Series) -> pd.Series:
 
 def valid_nhs_numbers(values: pd.Series) -> pd.Series:
     """Each value normalised where it is a valid NHS number, ``None`` elsewhere."""
-    cleaned = _text(values).str.replace(r"[\s-]", "", regex=True)
+    cleaned = (
+        _text(values)
+        .str.replace(r"[\s-]", "", regex=True)
+        .str.replace(NHS_DECIMAL_ZEROS, "", regex=True)
+    )
     shaped = cleaned.str.fullmatch(r"[0-9]{10}").fillna(False).to_numpy(dtype=bool)
     result = np.full(len(values), None, dtype=object)
     if not shaped.any():

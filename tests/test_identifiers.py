@@ -53,12 +53,20 @@ def test_make_upn_builds_the_documented_layout() -> None:
     assert is_valid_upn(upn)
 
 
-@pytest.mark.parametrize("number", ["9434765919", "943 476 5919", "943-476-5919"])
+# 9434765919.0: a number column written out as decimals (a CSV saved from a spreadsheet or
+# a data frame whose column had blanks).
+@pytest.mark.parametrize(
+    "number", ["9434765919", "943 476 5919", "943-476-5919", "9434765919.0", "9434765919.00"]
+)
 def test_valid_nhs_number_in_display_and_feed_forms(number: str) -> None:
     assert is_valid_nhs_number(number)
+    assert normalise_nhs_number(number) == "9434765919"
 
 
-@pytest.mark.parametrize("number", ["9434765918", "943476591", "94347659190", "", None, "abc"])
+@pytest.mark.parametrize(
+    "number",
+    ["9434765918", "943476591", "94347659190", "", None, "abc", "9434765919.5", ".0", "94.0"],
+)
 def test_invalid_nhs_numbers(number: str | None) -> None:
     assert not is_valid_nhs_number(number)
 
@@ -125,6 +133,9 @@ def test_column_rules_agree_with_the_scalar_rules_on_every_value() -> None:
         12,
         "\uff19\uff14\uff13\uff14\uff17\uff16\uff15\uff19\uff11\uff19",  # full-width digits
         "943\t476\t5919",
+        "9434765919.0",
+        "9434765919.01",
+        "943 476 5919.0",
     ]
     values = pd.Series([_mangled(rng, v) for v in upns + nhs] + odd, dtype=object)
 

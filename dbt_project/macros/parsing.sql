@@ -31,7 +31,10 @@
 {%- endmacro %}
 
 {% macro normalise_nhs_number(column) -%}
-    nullif({{ regexp_replace_all('coalesce(' ~ column ~ ", '')", '[\\s-]', '') }}, '')
+    {#- Spaces and dashes removed, and the .0 of a number column written as decimals
+        (NHS_DECIMAL_ZEROS in linkage_ops/identifiers.py). -#}
+    {%- set spaced = regexp_replace_all('coalesce(' ~ column ~ ", '')", '[\\s-]', '') -%}
+    nullif({{ regexp_replace_all(spaced, '[.]0+$', '') }}, '')
 {%- endmacro %}
 
 {% macro clean_text(column) -%}
