@@ -10,6 +10,7 @@ linkage-ops evaluate --pred P --truth T
 from __future__ import annotations
 
 import argparse
+import csv
 import io
 import re
 import sys
@@ -91,7 +92,9 @@ def read_table(path: Path, needs: tuple[str, ...] = ()) -> pd.DataFrame:
             raise TableError(f"{path}: an Excel 97-2003 workbook; save it as .xlsx or CSV")
         else:
             text = decode_text(path, path.read_bytes())
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            frame = pd.read_csv(
+                io.StringIO(text), sep=delimiter_of(text), dtype=str, keep_default_na=False
+            )
             frame = frame.replace({"": None})
     except UnreadableFileError as error:
         raise TableError(str(error)) from None
@@ -103,6 +106,25 @@ def read_table(path: Path, needs: tuple[str, ...] = ()) -> pd.DataFrame:
     if missing:
         raise TableError(f"{path}: no {', '.join(missing)} column")
     return frame
+
+
+# What separates a text table's fields: commas, or as other exports write them, tabs (a
+# .tsv or .txt export), semicolons (Excel's CSV where a comma is the decimal mark) or bars.
+DELIMITERS = (",", "\t", ";", "|")
+
+
+def delimiter_of(text: str, lines: int = 10) -> str:
+    """The delimiter that splits the first ``lines`` lines into the most fields (the lowest
+    count over those lines; quotes respected), commas when none splits them."""
+    sample = [line for line in text.splitlines()[:lines] if line.strip()]
+    if not sample:
+        return ","
+
+    def fields(delimiter: str) -> int:
+        return min(len(row) for row in csv.reader(sample, delimiter=delimiter))
+
+    best = max(DELIMITERS, key=fields)  # the first of equals: commas
+    return best if fields(best) > 1 else ","
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:

@@ -1,5 +1,6 @@
 """The linkage-ops command line: link CSV and Parquet, keep keys with --state, evaluate."""
 
+import csv
 import json
 from datetime import datetime
 from pathlib import Path
@@ -358,6 +359,26 @@ def test_link_reads_a_csv_saved_by_excel_in_windows_1252(tmp_path) -> None:
     assert main(["link", str(tmp_path / "records.csv"), "--out", str(out)]) == 0
     keys = pd.read_csv(out, dtype=str).set_index("record_id").person_key
     assert keys["1"] == keys["2"] != keys["3"]
+
+
+def test_link_reads_tables_separated_by_tabs_semicolons_or_bars(tmp_path) -> None:
+    """Exports other than comma-separated: a case-management system's tab-separated .txt,
+    Excel's CSV where a comma is the decimal mark (semicolons), a bar-delimited extract.
+    Quoted fields may hold the other delimiters (a name with a comma)."""
+    rows = [
+        ["ID", "Forename", "Surname", "DOB", "Post Code", "Note"],
+        ["1", "Zoe", "Bronte", "13/10/2011", "HR6 8QQ", "moved; see file, p.2"],
+        ["2", "Zoë", "Brontë", "2011-10-13", "HR6 8QQ", ""],
+        ["3", "Chloe", "Lefevre", "04/10/2012", "HR1 4ZZ", "a|b"],
+    ]
+    for delimiter, name in (("\t", "records.txt"), (";", "records.csv"), ("|", "records.dat")):
+        path = tmp_path / name
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle, delimiter=delimiter).writerows(rows)
+        out = tmp_path / f"keys-{name}.csv"
+        assert main(["link", str(path), "--out", str(out)]) == 0, name
+        keys = pd.read_csv(out, dtype=str).set_index("record_id").person_key
+        assert keys["1"] == keys["2"] != keys["3"], name
 
 
 def test_a_table_that_cannot_be_read_is_one_line(tmp_path, capsys) -> None:
