@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from linkage_ops.ingest.raw_store import raw_table_name
+from linkage_ops.ingest.reader import TIME_AFTER_DATE
 from linkage_ops.ingest.schema import TableSchema
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
@@ -253,12 +254,15 @@ def _with_dates(frame: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
     present = {column: fmt for column, fmt in formats.items() if column in frame.columns}
     if not present:
         return frame
-    return frame.assign(
-        **{
-            column: pd.to_datetime(frame[column], format=fmt, errors="coerce")
-            for column, fmt in present.items()
-        }
-    )
+
+    def dates(values: pd.Series, fmt: str) -> pd.Series:
+        if "%H" not in fmt:  # a time after a date read as the loader reads it (read_date)
+            values = (
+                values.astype("string").str.strip().str.replace(TIME_AFTER_DATE, "", regex=True)
+            )
+        return pd.to_datetime(values, format=fmt, errors="coerce")
+
+    return frame.assign(**{column: dates(frame[column], fmt) for column, fmt in present.items()})
 
 
 def _observed(result: dict) -> str:

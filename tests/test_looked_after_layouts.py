@@ -11,6 +11,7 @@ in the XML form (root EXPSSDA903).
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
@@ -368,3 +369,44 @@ def test_a_dolo_file_before_2026_27_is_kept_as_unmodelled_rows(tmp_path, con) ->
     ).fetchall() == [("10/02/2025",)]
     assert len(load.tables) == len(SCHEMA.for_period(period).tables)
     assert_reconciles(con, period)
+
+
+def test_a_return_saved_through_a_spreadsheet_with_times_after_its_dates_loads(
+    tmp_path, con
+) -> None:
+    """A team that opens the 903 in a spreadsheet and saves it again gets "01/09/2022 00:00"
+    where a date was: every row still loads (the time kept in the raw table), none is
+    rejected, and the raw suite reads the dates (unread, its date-range checks skip them)."""
+    from linkage_ops.ingest.reader import read_date
+    from linkage_ops.quality import raw_suite, validate
+
+    period = "2023-24"
+    landing = landing_copy(tmp_path, period)
+    timed = 0
+    for path in (landing / SOURCE / period).glob("*.csv"):
+        text = path.read_text(encoding="utf-8-sig")
+        with_times = re.sub(r"\b(\d{2}/\d{2}/\d{4})\b", r"\1 00:00", text)
+        timed += with_times != text
+        path.write_text(with_times, encoding="utf-8")
+    assert timed >= 3
+    load = load_period(con, landing, SOURCE, period, run_id="t")
+    assert load.failed == [] and rejected(load) == []
+    assert {(f.field, f.value[:2]) for f in load.findings} <= {("UPN", "UN")}
+    assert_reconciles(con, period)
+    decom = con.execute(
+        f"select DECOM from {raw_table_name(SOURCE, 'episodes')} where _period = ?", [period]
+    ).fetchall()
+    assert decom and all(value.endswith(" 00:00") for (value,) in decom)
+    # An episode starting after the return's year, time and all, is seen by the raw suite.
+    episodes = con.execute(
+        f"select * from {raw_table_name(SOURCE, 'episodes')} where _period = ?", [period]
+    ).df()
+    suite = raw_suite(SOURCE, SCHEMA.for_period(period).tables["episodes"])
+    assert not [f for f in validate(episodes, suite).findings if f.column == "DECOM"]
+    episodes.loc[0, "DECOM"] = "01/09/2031 00:00"
+    assert [f for f in validate(episodes, suite).findings if f.column == "DECOM"]
+    assert read_date("01/09/2022 00:00", "%d/%m/%Y").date().isoformat() == "2022-09-01"
+    assert read_date("2022-09-01T13:05:59.123", "%Y-%m-%d").day == 1
+    for value, layout in (("01/09/2022 0000", "%d/%m/%Y"), ("2022-Sep-01", "%Y-%b-%d %H:%M:%S")):
+        with pytest.raises(ValueError):
+            read_date(value, layout)

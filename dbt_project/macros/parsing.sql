@@ -2,8 +2,14 @@
 
 {% macro parse_date(column, format) -%}
     {#- `format` in strptime's notation (%Y-%m-%d); blank is null, anything else not in the
-        format an error. -#}
-    {{ date_from_string("nullif(trim(" ~ column ~ "), '')", format) }}
+        format an error. Where the format has no time, a time after the date is set aside
+        (13/10/2011 00:00 from a spreadsheet; TIME_AFTER_DATE in linkage_ops/ingest/reader.py,
+        which the loader reads the same way). -#}
+    {%- set value = "nullif(trim(" ~ column ~ "), '')" -%}
+    {%- if '%H' not in format -%}
+        {%- set value = regexp_replace_all(value, '[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?$', '') -%}
+    {%- endif -%}
+    {{ date_from_string(value, format) }}
 {%- endmacro %}
 
 {% macro parse_timestamp(column, format) -%}

@@ -17,7 +17,7 @@ import pandas as pd
 
 from linkage_ops.ingest.codelist_table import write_code_lists
 from linkage_ops.ingest.collection_year import parse_year_label
-from linkage_ops.ingest.reader import Finding, SourceBatch, TableBatch
+from linkage_ops.ingest.reader import Finding, SourceBatch, TableBatch, read_date
 from linkage_ops.ingest.schema import SourceSchema
 
 RAW_SCHEMA = "raw"
@@ -635,7 +635,7 @@ def period_mismatches(schema: SourceSchema, batch: SourceBatch) -> list[str]:
         for _, values in table.loaded:
             value = values[position]
             try:
-                month = datetime.strptime((value or "").strip(), rule.date_format or "")
+                month = read_date(value or "", rule.date_format or "")
             except ValueError:
                 continue
             key = f"{month:%Y-%m}"

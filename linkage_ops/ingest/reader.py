@@ -157,6 +157,26 @@ def decode_text(path: Path, raw: bytes) -> str:
     return "\n".join(lines)
 
 
+# A time of day after a date where the layout gives a date alone: "13/10/2011 00:00" from a
+# spreadsheet that held a date-time cell, "2011-10-13T00:00:00" or "2011-10-13 00:00:00.000"
+# from a database export. The date is read; the time stays in the raw table. (Staging's
+# parse_date macro removes the same pattern.)
+TIME_AFTER_DATE = r"[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?$"
+
+
+def read_date(value: str, date_format: str) -> datetime:
+    """``value`` read in ``date_format`` (strptime's notation), a time after it set aside when
+    the format has none; ``ValueError`` when it is not such a date."""
+    value = value.strip()
+    try:
+        return datetime.strptime(value, date_format)
+    except ValueError:
+        date_only = re.sub(TIME_AFTER_DATE, "", value)
+        if "%H" in date_format or date_only == value:
+            raise
+        return datetime.strptime(date_only, date_format)
+
+
 def check_value(rule: FieldRule, value: str | None) -> str | None:
     """The reason ``value`` breaks ``rule``, or ``None`` if it is acceptable."""
     if value is None or value.strip() == "":
@@ -170,7 +190,7 @@ def check_value(rule: FieldRule, value: str | None) -> str | None:
         reason = f"whole number out of range ({INTEGER_MIN:,} to {INTEGER_MAX:,})"
     elif rule.type == "date":
         try:
-            datetime.strptime(value, rule.date_format or "")
+            read_date(value, rule.date_format or "")
         except ValueError:
             reason = (
                 f"expected a date like {datetime(2024, 10, 3).strftime(rule.date_format or '')}"
