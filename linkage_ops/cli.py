@@ -10,7 +10,6 @@ linkage-ops evaluate --pred P --truth T
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import re
 import sys
@@ -36,7 +35,7 @@ from linkage_ops.ingest import (
     load_period,
     load_schema,
 )
-from linkage_ops.ingest.reader import decode_text
+from linkage_ops.ingest.reader import decode_text, delimiter_of
 from linkage_ops.linkage import FellegiSunterModel, ModelLevelsMismatch, link_records
 from linkage_ops.linkage.standardise import (
     FULL_NAME,
@@ -106,25 +105,6 @@ def read_table(path: Path, needs: tuple[str, ...] = ()) -> pd.DataFrame:
     if missing:
         raise TableError(f"{path}: no {', '.join(missing)} column")
     return frame
-
-
-# What separates a text table's fields: commas, or as other exports write them, tabs (a
-# .tsv or .txt export), semicolons (Excel's CSV where a comma is the decimal mark) or bars.
-DELIMITERS = (",", "\t", ";", "|")
-
-
-def delimiter_of(text: str, lines: int = 10) -> str:
-    """The delimiter that splits the first ``lines`` lines into the most fields (the lowest
-    count over those lines; quotes respected), commas when none splits them."""
-    sample = [line for line in text.splitlines()[:lines] if line.strip()]
-    if not sample:
-        return ","
-
-    def fields(delimiter: str) -> int:
-        return min(len(row) for row in csv.reader(sample, delimiter=delimiter))
-
-    best = max(DELIMITERS, key=fields)  # the first of equals: commas
-    return best if fields(best) > 1 else ","
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:

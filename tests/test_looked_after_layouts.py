@@ -11,6 +11,7 @@ in the XML form (root EXPSSDA903).
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
 from pathlib import Path
@@ -410,3 +411,35 @@ def test_a_return_saved_through_a_spreadsheet_with_times_after_its_dates_loads(
     for value, layout in (("01/09/2022 0000", "%d/%m/%Y"), ("2022-Sep-01", "%Y-%b-%d %H:%M:%S")):
         with pytest.raises(ValueError):
             read_date(value, layout)
+
+
+def test_a_return_with_a_spreadsheet_s_empty_columns_and_rows_loads_whole(tmp_path, con) -> None:
+    """A spreadsheet saved as CSV ends every line with the commas of columns it thinks in use
+    and writes lines of commas for empty rows: each file of the return was refused ("the header
+    names  more than once"). Empty unnamed columns and rows are nothing delivered; an unnamed
+    column that holds a value is kept, named by its position."""
+    period = "2023-24"
+    landing = landing_copy(tmp_path, period)
+    folder = landing / SOURCE / period
+    for path in folder.glob("*.csv"):
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        width = len(next(csv.reader(lines[:1])))
+        padded = [line + ",," for line in lines] + ["," * (width + 1)]
+        path.write_text("\r\n".join(padded) + "\r\n", encoding="utf-8")
+    episodes = folder / "episodes.csv"
+    lines = episodes.read_text(encoding="utf-8").splitlines()
+    width = len(next(csv.reader(lines[:1]))) - 2  # the named columns
+    lines[1] += "see case note"  # a note in the last unnamed column
+    episodes.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    load = load_period(con, landing, SOURCE, period, run_id="t")
+    assert load.failed == [] and rejected(load) == []
+    assert_reconciles(con, period)
+    for table_load in load.tables:
+        delivered = fixture_rows(FIXTURES / SOURCE / period / table_load.source_file)
+        assert table_load.rows_loaded == len(delivered), table_load.source_file
+    extra = con.execute(
+        f"select _extra_columns from {raw_table_name(SOURCE, 'episodes')} order by _row_number"
+    ).fetchall()
+    note = f"column_{width + 2}"  # named by position; the empty one before it is gone
+    assert json.loads(extra[0][0]) == {note: "see case note"}
+    assert all(json.loads(value) == {note: None} for (value,) in extra[1:])

@@ -42,6 +42,8 @@ _INTEGER = re.compile(r"^-?\d+$")
 # The range of the INTEGER type staging casts whole numbers to (32 bits).
 INTEGER_MIN, INTEGER_MAX = -(2**31), 2**31 - 1
 _BOOLEANS = frozenset({"True", "False", "true", "false", "TRUE", "FALSE", "1", "0"})
+# What separates a text table's fields: commas, or as other exports write them, tabs (a .tsv
+# or .txt export), bars, or semicolons (Excel's CSV where a comma is the decimal mark).
 DELIMITERS = (",", "\t", "|", ";")
 
 
@@ -305,17 +307,23 @@ class _Csv:
     spans: dict[int, tuple[int, list[str]]] = field(default_factory=dict)
 
 
-def _delimiter(first_line: str) -> str:
-    counts = {delimiter: first_line.count(delimiter) for delimiter in DELIMITERS}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+def delimiter_of(text: str) -> str:
+    """The delimiter (``DELIMITERS``) that splits the table's first line, its header, into the
+    most fields (quotes respected); commas when none splits it."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+
+    def fields(delimiter: str) -> int:
+        return len(next(csv.reader([header], delimiter=delimiter), []))
+
+    best = max(DELIMITERS, key=fields)  # the first of equals: commas
+    return best if fields(best) > 1 else ","
 
 
 def _parse_csv(path: Path, raw: bytes, sha256: str, schema: SourceSchema, source: str) -> _Csv:
     text = decode_text(path, raw)
     reader = csv.reader(
         io.StringIO(text, newline=""),
-        delimiter=_delimiter(text.split("\n", 1)[0]),
+        delimiter=delimiter_of(text),
         strict=True,
     )
     try:
@@ -328,7 +336,7 @@ def _parse_csv(path: Path, raw: bytes, sha256: str, schema: SourceSchema, source
         # Rows are numbered by the line they start on, so a finding points at the line to fix.
         first = reader.line_num + 1
         for row in reader:
-            if row:
+            if any(value.strip() for value in row):  # a line of delimiters alone is blank
                 rows.append((first, row))
                 if reader.line_num > first:
                     spanning[first] = reader.line_num
@@ -342,8 +350,29 @@ def _parse_csv(path: Path, raw: bytes, sha256: str, schema: SourceSchema, source
         # The lines as the CSV reader counted them.
         lines = [line.rstrip("\r\n") for line in io.StringIO(text, newline="")]
         spans = {start: (end, lines[start - 1 : end]) for start, end in spanning.items()}
+    delivered, rows = _unnamed_columns(delivered, rows)
     header, applied = map_header(delivered, schema, authority_aliases(source))
     return _Csv(path, sha256, delivered, header, applied, rows, spans)
+
+
+def _unnamed_columns(
+    header: list[str], rows: list[tuple[int, list[str]]]
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Columns the header leaves unnamed: dropped where no row holds a value in them (a
+    spreadsheet saved as CSV ends every line with the commas of its empty columns), else named
+    ``column_<n>`` by position and kept as extra columns."""
+    unnamed = [i for i, name in enumerate(header) if not name]
+    if not unnamed:
+        return header, rows
+    empty = {i for i in unnamed if not any(i < len(row) and row[i].strip() for _, row in rows)}
+    named = [name or f"column_{i + 1}" for i, name in enumerate(header)]
+    if not empty:
+        return named, rows
+    kept = [i for i in range(len(header)) if i not in empty]
+    # A row's fields beyond the header stay, so that it is still one field too many.
+    return [named[i] for i in kept], [
+        (line, [row[i] for i in kept if i < len(row)] + row[len(header) :]) for line, row in rows
+    ]
 
 
 def _read_csv_table(parsed: _Csv, table: TableSchema, batch: SourceBatch) -> TableBatch:
