@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from linkage_ops.linkage.beside import run_beside
 from linkage_ops.linkage.blocking import BlockingKeys, candidate_pairs, unique_pairs
 from linkage_ops.linkage.clustering import (
     Coherence,
@@ -529,11 +530,20 @@ def link_records(
     blocking_keys = BlockingKeys(profiles)
     stopwatch.lap("profile")
     enough_to_train = len(profiles) >= settings.training.min_profiles
-    # Blocking (2.) beside the comparison columns and training, and later the twin evidence
-    # beside the identifier links: each reads only the profiles, so they run at once, in
-    # threads (their seconds overlap).
-    with ThreadPoolExecutor(max(settings.threads, 1)) as pool:
-        blocking = pool.submit(_timed, candidate_pairs, blocking_keys, settings.blocking)
+    # Blocking (2.) beside the comparison columns and training (in a child process where
+    # that is safe: ``beside.py``), and later the twin evidence beside the identifier links:
+    # each reads only the profiles, so they run at once (their seconds overlap).
+    with (
+        ThreadPoolExecutor(max(settings.threads, 1)) as pool,
+        run_beside(
+            pool,
+            _timed,
+            candidate_pairs,
+            blocking_keys,
+            settings.blocking,
+            fork=settings.threads > 1,
+        ) as blocking,
+    ):
         columns, seconds = _timed(ProfileColumns.from_profiles, profiles)
         stopwatch.add("profile", seconds)
         if model is not None:

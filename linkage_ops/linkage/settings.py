@@ -167,7 +167,8 @@ class LinkageSettings:
     chunk_pairs: int = 2_000_000
     # Threads for steps that can run at once (training beside blocking, chunks of pairs
     # scored side by side): NumPy, pandas and rapidfuzz do most of their work outside
-    # Python's lock. The result is the same with any number.
+    # Python's lock. With more than one, blocking runs in a child process where that is safe
+    # (``beside.py``). The result is the same with any number.
     threads: int = 2
     # Records of these sources that link to no other source's record go to the top of the
     # review queue with their likeliest candidate: a death that links to nobody is a child
