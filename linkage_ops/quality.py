@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from linkage_ops.ingest.raw_store import raw_table_name
-from linkage_ops.ingest.reader import TIME_AFTER_DATE
+from linkage_ops.ingest.reader import DATE_FORMS, TIME_AFTER_DATE
 from linkage_ops.ingest.schema import TableSchema
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
@@ -256,11 +256,19 @@ def _with_dates(frame: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
         return frame
 
     def dates(values: pd.Series, fmt: str) -> pd.Series:
-        if "%H" not in fmt:  # a time after a date read as the loader reads it (read_date)
-            values = (
-                values.astype("string").str.strip().str.replace(TIME_AFTER_DATE, "", regex=True)
+        # Read as the loader reads them (reader.date_form): in the layout's format, a time
+        # after a date set aside, or else in the other form UK systems write dates in.
+        values = values.astype("string").str.strip()
+        read = pd.to_datetime(values, format=fmt, errors="coerce")
+        date_only = values.str.replace(TIME_AFTER_DATE, "", regex=True)
+        for form in ((fmt,) if "%H" not in fmt else ()) + DATE_FORMS:
+            unread = read.isna() & date_only.notna()
+            if not unread.any():
+                break
+            read = read.fillna(
+                pd.to_datetime(date_only.where(unread), format=form, errors="coerce")
             )
-        return pd.to_datetime(values, format=fmt, errors="coerce")
+        return read
 
     return frame.assign(**{column: dates(frame[column], fmt) for column, fmt in present.items()})
 

@@ -47,7 +47,7 @@ def broken_landing(tmp_path_factory) -> Path:
     rewrite_rows(landing / "school_census/2024-autumn/2024_autumn_pupilonroll.csv", break_pupils)
 
     def break_gp(header: list[str], rows: list[list[str]]) -> None:
-        rows[0][header.index("DATE_OF_BIRTH")] = "31/12/2015"  # wrong date layout
+        rows[0][header.index("DATE_OF_BIRTH")] = "12/31/2015"  # month first: never guessed
         rows[1][header.index("NHS_NUMBER")] = "9434765918"  # fails Modulus 11: flagged
 
     (gp_file,) = (landing / "gp").glob("*/*.csv")

@@ -413,6 +413,64 @@ def test_a_return_saved_through_a_spreadsheet_with_times_after_its_dates_loads(
             read_date(value, layout)
 
 
+def test_a_return_whose_dates_were_rewritten_in_the_other_uk_form_loads_and_says_so(
+    tmp_path, con
+) -> None:
+    """The 903 is laid out day first (01/09/2022); a spreadsheet set to ISO dates, or a
+    database export, writes 2022-09-01. Every row was rejected to quarantine. The dates are
+    read (a month-first date is not guessed), the raw table keeps them as delivered, and the
+    load log counts per column the values written in the other form."""
+    from linkage_ops.ingest.reader import read_date
+    from linkage_ops.quality import raw_suite, validate
+
+    period = "2023-24"
+    landing = landing_copy(tmp_path, period)
+    rewritten = 0
+    for path in (landing / SOURCE / period).glob("*.csv"):
+        text = path.read_text(encoding="utf-8-sig")
+        iso, count = re.subn(r"\b(\d{2})/(\d{2})/(\d{4})\b", r"\3-\2-\1", text)
+        rewritten += count
+        path.write_text(iso, encoding="utf-8")
+    assert rewritten >= 10
+    load = load_period(con, landing, SOURCE, period, run_id="t")
+    assert load.failed == [] and rejected(load) == []
+    assert_reconciles(con, period)
+    logged = con.execute(
+        "select table_name, dates_in_other_form from raw.load_log "
+        "where source = ? and period = ? and dates_in_other_form is not null",
+        [SOURCE, period],
+    ).fetchall()
+    counted = {table: json.loads(counts) for table, counts in logged}
+    assert sum(sum(counts.values()) for counts in counted.values()) == rewritten
+    assert counted["episodes"]["DECOM"] >= 1
+    episodes = con.execute(
+        f"select * from {raw_table_name(SOURCE, 'episodes')} where _period = ?", [period]
+    ).df()
+    assert episodes.DECOM.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()  # as delivered
+    suite = raw_suite(SOURCE, SCHEMA.for_period(period).tables["episodes"])
+    assert not [f for f in validate(episodes, suite).findings if f.column == "DECOM"]
+    episodes.loc[0, "DECOM"] = "2031-09-01"
+    assert [f for f in validate(episodes, suite).findings if f.column == "DECOM"]
+    # Either form in either layout (and a time after it); never a month-first date.
+    assert read_date("2022-09-01", "%d/%m/%Y") == read_date("01/09/2022", "%Y-%m-%d")
+    assert read_date("16/10/2014", "%Y-%b-%d %H:%M:%S").month == 10
+    assert read_date("2014-10-16T00:00:00", "%Y-%b-%d %H:%M:%S").day == 16
+    for value in ("09/13/2022", "2022/09/01", "1 Sep 2022"):
+        with pytest.raises(ValueError):
+            read_date(value, "%d/%m/%Y")
+
+
+def test_staging_reads_dates_in_the_forms_and_with_the_times_the_loader_reads() -> None:
+    """The loader's date forms and time pattern are mirrored in staging's parse_date macro
+    (SQL cannot import them): a change to one side fails here until the other follows."""
+    from linkage_ops.ingest.reader import DATE_FORMS, TIME_AFTER_DATE
+
+    macro = (Path(__file__).parents[1] / "dbt_project/macros/parsing.sql").read_text()
+    body = macro[macro.index("macro parse_date(") : macro.index("endmacro")]
+    assert f"'{TIME_AFTER_DATE}'" in body
+    assert "[" + ", ".join(f"'{form}'" for form in DATE_FORMS) + "]" in body
+
+
 def test_a_return_with_a_spreadsheet_s_empty_columns_and_rows_loads_whole(tmp_path, con) -> None:
     """A spreadsheet saved as CSV ends every line with the commas of columns it thinks in use
     and writes lines of commas for empty rows: each file of the return was refused ("the header

@@ -37,7 +37,7 @@ BAD_ROWS = {
         ("2024_autumn_termlysessiondetailsonroll.csv", 6, "attendancereason", "F"),
     ],
     "2025-spring": [("2025_spring_pupilonroll.csv", 4, "youngcarer", "True")],
-    "2025-summer": [("2025_summer_termlyexclusionsonroll.csv", 3, "startdate", "15/03/2025")],
+    "2025-summer": [("2025_summer_termlyexclusionsonroll.csv", 3, "startdate", "03/15/2025")],
 }
 
 

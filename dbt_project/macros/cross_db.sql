@@ -21,18 +21,29 @@
     * except ({{ columns | join(', ') }})
 {%- endmacro %}
 
-{% macro date_from_string(expression, format) -%}
-    {{ return(adapter.dispatch('date_from_string')(expression, format)) }}
+{% macro date_from_strings(expression, format, date_only, forms) -%}
+    {{ return(adapter.dispatch('date_from_strings')(expression, format, date_only, forms)) }}
 {%- endmacro %}
 
-{% macro duckdb__date_from_string(expression, format) -%}
-    {#- strptime formats (%Y-%m-%d); a value not in the format is an error. -#}
-    cast(strptime({{ expression }}, '{{ format }}') as date)
+{% macro duckdb__date_from_strings(expression, format, date_only, forms) -%}
+    {#- `expression` in `format`, else `date_only` in the first of `forms` that reads it; a
+        value none reads is an error. -#}
+    cast(coalesce(
+        try_strptime({{ expression }}, '{{ format }}'),
+        strptime({{ date_only }}, ['{{ forms | join("', '") }}'])
+    ) as date)
 {%- endmacro %}
 
-{% macro spark__date_from_string(expression, format) -%}
-    {#- The same format as a Java pattern; ANSI mode makes a bad value an error, as strptime. -#}
-    to_date({{ expression }}, '{{ java_datetime_pattern(format) }}')
+{% macro spark__date_from_strings(expression, format, date_only, forms) -%}
+    {#- try_to_timestamp is null where a pattern does not read the value; the last, to_date in
+        the layout's pattern, makes a value none reads an error (ANSI mode), as strptime. -#}
+    coalesce(
+        cast(try_to_timestamp({{ expression }}, '{{ java_datetime_pattern(format) }}') as date),
+        {%- for form in forms %}
+        cast(try_to_timestamp({{ date_only }}, '{{ java_datetime_pattern(form) }}') as date),
+        {%- endfor %}
+        to_date({{ expression }}, '{{ java_datetime_pattern(format) }}')
+    )
 {%- endmacro %}
 
 {% macro timestamp_from_string(expression, format) -%}

@@ -1,15 +1,16 @@
 {#- One parsing step per kind of value, shared by every source that needs it. -#}
 
 {% macro parse_date(column, format) -%}
-    {#- `format` in strptime's notation (%Y-%m-%d); blank is null, anything else not in the
-        format an error. Where the format has no time, a time after the date is set aside
+    {#- `format` in strptime's notation (%Y-%m-%d); blank is null, anything else no format reads
+        an error. Where the format has no time, a time after the date is set aside
         (13/10/2011 00:00 from a spreadsheet; TIME_AFTER_DATE in linkage_ops/ingest/reader.py,
-        which the loader reads the same way). -#}
+        which the loader reads the same way). A date the format cannot read is read, without
+        its time, in the other form UK systems write dates in (2022-09-01 in a return laid out
+        01/09/2022, and back: DATE_FORMS in the same file). -#}
     {%- set value = "nullif(trim(" ~ column ~ "), '')" -%}
-    {%- if '%H' not in format -%}
-        {%- set value = regexp_replace_all(value, '[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?$', '') -%}
-    {%- endif -%}
-    {{ date_from_string(value, format) }}
+    {%- set date_only = regexp_replace_all(value, '[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?$', '') -%}
+    {%- set forms = ['%Y-%m-%d', '%d/%m/%Y'] | reject('equalto', format) | list -%}
+    {{ date_from_strings(date_only if '%H' not in format else value, format, date_only, forms) }}
 {%- endmacro %}
 
 {% macro parse_timestamp(column, format) -%}

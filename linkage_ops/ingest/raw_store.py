@@ -69,6 +69,7 @@ LOAD_LOG = {
     "aliases_applied": "JSON",
     "columns_absent": "JSON",
     "columns_extra": "JSON",
+    "dates_in_other_form": "JSON",
 }
 # Rows of files that match no modelled table, every column kept as text.
 UNMODELLED_ROWS = {
@@ -533,6 +534,9 @@ def write_source_batch(
                     else None,
                     "columns_extra": json.dumps(table_batch.columns_extra)
                     if table_batch is not None and table_batch.columns_extra
+                    else None,
+                    "dates_in_other_form": json.dumps(table_batch.dates_in_other_form)
+                    if table_batch is not None and table_batch.dates_in_other_form
                     else None,
                 }
             )

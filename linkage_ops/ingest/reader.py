@@ -76,6 +76,8 @@ class TableBatch:
     # Optional schema columns the file did not have, and columns it had beyond the schema.
     columns_absent: list[str] = field(default_factory=list)
     columns_extra: list[str] = field(default_factory=list)
+    # Date column -> values loaded that were written in another form than the layout's.
+    dates_in_other_form: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -165,18 +167,41 @@ def decode_text(path: Path, raw: bytes) -> str:
 # parse_date macro removes the same pattern.)
 TIME_AFTER_DATE = r"[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?$"
 
+# The two forms UK systems write a date in. A date in the other form than its layout's is read
+# too: a spreadsheet re-saves 01/09/2022 as 2022-09-01 (and back), a database export writes
+# ISO dates into a return laid out day first. Neither can be mistaken for the other, and a
+# month-first date is never guessed. The load log counts such values per column
+# (``TableBatch.dates_in_other_form``). (Staging's parse_date macro reads the same forms.)
+DATE_FORMS = ("%Y-%m-%d", "%d/%m/%Y")
 
-def read_date(value: str, date_format: str) -> datetime:
-    """``value`` read in ``date_format`` (strptime's notation), a time after it set aside when
-    the format has none; ``ValueError`` when it is not such a date."""
+
+def date_form(value: str, date_format: str) -> tuple[datetime, str]:
+    """``value`` read in ``date_format`` (strptime's notation), or failing that in one of
+    ``DATE_FORMS``, a time after it set aside when the format has none; and the format that
+    read it. ``ValueError`` when no format reads it."""
     value = value.strip()
     try:
-        return datetime.strptime(value, date_format)
+        return datetime.strptime(value, date_format), date_format
     except ValueError:
-        date_only = re.sub(TIME_AFTER_DATE, "", value)
-        if "%H" in date_format or date_only == value:
-            raise
-        return datetime.strptime(date_only, date_format)
+        pass
+    date_only = re.sub(TIME_AFTER_DATE, "", value)
+    if "%H" not in date_format and date_only != value:
+        try:
+            return datetime.strptime(date_only, date_format), date_format
+        except ValueError:
+            pass
+    for form in DATE_FORMS:
+        if form != date_format:
+            try:
+                return datetime.strptime(date_only, form), form
+            except ValueError:
+                continue
+    raise ValueError(f"{value!r} is not a date in {date_format} or {' or '.join(DATE_FORMS)}")
+
+
+def read_date(value: str, date_format: str) -> datetime:
+    """``value`` read as a date (see ``date_form``); ``ValueError`` when it is not one."""
+    return date_form(value, date_format)[0]
 
 
 def check_value(rule: FieldRule, value: str | None) -> str | None:
@@ -224,6 +249,25 @@ def read_file_bytes(path: Path) -> bytes:
     return raw
 
 
+def _count_other_forms(
+    rule: FieldRule,
+    position: int,
+    readable: set[str | None],
+    records: list[tuple[int, list[str | None]]],
+    result: TableBatch,
+) -> None:
+    """Count the values of a date column read in another form than the layout's."""
+    layout = rule.date_format or ""
+    other = {
+        value
+        for value in readable
+        if value is not None and value.strip() and date_form(value, layout)[1] != layout
+    }
+    if other:
+        count = sum(1 for _, values in records if values[position] in other)
+        result.dates_in_other_form[rule.name] = result.dates_in_other_form.get(rule.name, 0) + count
+
+
 def check_records(
     table: TableSchema,
     result: TableBatch,
@@ -243,8 +287,11 @@ def check_records(
         rule = rules.get(name)
         if rule is None:
             continue
-        reasons = {value: check_value(rule, value) for value in {r[1][position] for r in records}}
+        distinct = {r[1][position] for r in records}
+        reasons = {value: check_value(rule, value) for value in distinct}
         reasons = {value: reason for value, reason in reasons.items() if reason is not None}
+        if rule.type == "date":
+            _count_other_forms(rule, position, distinct - set(reasons), records, result)
         if not reasons:
             continue
         action = "flagged" if rule.on_invalid == "flag" else "rejected"
