@@ -30,6 +30,11 @@ def _dies_in_a_child() -> int:
     return 42
 
 
+def _deaf_to_sigterm() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    time.sleep(60)
+
+
 @pytest.fixture
 def forking(monkeypatch: pytest.MonkeyPatch) -> None:
     # pytest's workers run threads of their own, so forking is allowed here explicitly; the
@@ -79,11 +84,13 @@ def test_with_another_thread_running_the_step_runs_in_a_thread() -> None:
 
 @pytest.mark.usefixtures("forking")
 def test_a_child_whose_result_is_not_wanted_is_ended() -> None:
-    with ThreadPoolExecutor(1) as pool, beside.run_beside(pool, time.sleep, 600) as step:
+    with ThreadPoolExecutor(1) as pool, beside.run_beside(pool, _deaf_to_sigterm) as step:
         child = step._process
         assert child.is_alive()
-    # The caller went on without asking (as when training fails): the child does not linger.
+    # The caller went on without asking (as when training fails): the child does not linger,
+    # even one that inherited a handler ignoring SIGTERM (as under pytest's workers).
     assert not child.is_alive()
+    assert child.exitcode == -signal.SIGKILL
 
 
 def test_linkage_links_the_same_with_blocking_forked_or_in_a_thread(
