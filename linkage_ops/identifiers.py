@@ -144,46 +144,125 @@ def _text(values: pd.Series) -> pd.Series:
     ).astype("string")
 
 
-def valid_nhs_numbers(values: pd.Series) -> pd.Series:
-    """Each value normalised where it is a valid NHS number, ``None`` elsewhere."""
-    cleaned = (
+def _nhs_cleaned(values: pd.Series) -> pd.Series:
+    """Values as ``normalise_nhs_number`` leaves them, column at a time."""
+    return (
         _text(values)
         .str.replace(r"[\s-]", "", regex=True)
         .str.replace(NHS_DECIMAL_ZEROS, "", regex=True)
     )
+
+
+def _nhs_digits_valid(digits: np.ndarray) -> np.ndarray:
+    """Per row of ten digits (values 0-9), whether it passes Modulus 11."""
+    total = np.zeros(len(digits), dtype=np.int32)
+    for column, weight in enumerate(_NHS_WEIGHTS):
+        total += digits[:, column].astype(np.int32) * weight
+    check = 11 - total % 11
+    check = np.where(check == 11, 0, check)
+    return (check != 10) & (check == digits[:, 9])
+
+
+def _as_bytes(values: np.ndarray, width: int) -> np.ndarray:
+    """Strings of ``width`` ASCII characters as a (values, width) array of bytes."""
+    return np.frombuffer(values.astype(f"S{width}").tobytes(), dtype=np.uint8).reshape(-1, width)
+
+
+def valid_nhs_numbers(values: pd.Series) -> pd.Series:
+    """Each value normalised where it is a valid NHS number, ``None`` elsewhere."""
+    cleaned = _nhs_cleaned(values)
     shaped = cleaned.str.fullmatch(r"[0-9]{10}").fillna(False).to_numpy(dtype=bool)
     result = np.full(len(values), None, dtype=object)
     if not shaped.any():
         return pd.Series(result, index=values.index, dtype=object)
     candidates = cleaned[shaped].to_numpy(dtype=object)
-    digits = (
-        np.frombuffer(candidates.astype("S10").tobytes(), dtype=np.uint8).reshape(-1, 10) - 48
-    ).astype(np.int64)
-    check = 11 - (digits[:, :9] @ np.array(_NHS_WEIGHTS)) % 11
-    check = np.where(check == 11, 0, check)
-    valid = (check != 10) & (check == digits[:, 9])
+    valid = _nhs_digits_valid(_as_bytes(candidates, 10) - 48)
     result[np.flatnonzero(shaped)[valid]] = candidates[valid]
     return pd.Series(result, index=values.index, dtype=object)
 
 
+# A UPN as the column-at-a-time rules read it (upper case, no spaces).
+_UPN_SHAPE = r"[A-Z][0-9]{11}[0-9A-Z]"
+_DIGITS = np.arange(ord("0"), ord("9") + 1, dtype=np.uint8)
 _UPN_VALUES = np.full(256, -1, dtype=np.int64)
 _UPN_VALUES[ord("0") : ord("9") + 1] = np.arange(10)
 for _index, _letter in enumerate(UPN_LETTERS):
     _UPN_VALUES[ord(_letter)] = _index
+_UPN_LETTER_BYTES = np.frombuffer(UPN_LETTERS.encode(), dtype=np.uint8)
+
+
+def _upn_chars_valid(chars: np.ndarray) -> np.ndarray:
+    """Per row of 13 UPN-shaped bytes, whether its check letter is right."""
+    body = _UPN_VALUES[chars[:, 1:]]  # -1 for a final letter outside the check alphabet
+    check = (body * np.arange(2, 14)).sum(axis=1) % 23
+    return (body[:, -1] >= 0) & (_UPN_LETTER_BYTES[check] == chars[:, 0])
 
 
 def valid_upns(values: pd.Series) -> pd.Series:
     """Each value normalised where it is a valid UPN, ``None`` elsewhere."""
     cleaned = _text(values).str.strip().str.upper()
-    shaped = cleaned.str.fullmatch(r"[A-Z][0-9]{11}[0-9A-Z]").fillna(False).to_numpy(dtype=bool)
+    shaped = cleaned.str.fullmatch(_UPN_SHAPE).fillna(False).to_numpy(dtype=bool)
     result = np.full(len(values), None, dtype=object)
     if not shaped.any():
         return pd.Series(result, index=values.index, dtype=object)
     candidates = cleaned[shaped].to_numpy(dtype=object)
-    chars = np.frombuffer(candidates.astype("S13").tobytes(), dtype=np.uint8).reshape(-1, 13)
-    body = _UPN_VALUES[chars[:, 1:]]  # -1 for a final letter outside the check alphabet
-    check = (body * np.arange(2, 14)).sum(axis=1) % 23
-    letters = np.frombuffer(UPN_LETTERS.encode(), dtype=np.uint8)
-    valid = (body[:, -1] >= 0) & (letters[check] == chars[:, 0])
+    valid = _upn_chars_valid(_as_bytes(candidates, 13))
     result[np.flatnonzero(shaped)[valid]] = candidates[valid]
     return pd.Series(result, index=values.index, dtype=object)
+
+
+def _slips(chars: np.ndarray, alphabets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Every string one typing slip from each row of ``chars``: one character replaced by
+    another of its position's alphabet, or two neighbouring characters of one alphabet
+    swapped. Returns the row each comes from and the variants."""
+    rows, variants = [], []
+    every = np.arange(len(chars))
+    for position, alphabet in enumerate(alphabets):
+        for char in alphabet:
+            changed = chars[:, position] != char
+            variant = chars[changed].copy()
+            variant[:, position] = char
+            rows.append(every[changed])
+            variants.append(variant)
+    for position in range(len(alphabets) - 1):
+        if alphabets[position] is alphabets[position + 1]:
+            changed = chars[:, position] != chars[:, position + 1]
+            variant = chars[changed].copy()
+            variant[:, [position, position + 1]] = variant[:, [position + 1, position]]
+            rows.append(every[changed])
+            variants.append(variant)
+    return np.concatenate(rows), np.concatenate(variants)
+
+
+def one_slip_identifiers(values: pd.Series, kind: str) -> pd.DataFrame:
+    """For each value shaped like an NHS number (``kind="nhs_number"``) or a UPN (``"upn"``)
+    that fails its check: every valid identifier one typing slip away (a character changed,
+    or two neighbouring ones swapped; the NHS number's Modulus 11 and the UPN's check letter
+    catch every such slip, so a failing value is a slip from some valid one). Returns a frame
+    of ``position`` (in ``values``) and ``identifier``, normalised as the valid ones are."""
+    if kind == "nhs_number":
+        cleaned = _nhs_cleaned(values)
+        shaped = cleaned.str.fullmatch(r"[0-9]{10}").fillna(False).to_numpy(dtype=bool)
+        width, alphabets, is_valid = 10, [_DIGITS] * 10, lambda chars: _nhs_digits_valid(chars - 48)
+    elif kind == "upn":
+        cleaned = _text(values).str.strip().str.upper()
+        shaped = cleaned.str.fullmatch(_UPN_SHAPE).fillna(False).to_numpy(dtype=bool)
+        # The check letter, eleven digits and a last digit (a letter there is a temporary
+        # UPN's, not a slip).
+        width, alphabets, is_valid = 13, [_UPN_LETTER_BYTES] + [_DIGITS] * 12, _upn_chars_valid
+    else:
+        raise ValueError(f"no typing slips are known for {kind!r}")
+    empty = pd.DataFrame({"position": np.zeros(0, np.int64), "identifier": []})
+    if not shaped.any():
+        return empty
+    positions = np.flatnonzero(shaped)
+    chars = _as_bytes(cleaned[shaped].to_numpy(dtype=object), width)
+    failing = ~is_valid(chars)
+    if not failing.any():
+        return empty
+    rows, variants = _slips(chars[failing], alphabets)
+    valid = is_valid(variants)
+    text = variants[valid].copy().view(f"S{width}").ravel().astype(str)
+    return pd.DataFrame(
+        {"position": positions[np.flatnonzero(failing)[rows[valid]]], "identifier": text}
+    )

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from linkage_ops.identifiers import (
+    UPN_LETTERS,
     format_nhs_number,
     is_test_range_nhs_number,
     is_valid_nhs_number,
@@ -14,6 +15,7 @@ from linkage_ops.identifiers import (
     nhs_check_digit,
     normalise_nhs_number,
     normalise_upn,
+    one_slip_identifiers,
     upn_check_letter,
     valid_nhs_numbers,
     valid_upns,
@@ -165,3 +167,53 @@ def test_an_nhs_number_held_as_a_number_is_read() -> None:
         assert valid_nhs_numbers(values).tolist()[:2] == ["9434765919", None]
         assert [is_valid_nhs_number(v) for v in values.tolist()[:2]] == [True, False]
     assert valid_nhs_numbers(pd.Series([True, 943476591.9], dtype=object)).tolist() == [None, None]
+
+
+def _slips_of(identifier: str, alphabets: list[str]) -> set[str]:
+    """Every string one typing slip from ``identifier`` (written out plainly, one by one)."""
+    found = set()
+    for position, alphabet in enumerate(alphabets):
+        for char in alphabet:
+            found.add(identifier[:position] + char + identifier[position + 1 :])
+    for position in range(len(identifier) - 1):
+        if alphabets[position] == alphabets[position + 1]:
+            chars = list(identifier)
+            chars[position], chars[position + 1] = chars[position + 1], chars[position]
+            found.add("".join(chars))
+    found.discard(identifier)
+    return found
+
+
+def test_a_mistyped_identifier_s_one_slip_identifiers_are_the_valid_ones_a_slip_away() -> None:
+    """Modulus 11 and the UPN check letter catch every slip of one character or of two
+    neighbours swapped: each such slip of a valid identifier fails, and the valid identifiers
+    one slip from it include the one meant, listed as the plain rule finds them."""
+    rng = random.Random(7)
+    digits = "0123456789"
+    numbers = [
+        n for n in (f"999{rng.randrange(10**7):07d}" for _ in range(300)) if is_valid_nhs_number(n)
+    ]
+    upns = [make_upn(884, rng.randrange(1000, 9999), 21, rng.randrange(1000)) for _ in range(60)]
+    cases = []
+    for number in numbers[:40]:
+        slip = rng.choice(sorted(_slips_of(number, [digits] * 10)))
+        assert not is_valid_nhs_number(slip)
+        cases.append(("nhs_number", number, slip, [digits] * 10))
+    for upn in upns[:40]:
+        slip = rng.choice(sorted(_slips_of(upn, [UPN_LETTERS] + [digits] * 12)))
+        assert not is_valid_upn(slip)
+        cases.append(("upn", upn, slip, [UPN_LETTERS] + [digits] * 12))
+    for kind, meant, slip, alphabets in cases:
+        # As feeds write it: spaced, or in lower case.
+        written = f"{slip[:3]} {slip[3:6]} {slip[6:]}" if kind == "nhs_number" else slip.lower()
+        found = one_slip_identifiers(pd.Series(["", written, None], dtype=object), kind)
+        assert set(found.position) == {1}
+        valid = is_valid_nhs_number if kind == "nhs_number" else is_valid_upn
+        assert set(found.identifier) == {v for v in _slips_of(slip, alphabets) if valid(v)}
+        assert meant in set(found.identifier)
+    # A valid identifier, or one not shaped like one, has no slips.
+    shaped_not = pd.Series([numbers[0], "12345", "UNKNOWN", upns[0]], dtype=object)
+    assert one_slip_identifiers(shaped_not, "nhs_number").empty
+    assert one_slip_identifiers(shaped_not, "upn").empty
+    with pytest.raises(ValueError, match="no typing slips"):
+        one_slip_identifiers(shaped_not, "la_child_id")

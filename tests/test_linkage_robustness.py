@@ -909,3 +909,71 @@ def test_average_linkage_makes_an_identifier_free_population_more_precise() -> N
         scores[probability] = pairwise_scores(keys, truth.reindex(keys.index))
     assert scores[0.5].precision > scores[None].precision
     assert scores[0.5].f1 > scores[None].f1
+
+
+def test_an_identifier_mistyped_by_one_slip_links_where_the_birth_date_agrees() -> None:
+    """An NHS number or UPN failing its check was mistyped: where this population holds
+    exactly one valid identifier a slip from it, and the birth dates agree, the records are
+    one child (the rule recorded). Two valid identifiers a slip away leave which was meant
+    unknown; a birth date that disagrees, or names that both differ, leave it to the model."""
+    from linkage_ops.identifiers import make_upn, nhs_check_digit
+    from linkage_ops.linkage.engine import ONE_SLIP_RULE
+
+    def nhs(stem: str) -> str:
+        return stem + str(nhs_check_digit(stem))
+
+    def slip(identifier: str, position: int) -> str:
+        digit = str((int(identifier[position]) + 1) % 10)
+        return identifier[:position] + digit + identifier[position + 1 :]
+
+    ivy, upn = nhs("943476591"), make_upn(884, 2001, 2019, 9)
+    # Two children's numbers a slip from one mistyped number: a stem digit changed gives a
+    # valid number whose check digit differs; the changed stem with the first check digit is
+    # a slip from each.
+    twin_a = nhs("943476620")
+    twin_b, between = next(
+        (nhs(stem), stem + twin_a[9])
+        for stem in (twin_a[:8] + digit for digit in "123456789")
+        if nhs_check_digit(stem) not in (None, int(twin_a[9]))
+    )
+    child = {"source": "gp", "sex": "F", "postcode": "HR5 1AB"}
+    records = [
+        child | {"record_id": "gp:1", "first_name": "Ivy", "last_name": "Moss",
+                 "date_of_birth": "2015-03-03", "nhs_number": ivy},
+        # A nameless A&E record at another address, and a record with the first name
+        # missing and the surname cut short: the slipped identifier decides.
+        {"record_id": "ae:1", "source": "ae", "date_of_birth": "2015-03-03",
+         "postcode": "HR9 9ZZ", "nhs_number": slip(ivy, 5)},
+        {"record_id": "school:1", "source": "school", "first_name": "Harry", "last_name": "Lowe",
+         "date_of_birth": "2013-05-05", "sex": "M", "upn": upn},
+        {"record_id": "cyps:1", "source": "cyps", "last_name": "Low",
+         "date_of_birth": "2013-05-05", "postcode": "HR2 2BB",
+         "upn": ("A" if upn[0] != "A" else "B") + upn[1:]},
+        # Born another year: not through the slip.
+        {"record_id": "gp:2", "source": "gp", "first_name": "Alfie", "last_name": "Dunn",
+         "date_of_birth": "2016-07-07", "nhs_number": nhs("943476700")},
+        {"record_id": "ae:2", "source": "ae", "first_name": "Alfie", "last_name": "Dunne",
+         "date_of_birth": "2009-01-21", "postcode": "HR3 3CC",
+         "nhs_number": slip(nhs("943476700"), 4)},
+        # Two children's numbers a slip from the one mistyped: neither is chosen.
+        {"record_id": "gp:3", "source": "gp", "first_name": "Rosa", "last_name": "Lane",
+         "date_of_birth": "2012-02-02", "nhs_number": twin_a},
+        {"record_id": "gp:4", "source": "gp", "first_name": "Rose", "last_name": "Lane",
+         "date_of_birth": "2012-02-02", "nhs_number": twin_b},
+        {"record_id": "ae:3", "source": "ae", "first_name": "Ros", "last_name": "Lain",
+         "date_of_birth": "2012-02-02", "postcode": "HR4 4DD", "nhs_number": between},
+        *_filler(300),
+    ]  # fmt: skip
+    result = link_records(pd.DataFrame(records))
+    keys = result.bridge.set_index("record_id").person_key
+    assert keys["gp:1"] == keys["ae:1"]
+    assert keys["school:1"] == keys["cyps:1"]
+    assert keys["gp:2"] != keys["ae:2"]
+    assert keys["ae:3"] not in {keys["gp:3"], keys["gp:4"]}
+    slipped = result.pairs[result.pairs.rule == ONE_SLIP_RULE]
+    assert set(map(frozenset, slipped[["record_id_l", "record_id_r"]].to_numpy().tolist())) == {
+        frozenset({"gp:1", "ae:1"}),
+        frozenset({"school:1", "cyps:1"}),
+    }
+    assert set(slipped.decision) == {"identifier_link"}
+    assert result.summary["slipped_identifier_links"] == 2

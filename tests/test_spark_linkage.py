@@ -5,10 +5,11 @@ also when Spark has to run a lost task again.
 One local SparkSession (two cores, four shuffle partitions) serves the module. The input is a
 synthetic population of 1,500 children (about 3,400 records, typos and NHS numbers) with
 hand-made cases from the specification added: twins with and without UPNs, a nickname with a
-day/month swap and a move, a typo in name, birth date and postcode together, suppliers writing
-dates day or month first and sexes as codes or words, a record between two children held apart
-by UPNs, a shared NHS number with nothing else agreeing, LA child ids, a former UPN, a death
-that links to nobody, monthly repeats, and reviewers' decisions."""
+day/month swap and a move, an NHS number and a UPN mistyped by one slip, a typo in name, birth
+date and postcode together, suppliers writing dates day or month first and sexes as codes or
+words, a record between two children held apart by UPNs, a shared NHS number with nothing else
+agreeing, LA child ids, a former UPN, a death that links to nobody, monthly repeats, and
+reviewers' decisions."""
 
 import shutil
 import sys
@@ -20,7 +21,7 @@ import pytest
 
 from linkage_ops.identifiers import make_upn, nhs_check_digit
 from linkage_ops.linkage import KeyState, LinkageResult, link_records
-from linkage_ops.linkage.engine import LINKED_DECISIONS
+from linkage_ops.linkage.engine import LINKED_DECISIONS, ONE_SLIP_RULE
 from linkage_ops.linkage.settings import DEFAULT_SETTINGS
 from linkage_ops.synthetic.independent_people import generate_people
 
@@ -46,6 +47,13 @@ def nhs_number(serial: int) -> str:
         if check is not None:
             return f"{stem}{check}"
         serial += 1
+
+
+def slipped(identifier: str, position: int = 5) -> str:
+    """``identifier`` mistyped at one position (a digit one on, a check letter the next)."""
+    char = identifier[position]
+    new = str((int(char) + 1) % 10) if char.isdigit() else ("B" if char == "A" else "A")
+    return identifier[:position] + new + identifier[position + 1 :]
 
 
 def record(record_id: str, **fields: str) -> dict[str, str]:
@@ -117,6 +125,20 @@ def handmade() -> pd.DataFrame:
                 ("school_census:E3", {}),
             )
         ),
+        # An NHS number and a UPN each mistyped by one slip, the birth date agreeing: linked
+        # through the one valid identifier a slip away; with another birth date, not.
+        record("gp:P1", first_name="Ivy", last_name="Moss", date_of_birth="2015-03-03",
+               postcode="HR5 1AB", sex="F", nhs_number=nhs_number(6)),
+        record("emergency_care:P1", first_name="Ivy", last_name="Mosse",
+               date_of_birth="2015-03-03", postcode="HR9 9AA", nhs_number=slipped(nhs_number(6))),
+        record("school_census:Q1", first_name="Harry", last_name="Lowe",
+               date_of_birth="2013-05-05", sex="M", upn=make_upn(884, 2001, 2019, 9)),
+        record("cyps:Q1", first_name="Harri", last_name="Lowe", date_of_birth="2013-05-05",
+               postcode="HR2 2BB", upn=slipped(make_upn(884, 2001, 2019, 9), 0)),
+        record("gp:P2", first_name="Alfie", last_name="Dunn", date_of_birth="2016-07-07",
+               nhs_number=nhs_number(7)),
+        record("emergency_care:P2", first_name="Alfie", last_name="Dunn",
+               date_of_birth="2009-01-21", nhs_number=slipped(nhs_number(7))),
         # A death that links to nobody: its likeliest candidate waits first for a reviewer.
         record("gp:D1", first_name="Zara", last_name="Okafor", date_of_birth="2013-06-18",
                postcode="HR6 8LB", sex="F"),
@@ -329,6 +351,14 @@ def test_the_input_exercises_each_rule(expected, expected_small) -> None:
     assert keys["gp:B1"] == keys["school_census:B1"]
     assert keys["gp:E2"] != keys["school_census:E3"]
     assert keys["gp:K1"] == keys["case_notes:K1"] == keys["vendor:K1"]
+    assert keys["gp:P1"] == keys["emergency_care:P1"]
+    assert keys["school_census:Q1"] == keys["cyps:Q1"]
+    assert keys["gp:P2"] != keys["emergency_care:P2"]
+    slips = expected.pairs[expected.pairs.rule == ONE_SLIP_RULE]
+    assert (slips.decision == "identifier_link").sum() >= 2
+    assert (
+        expected.summary["slipped_identifier_links"] == (slips.decision == "identifier_link").sum()
+    )
     assert expected.summary["unreadable_birth_dates"] == {"emergency_care": 1, "vendor": 1}
 
 

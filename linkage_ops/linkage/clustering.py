@@ -349,7 +349,11 @@ def cluster_profiles(
     row_l, row_r = by_identifier.row_l.to_numpy(), by_identifier.row_r.to_numpy()
     outcomes = clusters.union_all(row_l[~conflicting], row_r[~conflicting])
     identifier_decisions[~conflicting] = np.where(outcomes == "link", "identifier_link", outcomes)
-    by_identifier = by_identifier.assign(decision=identifier_decisions, rule="")
+    # A pair through a slipped identifier keeps its rule (``engine.ONE_SLIP_RULE``).
+    rule = by_identifier["rule"].to_numpy() if "rule" in by_identifier.columns else ""
+    by_identifier = by_identifier.drop(columns="rule", errors="ignore").assign(
+        decision=identifier_decisions, rule=rule
+    )
 
     scored = scored.sort_values(
         ["match_weight", "row_l", "row_r"], ascending=[False, True, True]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from linkage_ops.identifiers import one_slip_identifiers
 from linkage_ops.linkage.beside import run_beside
 from linkage_ops.linkage.blocking import BlockingKeys, candidate_pairs, unique_pairs
 from linkage_ops.linkage.clustering import (
@@ -234,6 +235,57 @@ def identifier_pairs(profiles: pd.DataFrame) -> np.ndarray:
     lefts.append(np.minimum(joined.row_former, joined.row_current).to_numpy(dtype=np.int64))
     rights.append(np.maximum(joined.row_former, joined.row_current).to_numpy(dtype=np.int64))
     return unique_pairs(lefts, rights, len(profiles))
+
+
+# Identifiers whose check catches a typing slip, each with the column of valid ones.
+SLIPPED_IDENTIFIERS = (("nhs_number", "nhs_number_valid"), ("upn", "upn_valid"))
+# A slipped identifier links a pair only where the birth dates agree too (within a slip of
+# their own) and the names are not both different: a population dense in identifiers holds
+# some other child's one slip away.
+SLIP_BIRTH_DATE_LEVELS = ("exact", "day_month_swapped", "near")
+# The rule recorded on a pair linked through a slipped identifier.
+ONE_SLIP_RULE = "identifier_one_slip"
+
+
+def one_slip_pairs(profiles: pd.DataFrame) -> np.ndarray:
+    """Pairs joining a profile whose NHS number or UPN fails its check to the first profile
+    holding the valid identifier one typing slip from it (``identifiers.one_slip_identifiers``)
+    where this population holds exactly one such identifier (two would leave which was meant
+    unknown). Shape (pairs, 2), smaller row first."""
+    lefts, rights = [], []
+    for raw, valid in SLIPPED_IDENTIFIERS:
+        failing = np.flatnonzero((profiles[raw].notna() & profiles[valid].isna()).to_numpy())
+        held = profiles[valid].dropna()
+        if not len(failing) or held.empty:
+            continue
+        slips = one_slip_identifiers(profiles[raw].iloc[failing].reset_index(drop=True), raw)
+        holder = (
+            pd.Series(np.flatnonzero(profiles[valid].notna().to_numpy()))
+            .groupby(held.to_numpy())
+            .min()
+        )
+        slips["holder"] = slips.identifier.map(holder)
+        slips = slips.dropna(subset=["holder"])
+        one = slips.groupby("position").identifier.transform("nunique") == 1
+        slips = slips[one].drop_duplicates("position")
+        rows = failing[slips.position.to_numpy()]
+        holders = slips.holder.to_numpy(dtype=np.int64)
+        lefts.append(np.minimum(rows, holders))
+        rights.append(np.maximum(rows, holders))
+    return unique_pairs(lefts, rights, len(profiles))
+
+
+def with_slipped_identifiers(by_identifier: pd.DataFrame, slipped: pd.DataFrame) -> pd.DataFrame:
+    """The scored identifier pairs and, where their birth dates agree and their names are not
+    both different, the scored pairs through a slipped identifier (``one_slip_pairs``), marked
+    by ``rule``; in row order, a pair sharing an identifier too kept once."""
+    strangers = (slipped.first_name_level == "different") & (slipped.last_name_level == "different")
+    slipped = slipped[slipped.date_of_birth_level.isin(SLIP_BIRTH_DATE_LEVELS) & ~strangers]
+    both = pd.concat(
+        [by_identifier.assign(rule=""), slipped.assign(rule=ONE_SLIP_RULE)], ignore_index=True
+    )
+    both = both.drop_duplicates(["row_l", "row_r"]).sort_values(["row_l", "row_r"])
+    return both.reset_index(drop=True)
 
 
 LINKED_DECISIONS = ("link", "identifier_link", "auto_link", "reviewed_match")
@@ -570,7 +622,10 @@ def link_records(
             "frequencies": _profile_frequencies(profiles) if enough_to_train else None,
         }
         twins_found = pool.submit(twin_evidence, profiles, columns, settings.twins)
-        by_identifier = score_pairs(profiles, identifier_pairs(profiles), **score)
+        by_identifier = with_slipped_identifiers(
+            score_pairs(profiles, identifier_pairs(profiles), **score),
+            score_pairs(profiles, one_slip_pairs(profiles), **score),
+        )
         twins = twins_found.result()
         stopwatch.lap("score")
         candidates, seconds = blocking.result()
@@ -796,6 +851,10 @@ def linkage_summary(
             .sort_index()
             .items()
         },
+        # Pairs linked through an NHS number or UPN mistyped by one slip.
+        "slipped_identifier_links": int(
+            ((pairs.rule == ONE_SLIP_RULE) & (pairs.decision == "identifier_link")).sum()
+        ),
         "review_pairs": len(waiting),
         "review_deferred": deferred,
         "children": children,

@@ -48,6 +48,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.classic.dataframe import DataFrame as ClassicDataFrame
 
+from linkage_ops.identifiers import one_slip_identifiers
 from linkage_ops.linkage.blocking import (
     KEYS,
     BlockingKeys,
@@ -65,12 +66,15 @@ from linkage_ops.linkage.clustering import (
     household_evidence,
     twins_from,
 )
-from linkage_ops.linkage.comparisons import COMPARISONS, ProfileColumns, level_names
+from linkage_ops.linkage.comparisons import COMPARISONS, ProfileColumns, level_code, level_names
 from linkage_ops.linkage.engine import (
     IDENTITY_COLUMNS,
+    ONE_SLIP_RULE,
     PROFILE_COLUMNS,
     REVIEW_DECISIONS,
     REVIEW_FIELDS,
+    SLIP_BIRTH_DATE_LEVELS,
+    SLIPPED_IDENTIFIERS,
     TERM_FREQUENCY_COLUMNS,
     LinkageResult,
     Stopwatch,
@@ -677,6 +681,64 @@ def _identifier_pairs(profiles: DataFrame) -> DataFrame:
     return pairs.distinct()
 
 
+def _one_slip_pairs(profiles: DataFrame) -> DataFrame:
+    """``engine.one_slip_pairs``: the failing identifiers (a few in a hundred profiles) are
+    brought to the driver, their slips worked out there (``one_slip_identifiers``), and the
+    profiles holding them found on Spark."""
+    spark = profiles.sparkSession
+    found = []
+    for raw, valid in SLIPPED_IDENTIFIERS:
+        failing = (
+            profiles.filter(F.col(raw).isNotNull() & F.col(valid).isNull())
+            .select("profile", raw)
+            .toPandas()
+        )
+        slips = one_slip_identifiers(failing[raw], raw)
+        if slips.empty:
+            continue
+        slipped = spark.createDataFrame(
+            pd.DataFrame(
+                {
+                    "profile": failing.profile.to_numpy(dtype=np.int64)[slips.position],
+                    "identifier": slips.identifier.to_numpy(dtype=object),
+                }
+            ),
+            "profile long, identifier string",
+        )
+        holders = (
+            profiles.filter(F.col(valid).isNotNull())
+            .groupBy(F.col(valid).alias("identifier"))
+            .agg(F.min("profile").alias("holder"))
+        )
+        one = (
+            slipped.join(holders, "identifier")
+            .groupBy("profile")
+            .agg(F.countDistinct("identifier").alias("held"), F.min("holder").alias("holder"))
+            .filter(F.col("held") == 1)
+        )
+        found.append(
+            one.select(
+                F.least("profile", "holder").alias("row_l"),
+                F.greatest("profile", "holder").alias("row_r"),
+            )
+        )
+    if not found:
+        return spark.createDataFrame([], "row_l long, row_r long")
+    pairs = found[0]
+    for more in found[1:]:
+        pairs = pairs.union(more)
+    return pairs.distinct()
+
+
+def _slips_kept(scored: DataFrame) -> DataFrame:
+    """``engine.with_slipped_identifiers``'s choice of slipped pairs, on level codes."""
+    dates = [level_code("date_of_birth", level) for level in SLIP_BIRTH_DATE_LEVELS]
+    strangers = (F.col("first_name_level") == level_code("first_name", "different")) & (
+        F.col("last_name_level") == level_code("last_name", "different")
+    )
+    return scored.filter(F.col("date_of_birth_level").isin(dates) & ~strangers)
+
+
 # --- Training ----------------------------------------------------------------------------------
 
 
@@ -801,7 +863,7 @@ CLUSTERED_SCHEMA = T.StructType(
     ]
 )
 # Where a pair of the cluster step's input comes from.
-BY_IDENTIFIER, SCORED_PAIR, REVIEWED = 0, 1, 2
+BY_IDENTIFIER, SCORED_PAIR, REVIEWED, BY_SLIP = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -827,8 +889,11 @@ class _ClusterRun:
             return np.searchsorted(ids, values.to_numpy(dtype=np.int64))
 
         origin = pairs.origin.to_numpy()
-        by_identifier = _scored_frame(
-            pairs[origin == BY_IDENTIFIER].sort_values(["row_l", "row_r"]), rows
+        identified = pairs[np.isin(origin, (BY_IDENTIFIER, BY_SLIP))].sort_values(
+            ["row_l", "row_r"]
+        )
+        by_identifier = _scored_frame(identified, rows).assign(
+            rule=np.where(identified.origin.to_numpy() == BY_SLIP, ONE_SLIP_RULE, "")
         )
         scored = _scored_frame(pairs[origin == SCORED_PAIR], rows)
         decided = pairs[origin == REVIEWED].sort_values("seq")
@@ -1021,8 +1086,15 @@ def _link(
         scorer = _scorer(model, min_weight, enough_to_train, settings.chunk_pairs)
         return _compared(pairs, profiles, SCORED, scorer, PAIR_SCHEMA, expected)
 
-    identified = kept.keep(_identifier_pairs(profiles))
-    by_identifier = kept.keep(scored_on_spark(identified, None, n))
+    identified = _identifier_pairs(profiles)
+    slipped = _one_slip_pairs(profiles).join(identified, ["row_l", "row_r"], "left_anti")
+    slipped = _slips_kept(scored_on_spark(slipped, None, n))
+    by_identifier = kept.keep(
+        scored_on_spark(identified, None, n)
+        .withColumn("origin", F.lit(BY_IDENTIFIER))
+        .unionByName(slipped.withColumn("origin", F.lit(BY_SLIP)))
+    )
+    identified = kept.keep(by_identifier.select("row_l", "row_r"))
     scored = kept.keep(
         scored_on_spark(
             candidates.join(identified, ["row_l", "row_r"], "left_anti"),
@@ -1168,9 +1240,7 @@ def _clusters(
     profiles, several whole components at a time. Returns the pairs with their decisions (in
     ``cluster_profiles``'s order) and the records with their ``cluster``."""
     spark = records.sparkSession
-    pairs = by_identifier.withColumn("origin", F.lit(BY_IDENTIFIER)).unionByName(
-        scored.withColumn("origin", F.lit(SCORED_PAIR))
-    )
+    pairs = by_identifier.unionByName(scored.withColumn("origin", F.lit(SCORED_PAIR)))
     edges = pairs.select("row_l", "row_r")
     pair_input = pairs.withColumn("decision", F.lit(None).cast("string")).withColumn(
         "seq", F.lit(None).cast("long")
@@ -1239,7 +1309,9 @@ def _pairs_in_order(pairs: pd.DataFrame) -> pd.DataFrame:
     """The pairs as ``cluster_profiles`` returns them: identifier pairs by rows, then scored
     pairs strongest first."""
     columns = [*PAIR_SCHEMA.fieldNames(), "decision", "rule"]
-    by_identifier = pairs[pairs.origin == BY_IDENTIFIER].sort_values(["row_l", "row_r"])
+    by_identifier = pairs[pairs.origin.isin([BY_IDENTIFIER, BY_SLIP])].sort_values(
+        ["row_l", "row_r"]
+    )
     scored = pairs[pairs.origin == SCORED_PAIR].sort_values(
         ["match_weight", "row_l", "row_r"], ascending=[False, True, True]
     )
