@@ -255,15 +255,14 @@ def one_slip_pairs(profiles: pd.DataFrame) -> np.ndarray:
     lefts, rights = [], []
     for raw, valid in SLIPPED_IDENTIFIERS:
         failing = np.flatnonzero((profiles[raw].notna() & profiles[valid].isna()).to_numpy())
-        held = profiles[valid].dropna()
-        if not len(failing) or held.empty:
+        if not len(failing):
             continue
         slips = one_slip_identifiers(profiles[raw].iloc[failing].reset_index(drop=True), raw)
-        holder = (
-            pd.Series(np.flatnonzero(profiles[valid].notna().to_numpy()))
-            .groupby(held.to_numpy())
-            .min()
-        )
+        # The first profile holding each slip identifier (of a county's 400,000 valid NHS
+        # numbers, only the few thousand that are some failing value's slips are looked at).
+        holding = profiles[valid].reset_index(drop=True)
+        holding = holding[holding.isin(set(slips.identifier))]
+        holder = pd.Series(holding.index.to_numpy()).groupby(holding.to_numpy()).min()
         slips["holder"] = slips.identifier.map(holder)
         slips = slips.dropna(subset=["holder"])
         one = slips.groupby("position").identifier.transform("nunique") == 1
