@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -274,12 +275,29 @@ def one_slip_pairs(profiles: pd.DataFrame) -> np.ndarray:
     return unique_pairs(lefts, rights, len(profiles))
 
 
+def slip_stands(
+    first_name: Any,
+    last_name: Any,
+    date_of_birth: Any,
+    level: Callable[[str, str], object] = lambda comparison, name: name,
+) -> Any:
+    """Whether pairs through a slipped identifier link, from their levels: the birth dates
+    agree and the names are not both different. Works on pandas Series of level names, or on
+    Spark columns of level codes (``level`` gives a level as they hold it)."""
+    strangers = (first_name == level("first_name", "different")) & (
+        last_name == level("last_name", "different")
+    )
+    dates = [level("date_of_birth", name) for name in SLIP_BIRTH_DATE_LEVELS]
+    return date_of_birth.isin(dates) & ~strangers
+
+
 def with_slipped_identifiers(by_identifier: pd.DataFrame, slipped: pd.DataFrame) -> pd.DataFrame:
-    """The scored identifier pairs and, where their birth dates agree and their names are not
-    both different, the scored pairs through a slipped identifier (``one_slip_pairs``), marked
-    by ``rule``; in row order, a pair sharing an identifier too kept once."""
-    strangers = (slipped.first_name_level == "different") & (slipped.last_name_level == "different")
-    slipped = slipped[slipped.date_of_birth_level.isin(SLIP_BIRTH_DATE_LEVELS) & ~strangers]
+    """The scored identifier pairs and the scored pairs through a slipped identifier
+    (``one_slip_pairs``) that stand (``slip_stands``), marked by ``rule``; in row order, a
+    pair sharing an identifier too kept once."""
+    slipped = slipped[
+        slip_stands(slipped.first_name_level, slipped.last_name_level, slipped.date_of_birth_level)
+    ]
     both = pd.concat(
         [by_identifier.assign(rule=""), slipped.assign(rule=ONE_SLIP_RULE)], ignore_index=True
     )

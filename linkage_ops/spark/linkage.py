@@ -73,7 +73,6 @@ from linkage_ops.linkage.engine import (
     PROFILE_COLUMNS,
     REVIEW_DECISIONS,
     REVIEW_FIELDS,
-    SLIP_BIRTH_DATE_LEVELS,
     SLIPPED_IDENTIFIERS,
     TERM_FREQUENCY_COLUMNS,
     LinkageResult,
@@ -86,6 +85,7 @@ from linkage_ops.linkage.engine import (
     review_unlinked_first,
     reviewed_profiles,
     score_pairs,
+    slip_stands,
 )
 from linkage_ops.linkage.keys import KeyState, carried_forward, keys_of_clusters
 from linkage_ops.linkage.model import (
@@ -732,11 +732,8 @@ def _one_slip_pairs(profiles: DataFrame) -> DataFrame:
 
 def _slips_kept(scored: DataFrame) -> DataFrame:
     """``engine.with_slipped_identifiers``'s choice of slipped pairs, on level codes."""
-    dates = [level_code("date_of_birth", level) for level in SLIP_BIRTH_DATE_LEVELS]
-    strangers = (F.col("first_name_level") == level_code("first_name", "different")) & (
-        F.col("last_name_level") == level_code("last_name", "different")
-    )
-    return scored.filter(F.col("date_of_birth_level").isin(dates) & ~strangers)
+    columns = [F.col(f"{name}_level") for name in ("first_name", "last_name", "date_of_birth")]
+    return scored.filter(slip_stands(*columns, level=level_code))
 
 
 # --- Training ----------------------------------------------------------------------------------
