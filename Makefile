@@ -55,6 +55,9 @@ PYTEST := $(if $(TEST_SCRATCH),TMPDIR=$(TEST_SCRATCH)/tmp )$(PYTHON) -m pytest \
   $(if $(TEST_SCRATCH),--basetemp=$(TEST_SCRATCH)/pytest)
 SCRATCH_START := $(if $(TEST_SCRATCH),rm -rf $(TEST_SCRATCH) && mkdir -p $(TEST_SCRATCH)/tmp,true)
 SCRATCH_END := $(if $(TEST_SCRATCH),rm -rf $(TEST_SCRATCH),true)
+# pytest with these arguments in a fresh scratch folder, emptied afterwards whatever the outcome.
+pytest_in_scratch = $(SCRATCH_START) && { $(PYTEST) $(PYTEST_PARALLEL) $(1); status=$$?; \
+  $(SCRATCH_END); exit $$status; }
 
 # The web app's browser tests drive Debian's Chromium through its chromedriver (no browser is
 # downloaded at run time): installed here when running as root (CI), else named in one line.
@@ -80,13 +83,11 @@ java:
 
 test: lint browser java $(DAGSTER_CONFIG)
 	dagster definitions validate -w workspace.yaml
-	@$(SCRATCH_START)
-	$(PYTEST) $(PYTEST_PARALLEL) --durations=15; status=$$?; $(SCRATCH_END); exit $$status
+	$(call pytest_in_scratch,--durations=15)
 
 # The quick loop while developing: no lint, no end-to-end runs of the whole graph.
 test-fast: $(MANIFEST) $(DAGSTER_CONFIG)
-	@$(SCRATCH_START)
-	$(PYTEST) $(PYTEST_PARALLEL) -m "not integration"; status=$$?; $(SCRATCH_END); exit $$status
+	$(call pytest_in_scratch,-m "not integration")
 
 ui: $(MANIFEST) $(DAGSTER_CONFIG)
 	dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

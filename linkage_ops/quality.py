@@ -261,7 +261,7 @@ def _with_dates(frame: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
         values = values.astype("string").str.strip()
         read = pd.to_datetime(values, format=fmt, errors="coerce")
         date_only = values.str.replace(TIME_AFTER_DATE, "", regex=True)
-        for form in ((fmt,) if "%H" not in fmt else ()) + DATE_FORMS:
+        for form in dict.fromkeys(((fmt,) if "%H" not in fmt else ()) + DATE_FORMS):
             unread = read.isna() & date_only.notna()
             if not unread.any():
                 break

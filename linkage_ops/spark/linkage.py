@@ -1083,7 +1083,7 @@ def _link(
         scorer = _scorer(model, min_weight, enough_to_train, settings.chunk_pairs)
         return _compared(pairs, profiles, SCORED, scorer, PAIR_SCHEMA, expected)
 
-    identified = _identifier_pairs(profiles)
+    identified = kept.keep(_identifier_pairs(profiles))
     slipped = _one_slip_pairs(profiles).join(identified, ["row_l", "row_r"], "left_anti")
     slipped = _slips_kept(scored_on_spark(slipped, None, n))
     by_identifier = kept.keep(
