@@ -156,17 +156,19 @@ def _ambiguous_best_matches(
     """Pairs above the threshold whose record matches, equally well, records of two or more
     children that identifiers tell apart: a nameless A&E record with a twin's birth date and
     address must not be given to either twin. They go to review."""
-    above = scored[scored.match_weight >= threshold]
-    if above.empty:
+    weights = scored.match_weight.to_numpy()
+    above = np.flatnonzero(weights >= threshold)
+    row_l, row_r = scored.row_l.to_numpy()[above], scored.row_r.to_numpy()[above]
+    profile, partner = np.r_[row_l, row_r], np.r_[row_r, row_l]
+    weight = np.r_[weights[above], weights[above]]
+    if not len(profile):
         return np.zeros(len(scored), dtype=bool)
-    both_ways = pd.DataFrame(
-        {
-            "profile": np.r_[above.row_l, above.row_r],
-            "partner": np.r_[above.row_r, above.row_l],
-            "weight": np.r_[above.match_weight, above.match_weight],
-        }
-    )
-    best = both_ways[both_ways.weight == both_ways.groupby("profile").weight.transform("max")]
+    highest = np.full(int(profile.max()) + 1, -np.inf)
+    np.maximum.at(highest, profile, weight)
+    is_best = weight == highest[profile]
+    # Only a profile with two or more best partners can be torn between them.
+    several = is_best & (np.bincount(profile[is_best])[profile] > 1)
+    best = pd.DataFrame({"profile": profile[several], "partner": partner[several]})
     # Torn: the best partners' clusters carry different valid NHS numbers or UPNs.
     roots = clusters.roots()[best.partner.to_numpy()]
     nhs = pd.Series(clusters.nhs[roots], index=best.index)
@@ -175,13 +177,12 @@ def _ambiguous_best_matches(
         upn.groupby(best.profile).nunique() > 1
     )
     torn_best = best[best.profile.isin(torn_profiles[torn_profiles].index)]
-    torn_pairs = pd.MultiIndex.from_arrays(
-        [
-            np.minimum(torn_best.profile, torn_best.partner),
-            np.maximum(torn_best.profile, torn_best.partner),
-        ]
-    )
-    return pd.MultiIndex.from_arrays([scored.row_l, scored.row_r]).isin(torn_pairs)
+    span = len(highest)  # every row_l and row_r of a pair above the threshold is below it
+    torn_pairs = np.minimum(torn_best.profile, torn_best.partner).to_numpy(
+        dtype=np.int64
+    ) * span + np.maximum(torn_best.profile, torn_best.partner).to_numpy(dtype=np.int64)
+    pairs = scored.row_l.to_numpy(dtype=np.int64) * span + scored.row_r.to_numpy(dtype=np.int64)
+    return (weights >= threshold) & np.isin(pairs, torn_pairs)
 
 
 @dataclass
@@ -455,12 +456,12 @@ def cluster_profiles(
         held_apart |= pd.notna(a) & pd.notna(b) & (a != b)
     waiting = waiting & (pairs.decision != "auto_non_match").to_numpy()
     pairs.loc[waiting & (root_l != root_r) & held_apart, "decision"] = "distinct_identifiers"
-    decided = reviewed.set_index(["row_l", "row_r"]).decision
-    keys = pd.MultiIndex.from_arrays([pairs.row_l, pairs.row_r])
-    reviewer = decided.reindex(keys).to_numpy()
-    pairs["decision"] = np.where(
-        pd.isna(reviewer), pairs.decision, "reviewed_" + pd.Series(reviewer).astype(str)
-    )
+    if len(reviewed):  # (a million pairs' decisions, rewritten for none, cost a second)
+        decided = reviewed.set_index(["row_l", "row_r"]).decision
+        keys = pd.MultiIndex.from_arrays([pairs.row_l, pairs.row_r])
+        reviewer = decided.reindex(keys).to_numpy()
+        hit = np.flatnonzero(pd.notna(reviewer))
+        pairs.loc[hit, "decision"] = [f"reviewed_{decision}" for decision in reviewer[hit]]
     return roots, pairs
 
 

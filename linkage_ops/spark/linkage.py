@@ -682,29 +682,17 @@ def _identifier_pairs(profiles: DataFrame) -> DataFrame:
 
 
 def _one_slip_pairs(profiles: DataFrame) -> DataFrame:
-    """``engine.one_slip_pairs``: the failing identifiers (a few in a hundred profiles) are
-    brought to the driver, their slips worked out there (``one_slip_identifiers``), and the
-    profiles holding them found on Spark."""
+    """``engine.one_slip_pairs``: the slips of each failing identifier (a few in a hundred
+    profiles) are worked out on the executors, in batches (``one_slip_identifiers`` in
+    ``mapInPandas``), and the profiles holding them found by a join: nothing that grows with
+    the population comes to the driver."""
     spark = profiles.sparkSession
     found = []
     for raw, valid in SLIPPED_IDENTIFIERS:
-        failing = (
-            profiles.filter(F.col(raw).isNotNull() & F.col(valid).isNull())
-            .select("profile", raw)
-            .toPandas()
+        failing = profiles.filter(F.col(raw).isNotNull() & F.col(valid).isNull()).select(
+            "profile", raw
         )
-        slips = one_slip_identifiers(failing[raw], raw)
-        if slips.empty:
-            continue
-        slipped = spark.createDataFrame(
-            pd.DataFrame(
-                {
-                    "profile": failing.profile.to_numpy(dtype=np.int64)[slips.position],
-                    "identifier": slips.identifier.to_numpy(dtype=object),
-                }
-            ),
-            "profile long, identifier string",
-        )
+        slipped = failing.mapInPandas(_slipper(raw), "profile long, identifier string")
         holders = (
             profiles.filter(F.col(valid).isNotNull())
             .groupBy(F.col(valid).alias("identifier"))
@@ -728,6 +716,23 @@ def _one_slip_pairs(profiles: DataFrame) -> DataFrame:
     for more in found[1:]:
         pairs = pairs.union(more)
     return pairs.distinct()
+
+
+def _slipper(kind: str) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    """Per batch of (``profile``, failing ``kind`` value): each valid identifier one slip away
+    (``one_slip_identifiers``), with the profile whose value it is a slip of."""
+
+    def batches(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for frame in frames:
+            slips = one_slip_identifiers(frame[kind].reset_index(drop=True), kind)
+            yield pd.DataFrame(
+                {
+                    "profile": frame.profile.to_numpy(dtype=np.int64)[slips.position],
+                    "identifier": slips.identifier.to_numpy(dtype=object),
+                }
+            )
+
+    return batches
 
 
 def _slips_kept(scored: DataFrame) -> DataFrame:
