@@ -18,7 +18,7 @@ from linkage_ops.linkage import (
     standardise_records,
 )
 from linkage_ops.linkage.blocking import BlockingKeys, candidate_pairs, choose_rules, soundex
-from linkage_ops.linkage.clustering import Clusters, split_incoherent
+from linkage_ops.linkage.clustering import Clusters, identifier_codes, split_incoherent
 from linkage_ops.linkage.engine import prioritise_review
 from linkage_ops.linkage.model import default_model, train_model
 from linkage_ops.linkage.settings import BlockingSettings, TrainingSettings
@@ -680,7 +680,8 @@ def test_joining_links_at_once_gives_what_joining_them_one_by_one_gives(seed: in
     chains = [(0, 10), (10, 1), (20, 22), (22, 21), (30, 32), (32, 31)]
     pairs = np.r_[rng.integers(40, n, size=(150, 2)), chains]
     pairs = rng.permutation(pairs[pairs[:, 0] != pairs[:, 1]])
-    one_by_one, at_once = Clusters(nhs, upn), Clusters(nhs, upn)
+    codes = identifier_codes(nhs), identifier_codes(upn)
+    one_by_one, at_once = Clusters(*codes), Clusters(*codes)
     for clusters in (one_by_one, at_once):
         clusters.forbid(0, 1)
         clusters.forbid(2, 3)

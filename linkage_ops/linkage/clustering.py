@@ -32,7 +32,7 @@ for a reviewer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,21 +47,21 @@ from linkage_ops.linkage.standardise import first_of_each, row_numbers
 from linkage_ops.linkage.thresholds import ThresholdChoice
 
 
-def _values_or_none(values: list[str | None]) -> np.ndarray:
-    """The values as an object array, ``None`` where missing."""
-    array = np.array(values, dtype=object)
-    array[pd.isna(array)] = None
-    return array
+def identifier_codes(values: Sequence[str | None]) -> np.ndarray:
+    """An integer per distinct identifier, -1 where missing: identifiers compared as integers
+    (a county's clustering compares millions)."""
+    return pd.factorize(pd.Series(values))[0].astype(np.int64)
 
 
 class Clusters:
     """Union-find that refuses to join clusters holding different valid identifiers, or
     holding two profiles a reviewer said are not the same child."""
 
-    def __init__(self, nhs: list[str | None], upn: list[str | None]) -> None:
+    def __init__(self, nhs: np.ndarray, upn: np.ndarray) -> None:
+        """``nhs`` and ``upn``: each profile's valid identifiers as ``identifier_codes``."""
         self.parent = np.arange(len(nhs), dtype=np.int64)
         # A cluster holds at most one valid NHS number and one valid UPN (at its root).
-        self.nhs, self.upn = _values_or_none(nhs), _values_or_none(upn)
+        self.nhs, self.upn = np.array(nhs, dtype=np.int64), np.array(upn, dtype=np.int64)
         self.forbidden: dict[int, set[int]] = {}  # root -> profiles it must never join
 
     def find(self, item: int) -> int:
@@ -98,12 +98,14 @@ class Clusters:
         if a == b:
             return "link"
         nhs_a, nhs_b, upn_a, upn_b = self.nhs[a], self.nhs[b], self.upn[a], self.upn[b]
-        if (nhs_a and nhs_b and nhs_a != nhs_b) or (upn_a and upn_b and upn_a != upn_b):
+        if (min(nhs_a, nhs_b) >= 0 and nhs_a != nhs_b) or (
+            min(upn_a, upn_b) >= 0 and upn_a != upn_b
+        ):
             return "identifier_conflict"
         if self.forbidden and self._forbidden_between(a, b):
             return "reviewed_non_match"
         self.parent[b] = a
-        self.nhs[a], self.upn[a] = nhs_a or nhs_b, upn_a or upn_b
+        self.nhs[a], self.upn[a] = max(nhs_a, nhs_b), max(upn_a, upn_b)
         if b in self.forbidden:
             self.forbidden.setdefault(a, set()).update(self.forbidden.pop(b))
         return "link"
@@ -126,7 +128,7 @@ class Clusters:
             shape=(k, k),
         )
         groups, group = connected_components(graph, directed=False)
-        identifiers = [pd.factorize(values[nodes])[0] for values in (self.nhs, self.upn)]
+        identifiers = [values[nodes] for values in (self.nhs, self.upn)]
         in_order = np.zeros(groups, dtype=bool)
         for codes in identifiers:  # -1: none
             held = codes >= 0
@@ -171,8 +173,10 @@ def _ambiguous_best_matches(
     best = pd.DataFrame({"profile": profile[several], "partner": partner[several]})
     # Torn: the best partners' clusters carry different valid NHS numbers or UPNs.
     roots = clusters.roots()[best.partner.to_numpy()]
-    nhs = pd.Series(clusters.nhs[roots], index=best.index)
-    upn = pd.Series(clusters.upn[roots], index=best.index)
+    nhs, upn = (
+        pd.Series(np.where(codes >= 0, codes, np.nan), index=best.index)
+        for codes in (clusters.nhs[roots], clusters.upn[roots])
+    )
     torn_profiles = (nhs.groupby(best.profile).nunique() > 1) | (
         upn.groupby(best.profile).nunique() > 1
     )
@@ -339,7 +343,10 @@ def cluster_profiles(
     Returns each profile's cluster root and the pairs with their ``decision`` (and ``rule``
     for auto decisions).
     """
-    clusters = Clusters(profiles.nhs_number_valid.tolist(), profiles.upn_valid.tolist())
+    identifiers = [
+        identifier_codes(profiles[column]) for column in ("nhs_number_valid", "upn_valid")
+    ]
+    clusters = Clusters(*identifiers)
     for left, right in reviewed.loc[reviewed.decision == "non_match", ["row_l", "row_r"]].values:
         clusters.forbid(int(left), int(right))
     for left, right in reviewed.loc[reviewed.decision == "match", ["row_l", "row_r"]].values:
@@ -362,10 +369,9 @@ def cluster_profiles(
     weights = scored.match_weight.to_numpy()
     # Two different valid identifiers settle a borderline pair (twins): no review needed.
     distinct_identifiers = np.zeros(len(scored), dtype=bool)
-    for column in ("nhs_number_valid", "upn_valid"):
-        values = profiles[column].to_numpy(dtype=object)
-        a, b = values[scored.row_l.to_numpy()], values[scored.row_r.to_numpy()]
-        distinct_identifiers |= pd.notna(a) & pd.notna(b) & (a != b)
+    for codes in identifiers:
+        a, b = codes[scored.row_l.to_numpy()], codes[scored.row_r.to_numpy()]
+        distinct_identifiers |= (a >= 0) & (b >= 0) & (a != b)
     ambiguous = _ambiguous_best_matches(scored, clusters, thresholds.match_threshold)
     # Born the same day with different first names, at one address or under one surname, is
     # how twins look: the model, which takes the fields as independent, would link them, so a
@@ -451,9 +457,8 @@ def cluster_profiles(
     pairs.loc[waiting & (root_l == root_r), "decision"] = "already_linked"
     held_apart = np.zeros(len(pairs), dtype=bool)
     for held in (clusters.nhs, clusters.upn):
-        values = np.array(held, dtype=object)
-        a, b = values[root_l], values[root_r]
-        held_apart |= pd.notna(a) & pd.notna(b) & (a != b)
+        a, b = held[root_l], held[root_r]
+        held_apart |= (a >= 0) & (b >= 0) & (a != b)
     waiting = waiting & (pairs.decision != "auto_non_match").to_numpy()
     pairs.loc[waiting & (root_l != root_r) & held_apart, "decision"] = "distinct_identifiers"
     if len(reviewed):  # (a million pairs' decisions, rewritten for none, cost a second)
@@ -507,7 +512,7 @@ def split_incoherent(
     evidence (a nameless record at another address) is no reason to split a child; namesakes
     born years apart, chained by a record without a birth date, are."""
     n = len(roots)
-    parts = Clusters([None] * n, [None] * n)
+    parts = Clusters(np.full(n, -1), np.full(n, -1))
     parts.union_all(hard_links[:, 0], hard_links[:, 1])
     part = parts.roots()
     # Clusters of more than one part.
