@@ -14,8 +14,9 @@ Training (``train_model``), as Splink does it:
    inside it (a block on date of birth says nothing about how often a child's date of birth
    agrees). What an earlier session estimated, a later one holds at that estimate: on its own,
    a session blocked on names with only the birth date and the address left to estimate can
-   settle on a "match" class that is every pair of namesakes. Each session reports whether it
-   converged, and why not if it did not.
+   settle on a "match" class that is every pair of namesakes. A session with nothing left to
+   estimate is skipped (a fallback block). Each session reports whether it converged, and why
+   not if it did not.
 3. The prior (probability that two random profiles are one child) from how many matches each
    session found, scaled by how often a match meets that session's blocking rule.
 4. The household: brothers and sisters share a surname and an address, so agreeing on both is
@@ -497,6 +498,10 @@ def train_on(
     session_results = []
     for rule in settings.blocks:
         fixed = {name for column in rule for name in BLOCKED_COMPARISONS[column]}
+        if all(estimates[name] for name in COMPARISONS if name not in fixed):
+            # A fallback for a block an earlier session had no pairs in.
+            sessions.append({"blocking_rule": list(rule), "skipped": "nothing left to estimate"})
+            continue
         counted, total = population.block(rule, settings.em_max_pairs, rng)
         if counted.pairs == 0:
             sessions.append(
