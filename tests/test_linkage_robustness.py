@@ -20,7 +20,7 @@ from linkage_ops.linkage import (
 from linkage_ops.linkage.blocking import BlockingKeys, candidate_pairs, choose_rules, soundex
 from linkage_ops.linkage.clustering import Clusters, identifier_codes, split_incoherent
 from linkage_ops.linkage.comparisons import ProfileColumns, compare, level_code
-from linkage_ops.linkage.engine import prioritise_review
+from linkage_ops.linkage.engine import identifier_pairs, prioritise_review
 from linkage_ops.linkage.model import default_model, train_model
 from linkage_ops.linkage.settings import BlockingSettings, TrainingSettings
 from linkage_ops.linkage.thresholds import (
@@ -693,6 +693,21 @@ def test_names_written_the_other_way_round_with_typos_are_swapped() -> None:
         "different",
         "different",
     ]
+
+
+def test_profiles_sharing_an_identifier_are_paired_with_the_first_that_holds_it() -> None:
+    """A shared NHS number, UPN or LA child id pairs each profile with the first holding it; a
+    former UPN pairs with the profile whose current UPN it is."""
+    profiles = pd.DataFrame(
+        {
+            "nhs_number_valid": ["9990000018", "9990000018", None, None, None, "9990000018"],
+            "upn_valid": [None, None, "A1", "A2", None, None],
+            "former_upn_valid": [None, None, None, "A1", "A2", None],
+            "la_child_id_std": [None, None, None, None, "X", "X"],
+        }
+    )
+    pairs = {tuple(pair) for pair in identifier_pairs(profiles).tolist()}
+    assert pairs == {(0, 1), (0, 5), (2, 3), (3, 4), (4, 5)}
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -225,13 +225,16 @@ def identifier_pairs(profiles: pd.DataFrame) -> np.ndarray:
         values = profiles[column]
         rows = np.flatnonzero(values.notna().to_numpy())
         codes, _ = pd.factorize(values.iloc[rows])
-        first = pd.Series(rows).groupby(codes).transform("min").to_numpy()
+        first = rows[first_of_each(codes)][codes]  # rows ascend: a value's first is its least
         shared = first != rows
         lefts.append(first[shared].astype(np.int64))
         rights.append(rows[shared].astype(np.int64))
-    former = profiles.dropna(subset=["former_upn_valid"]).reset_index(names="row_former")
-    current = profiles.dropna(subset=["upn_valid"]).reset_index(names="row_current")
-    joined = former.merge(current, left_on="former_upn_valid", right_on="upn_valid")
+    former, current = (
+        pd.DataFrame({"row": rows, "upn": profiles[column].iloc[rows].to_numpy(dtype=object)})
+        for column in ("former_upn_valid", "upn_valid")
+        for rows in [np.flatnonzero(profiles[column].notna().to_numpy())]
+    )
+    joined = former.merge(current, on="upn", suffixes=("_former", "_current"))
     joined = joined[joined.row_former != joined.row_current]
     lefts.append(np.minimum(joined.row_former, joined.row_current).to_numpy(dtype=np.int64))
     rights.append(np.maximum(joined.row_former, joined.row_current).to_numpy(dtype=np.int64))
