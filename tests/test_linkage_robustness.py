@@ -18,11 +18,12 @@ from linkage_ops.linkage import (
     standardise_records,
 )
 from linkage_ops.linkage.blocking import BlockingKeys, candidate_pairs, choose_rules, soundex
-from linkage_ops.linkage.clustering import Clusters, identifier_codes, split_incoherent
+from linkage_ops.linkage.clustering import Clusters, split_incoherent
 from linkage_ops.linkage.comparisons import ProfileColumns, compare, level_code
 from linkage_ops.linkage.engine import identifier_pairs, prioritise_review
 from linkage_ops.linkage.model import default_model, train_model
 from linkage_ops.linkage.settings import BlockingSettings, TrainingSettings
+from linkage_ops.linkage.standardise import factorised
 from linkage_ops.linkage.thresholds import (
     choose_thresholds,
     expected_curves,
@@ -728,7 +729,7 @@ def test_joining_links_at_once_gives_what_joining_them_one_by_one_gives(seed: in
     chains = [(0, 10), (10, 1), (20, 22), (22, 21), (30, 32), (32, 31)]
     pairs = np.r_[rng.integers(40, n, size=(150, 2)), chains]
     pairs = rng.permutation(pairs[pairs[:, 0] != pairs[:, 1]])
-    codes = identifier_codes(nhs), identifier_codes(upn)
+    codes = factorised(pd.Series(nhs))[0], factorised(pd.Series(upn))[0]
     one_by_one, at_once = Clusters(*codes), Clusters(*codes)
     for clusters in (one_by_one, at_once):
         clusters.forbid(0, 1)

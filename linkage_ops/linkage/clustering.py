@@ -32,7 +32,7 @@ for a reviewer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,14 +43,8 @@ from scipy.sparse.csgraph import connected_components
 from linkage_ops.linkage.blocking import pairs_within_groups
 from linkage_ops.linkage.comparisons import COMPARISONS, ProfileColumns, compare
 from linkage_ops.linkage.settings import AutoRule, TwinSettings
-from linkage_ops.linkage.standardise import first_of_each, row_numbers
+from linkage_ops.linkage.standardise import factorised, first_of_each, row_numbers
 from linkage_ops.linkage.thresholds import ThresholdChoice
-
-
-def identifier_codes(values: Sequence[str | None]) -> np.ndarray:
-    """An integer per distinct identifier, -1 where missing: identifiers compared as integers
-    (a county's clustering compares millions)."""
-    return pd.factorize(pd.Series(values))[0].astype(np.int64)
 
 
 class Clusters:
@@ -58,7 +52,8 @@ class Clusters:
     holding two profiles a reviewer said are not the same child."""
 
     def __init__(self, nhs: np.ndarray, upn: np.ndarray) -> None:
-        """``nhs`` and ``upn``: each profile's valid identifiers as ``identifier_codes``."""
+        """``nhs`` and ``upn``: each profile's valid identifiers as integer codes, -1 where it
+        has none (``standardise.factorised``): a county's clustering compares millions."""
         self.parent = np.arange(len(nhs), dtype=np.int64)
         # A cluster holds at most one valid NHS number and one valid UPN (at its root).
         self.nhs, self.upn = np.array(nhs, dtype=np.int64), np.array(upn, dtype=np.int64)
@@ -343,9 +338,7 @@ def cluster_profiles(
     Returns each profile's cluster root and the pairs with their ``decision`` (and ``rule``
     for auto decisions).
     """
-    identifiers = [
-        identifier_codes(profiles[column]) for column in ("nhs_number_valid", "upn_valid")
-    ]
+    identifiers = [factorised(profiles[column])[0] for column in ("nhs_number_valid", "upn_valid")]
     clusters = Clusters(*identifiers)
     for left, right in reviewed.loc[reviewed.decision == "non_match", ["row_l", "row_r"]].values:
         clusters.forbid(int(left), int(right))
