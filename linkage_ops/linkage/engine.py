@@ -229,12 +229,16 @@ def identifier_pairs(profiles: pd.DataFrame) -> np.ndarray:
         shared = first != rows
         lefts.append(first[shared].astype(np.int64))
         rights.append(rows[shared].astype(np.int64))
-    former, current = (
-        pd.DataFrame({"row": rows, "upn": profiles[column].iloc[rows].to_numpy(dtype=object)})
-        for column in ("former_upn_valid", "upn_valid")
-        for rows in [np.flatnonzero(profiles[column].notna().to_numpy())]
+
+    def held(column: str) -> pd.DataFrame:
+        rows = np.flatnonzero(profiles[column].notna().to_numpy())
+        return pd.DataFrame(
+            {"row": rows, "upn": profiles[column].iloc[rows].to_numpy(dtype=object)}
+        )
+
+    joined = held("former_upn_valid").merge(
+        held("upn_valid"), on="upn", suffixes=("_former", "_current")
     )
-    joined = former.merge(current, on="upn", suffixes=("_former", "_current"))
     joined = joined[joined.row_former != joined.row_current]
     lefts.append(np.minimum(joined.row_former, joined.row_current).to_numpy(dtype=np.int64))
     rights.append(np.maximum(joined.row_former, joined.row_current).to_numpy(dtype=np.int64))
