@@ -67,6 +67,22 @@ def test_name_levels() -> None:
     assert levels.last_name.tolist()[7:] == ["part_or_former", "part_or_former", "close"]
 
 
+def test_a_short_name_one_typo_away_is_similar_not_different() -> None:
+    # Jaro-Winkler counts letters as shared only near their own place: in a three-letter name
+    # a swap or a wrong first letter scores below the similar cut-off.
+    typos = [("Mia", "Ima"), ("Ava", "Zva"), ("Leo", "Loe"), ("Zoe", "Xoe"), ("Kai", "Kia")]
+    others = [("Mia", "Leo"), ("Ava", "Ivy"), ("Al", "Ed"), ("Mia", "Mitchell")]
+    levels = levels_of(
+        [(person(first_name=a), person(first_name=b)) for a, b in typos + others]
+        + [(person(last_name="Lau"), person(last_name="Lua"))]
+        + [(person(last_name="Lau"), person(last_name="Wong"))]
+    )
+    first = levels.first_name.tolist()
+    assert first[: len(typos)] == ["similar"] * len(typos)
+    assert first[len(typos) : len(typos) + len(others)] == ["different"] * len(others)
+    assert levels.last_name.tolist()[-2:] == ["similar", "different"]
+
+
 def test_a_nickname_shared_by_two_names_is_a_variant_of_both() -> None:
     levels = levels_of(
         [
