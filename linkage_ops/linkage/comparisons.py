@@ -160,8 +160,8 @@ class ProfileColumns:
             first_code=first,
             first_initial=_initials(profiles.first_name_std),
             last_initial=_initials(profiles.last_name_std),
-            first_length=_lengths(profiles.first_name_std),
-            last_length=_lengths(profiles.last_name_std),
+            first_length=each_distinct(profiles.first_name_std, _length).to_numpy(dtype=np.int16),
+            last_length=each_distinct(profiles.last_name_std, _length).to_numpy(dtype=np.int16),
             canonical_code=canonical,
             last_code=last,
             last_joined_code=_codes(
@@ -255,10 +255,9 @@ def _initials(names: pd.Series) -> np.ndarray:
     return initial[codes]
 
 
-def _lengths(names: pd.Series) -> np.ndarray:
-    """Each name's length in characters, 0 where blank."""
-    codes, distinct = pd.factorize(names)
-    return np.array([len(name) for name in distinct] + [0], dtype=np.int16)[codes]
+def _length(name: str | None) -> int:
+    """A name's length in characters, 0 where blank."""
+    return len(name or "")
 
 
 def _swapped_within_a_typo(p: ProfileColumns, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -295,7 +294,8 @@ def _fuzzy_levels(
     # One letter added, dropped or changed, or two neighbours swapped, keeps a name of four
     # letters or more at a Jaro-Winkler of 0.83 or above, but not one of three: it counts
     # letters as shared only near their own place (MIA / IMA 0.56, AVA / ZVA 0.78). Names of
-    # three or four letters one typo apart are similar too (not of a letter or two: AL / ED).
+    # three letters one typo apart are similar too, and of four (for a cut-off above 0.83);
+    # not of a letter or two (AL / ED).
     short = np.flatnonzero(~(settled | similar) & (shorter >= 3) & (shorter < 5))
     if len(short):
         edits = cpdist(
