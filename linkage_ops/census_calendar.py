@@ -60,6 +60,20 @@ def school_census_day(period: str) -> date:
     return nth_weekday(int(year), month, THURSDAY, nth)
 
 
+def period_of_day(cadence: str, day: date) -> str | None:
+    """The period a day belongs to, for cadences whose periods a single date names: the month
+    (``monthly``), or the term whose census day is nearest (``school_census``: a return's
+    reference date is its census day). ``None`` for other cadences."""
+    if cadence == "monthly":
+        return f"{day:%Y-%m}"
+    if cadence == "school_census":
+        return min(
+            (f"{day.year}-{term}" for term in SCHOOL_CENSUS_TERMS),
+            key=lambda period: abs((school_census_day(period) - day).days),
+        )
+    return None
+
+
 def sen2_census_day(period: str) -> date:
     """``2025`` -> the third Thursday of January 2025."""
     return nth_weekday(int(period), 1, THURSDAY, 3)

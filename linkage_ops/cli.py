@@ -421,7 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--accept-other-period",
         action="store_true",
-        help="load a monthly file even if most of its dates are in another month",
+        help="load a file even if most of its dates are in another period (month or term)",
     )
     load.add_argument(
         "--wait",

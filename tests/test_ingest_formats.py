@@ -235,18 +235,24 @@ def test_a_csv_matching_no_table_is_kept_as_unmodelled(tmp_path: Path, column_sc
     )
 
 
-def test_the_same_table_twice_in_a_period_fails_the_second_file(
-    tmp_path: Path, column_schema
-) -> None:
+def test_the_same_table_twice_in_a_period_loads_neither_file(tmp_path: Path, column_schema) -> None:
+    # Last year's table kept beside this year's (episodes_2024.csv, episodes_2025.csv): the one
+    # whose name sorts first is not more likely to be the period's, so neither is loaded.
     folder = tmp_path / "2024-25"
     write(folder, "a.csv", "CHILD,SEX,DOB,DUC\n1,1,x,y\n")
     write(folder, "b.csv", "CHILD,SEX,DOB,DUC\n2,1,x,y\n")
     batch = read_source_period(column_schema, folder, "2024-25")
-    assert batch.tables["uasc"].path.name == "a.csv"
-    (failed,) = batch.failed
-    assert (failed.path.name, failed.table) == ("b.csv", "uasc")
-    assert "table uasc delivered twice (also a.csv)" in failed.problem
-    # Its rows were not read, so it left no findings behind.
+    assert "uasc" not in batch.tables
+    failed = {f.path.name: f for f in batch.failed}
+    assert sorted(failed) == ["a.csv", "b.csv"]
+    assert {f.table for f in failed.values()} == {"uasc"}
+    assert "table uasc delivered twice (also b.csv): neither file is loaded" in (
+        failed["a.csv"].problem
+    )
+    assert "table uasc delivered twice (also a.csv): neither file is loaded" in (
+        failed["b.csv"].problem
+    )
+    # Neither file's rows were loaded, so neither left findings behind.
     assert batch.findings == []
 
 

@@ -207,5 +207,5 @@ def test_the_cli_refuses_a_file_of_another_month_in_one_line(tmp_path, capsys):
     arguments += ["--source", "emergency_care", "--period", "2025-03"]
     assert main(arguments) == 2
     (line,) = capsys.readouterr().err.splitlines()
-    assert "belong to another month" in line and "ecds.csv" in line
+    assert "belong to another period" in line and "ecds.csv" in line
     assert main([*arguments, "--accept-other-period"]) == 0

@@ -408,7 +408,13 @@ def test_a_return_saved_through_a_spreadsheet_with_times_after_its_dates_loads(
     assert [f for f in validate(episodes, suite).findings if f.column == "DECOM"]
     assert read_date("01/09/2022 00:00", "%d/%m/%Y").date().isoformat() == "2022-09-01"
     assert read_date("2022-09-01T13:05:59.123", "%Y-%m-%d").day == 1
-    for value, layout in (("01/09/2022 0000", "%d/%m/%Y"), ("2022-Sep-01", "%Y-%b-%d %H:%M:%S")):
+    # The month in letters, as Blade writes it without its time and Oracle exports write it;
+    # an XML date with its time zone.
+    assert read_date("2022-Sep-01", "%Y-%b-%d %H:%M:%S").date().isoformat() == "2022-09-01"
+    assert read_date("01-SEP-2022", "%d/%m/%Y").date().isoformat() == "2022-09-01"
+    assert read_date("2022-09-01+01:00", "%Y-%m-%d").date().isoformat() == "2022-09-01"
+    assert read_date("2022-09-01T00:00:00.000Z", "%Y-%m-%d").date().isoformat() == "2022-09-01"
+    for value, layout in (("01/09/2022 0000", "%d/%m/%Y"), ("2022-09-01 +01", "%Y-%m-%d")):
         with pytest.raises(ValueError):
             read_date(value, layout)
 

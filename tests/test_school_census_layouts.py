@@ -297,6 +297,7 @@ def test_codes_are_valid_in_their_collection_years(
     landing = tmp_path / "landing"
     shutil.copytree(FIXTURES / SOURCE / fixture, landing / SOURCE / period)
     with duckdb.connect() as con:
-        load = load_period(con, landing, SOURCE, period, run_id="years")
+        # The return's own census day is another term's: read as this one on purpose.
+        load = load_period(con, landing, SOURCE, period, run_id="years", accept_other_period=True)
     found = {(f.table, f.field, f.value) for f in load.findings if f.action == "rejected"}
     assert found == rejected

@@ -4,12 +4,13 @@
     {#- `format` in strptime's notation (%Y-%m-%d); blank is null, anything else no format reads
         an error. Where the format has no time, a time after the date is set aside
         (13/10/2011 00:00 from a spreadsheet; TIME_AFTER_DATE in linkage_ops/ingest/reader.py,
-        which the loader reads the same way). A date the format cannot read is read, without
-        its time, in the other form UK systems write dates in (2022-09-01 in a return laid out
-        01/09/2022, and back: DATE_FORMS in the same file). -#}
+        which the loader reads the same way; with an XML time zone too). A date the format
+        cannot read is read, without its time, in the other forms UK systems write dates in
+        (2022-09-01 in a return laid out 01/09/2022, and back; 16-Apr-2020: DATE_FORMS in the
+        same file). -#}
     {%- set value = "nullif(trim(" ~ column ~ "), '')" -%}
-    {%- set date_only = regexp_replace_all(value, '[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?$', '') -%}
-    {%- set forms = ['%Y-%m-%d', '%d/%m/%Y'] | reject('equalto', format) | list -%}
+    {%- set date_only = regexp_replace_all(value, '([T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$', '') -%}
+    {%- set forms = ['%Y-%m-%d', '%d/%m/%Y', '%d-%b-%Y', '%Y-%b-%d'] | reject('equalto', format) | list -%}
     {{ date_from_strings(date_only if '%H' not in format else value, format, date_only, forms) }}
 {%- endmacro %}
 
@@ -22,7 +23,8 @@
 {%- endmacro %}
 
 {% macro parse_boolean(column) -%}
-    (lower(trim({{ column }})) in ('true', '1'))
+    {#- True/False, 1/0, Y/N, Yes/No (_BOOLEANS in linkage_ops/ingest/reader.py). -#}
+    (lower(trim({{ column }})) in ('true', '1', 'y', 'yes'))
 {%- endmacro %}
 
 {% macro normalise_postcode(column) -%}

@@ -79,7 +79,7 @@ def load_period(
     (before writing anything) only when the period folder is missing or holds no files, and
     ``ReloadRefused`` when a reload would leave a table with far fewer rows than the period's
     previous load (``raw_store.MAX_RELOAD_LOSS``) unless ``accept_loss``, and
-    ``OtherPeriodRefused`` when a monthly file's dates belong to another month
+    ``OtherPeriodRefused`` when a file's dates belong to another period
     (``raw_store.period_mismatches``) unless ``accept_other_period``.
     """
     schema = load_schema(source)
@@ -97,8 +97,9 @@ def load_period(
     if mismatches and not accept_other_period:
         raise OtherPeriodRefused(
             landing_dir / source / period,
-            f"the dates of {source} {period} belong to another month ({'; '.join(mismatches)}): "
-            "not loaded. Move the file to its month's folder, or, if it is right here, load "
+            f"the dates of {source} {period} belong to another period "
+            f"({'; '.join(mismatches)}): not loaded. Move the file to its period's folder, or, "
+            "if it is right here, load "
             "it accepting that (linkage-ops load --accept-other-period; in Dagster, the run "
             "tag accept_other_period=true)",
         )

@@ -22,6 +22,7 @@ class ReloadRefused(UnreadableFileError):
 
 
 class OtherPeriodRefused(UnreadableFileError):
-    """A monthly file whose dates belong to another month than its folder's (a file put in
-    the wrong folder would be published as the wrong month): refused before anything is
-    written, until the operator moves it or accepts it for this period."""
+    """A file whose dates belong to another period than its folder's (a month's extract, a
+    School Census return; put in the wrong folder it would be published as the wrong period):
+    refused before anything is written, until the operator moves it or accepts it for this
+    period."""

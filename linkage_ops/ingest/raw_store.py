@@ -70,6 +70,7 @@ LOAD_LOG = {
     "columns_absent": "JSON",
     "columns_extra": "JSON",
     "dates_in_other_form": "JSON",
+    "codes_respelt": "JSON",
 }
 # Rows of files that match no modelled table, every column kept as text.
 UNMODELLED_ROWS = {
@@ -538,6 +539,9 @@ def write_source_batch(
                     "dates_in_other_form": json.dumps(table_batch.dates_in_other_form)
                     if table_batch is not None and table_batch.dates_in_other_form
                     else None,
+                    "codes_respelt": json.dumps(table_batch.codes_respelt)
+                    if table_batch is not None and table_batch.codes_respelt
+                    else None,
                 }
             )
         _append(con, f"{RAW_SCHEMA}.load_log", pd.DataFrame(log_rows, columns=list(LOAD_LOG)))
@@ -625,9 +629,12 @@ MIN_PERIOD_SHARE = 0.5
 
 
 def period_mismatches(schema: SourceSchema, batch: SourceBatch) -> list[str]:
-    """Files whose dates (their table's ``period_date`` column) belong to another month than
-    the period they were delivered for: one description each, naming the file, the column and
-    the month the dates belong to."""
+    """Files whose dates (their table's ``period_date`` column) belong to another period than
+    the one they were delivered for (another month; a School Census return whose reference
+    date is another term's census day): one description each, naming the file, the column and
+    the period the dates belong to."""
+    from linkage_ops.census_calendar import period_of_day  # it reads the schemas: no cycle
+
     problems = []
     for table in batch.tables.values():
         column = table.table.period_date
@@ -635,22 +642,23 @@ def period_mismatches(schema: SourceSchema, batch: SourceBatch) -> list[str]:
             continue
         rule = next(rule for rule in table.table.columns if rule.name == column)
         position = table.columns.index(column)
-        months: dict[str, int] = {}
+        periods: dict[str, int] = {}
         for _, values in table.loaded:
             value = values[position]
             try:
-                month = read_date(value or "", rule.date_format or "")
+                day = read_date(value or "", rule.date_format or "")
             except ValueError:
                 continue
-            key = f"{month:%Y-%m}"
-            months[key] = months.get(key, 0) + 1
-        dated = sum(months.values())
-        if not dated or months.get(batch.period, 0) >= MIN_PERIOD_SHARE * dated:
+            key = period_of_day(schema.cadence, day.date())
+            if key is not None:
+                periods[key] = periods.get(key, 0) + 1
+        dated = sum(periods.values())
+        if not dated or periods.get(batch.period, 0) >= MIN_PERIOD_SHARE * dated:
             continue
-        other, count = max(months.items(), key=lambda item: (item[1], item[0]))
+        other, count = max(periods.items(), key=lambda item: (item[1], item[0]))
         if count > dated / 2:
             problems.append(
                 f"{table.path.name}: {count:,} of {dated:,} {column} dates are in {other}, "
-                f"{months.get(batch.period, 0):,} in {batch.period}"
+                f"{periods.get(batch.period, 0):,} in {batch.period}"
             )
     return problems

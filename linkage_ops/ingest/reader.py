@@ -29,7 +29,7 @@ from linkage_ops.identifiers import is_uk_postcode, is_valid_nhs_number, is_vali
 from linkage_ops.ingest.aliases import authority_aliases, map_header
 from linkage_ops.ingest.collection_year import parse_year_label
 from linkage_ops.ingest.errors import UnreadableFileError
-from linkage_ops.ingest.schema import FieldRule, SourceSchema, TableSchema
+from linkage_ops.ingest.schema import FieldRule, SourceSchema, TableSchema, spelling_key
 from linkage_ops.ingest.xml_reader import (
     Element,
     UnmodelledElement,
@@ -41,7 +41,11 @@ from linkage_ops.ingest.xml_reader import (
 _INTEGER = re.compile(r"^-?\d+$")
 # The range of the INTEGER type staging casts whole numbers to (32 bits).
 INTEGER_MIN, INTEGER_MAX = -(2**31), 2**31 - 1
-_BOOLEANS = frozenset({"True", "False", "true", "false", "TRUE", "FALSE", "1", "0"})
+# True or false as returns write them, and as some exports do (Y/N, Yes/No); staging's
+# parse_boolean macro reads the same values.
+_BOOLEANS = frozenset(
+    word for pair in ("true false", "1 0", "y n", "yes no") for word in pair.split()
+)
 # What separates a text table's fields: commas, or as other exports write them, tabs (a .tsv
 # or .txt export), bars, or semicolons (Excel's CSV where a comma is the decimal mark).
 DELIMITERS = (",", "\t", "|", ";")
@@ -78,6 +82,9 @@ class TableBatch:
     columns_extra: list[str] = field(default_factory=list)
     # Date column -> values loaded that were written in another form than the layout's.
     dates_in_other_form: dict[str, int] = field(default_factory=dict)
+    # Per column, codes written another way and the code each was loaded as (``f`` -> ``F``,
+    # ``Male`` -> ``M``): ``FieldRule.spellings``.
+    codes_respelt: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -164,15 +171,17 @@ def decode_text(path: Path, raw: bytes) -> str:
 # A time of day after a date where the layout gives a date alone: "13/10/2011 00:00" from a
 # spreadsheet that held a date-time cell, "2011-10-13T00:00:00" or "2011-10-13 00:00:00.000"
 # from a database export. The date is read; the time stays in the raw table. (Staging's
-# parse_date macro removes the same pattern.)
-TIME_AFTER_DATE = r"[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?$"
+# parse_date macro removes the same pattern.) XML's xs:date and xs:dateTime may end in a time
+# zone (2024-06-03Z, 2025-01-14T00:00:00.000+01:00): set aside with the time.
+TIME_AFTER_DATE = r"([T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$"
 
-# The two forms UK systems write a date in. A date in the other form than its layout's is read
-# too: a spreadsheet re-saves 01/09/2022 as 2022-09-01 (and back), a database export writes
-# ISO dates into a return laid out day first. Neither can be mistaken for the other, and a
-# month-first date is never guessed. The load log counts such values per column
-# (``TableBatch.dates_in_other_form``). (Staging's parse_date macro reads the same forms.)
-DATE_FORMS = ("%Y-%m-%d", "%d/%m/%Y")
+# The forms UK systems write a date in. A date in another form than its layout's is read too:
+# a spreadsheet re-saves 01/09/2022 as 2022-09-01 (and back), a database export writes ISO
+# dates into a return laid out day first, an Oracle or Blade export writes the month in letters
+# (16-Apr-2020, 2020-Apr-16). None can be mistaken for another, and a month-first date is never
+# guessed. The load log counts such values per column (``TableBatch.dates_in_other_form``).
+# (Staging's parse_date macro reads the same forms.)
+DATE_FORMS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%b-%Y", "%Y-%b-%d")
 
 
 def date_form(value: str, date_format: str) -> tuple[datetime, str]:
@@ -222,7 +231,7 @@ def check_value(rule: FieldRule, value: str | None) -> str | None:
             reason = (
                 f"expected a date like {datetime(2024, 10, 3).strftime(rule.date_format or '')}"
             )
-    elif rule.type == "boolean" and value not in _BOOLEANS:
+    elif rule.type == "boolean" and value.lower() not in _BOOLEANS:
         reason = "expected True or False"
     elif rule.type == "code" and value not in rule.codes:
         listed = f"the {rule.codelist} list" if rule.codelist else "the code list"
@@ -268,6 +277,33 @@ def _count_other_forms(
         result.dates_in_other_form[rule.name] = result.dates_in_other_form.get(rule.name, 0) + count
 
 
+def _respell_codes(
+    rule: FieldRule,
+    position: int,
+    distinct: set[str | None],
+    records: list[tuple[int, list[str | None]]],
+    result: TableBatch,
+) -> set[str | None]:
+    """Load a code written another way (``FieldRule.spellings``) as the code itself, and
+    note it in the load log; returns the column's distinct values after."""
+    spellings = dict(rule.spellings)
+    respelt = {
+        value: code
+        for value in distinct
+        if value is not None
+        and value.strip() not in rule.codes
+        and (code := spellings.get(spelling_key(value))) is not None
+    }
+    if not respelt:
+        return distinct
+    for _, values in records:
+        if values[position] in respelt:
+            values[position] = respelt[values[position]]
+    noted = result.codes_respelt.setdefault(rule.name, {})
+    noted.update({value.strip(): code for value, code in respelt.items()})
+    return (distinct - set(respelt)) | set(respelt.values())
+
+
 def check_records(
     table: TableSchema,
     result: TableBatch,
@@ -288,6 +324,8 @@ def check_records(
         if rule is None:
             continue
         distinct = {r[1][position] for r in records}
+        if rule.spellings:
+            distinct = _respell_codes(rule, position, distinct, records, result)
         reasons = {value: check_value(rule, value) for value in distinct}
         reasons = {value: reason for value, reason in reasons.items() if reason is not None}
         if rule.type == "date":
@@ -468,6 +506,10 @@ def _read_csv_table(parsed: _Csv, table: TableSchema, batch: SourceBatch) -> Tab
                     "(an unbalanced quote?)",
                 )
             continue
+        if len(row) > len(header) and not any(value.strip() for value in row[len(header) :]):
+            # Empty fields after the last column (rows written with a delimiter after every
+            # field, the header without): nothing is lost by leaving them out.
+            row = row[: len(header)]
         if len(row) != len(header):
             reject(row_number, ",".join(row), f"expected {len(header)} fields, found {len(row)}")
             continue
@@ -497,8 +539,28 @@ def _read_xml_tables(
     return results
 
 
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
 def _is_xml(raw: bytes) -> bool:
+    if raw[:2] in _UTF16_BOMS:  # Windows tools save XML as UTF-16 (which XML allows)
+        return (
+            raw[2:]
+            .decode("utf-16-le" if raw[:2] == codecs.BOM_UTF16_LE else "utf-16-be", "ignore")
+            .lstrip()
+            .startswith("<")
+        )
     return raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
+def _xml_bytes(raw: bytes) -> bytes:
+    """The XML document alone: without blank lines before its declaration (which XML forbids,
+    but an export script's first print statement writes) or a DOS end-of-file mark (Ctrl-Z)
+    after its root."""
+    if raw[:2] in _UTF16_BOMS:
+        return raw
+    bom = codecs.BOM_UTF8 if raw.startswith(codecs.BOM_UTF8) else b""
+    return bom + raw[len(bom) :].lstrip(b" \t\r\n").rstrip(b"\x1a \t\r\n")
 
 
 @dataclass
@@ -515,7 +577,7 @@ def _parse(path: Path, schema: SourceSchema) -> _Delivered:
     raw = read_file_bytes(path)
     sha256 = hashlib.sha256(raw).hexdigest()
     if _is_xml(raw):
-        return _Delivered(path, sha256, xml=parse_xml(path, raw))
+        return _Delivered(path, sha256, xml=parse_xml(path, _xml_bytes(raw)))
     return _Delivered(path, sha256, csv=_parse_csv(path, raw, sha256, schema, schema.source))
 
 
@@ -557,13 +619,27 @@ def _stated_year(files: list[_Delivered], schema: SourceSchema) -> tuple[int, Pa
 
 
 def _check_not_delivered(batch: SourceBatch, path: Path, tables: list[TableSchema]) -> None:
-    """Fail a file whose table (or one of whose tables) another file of the period holds."""
-    for table in tables:
-        earlier = batch.tables.get(table.name)
-        if earlier is not None:
-            raise UnreadableFileError(
-                path, f"table {table.name} delivered twice (also {earlier.path.name})"
-            )
+    """Fail a file whose table (or one of whose tables) another file of the period holds, and
+    take that table back from the other file too: which of the two is the period's (last
+    year's table kept beside this year's, a corrected file beside the first) is not known, and
+    the one whose name sorts first is not more likely to be right."""
+    twice = [table.name for table in tables if table.name in batch.tables]
+    for name in twice:
+        earlier = batch.tables.pop(name)
+        problem = f"table {name} delivered twice (also {path.name}): neither file is loaded"
+        batch.failed.append(FailedFile(earlier.path, earlier.file_sha256, name, problem))
+        batch.findings = [
+            finding
+            for finding in batch.findings
+            if (finding.table, finding.source_file) != (name, earlier.path.name)
+        ]
+    if twice:
+        earlier_names = sorted({failed.path.name for failed in batch.failed[-len(twice) :]})
+        raise UnreadableFileError(
+            path,
+            f"table {', '.join(twice)} delivered twice (also {', '.join(earlier_names)}): "
+            "neither file is loaded",
+        )
 
 
 def _read_delivered(delivered: _Delivered, schema: SourceSchema, batch: SourceBatch) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import calendar
 import copy
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path, PurePath
@@ -89,7 +90,7 @@ RULE_KEYS = {"require", "when", "reason"}
 YEAR_KEYS = {"description", "tables", "add_tables", "remove_tables"}
 TABLE_PATCH_KEYS = (TABLE_KEYS - {"columns"}) | {"columns", "remove_columns"}
 CODELIST_KEYS = {"name", "description", "categories", "codes"}
-CODE_KEYS = {"label", "from", "until", "category"}
+CODE_KEYS = {"label", "from", "until", "category", "also"}
 RESULTS_DUE_KEYS = {"month", "weekday", "on_or_after"}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -127,6 +128,18 @@ class CodeList:
     valid_years: dict[str, tuple[int | None, int | None]]
     categories: dict[str, str] = field(default_factory=dict)
     category_of: dict[str, str] = field(default_factory=dict)
+    # Other ways systems write a code (``also:``), beside its label (Male for M, M for 1).
+    also: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def spellings(self, codes: frozenset[str]) -> dict[str, str]:
+        """Each of ``codes`` by its label and its other spellings (``also``) (``spelling_key``),
+        where no other code shares the spelling."""
+        return _unambiguous(
+            (word, code)
+            for code in codes
+            for word in (self.labels.get(code, ""), *self.also.get(code, ()))
+            if word
+        )
 
     def codes(self, year: int | None = None) -> frozenset[str]:
         """The codes valid in collection ``year`` (every code for ``None``)."""
@@ -171,6 +184,7 @@ def load_codelist(name: str, schema_dir: Path = SCHEMA_DIR) -> CodeList:
     labels: dict[str, str] = {}
     valid: dict[str, tuple[int | None, int | None]] = {}
     category_of: dict[str, str] = {}
+    also: dict[str, tuple[str, ...]] = {}
     codes = document.get("codes")
     if isinstance(codes, list):
         codes = {str(code): None for code in codes}
@@ -189,6 +203,8 @@ def load_codelist(name: str, schema_dir: Path = SCHEMA_DIR) -> CodeList:
             )
             if "category" in spec:
                 category_of[code] = str(spec["category"])
+            if "also" in spec:
+                also[code] = tuple(str(word) for word in spec["also"])
         category = category_of.get(code)
         if categories and category not in categories:
             raise SchemaError(
@@ -199,7 +215,24 @@ def load_codelist(name: str, schema_dir: Path = SCHEMA_DIR) -> CodeList:
             raise SchemaError(
                 f"{path}: code {code} has a category but the list declares no categories"
             )
-    return CodeList(name, document.get("description", ""), labels, valid, categories, category_of)
+    return CodeList(
+        name, document.get("description", ""), labels, valid, categories, category_of, also
+    )
+
+
+def spelling_key(word: str) -> str:
+    """A code's spelling with case, spaces and punctuation set aside (``Emotional wellbeing``
+    and ``EMOTIONAL_WELLBEING`` are one), unless it is punctuation alone (``/``, ``\\``)."""
+    word = word.strip().upper()
+    return re.sub(r"[^0-9A-Z]+", "", word) or word
+
+
+def _unambiguous(spellings: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Spelling (``spelling_key``) -> code, leaving out a spelling two codes share."""
+    codes_of: dict[str, set[str]] = {}
+    for word, code in spellings:
+        codes_of.setdefault(spelling_key(word), set()).add(code)
+    return {word: next(iter(codes)) for word, codes in codes_of.items() if len(codes) == 1}
 
 
 def available_codelists(schema_dir: Path = SCHEMA_DIR) -> list[str]:
@@ -230,6 +263,9 @@ class FieldRule:
     date_format: str | None = None
     codes: frozenset[str] = frozenset()
     codelist: str | None = None
+    # A code written another way (another case, its label, a spelling the code list gives),
+    # ``spelling_key`` -> the code: loaded as the code (``TableBatch.codes_respelt``).
+    spellings: tuple[tuple[str, str], ...] = ()
     pattern: re.Pattern[str] | None = None
     paths: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
@@ -435,12 +471,18 @@ def _field_rule(where: str, name: str, spec: dict, source: dict, year: int | Non
         if date_format is None:
             raise SchemaError(f"{where}: a date needs a format")
         date_format = source.get("formats", {}).get(date_format, date_format)
-    codes, codelist = spec.get("codes", []), None
+    codes, codelist, spellings = spec.get("codes", []), None, {}
     if isinstance(codes, str):
         codelist = codes
-        codes = load_codelist(codes, source["_schema_dir"]).codes(year)
+        listed = load_codelist(codes, source["_schema_dir"])
+        codes = listed.codes(year)
+        spellings = listed.spellings(codes)
+    codes = frozenset(str(code) for code in codes)
     if field_type == "code" and not codes:
         raise SchemaError(f"{where}: a code column needs codes (a list or a code list's name)")
+    if field_type == "code":
+        # A code itself, in any case, before any label spelt like it.
+        spellings |= _unambiguous((code, code) for code in codes)
     paths = spec.get("path", ())
     return FieldRule(
         name=name,
@@ -449,8 +491,9 @@ def _field_rule(where: str, name: str, spec: dict, source: dict, year: int | Non
         optional=bool(spec.get("optional", False)),
         on_invalid=on_invalid,
         date_format=date_format,
-        codes=frozenset(str(code) for code in codes),
+        codes=codes,
         codelist=codelist,
+        spellings=tuple(sorted(spellings.items())) if field_type == "code" else (),
         pattern=re.compile(spec["pattern"]) if "pattern" in spec else None,
         paths=tuple([paths] if isinstance(paths, str) else paths),
         aliases=tuple(spec.get("aliases", ())),
@@ -508,8 +551,11 @@ def _table(where: str, name: str, spec: dict, source: dict, year: int | None) ->
         rule.name == period_date and rule.type == "date" for rule in columns
     ):
         raise SchemaError(f"{where}.period_date: {period_date!r} is not a date column")
-    if period_date is not None and source.get("cadence") != "monthly":
-        raise SchemaError(f"{where}.period_date: only a monthly source's files are dated so")
+    # The cadences whose periods one date names (census_calendar.period_of_day).
+    if period_date is not None and source.get("cadence") not in ("monthly", "school_census"):
+        raise SchemaError(
+            f"{where}.period_date: only a monthly or School Census source's files are dated so"
+        )
     return TableSchema(
         name=name,
         record_id=spec["record_id"],

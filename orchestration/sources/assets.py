@@ -22,8 +22,8 @@ ROWS_RECONCILE = "rows_reconcile"
 # A run tagged accept_reload_loss=true reloads a period even where a table would lose most of
 # its previous rows (the loader refuses that otherwise: linkage_ops.ingest.ReloadRefused).
 ACCEPT_RELOAD_LOSS_TAG = "accept_reload_loss"
-# And tagged accept_other_period=true, loads a monthly file whose dates are mostly in another
-# month (linkage_ops.ingest.OtherPeriodRefused otherwise).
+# And tagged accept_other_period=true, loads a file whose dates are mostly in another period
+# (month, or School Census term) (linkage_ops.ingest.OtherPeriodRefused otherwise).
 ACCEPT_OTHER_PERIOD_TAG = "accept_other_period"
 UNMODELLED_CONTENT = "unmodelled_content"
 
