@@ -36,6 +36,7 @@ from linkage_ops.ingest import (
     load_schema,
 )
 from linkage_ops.ingest.reader import decode_text, delimiter_of
+from linkage_ops.ingest.workbook import WORKBOOK_SUFFIXES, header_index
 from linkage_ops.linkage import FellegiSunterModel, ModelLevelsMismatch, link_records
 from linkage_ops.linkage.standardise import (
     FULL_NAME,
@@ -54,19 +55,13 @@ class TableError(Exception):
     """A table named on the command line cannot be read, or lacks a column it needs."""
 
 
-# Workbooks read through openpyxl (the first sheet).
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-
-
-def _below_title_rows(cells: pd.DataFrame, look: int = 10) -> pd.DataFrame:
-    """A sheet as a table whose header is its first row of column names: a list kept by hand
-    often has a title, a date or a note above them. The header is the first of the first
-    ``look`` rows with as many cells filled as the fullest of them (it names every column)."""
+def _below_title_rows(cells: pd.DataFrame) -> pd.DataFrame:
+    """A sheet as a table whose header is its first row of column names, below any title or
+    note (``header_index``, as the loader finds a worksheet's header)."""
     cells = cells.replace({np.nan: None}).dropna(how="all", axis=1)
-    if cells.empty:
+    header = header_index(cells.itertuples(index=False, name=None))
+    if header is None:
         return cells
-    filled = cells.head(look).notna().sum(axis=1).to_numpy()
-    header = int(np.argmax(filled == filled.max()))
     names = [
         str(name) if name is not None else f"column_{n + 1}"
         for n, name in enumerate(cells.iloc[header])
@@ -83,7 +78,7 @@ def read_table(path: Path, needs: tuple[str, ...] = ()) -> pd.DataFrame:
     try:
         if path.suffix == ".parquet":
             frame = pd.read_parquet(path)
-        elif path.suffix.lower() in EXCEL_SUFFIXES:
+        elif path.suffix.lower() in WORKBOOK_SUFFIXES:
             # The first sheet, each cell as its text: a date cell as 2010-12-03 00:00:00, a
             # number as written (an NHS number, or a date formatted as a number: 40515).
             frame = _below_title_rows(pd.read_excel(path, dtype=str, header=None))

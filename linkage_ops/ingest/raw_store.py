@@ -19,6 +19,7 @@ from linkage_ops.ingest.codelist_table import write_code_lists
 from linkage_ops.ingest.collection_year import parse_year_label
 from linkage_ops.ingest.reader import Finding, SourceBatch, TableBatch, read_date
 from linkage_ops.ingest.schema import SourceSchema
+from linkage_ops.ingest.workbook import delivered_file_name
 
 RAW_SCHEMA = "raw"
 # _period_end is the period's end by the source's calendar rules (census day, year end, month
@@ -224,14 +225,15 @@ def loaded_collection_year(con: duckdb.DuckDBPyConnection, source: str, period: 
 
 def loaded_files(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Delivery]:
     """The files (name, SHA-256) each loaded period came from, by (source, period), from
-    ``raw.load_log`` (which holds each period's latest load); empty before the first load."""
+    ``raw.load_log`` (which holds each period's latest load); empty before the first load. A
+    worksheet counts as its workbook, the file that was delivered."""
     if not has_raw_table(con, "load_log"):
         return {}
     files: dict[tuple[str, str], set[tuple[str, str]]] = {}
     for source, period, name, sha256 in con.execute(
         f"select distinct source, period, source_file, file_sha256 from {RAW_SCHEMA}.load_log"
     ).fetchall():
-        files.setdefault((source, period), set()).add((name, sha256))
+        files.setdefault((source, period), set()).add((delivered_file_name(name), sha256))
     return {key: frozenset(value) for key, value in files.items()}
 
 

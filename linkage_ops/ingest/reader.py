@@ -2,7 +2,8 @@
 the period's collection year.
 
 Each file is recognised by its content: a CSV by its columns (the file name only breaks ties),
-an XML file by its root element. Nothing is lost:
+an XML file by its root element, and each worksheet of an Excel workbook (.xlsx, .xlsm) as a
+CSV of its own, named ``<workbook>[<sheet>]``. Nothing is lost:
 
 - each row of a modelled table is loaded (possibly with flagged findings) or quarantined with
   the file, row number, field, value and reason;
@@ -30,6 +31,7 @@ from linkage_ops.ingest.aliases import authority_aliases, map_header
 from linkage_ops.ingest.collection_year import parse_year_label
 from linkage_ops.ingest.errors import UnreadableFileError
 from linkage_ops.ingest.schema import FieldRule, SourceSchema, TableSchema, spelling_key
+from linkage_ops.ingest.workbook import Sheet, header_index, is_workbook, read_workbook, sheet_path
 from linkage_ops.ingest.xml_reader import (
     Element,
     UnmodelledElement,
@@ -145,7 +147,7 @@ def decode_text(path: Path, raw: bytes) -> str:
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return raw.decode("utf-16")
     if b"\x00" in raw[:4096]:
-        raise UnreadableFileError(path, "not a CSV or XML file (binary content)")
+        raise UnreadableFileError(path, "not a CSV, XML or Excel file (binary content)")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -377,7 +379,7 @@ def check_records(
 
 @dataclass
 class _Csv:
-    """A CSV file as read: its header (aliases applied) and rows."""
+    """A CSV file (or a worksheet) as read: its header (aliases applied) and rows."""
 
     path: Path
     sha256: str
@@ -386,6 +388,11 @@ class _Csv:
     aliases: dict[str, str]
     # (line the record starts on, its fields); row 1 is the header.
     rows: list[tuple[int, list[str]]]
+    # The name that may say which table this is (``SourceSchema.recognise``): the file's. For
+    # a worksheet, its workbook's and its own; only its own where the workbook has several,
+    # whose name says nothing of one sheet (sen2_2025.xlsx names the source, and a notes sheet
+    # beside a table is not that table).
+    name_hint: str
     # Records that run over several lines (a quoted field holding line breaks, most often an
     # unbalanced quote swallowing the rows after it): first line -> (last line, each line's
     # text).
@@ -435,9 +442,43 @@ def _parse_csv(path: Path, raw: bytes, sha256: str, schema: SourceSchema, source
         # The lines as the CSV reader counted them.
         lines = [line.rstrip("\r\n") for line in io.StringIO(text, newline="")]
         spans = {start: (end, lines[start - 1 : end]) for start, end in spanning.items()}
+    return _table(path, sha256, delivered, rows, schema, source, path.name, spans)
+
+
+def _table(
+    path: Path,
+    sha256: str,
+    delivered: list[str],
+    rows: list[tuple[int, list[str]]],
+    schema: SourceSchema,
+    source: str,
+    name_hint: str,
+    spans: dict[int, tuple[int, list[str]]] | None = None,
+) -> _Csv:
+    """A table as delivered (header and numbered rows), its unnamed columns settled and its
+    header mapped to the schema's names."""
     delivered, rows = _unnamed_columns(delivered, rows)
     header, applied = map_header(delivered, schema, authority_aliases(source))
-    return _Csv(path, sha256, delivered, header, applied, rows, spans)
+    return _Csv(path, sha256, delivered, header, applied, rows, name_hint, spans or {})
+
+
+def _parse_sheet(
+    workbook: Path, sheet: Sheet, sha256: str, schema: SourceSchema, source: str, alone: bool
+) -> _Csv:
+    """A worksheet (``alone``: the workbook's only one holding values) read as a CSV export of
+    it would be: the header is its first row of column names (below any title rows), every
+    row is as wide as the widest (a CSV export writes each line to the sheet's last column),
+    and rows keep their sheet row numbers so that a finding points at the row to fix in
+    Excel."""
+    # A sheet read holds a value, so it has a header.
+    position = header_index(values for _, values in sheet.rows) or 0
+    rows = sheet.rows[position:]
+    width = max(len(values) for _, values in rows)
+    rows = [(number, values + [""] * (width - len(values))) for number, values in rows]
+    delivered = [name.strip() for name in rows[0][1]]
+    path = sheet_path(workbook, sheet.name)
+    hint = path.name if alone else sheet.name
+    return _table(path, sha256, delivered, rows[1:], schema, source, hint)
 
 
 def _unnamed_columns(
@@ -565,7 +606,7 @@ def _xml_bytes(raw: bytes) -> bytes:
 
 @dataclass
 class _Delivered:
-    """A file of the period, parsed once: XML (its root) or CSV."""
+    """A file of the period (or a worksheet of one), parsed once: XML (its root) or CSV."""
 
     path: Path
     sha256: str
@@ -573,12 +614,23 @@ class _Delivered:
     csv: _Csv | None = None
 
 
-def _parse(path: Path, schema: SourceSchema) -> _Delivered:
+def _parse(path: Path, schema: SourceSchema) -> list[_Delivered]:
+    """A file of the period as one delivered file, or a workbook as one per worksheet holding
+    any value (each with the workbook's SHA-256: the file its rows came from)."""
     raw = read_file_bytes(path)
     sha256 = hashlib.sha256(raw).hexdigest()
     if _is_xml(raw):
-        return _Delivered(path, sha256, xml=parse_xml(path, _xml_bytes(raw)))
-    return _Delivered(path, sha256, csv=_parse_csv(path, raw, sha256, schema, schema.source))
+        return [_Delivered(path, sha256, xml=parse_xml(path, _xml_bytes(raw)))]
+    if is_workbook(path, raw):
+        sheets = [sheet for sheet in read_workbook(path, raw) if sheet.rows]
+        if not sheets:
+            raise UnreadableFileError(path, "every sheet of the workbook is empty")
+        alone = len(sheets) == 1
+        tables = [
+            _parse_sheet(path, sheet, sha256, schema, schema.source, alone) for sheet in sheets
+        ]
+        return [_Delivered(table.path, sha256, csv=table) for table in tables]
+    return [_Delivered(path, sha256, csv=_parse_csv(path, raw, sha256, schema, schema.source))]
 
 
 def _stated_year(files: list[_Delivered], schema: SourceSchema) -> tuple[int, Path, str] | None:
@@ -605,7 +657,7 @@ def _stated_year(files: list[_Delivered], schema: SourceSchema) -> tuple[int, Pa
         elif (
             delivered.csv is not None
             and column in delivered.csv.header
-            and schema.recognise(delivered.csv.header, delivered.path.name).table is table
+            and schema.recognise(delivered.csv.header, delivered.csv.name_hint).table is table
         ):
             rows = delivered.csv.rows
             position = delivered.csv.header.index(column)
@@ -660,7 +712,7 @@ def _read_delivered(delivered: _Delivered, schema: SourceSchema, batch: SourceBa
             batch.unmodelled_xml.append(UnmodelledXml(path, sha256, root.tag, content.unmodelled))
         return
     parsed = delivered.csv
-    recognition = schema.recognise(parsed.header, path.name)
+    recognition = schema.recognise(parsed.header, parsed.name_hint)
     if recognition.problem is not None:
         raise UnreadableFileError(path, recognition.problem)
     if recognition.table is None:
@@ -693,7 +745,7 @@ def read_source_period(schema: SourceSchema, period_dir: Path, period: str) -> S
     files: list[_Delivered] = []
     for path in paths:
         try:
-            files.append(_parse(path, year_schema))
+            files.extend(_parse(path, year_schema))
         except UnreadableFileError as error:
             batch.failed.append(FailedFile(path, _sha256_or_none(path), None, error.problem))
     stated = _stated_year(files, year_schema)
@@ -720,7 +772,7 @@ def read_source_period(schema: SourceSchema, period_dir: Path, period: str) -> S
         except UnreadableFileError as error:
             table = None
             if delivered.csv is not None:
-                recognised = year_schema.recognise(delivered.csv.header, delivered.path.name)
+                recognised = year_schema.recognise(delivered.csv.header, delivered.csv.name_hint)
                 table = recognised.table.name if recognised.table else None
             batch.failed.append(FailedFile(delivered.path, delivered.sha256, table, error.problem))
     return batch

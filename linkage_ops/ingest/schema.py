@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import yaml
 
@@ -293,8 +293,9 @@ class TableSchema:
     name: str
     record_id: str
     columns: tuple[FieldRule, ...]
-    # File names are a hint: a file whose name holds one of these as a word (between _ - . or
-    # spaces, e.g. 2024_autumn_pupilonroll.csv, gp_registrations_2024-10.csv).
+    # File names are a hint: a file whose name holds one of these as a word (between _ - . [ ] or
+    # spaces, e.g. 2024_autumn_pupilonroll.csv, gp_registrations_2024-10.csv, or a worksheet's
+    # name sen2_2025.xlsx[Module 1 Person]).
     names: tuple[str, ...] = ()
     # XML only: slash path of the record elements below the root, and a value that must be
     # present for an element to be a record of this table (several tables may share elements),
@@ -319,11 +320,14 @@ class TableSchema:
         return [rule.name for rule in self.columns if not rule.optional]
 
     def named_in(self, file_name: str) -> bool:
-        """Whether ``file_name`` says it is this table (``2024_autumn_pupilonroll.csv``)."""
-        stem = PurePath(file_name).stem.lower()
+        """Whether ``file_name`` says it is this table (``2024_autumn_pupilonroll.csv``). A
+        worksheet's name holds its workbook's and its own, either of which may say it: one
+        sheet per table (``sen2_2025.xlsx[Module 1 Person]``), or a workbook named for its
+        only sheet's table (``2025_spring_pupilonroll.xlsx[Sheet1]``)."""
+        name = file_name.lower()
         return any(
-            re.search(rf"(^|[_\-. ]){re.escape(name.lower())}($|[_\-. ])", stem)
-            for name in self.names
+            re.search(rf"(^|[_\-. \[]){re.escape(hint.lower())}($|[_\-. \]])", name)
+            for hint in self.names
         )
 
 
