@@ -28,6 +28,19 @@ def is_uk_postcode(value: str) -> bool:
     return bool(UK_POSTCODE.match(value.strip().upper()))
 
 
+# An ICD-10 code as health systems write it: a letter and two digits (the category, R95), then
+# a subdivision of one digit or X (R69X, P073), with or without its full stop (P07.3), and in
+# HES a fifth and sixth character (a dagger or asterisk marker, D or A; or a dash where the
+# fourth is empty: R10-).
+ICD10_CODE = re.compile(r"^[A-Z]\d{2}(\.?[\dX])?([\dA-Z]?[-*+AD]?)?$")
+
+
+def is_icd10_code(value: str) -> bool:
+    """``"R95"``, ``"P07.3"``, ``"J459"``, ``"R69X"``, ``"G01XA"``, ``"R10-"`` are ICD-10 as
+    systems write it; ``"9999"`` and ``"R9"`` are not."""
+    return bool(ICD10_CODE.match(value.strip().upper()))
+
+
 def normalise_upn(value: object) -> str | None:
     """Upper-case a UPN and strip surrounding spaces; blank or not text becomes ``None``."""
     if not isinstance(value, str):

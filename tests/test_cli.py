@@ -127,7 +127,7 @@ def test_sources_lists_each_source_and_a_years_columns(capsys) -> None:
     assert main(["sources", "gp", "--period", "2025-03"]) == 0
     gp = capsys.readouterr().out
     assert gp.startswith("gp: 2024-25")
-    assert "    SEX: code; mandatory; codes: 0, 1, 2, 9" in gp
+    assert "    SEX: code; mandatory; nhs_sex: 0, 1, 2, 9, X" in gp
     assert main(["sources", "gp", "--period", "March"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
 

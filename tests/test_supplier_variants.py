@@ -321,3 +321,56 @@ def test_a_date_with_its_month_in_letters_is_read(value) -> None:
     from linkage_ops.ingest.reader import read_date
 
     assert read_date(value, "%d/%m/%Y").date().isoformat() == "2016-03-14"
+
+
+def write_extract(tmp_path: Path, source: str, period: str, name: str, text: str) -> Path:
+    folder = tmp_path / "landing" / source / period
+    folder.mkdir(parents=True)
+    (folder / name).write_text(text, encoding="utf-8")
+    return tmp_path / "landing"
+
+
+def test_causes_of_death_in_every_icd10_form_load(tmp_path) -> None:
+    # HES and the civil registration data write ICD-10 with three characters (R95, sudden
+    # infant death), four (P073, R69X), a full stop (P07.3) or a fifth marker (G01XA).
+    causes = ["R95", "P07.3", "P073", "R69X", "W75", "G01XA"]
+    rows = "".join(
+        f"{n},9990000018,Child,Test,2024-01-0{n},2024-10-0{n},1,HR1 2AB,{cause}\n"
+        for n, cause in enumerate(causes, start=1)
+    )
+    landing = write_extract(
+        tmp_path,
+        "deaths",
+        "2024-10",
+        "deaths_2024-10.csv",
+        "DEATH_ID,NHS_NUMBER,FORENAME,SURNAME,DATE_OF_BIRTH,DATE_OF_DEATH,SEX,POSTCODE,"
+        "CAUSE_OF_DEATH\n"
+        + rows
+        + "7,9990000026,Child,Test,2024-01-07,2024-10-07,2,HR1 2AB,9999\n",
+    )
+    with duckdb.connect() as con:
+        loaded = load_period(con, landing, "deaths", "2024-10", run_id="t")
+    rejected = [
+        (f.row_number, f.field, f.reason) for f in loaded.findings if f.action == "rejected"
+    ]
+    assert rejected == [(8, "CAUSE_OF_DEATH", "not an ICD-10 code")]
+
+
+def test_an_ecds_safeguarding_concern_as_a_snomed_concept_or_blank_loads(tmp_path) -> None:
+    header = (
+        "ATTENDANCE_ID,ORG_ID_PROV,NHS_NUMBER,PERSON_BIRTH_DATE,PERSON_STATED_GENDER_CODE,"
+        "ETHNIC_CATEGORY,POSTCODE,ARRIVAL_DATE,ARRIVAL_TIME,CHIEF_COMPLAINT,DIAGNOSIS,"
+        "SAFEGUARDING_CONCERN\n"
+    )
+    concerns = ["836881000000105", "", "N", "Y"]
+    rows = "".join(
+        f"{n},RA701,9990000018,2015-05-05,2,A,HR1 2AB,2024-10-1{n},10:1{n}:00,,,{concern}\n"
+        for n, concern in enumerate(concerns, start=1)
+    )
+    landing = write_extract(
+        tmp_path, "emergency_care", "2024-10", "ecds_2024-10.csv", header + rows
+    )
+    with duckdb.connect() as con:
+        loaded = load_period(con, landing, "emergency_care", "2024-10", run_id="t")
+    assert [f for f in loaded.findings if f.action == "rejected"] == []
+    assert sum(t.rows_loaded for t in loaded.tables) == len(concerns)

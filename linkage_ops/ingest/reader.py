@@ -26,7 +26,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from linkage_ops.identifiers import is_uk_postcode, is_valid_nhs_number, is_valid_upn
+from linkage_ops.identifiers import (
+    is_icd10_code,
+    is_uk_postcode,
+    is_valid_nhs_number,
+    is_valid_upn,
+)
 from linkage_ops.ingest.aliases import authority_aliases, map_header
 from linkage_ops.ingest.collection_year import parse_year_label
 from linkage_ops.ingest.errors import UnreadableFileError
@@ -246,6 +251,8 @@ def check_value(rule: FieldRule, value: str | None) -> str | None:
         reason = "NHS number fails Modulus 11"
     elif rule.type == "postcode" and not is_uk_postcode(value):
         reason = "not a UK postcode"
+    elif rule.type == "icd10" and not is_icd10_code(value):
+        reason = "not an ICD-10 code"
     return reason
 
 

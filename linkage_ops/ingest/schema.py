@@ -37,7 +37,18 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 CODELIST_DIR_NAME = "codelists"
 
 FIELD_TYPES = frozenset(
-    {"text", "integer", "date", "boolean", "code", "pattern", "upn", "nhs_number", "postcode"}
+    {
+        "text",
+        "integer",
+        "date",
+        "boolean",
+        "code",
+        "pattern",
+        "upn",
+        "nhs_number",
+        "postcode",
+        "icd10",
+    }
 )
 # The services whose records a source holds: told, for example, when a child they know dies.
 SERVICES = {

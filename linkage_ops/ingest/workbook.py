@@ -54,9 +54,10 @@ def sheet_path(workbook: Path, sheet: str) -> Path:
     return workbook.with_name(f"{workbook.name}[{sheet}]")
 
 
-def delivered_file_name(name: str) -> str:
-    """The name of the file a loaded table came from: a worksheet's workbook, else ``name``."""
-    match = _SHEET_NAME.match(name)
+def delivered_file_name(name: str | None) -> str | None:
+    """The name of the file a loaded table came from: a worksheet's workbook, else ``name``
+    (``None`` for a load log row of no file)."""
+    match = _SHEET_NAME.match(name) if name is not None else None
     return match.group(1) if match else name
 
 

@@ -34,7 +34,9 @@ renamed as (
         {{ normalise_postcode('source.postcode') }} as postcode,
         {{ parse_date('source.arrival_date', '%Y-%m-%d') }} as arrival_date,
         {{ time_of_day('source.arrival_time') }} as arrival_time,
-        (source.safeguarding_concern = 'Y') as has_safeguarding_concern
+        -- Y, or a SNOMED CT concept naming the concern; blank or N: none recorded.
+        coalesce(nullif(trim(source.safeguarding_concern), '') <> 'N', false)
+            as has_safeguarding_concern
     from source
     left join sex_codes on source.person_stated_gender_code = sex_codes.code
     left join ethnicity_codes on upper(trim(source.ethnic_category)) = ethnicity_codes.nhs_code
