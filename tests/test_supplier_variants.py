@@ -26,12 +26,13 @@ from linkage_ops.ingest import OtherPeriodRefused, load_period
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def load(tmp_path: Path, name: str, source: str, fixture: str, period: str, rewrite=None):
-    """Load fixture folder ``fixture`` of ``source`` as ``period``, each file first passed
-    through ``rewrite(path)`` if given; returns the connection and the load."""
+def load(tmp_path: Path, name: str, source: str, fixture: str | Path, period: str, rewrite=None):
+    """Load fixture folder ``fixture`` of ``source`` (a name under the source's fixtures, or a
+    folder) as ``period``, each file first passed through ``rewrite(path)`` if given; returns
+    the connection and the load."""
     landing = tmp_path / name / "landing"
     folder = landing / source / period
-    shutil.copytree(FIXTURES / source / fixture, folder)
+    shutil.copytree(fixture if isinstance(fixture, Path) else FIXTURES / source / fixture, folder)
     for path in sorted(folder.iterdir()):
         if rewrite is not None:
             rewrite(path)
@@ -62,7 +63,9 @@ def content(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, list[tuple
     return found
 
 
-def assert_same_rows(tmp_path, source, fixture, period, rewrite: Callable[[Path], None]):
+def assert_same_rows(
+    tmp_path, source, fixture: str | Path, period, rewrite: Callable[[Path], None]
+):
     """The fixture and its rewritten copy load the same rows; returns the rewritten load."""
     plain_con, plain = load(tmp_path, "plain", source, fixture, period)
     con, rewritten = load(tmp_path, "rewritten", source, fixture, period, rewrite)
@@ -260,6 +263,18 @@ def test_sen2_booleans_written_y_or_n_load(tmp_path) -> None:
     assert values and {value for (value,) in values} <= {"Y", "N"}
 
 
+def test_an_eyfsp_file_with_a_title_above_its_header_loads(tmp_path) -> None:
+    # A report exported from an MIS: its title and a blank line above the column names.
+    def titled(path: Path) -> None:
+        path.write_text(
+            "EYFSP results 2025 - all schools\n\n" + path.read_text(encoding="utf-8-sig")
+        )
+
+    fixture = FIXTURES / "attainment" / "mis_layout" / "eyfsp" / "2024-25"
+    _, load = assert_same_rows(tmp_path, "eyfsp", fixture, "2024-25", titled)
+    assert load.tables and load.unmodelled == []
+
+
 # --- extracts without a national layout ------------------------------------------------------
 
 
@@ -374,3 +389,39 @@ def test_an_ecds_safeguarding_concern_as_a_snomed_concept_or_blank_loads(tmp_pat
         loaded = load_period(con, landing, "emergency_care", "2024-10", run_id="t")
     assert [f for f in loaded.findings if f.action == "rejected"] == []
     assert sum(t.rows_loaded for t in loaded.tables) == len(concerns)
+
+
+def test_health_extracts_with_the_specifications_item_names_and_forms_load(tmp_path) -> None:
+    # ECDS data item names as the NHS Data Dictionary writes them; a HES extract of two
+    # diagnoses, not three; a CSDS patient whose provider's local id has its own form, whose
+    # NHS number status lost its leading zero in a spreadsheet, and whose school is named as
+    # the CSDS item OrgIDEduEstab.
+    extracts = {
+        ("emergency_care", "ecds_2024-10.csv"): (
+            "ATTENDANCE_ID,ORGANISATION_IDENTIFIER_CODE_OF_PROVIDER,NHS_NUMBER,PERSON_BIRTH_DATE,"
+            "PERSON_STATED_GENDER_CODE,ETHNIC_CATEGORY,POSTCODE_OF_USUAL_ADDRESS,"
+            "EMERGENCY_CARE_ARRIVAL_DATE,EMERGENCY_CARE_ARRIVAL_TIME,"
+            "EMERGENCY_CARE_CHIEF_COMPLAINT_SNOMED_CT,EMERGENCY_CARE_DIAGNOSIS_SNOMED_CT,"
+            "SAFEGUARDING_CONCERN\n"
+            "1,RLQ,9990000018,2015-03-01,1,A,HR1 2AB,2024-10-03,14:20:00,410429000,125605004,\n"
+        ),
+        ("admitted_care", "sus_apc_2024-10.csv"): (
+            "EPIKEY,PROCODE3,NEWNHSNO,DOB,SEX,ETHNOS,HOMEADD,ADMIDATE,DISDATE,DIAG_4_01,DIAG_4_02\n"
+            "300000000000,RLQ,9990000018,2012-01-15,1,X,HR2 8XY,2024-10-02,2024-10-04,N390,A09X\n"
+        ),
+        ("community_services", "CYP001MPI_2024-10.csv"): (
+            "LocalPatientId,OrgIDProv,NHSNumber,NHSNumberStatus,PersonBirthDate,Gender,"
+            "EthnicCategory,Postcode,OrgIDEduEstab\n"
+            "RX4-000123,RYG,9990000026,1,2023-01-02,1,A,HR6 3UW,104621\n"
+        ),
+    }
+    for (source, name), text in extracts.items():
+        landing = write_extract(tmp_path / source, source, "2024-10", name, text)
+        with duckdb.connect() as con:
+            loaded = load_period(con, landing, source, "2024-10", run_id="t")
+            assert loaded.failed == [], source
+            assert [f for f in loaded.findings if f.action == "rejected"] == [], source
+            assert sum(t.rows_loaded for t in loaded.tables) == 1, source
+            if source == "community_services":
+                status = con.execute('select "NHSNumberStatus" from raw.community_services__mpi')
+                assert status.fetchone() == ("01",)

@@ -406,13 +406,19 @@ class _Csv:
     spans: dict[int, tuple[int, list[str]]] = field(default_factory=dict)
 
 
+# Lines above a table's header that hold one value at most (a report's title, its date, a
+# blank line) are passed over, up to this many.
+TITLE_LINES = 5
+
+
 def delimiter_of(text: str) -> str:
-    """The delimiter (``DELIMITERS``) that splits the table's first line, its header, into the
-    most fields (quotes respected); commas when none splits it."""
-    header = next((line for line in text.splitlines() if line.strip()), "")
+    """The delimiter (``DELIMITERS``) that splits the table's header, its first line (or one
+    below a title line or two), into the most fields (quotes respected); commas when none
+    splits it."""
+    lines = [line for line in text.splitlines()[: TITLE_LINES + 1] if line.strip()]
 
     def fields(delimiter: str) -> int:
-        return len(next(csv.reader([header], delimiter=delimiter), []))
+        return max((len(row) for row in csv.reader(lines, delimiter=delimiter)), default=0)
 
     best = max(DELIMITERS, key=fields)  # the first of equals: commas
     return best if fields(best) > 1 else ","
@@ -425,14 +431,31 @@ def _parse_csv(path: Path, raw: bytes, sha256: str, schema: SourceSchema, source
         delimiter=delimiter_of(text),
         strict=True,
     )
+    top: list[list[str]] = []
     try:
-        delivered = [name.strip() for name in next(reader)]
-    except (StopIteration, csv.Error) as error:
+        top.append(next(reader))
+        # A title above the header (EYFSP results 2025 - all schools), a date, blank lines:
+        # passed over where a line below them names two columns or more.
+        while len(top) <= TITLE_LINES and _values(top[-1]) <= 1:
+            top.append(next(reader))
+    except StopIteration:
+        pass
+    except csv.Error as error:
         raise UnreadableFileError(path, f"no header row ({error})") from error
+    if not top:
+        raise UnreadableFileError(path, "no header row")
+    header_line = next((i for i, row in enumerate(top) if _values(row) > 1), 0)
+    delivered = [name.strip() for name in top[header_line]]
     rows = []
     spanning: dict[int, int] = {}
     try:
         # Rows are numbered by the line they start on, so a finding points at the line to fix.
+        # (Lines read past the header while looking for it are read again.)
+        reader = csv.reader(
+            io.StringIO(text, newline=""), delimiter=reader.dialect.delimiter, strict=True
+        )
+        for _ in range(header_line + 1):
+            next(reader)
         first = reader.line_num + 1
         for row in reader:
             if any(value.strip() for value in row):  # a line of delimiters alone is blank
@@ -450,6 +473,10 @@ def _parse_csv(path: Path, raw: bytes, sha256: str, schema: SourceSchema, source
         lines = [line.rstrip("\r\n") for line in io.StringIO(text, newline="")]
         spans = {start: (end, lines[start - 1 : end]) for start, end in spanning.items()}
     return _table(path, sha256, delivered, rows, schema, source, path.name, spans)
+
+
+def _values(row: list[str]) -> int:
+    return sum(1 for value in row if value.strip())
 
 
 def _table(

@@ -496,8 +496,12 @@ def _field_rule(where: str, name: str, spec: dict, source: dict, year: int | Non
     if field_type == "code" and not codes:
         raise SchemaError(f"{where}: a code column needs codes (a list or a code list's name)")
     if field_type == "code":
-        # A code itself, in any case, before any label spelt like it.
-        spellings |= _unambiguous((code, code) for code in codes)
+        # A code itself, in any case, before any label spelt like it; a code of digits also
+        # without its leading zeros (a spreadsheet reads 01 as the number 1).
+        spellings |= _unambiguous(
+            [(code, code) for code in codes]
+            + [(code.lstrip("0") or "0", code) for code in codes if code.isdigit()]
+        )
     paths = spec.get("path", ())
     return FieldRule(
         name=name,
