@@ -157,8 +157,9 @@ def test_a_supplier_naming_the_columns_after_the_pupil_database_loads_the_same(
         "KS2_GPSOUTCOME": "GPSOutcome",
         "KS2_WRITTAOUTCOME": "WritingTA",
     }
-    # Optional columns it does not have, and its own columns, kept rather than refused.
-    assert set(log["absent"]) == {"ReadingTA", "MathsTA"}
+    # Optional columns it does not have (the school's LA and establishment numbers apart: it
+    # gives the DfE number), and its own columns, kept rather than refused.
+    assert set(log["absent"]) == {"ReadingTA", "MathsTA", "LA", "ESTAB"}
     assert log["extra"] == ["KS2_SCITAOUTCOME", "NCYEARACTUAL"]
     rows = con.execute(
         "select UPN, Forename, Gender, ReadingScaledScore, MathsOutcome, WritingTA, "

@@ -275,6 +275,28 @@ def test_an_eyfsp_file_with_a_title_above_its_header_loads(tmp_path) -> None:
     assert load.tables and load.unmodelled == []
 
 
+def test_a_ks2_file_giving_the_school_as_la_and_establishment_numbers_loads(tmp_path) -> None:
+    # The LA number and the establishment number in two columns (as DfE's EYFSP and phonics
+    # layouts have them), not the seven-digit DfE number.
+    def split(path: Path) -> None:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        at = lines[0].split(",").index("LAEstab")
+        rows = [line.split(",") for line in lines]
+        rows[0][at : at + 1] = ["LA", "ESTAB"]
+        for row in rows[1:]:
+            row[at : at + 1] = [row[at][:3], row[at][3:]]
+        path.write_text("\n".join(",".join(row) for row in rows) + "\n", encoding="utf-8")
+
+    fixture = FIXTURES / "attainment_ks" / "ks2" / "portal"
+    _, plain = load(tmp_path, "plain", "ks2", fixture, "2024-25")
+    con, rewritten = load(tmp_path, "split", "ks2", fixture, "2024-25", split)
+    assert rewritten.failed == []
+    counts = [[(t.rows_read, t.rows_rejected) for t in x.tables] for x in (plain, rewritten)]
+    assert counts[0] == counts[1]
+    schools = con.execute('select distinct "LA" || "ESTAB" from raw.ks2__results').fetchall()
+    assert ("8842011",) in schools
+
+
 # --- extracts without a national layout ------------------------------------------------------
 
 

@@ -18,3 +18,12 @@
     {{ parse_date('source.dob', '%d/%m/%Y') }} as date_of_birth,
     coalesce(sex_codes.sex, 'U') as sex
 {%- endmacro %}
+
+{% macro school_laestab() -%}
+    {#- The school as an attainment file gives it: its DfE number (LAEstab), or its LA and
+        establishment numbers in two columns. -#}
+    coalesce(
+        {{ clean_text('source.laestab') }},
+        {{ clean_text('source.la') }} || {{ clean_text('source.estab') }}
+    )
+{%- endmacro %}

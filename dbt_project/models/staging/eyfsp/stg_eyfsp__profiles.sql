@@ -35,11 +35,7 @@ renamed as (
     select
         {{ attainment_pupil_columns('eyfsp', 'eyfsp_profile_id') }},
         {{ normalise_postcode('source.postcode') }} as postcode,
-        -- The school as the file gives it: its DfE number, or LA and establishment apart.
-        coalesce(
-            {{ clean_text('source.laestab') }},
-            {{ clean_text('source.la') }} || {{ clean_text('source.estab') }}
-        ) as school_laestab,
+        {{ school_laestab() }} as school_laestab,
         {{ clean_text('source.urn') }} as school_urn,
         -- noqa: disable=LT02
         -- Each goal as the code list eyfsp_outcome says: 1 emerging, 2 expected, A not assessed.

@@ -12,7 +12,7 @@ sex_codes as (
 renamed as (
     select
         {{ attainment_pupil_columns('ks2', 'ks2_result_id') }},
-        {{ clean_text('source.laestab') }} as school_laestab,
+        {{ school_laestab() }} as school_laestab,
         {{ clean_text('source.urn') }} as school_urn,
         -- Each test: a raw score (flagged at load, not refused: read leniently), a scaled
         -- score (80-120) and an outcome, AS or NS, or a results code instead of a score.

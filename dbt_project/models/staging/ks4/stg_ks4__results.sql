@@ -15,7 +15,7 @@ renamed as (
         {{ attainment_pupil_columns('ks4', 'ks4_result_id') }},
         {{ clean_text('source.uln') }} as unique_learner_number,
         {{ clean_text('source.candidatenumber') }} as candidate_number,
-        {{ clean_text('source.laestab') }} as school_laestab,
+        {{ school_laestab() }} as school_laestab,
         {{ clean_text('source.urn') }} as school_urn,
         cast(source.attainment8 as decimal(4, 2)) as attainment_8,
         -- Progress 8 and the EBacc APS are flagged at load, not refused: read leniently.
