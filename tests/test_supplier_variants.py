@@ -164,6 +164,15 @@ def test_903_rows_ending_in_a_delimiter_the_header_lacks_load(tmp_path) -> None:
     assert_same_rows(tmp_path, "looked_after", "2024-25", "2024-25", trailing)
 
 
+def test_903_values_padded_with_spaces_load_as_the_values(tmp_path) -> None:
+    # A fixed-width export: CHILD padded in one table and not in the other still joins.
+    def padded(path: Path) -> None:
+        if path.name.endswith("_Header.csv"):
+            edit_text(path, lambda text: re.sub(r"^(\w+),(\w),", r"\1  ,\2 ,", text, flags=re.M))
+
+    assert_same_rows(tmp_path, "looked_after", "2024-25", "2024-25", padded)
+
+
 def test_a_903_table_delivered_for_two_years_is_not_loaded_from_either(tmp_path) -> None:
     landing = tmp_path / "landing"
     folder = landing / "looked_after" / "2024-25"

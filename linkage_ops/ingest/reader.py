@@ -588,7 +588,9 @@ def _read_csv_table(parsed: _Csv, table: TableSchema, batch: SourceBatch) -> Tab
         if len(row) != len(header):
             reject(row_number, ",".join(row), f"expected {len(header)} fields, found {len(row)}")
             continue
-        records.append((row_number, [value if value != "" else None for value in row]))
+        # Spaces around a value are the export's, not the value's (LQ000201 padded to the
+        # column's width joins no episode): set aside, as the XML reader does.
+        records.append((row_number, [value.strip() or None for value in row]))
     check_records(table, result, batch, records)
     return result
 
