@@ -409,17 +409,24 @@ def test_an_ecds_safeguarding_concern_as_a_snomed_concept_or_blank_loads(tmp_pat
         "SAFEGUARDING_CONCERN\n"
     )
     concerns = ["836881000000105", "", "N", "Y"]
+    # Arrival times as ECDS writes them (hh:mm:ss) and as a spreadsheet may leave them.
+    times = ["10:11:00", "10:12", "9:13:00", "10:14:00.000"]
     rows = "".join(
-        f"{n},RA701,9990000018,2015-05-05,2,A,HR1 2AB,2024-10-1{n},10:1{n}:00,,,{concern}\n"
-        for n, concern in enumerate(concerns, start=1)
+        f"{n},RA701,9990000018,2015-05-05,2,A,HR1 2AB,2024-10-1{n},{time},,,{concern}\n"
+        for n, (concern, time) in enumerate(zip(concerns, times, strict=True), start=1)
     )
     landing = write_extract(
         tmp_path, "emergency_care", "2024-10", "ecds_2024-10.csv", header + rows
     )
     with duckdb.connect() as con:
         loaded = load_period(con, landing, "emergency_care", "2024-10", run_id="t")
+        # As staging's time_of_day reads them on DuckDB.
+        arrivals = con.execute(
+            'select cast("ARRIVAL_TIME" as time) from raw.emergency_care__attendances order by 1'
+        ).fetchall()
     assert [f for f in loaded.findings if f.action == "rejected"] == []
     assert sum(t.rows_loaded for t in loaded.tables) == len(concerns)
+    assert [str(t) for (t,) in arrivals] == ["09:13:00", "10:11:00", "10:12:00", "10:14:00"]
 
 
 def test_health_extracts_with_the_specifications_item_names_and_forms_load(tmp_path) -> None:

@@ -80,14 +80,20 @@
 {%- endmacro %}
 
 {% macro duckdb__time_of_day(expression) -%}
-    {#- A time of day (HH:MM:SS); anything else is an error. -#}
+    {#- A time of day (14:20:00, 14:20, 7:05:00, 14:20:00.000: the forms the loader takes);
+        anything else is an error. -#}
     cast({{ expression }} as time)
 {%- endmacro %}
 
 {% macro spark__time_of_day(expression) -%}
     {#- Spark 4.1's TIME type is a preview its Hive metastore cannot store: the time as
-        HH:mm:ss text, checked the same way. -#}
-    date_format(to_timestamp_ntz({{ expression }}, 'H:m:s'), 'HH:mm:ss')
+        HH:mm:ss text, read from the same forms (hours and minutes, then seconds or :00, any
+        fraction left out) and checked the same way. -#}
+    date_format(to_timestamp_ntz(concat(
+        regexp_extract({{ expression }}, '^([0-9]{1,2}:[0-9]{2})', 1),
+        ':',
+        coalesce(nullif(regexp_extract({{ expression }}, '^[0-9]{1,2}:[0-9]{2}:([0-9]{2})', 1), ''), '00')
+    ), 'H:m:s'), 'HH:mm:ss')
 {%- endmacro %}
 
 {% macro matches_pattern(expression, pattern) -%}
