@@ -317,7 +317,7 @@ def test_a_gp_extract_writing_sex_as_letters_or_words_loads_them_as_nhs_codes(tm
     (folder / "gp_registrations_2024-10.csv").write_text(
         "REGISTRATION_ID,NHS_NUMBER,FORENAME,SURNAME,DATE_OF_BIRTH,SEX,POSTCODE,PRACTICE_CODE,"
         "REGISTRATION_START_DATE,REGISTRATION_END_DATE\n"
-        "1,9990000018,Amara,Okafor,2012-01-01,M,HR1 2AB,M81297,2012-01-20,\n"
+        "1,9990000018,Amara,Okafor,2012-01-01,M,HR1 2AB,m81297,2012-01-20,\n"
         "2,9990000026,Isla,Price,2013-02-02,Female,HR2 7AL,M81297,2013-03-01,\n"
         "3,9990000034,Sam,Kerr,2014-03-03,u,HR4 9QR,M81297,2014-04-01,\n"
         "4,9990000042,Noor,Ali,2015-04-04,X,HR3 5LS,M81297,2015-05-01,\n",
@@ -328,11 +328,10 @@ def test_a_gp_extract_writing_sex_as_letters_or_words_loads_them_as_nhs_codes(tm
         assert [f for f in loaded.findings if f.action == "rejected"] == []
         sexes = con.execute("select sex from raw.gp__registrations order by registration_id")
         assert [sex for (sex,) in sexes.fetchall()] == ["1", "2", "0", "X"]
-        assert load_log(con, "codes_respelt")["registrations"]["SEX"] == {
-            "M": "1",
-            "Female": "2",
-            "u": "0",
-        }
+        respelt = load_log(con, "codes_respelt")["registrations"]
+        assert respelt["SEX"] == {"M": "1", "Female": "2", "u": "0"}
+        # A practice code typed in lower case is the practice's code.
+        assert respelt["PRACTICE_CODE"] == {"m81297": "M81297"}
 
 
 def test_a_case_management_names_extract_with_its_report_writers_headings_loads(

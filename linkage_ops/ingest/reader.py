@@ -90,7 +90,8 @@ class TableBatch:
     # Date column -> values loaded that were written in another form than the layout's.
     dates_in_other_form: dict[str, int] = field(default_factory=dict)
     # Per column, codes written another way and the code each was loaded as (``f`` -> ``F``,
-    # ``Male`` -> ``M``): ``FieldRule.spellings``.
+    # ``Male`` -> ``M``: ``FieldRule.spellings``), and values of an upper-case pattern written
+    # in lower case (``m81297`` -> ``M81297``).
     codes_respelt: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -293,16 +294,19 @@ def _respell_codes(
     records: list[tuple[int, list[str | None]]],
     result: TableBatch,
 ) -> set[str | None]:
-    """Load a code written another way (``FieldRule.spellings``) as the code itself, and
-    note it in the load log; returns the column's distinct values after."""
+    """Load a code written another way (``FieldRule.spellings``) as the code itself, and a
+    value its pattern's letters are upper case in (a GP practice code m81297) in upper case;
+    note each in the load log; returns the column's distinct values after."""
     spellings = dict(rule.spellings)
-    respelt = {
-        value: code
-        for value in distinct
-        if value is not None
-        and value.strip() not in rule.codes
-        and (code := spellings.get(spelling_key(value))) is not None
-    }
+
+    def spelt(value: str) -> str | None:
+        if rule.type == "pattern" and rule.pattern is not None:
+            upper = value.strip().upper()
+            matches = rule.pattern.match
+            return upper if not matches(value.strip()) and matches(upper) else None
+        return spellings.get(spelling_key(value)) if value.strip() not in rule.codes else None
+
+    respelt = {value: code for value in distinct if value is not None and (code := spelt(value))}
     if not respelt:
         return distinct
     for _, values in records:
@@ -333,7 +337,7 @@ def check_records(
         if rule is None:
             continue
         distinct = {r[1][position] for r in records}
-        if rule.spellings:
+        if rule.spellings or rule.type == "pattern":
             distinct = _respell_codes(rule, position, distinct, records, result)
         reasons = {value: check_value(rule, value) for value in distinct}
         reasons = {value: reason for value, reason in reasons.items() if reason is not None}
