@@ -50,9 +50,9 @@ _INTEGER = re.compile(r"^-?\d+$")
 INTEGER_MIN, INTEGER_MAX = -(2**31), 2**31 - 1
 # True or false as returns write them, and as some exports do (Y/N, Yes/No); staging's
 # parse_boolean macro reads the same values.
-_BOOLEANS = frozenset(
-    word for pair in ("true false", "1 0", "y n", "yes no") for word in pair.split()
-)
+_BOOLEANS = frozenset({"true", "false", "1", "0", "y", "n", "yes", "no"})  # any case
+# A UTF-16 text's byte-order mark (Windows tools save CSV and XML so).
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # What separates a text table's fields: commas, or as other exports write them, tabs (a .tsv
 # or .txt export), bars, or semicolons (Excel's CSV where a comma is the decimal mark).
 DELIMITERS = (",", "\t", "|", ";")
@@ -150,7 +150,7 @@ def file_sha256(path: Path) -> str:
 
 def decode_text(path: Path, raw: bytes) -> str:
     """Decode UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252 exports."""
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+    if raw[:2] in _UTF16_BOMS:
         return raw.decode("utf-16")
     if b"\x00" in raw[:4096]:
         raise UnreadableFileError(path, "not a CSV, XML or Excel file (binary content)")
@@ -287,7 +287,7 @@ def _count_other_forms(
         result.dates_in_other_form[rule.name] = result.dates_in_other_form.get(rule.name, 0) + count
 
 
-def _respell_codes(
+def _respell(
     rule: FieldRule,
     position: int,
     distinct: set[str | None],
@@ -338,7 +338,7 @@ def check_records(
             continue
         distinct = {r[1][position] for r in records}
         if rule.spellings or rule.type == "pattern":
-            distinct = _respell_codes(rule, position, distinct, records, result)
+            distinct = _respell(rule, position, distinct, records, result)
         reasons = {value: check_value(rule, value) for value in distinct}
         reasons = {value: reason for value, reason in reasons.items() if reason is not None}
         if rule.type == "date":
@@ -620,17 +620,9 @@ def _read_xml_tables(
     return results
 
 
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-
-
 def _is_xml(raw: bytes) -> bool:
     if raw[:2] in _UTF16_BOMS:  # Windows tools save XML as UTF-16 (which XML allows)
-        return (
-            raw[2:]
-            .decode("utf-16-le" if raw[:2] == codecs.BOM_UTF16_LE else "utf-16-be", "ignore")
-            .lstrip()
-            .startswith("<")
-        )
+        return raw[:256].decode("utf-16", "ignore").lstrip().startswith("<")
     return raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
 
 
@@ -716,8 +708,10 @@ def _check_not_delivered(batch: SourceBatch, path: Path, tables: list[TableSchem
     year's table kept beside this year's, a corrected file beside the first) is not known, and
     the one whose name sorts first is not more likely to be right."""
     twice = [table.name for table in tables if table.name in batch.tables]
+    earlier_names: set[str] = set()
     for name in twice:
         earlier = batch.tables.pop(name)
+        earlier_names.add(earlier.path.name)
         problem = f"table {name} delivered twice (also {path.name}): neither file is loaded"
         batch.failed.append(FailedFile(earlier.path, earlier.file_sha256, name, problem))
         batch.findings = [
@@ -726,10 +720,9 @@ def _check_not_delivered(batch: SourceBatch, path: Path, tables: list[TableSchem
             if (finding.table, finding.source_file) != (name, earlier.path.name)
         ]
     if twice:
-        earlier_names = sorted({failed.path.name for failed in batch.failed[-len(twice) :]})
         raise UnreadableFileError(
             path,
-            f"table {', '.join(twice)} delivered twice (also {', '.join(earlier_names)}): "
+            f"table {', '.join(twice)} delivered twice (also {', '.join(sorted(earlier_names))}): "
             "neither file is loaded",
         )
 
